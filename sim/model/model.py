@@ -1,0 +1,288 @@
+"""AccessModel: the Mesa model of residents' service trips, one step per day."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from sim.model.agents import FacilityAgent, Resident
+from sim.model.choice import make_choice_rule
+from sim.model.needs import Needs, draw_new_needs
+from sim.model.population import synthesise_residents
+from sim.model.queue import draw_service_min, longest_queue, serve_fifo
+from sim.model.schools import assign_schools
+from sim.routing.tables import TravelTables, build_travel_tables
+from sim.scenario.load import LoadedScenario
+from sim.scenario.schema import WEEKDAYS
+from sim.world.world import World, build_world
+
+__all__ = ["AccessModel", "OUTCOMES", "TripLog"]
+
+OUTCOMES = ("completed", "referred", "turned_away")
+RESIDENT_AGENTS_AUTO_LIMIT = 20_000
+
+
+@dataclass
+class TripLog:
+    """Columns of one day's trips (concatenated over days at the end of a run)."""
+
+    errand: np.ndarray
+    resident: np.ndarray
+    service: np.ndarray
+    day: np.ndarray
+    facility: np.ndarray
+    mode: np.ndarray
+    departure_min: np.ndarray
+    arrival_min: np.ndarray
+    wait_min: np.ndarray
+    service_min: np.ndarray
+    outcome: np.ndarray
+    travel_min: np.ndarray
+    distance_km: np.ndarray
+    money_yuan: np.ndarray
+
+
+class AccessModel(mesa.Model):
+    """Residents travelling to clinics and service halls; schools by catchment.
+
+    Each step is one day: needs arise (Poisson by age band and service), residents with a
+    need choose facility and mode (nearest or logit on generalised cost: round-trip time +
+    expected wait + money / value of time), arrive, queue FIFO at c servers within opening
+    hours, and end completed, referred (a service point that cannot complete the errand sends
+    them to the new seat) or turned away at closing (they retry on a later day). Waits met
+    update what residents expect next time.
+
+    Args:
+        loaded: a validated scenario.
+        seed: overrides ``simulation.seed``.
+        population_scale: scales populations, seats and servers (benchmarks).
+        resident_agents: "all" registers every resident as a Mesa agent, "lazy" only those
+            asked for via :meth:`resident`; default "all" up to 20,000 residents.
+    """
+
+    def __init__(
+        self,
+        loaded: LoadedScenario,
+        *,
+        seed: int | None = None,
+        population_scale: float = 1.0,
+        resident_agents: str | None = None,
+        world: World | None = None,
+        tables: TravelTables | None = None,
+    ) -> None:
+        sc = loaded.scenario
+        self.seed_value = sc.simulation.seed if seed is None else seed
+        super().__init__(rng=self.seed_value)
+        self.loaded = loaded
+        self.world = world or build_world(loaded, population_scale=population_scale)
+        self.tables = tables or build_travel_tables(self.world)
+        self.behaviour = sc.behaviour
+        self.prior_wait_min = sc.behaviour.prior_wait_min
+        self.choice_rule = make_choice_rule(sc.behaviour)
+        self.day = 0
+        self.start_weekday = WEEKDAYS.index(sc.simulation.start_weekday)
+
+        self.residents = synthesise_residents(self.world, self.rng, sample_fraction=sc.simulation.sample_fraction)
+        self.sample_weight = 1.0 / sc.simulation.sample_fraction
+        self.schools = assign_schools(self.world, self.residents, self.tables, self.rng)
+        self._band_members = [np.flatnonzero(self.residents.band == b) for b in range(len(self.world.age_bands))]
+        rates = np.array(
+            [[svc.rate_per_person_year.get(b, 0.0) for b in self.world.age_bands] for svc in sc.services.values()]
+        )
+        self._daily_rate = rates / 365.0
+        self._jurisdiction = np.array([svc.jurisdiction for svc in sc.services.values()])
+        self._referral = self.world.referral_target()
+        self._next_errand = 0
+        self.pending = Needs.empty()
+        self._trip_days: list[TripLog] = []
+        self._done: list[Needs] = []
+        self._facility_days: list[dict[str, np.ndarray]] = []
+        self.facility_served_today = np.zeros(len(self.world.fac_ids), dtype=np.int64)
+        self.today: dict[str, float] = {}
+
+        self.facility_agents = [FacilityAgent(self, i) for i in range(len(self.world.fac_ids))]
+        self._resident_agents: dict[int, Resident] = {}
+        mode = resident_agents or ("all" if len(self.residents) <= RESIDENT_AGENTS_AUTO_LIMIT else "lazy")
+        if mode == "all":
+            for row in range(len(self.residents)):
+                self.resident(row)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                key: (lambda m, k=key: m.today.get(k, 0.0))
+                for key in (
+                    "day", "new_needs", "trips", "completed", "referred", "turned_away",
+                    "postponed", "pending", "mean_wait_min",
+                )
+            }
+        )
+
+    # -- agents --------------------------------------------------------------------------
+    def resident(self, row: int) -> Resident:
+        """The Mesa agent of resident ``row`` (created and registered on first use)."""
+        agent = self._resident_agents.get(row)
+        if agent is None:
+            if not 0 <= row < len(self.residents):
+                raise IndexError(f"resident row {row} out of range 0..{len(self.residents) - 1}")
+            agent = Resident(self, row)
+            self._resident_agents[row] = agent
+        return agent
+
+    # -- one day -------------------------------------------------------------------------
+    def step(self) -> None:
+        """Simulate one day."""
+        day = self.day
+        weekday = (self.start_weekday + day) % 7
+        who, service = draw_new_needs(self.rng, self._band_members, self._daily_rate)
+        errand = np.arange(self._next_errand, self._next_errand + len(who))
+        self._next_errand += len(who)
+        informed = self.rng.random(len(who)) < self.behaviour.knows_service_scope
+        fresh = Needs.new(errand, who, service, day, day, informed)
+        pending = Needs.concat([self.pending, fresh])
+        acting_mask = pending.next_day <= day
+        acting = pending.take(acting_mask)
+        waiting = pending.take(~acting_mask)
+        outcome, postponed = self._travel(acting, day, weekday)
+        finished = outcome == 0
+        self._done.append(acting.take(finished))
+        self.pending = Needs.concat([waiting, acting.take(~finished)])
+        self.today = {
+            "day": day,
+            "new_needs": len(fresh),
+            "trips": int(np.sum(outcome >= 0)),
+            "completed": int(np.sum(outcome == 0)),
+            "referred": int(np.sum(outcome == 1)),
+            "turned_away": int(np.sum(outcome == 2)),
+            "postponed": int(postponed),
+            "pending": len(self.pending),
+            "mean_wait_min": float(np.mean(self._trip_days[-1].wait_min)) if self._trip_days and
+            self._trip_days[-1].day.size and self._trip_days[-1].day[0] == day else 0.0,
+        }
+        self.datacollector.collect(self)
+        self.day += 1
+
+    def run(self, days: int | None = None, *, progress: Iterable[int] | None = None) -> None:
+        """Run ``days`` steps (default: the scenario's ``simulation.days``)."""
+        n = self.loaded.scenario.simulation.days if days is None else days
+        for _ in progress if progress is not None else range(n):
+            self.step()
+
+    def _travel(self, needs: Needs, day: int, weekday: int) -> tuple[np.ndarray, int]:
+        """Choose, travel, queue. Updates ``needs`` in place.
+
+        Returns:
+            outcome per need (0 completed, 1 referred, 2 turned away, -1 no trip today) and the
+            number of needs postponed because no eligible facility was open.
+        """
+        w, res, tab = self.world, self.residents, self.tables
+        n = len(needs)
+        outcome = np.full(n, -1, dtype=np.int8)
+        self.facility_served_today[:] = 0
+        if n == 0:
+            return outcome, 0
+        r = needs.resident
+        s = needs.service.astype(np.int64)
+        g = w.service_group[s]
+        open_today = w.fac_days[:, weekday] & (w.fac_servers > 0)
+        eligible = np.where(needs.informed[:, None], w.fac_completes[:, s].T, w.fac_in_group[:, g].T)
+        juris = self._jurisdiction[s]
+        eligible &= ~juris[:, None] | (w.fac_new_unit[None, :] == res.new_unit[r][:, None])
+        forced = needs.forced_fac >= 0
+        if forced.any():
+            eligible[forced] = False
+            eligible[np.flatnonzero(forced), needs.forced_fac[forced]] = True
+        eligible &= open_today[None, :]
+        cand = np.flatnonzero(eligible.any(axis=0))
+        pick = np.full(n, -1)
+        n_modes = len(tab.modes)
+        if len(cand):
+            v = res.village[r]
+            time_nfm = tab.time_min[:, v][:, :, cand].transpose(1, 2, 0)
+            money_nfm = tab.money_yuan[:, v][:, :, cand].transpose(1, 2, 0)
+            expect = np.full((n, len(cand)), self.prior_wait_min)
+            known = res.mem_fac[g, r]
+            hit = known[:, None] == cand[None, :]
+            expect = np.where(hit, res.mem_wait[g, r][:, None], expect)
+            cost = 2 * time_nfm + expect[:, :, None] + 2 * money_nfm * 60.0 / self.behaviour.value_of_time_yuan_per_h
+            cost = np.where(eligible[:, cand][:, :, None] & res.owns[:, r].T[:, None, :], cost, np.inf)
+            pick = self.choice_rule.choose(cost, self.rng)
+        go = np.flatnonzero(pick >= 0)
+        stay = np.flatnonzero(pick < 0)
+        needs.next_day[stay] = day + 1
+        if len(go) == 0:
+            return outcome, len(stay)
+        fac = cand[pick[go] // n_modes]
+        mode = pick[go] % n_modes
+        vg = res.village[r[go]]
+        travel = tab.time_min[mode, vg, fac]
+        dist = tab.distance_km[mode, vg, fac]
+        money = tab.money_yuan[mode, vg, fac]
+        open_m, close_m = w.fac_open_min[fac], w.fac_close_min[fac]
+        offset = np.abs(self.rng.normal(self.behaviour.arrival_after_open_min, self.behaviour.arrival_sd_min, len(go)))
+        latest = np.maximum(close_m - self.behaviour.latest_arrival_before_close_min, open_m)
+        arrival = np.minimum(open_m + offset, latest)
+
+        order = np.lexsort((arrival, fac))
+        wait = np.empty(len(go))
+        served = np.empty(len(go), dtype=bool)
+        service_min = np.zeros(len(go))
+        bounds = np.flatnonzero(np.diff(fac[order])) + 1
+        fac_rows: dict[str, list[float]] = {k: [] for k in (
+            "facility", "arrivals", "served", "turned_away", "busy_min", "mean_wait_min", "p95_wait_min",
+            "longest_queue")}
+        for idx in np.split(order, bounds):
+            f = int(fac[idx[0]])
+            spec = w.fac_service_time[f]
+            assert spec is not None, "facilities receiving visitors have a service time (checked at load)"
+            svc = draw_service_min(self.rng, spec, len(idx)) * self.sample_weight
+            q = serve_fifo(arrival[idx], svc, servers=int(w.fac_servers[f]),
+                           open_min=w.fac_open_min[f], close_min=w.fac_close_min[f])
+            wait[idx] = q.wait_min
+            served[idx] = q.served
+            service_min[idx] = np.where(q.served, svc, 0.0)
+            n_served = int(q.served.sum())
+            self.facility_served_today[f] = n_served
+            for key, value in (
+                ("facility", f), ("arrivals", len(idx)), ("served", n_served),
+                ("turned_away", len(idx) - n_served), ("busy_min", float(svc[q.served].sum())),
+                ("mean_wait_min", float(q.wait_min.mean())),
+                ("p95_wait_min", float(np.percentile(q.wait_min, 95))),
+                ("longest_queue", longest_queue(arrival[idx], q.start_min)),
+            ):
+                fac_rows[key].append(value)
+        day_table = {k: np.asarray(v) for k, v in fac_rows.items()}
+        day_table["day"] = np.full(len(day_table["facility"]), day, dtype=np.int32)
+        self._facility_days.append(day_table)
+
+        completes = w.fac_completes[fac, s[go]]
+        out = np.where(served, np.where(completes, 0, 1), 2).astype(np.int8)
+        outcome[go] = out
+        needs.trips[go] += 1
+        needs.burden_min[go] += 2 * travel + wait
+        needs.distance_km[go] += 2 * dist
+        needs.money_yuan[go] += 2 * money
+        referred = go[out == 1]
+        needs.forced_fac[referred] = self._referral[res.new_unit[r[referred]], s[referred]]
+        needs.informed[referred] = True
+        needs.next_day[go] = np.where(out == 1, day + 1, day + self.behaviour.retry_after_days)
+        lost = referred[needs.forced_fac[referred] < 0]
+        needs.forced_fac[lost] = -1  # no facility in the unit completes it: free choice again
+
+        grp = g[go]
+        same = res.mem_fac[grp, r[go]] == fac
+        base = np.where(same, res.mem_wait[grp, r[go]], self.prior_wait_min)
+        res.mem_wait[grp, r[go]] = (1 - self.behaviour.wait_memory) * base + self.behaviour.wait_memory * wait
+        res.mem_fac[grp, r[go]] = fac
+
+        self._trip_days.append(
+            TripLog(
+                errand=needs.errand[go], resident=r[go], service=s[go].astype(np.int16),
+                day=np.full(len(go), day, dtype=np.int32), facility=fac.astype(np.int32),
+                mode=mode.astype(np.int8), departure_min=arrival - travel, arrival_min=arrival,
+                wait_min=wait, service_min=service_min, outcome=out, travel_min=travel,
+                distance_km=dist, money_yuan=2 * money,
+            )
+        )
+        return outcome, len(stay)

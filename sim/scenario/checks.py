@@ -1,0 +1,100 @@
+"""Cross-field consistency checks of a validated scenario (references, bands, classes)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from sim.scenario.load import LoadedScenario
+
+__all__ = ["check_consistency", "GENERATED_ROAD_CLASSES"]
+
+GENERATED_ROAD_CLASSES = ("trunk", "rural")
+
+
+def check_consistency(loaded: LoadedScenario) -> None:
+    """Raise ``ScenarioError`` on the first reference that does not resolve."""
+    sc = loaded.scenario
+
+    def fail(field: str, expected: str) -> None:
+        raise ScenarioError(loaded.origin(field), field, expected)
+
+    bands = set(sc.age_bands)
+    units = set(sc.units)
+    village_ids: set[str] = set()
+    for i, village in enumerate(sc.villages):
+        if village.id in village_ids:
+            fail(f"villages[{i}].id", f"expected a unique village id, '{village.id}' appears twice")
+        village_ids.add(village.id)
+        if village.unit not in units:
+            fail(f"villages[{i}].unit", f"expected one of the units {sorted(units)}, got '{village.unit}'")
+        if set(village.population) != bands:
+            fail(f"villages[{i}].population", f"expected counts for exactly the age bands {list(sc.age_bands)}")
+    if not sc.villages:
+        fail("villages", "expected at least one village")
+    nodes = village_ids | {f"seat:{u}" for u in units}
+
+    for fid, ferry in sc.roads.ferries.items():
+        for end in ("from_node", "to_node"):
+            node = getattr(ferry, end)
+            if node not in nodes:
+                fail(f"roads.ferries.{fid}.{end}", f"expected a village id or 'seat:<unit>', got '{node}'")
+
+    road_classes = set(GENERATED_ROAD_CLASSES) if sc.roads.generate else set()
+    if "walk" not in sc.modes:
+        fail("modes", "expected a 'walk' mode (everyone can walk)")
+    for name, mode in sc.modes.items():
+        missing = road_classes - set(mode.speed_kph)
+        if missing:
+            fail(f"modes.{name}.speed_kph", f"expected a speed for road classes {sorted(missing)}")
+        for band in mode.ownership or {}:
+            if band not in bands:
+                fail(f"modes.{name}.ownership.{band}", f"expected an age band of {list(sc.age_bands)}")
+
+    for name, service in sc.services.items():
+        for band in service.rate_per_person_year:
+            if band not in bands:
+                fail(f"services.{name}.rate_per_person_year.{band}", f"expected an age band of {list(sc.age_bands)}")
+    for level, spec in sc.schools.levels.items():
+        for band in spec.attendance:
+            if band not in bands:
+                fail(f"schools.levels.{level}.attendance.{band}", f"expected an age band of {list(sc.age_bands)}")
+    for i, (first, last) in enumerate(sc.schools.holidays):
+        if last < first:
+            fail(f"schools.holidays[{i}]", f"expected first <= last day, got [{first}, {last}]")
+
+    for fid, fac in sc.facilities.items():
+        at = f"facilities.{fid}"
+        if fac.unit not in units:
+            fail(f"{at}.unit", f"expected one of the units {sorted(units)}, got '{fac.unit}'")
+        if isinstance(fac.at, str) and fac.at not in nodes:
+            fail(f"{at}.at", f"expected a village id, 'seat:<unit>' or [x_km, y_km], got '{fac.at}'")
+        defaults = sc.facility_defaults.get(fac.kind)
+        for svc in fac.services or (defaults.services if defaults else ()):
+            if svc not in sc.services:
+                fail(f"{at}.services", f"expected services among {sorted(sc.services)}, got '{svc}'")
+        if fac.kind == "school":
+            if fac.level not in sc.schools.levels:
+                fail(f"{at}.level", f"expected a level of {sorted(sc.schools.levels)}, got '{fac.level}'")
+            continue
+        if fac.service_time is None and (defaults is None or defaults.service_time is None):
+            fail(f"{at}.service_time", f"expected a service time here or in facility_defaults.{fac.kind}")
+        if fac.hours is None and (defaults is None or defaults.hours is None):
+            fail(f"{at}.hours", f"expected opening hours here or in facility_defaults.{fac.kind}")
+
+    seen: dict[str, str] = {}
+    for nid, new in sc.merger.units.items():
+        for member in new.members:
+            if member not in units:
+                fail(f"merger.units.{nid}.members", f"expected existing units, got '{member}'")
+            if member in seen:
+                fail(f"merger.units.{nid}.members", f"expected '{member}' in one new unit only, also in '{seen[member]}'")
+            seen[member] = nid
+    for fid, change in sc.merger.facilities.items():
+        if fid not in sc.facilities:
+            fail(f"merger.facilities.{fid}", "expected the id of an existing facility")
+        for svc in change.services or ():
+            if svc not in sc.services:
+                fail(f"merger.facilities.{fid}.services", f"expected services among {sorted(sc.services)}, got '{svc}'")

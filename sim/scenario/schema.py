@@ -1,0 +1,321 @@
+"""Typed, frozen description of a scenario (pydantic models, unknown fields refused)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "WEEKDAYS",
+    "Strict",
+    "Unit",
+    "Village",
+    "RoadGenerate",
+    "Ferry",
+    "Roads",
+    "Mode",
+    "ServiceTime",
+    "Hours",
+    "Facility",
+    "FacilityDefaults",
+    "Service",
+    "SchoolLevel",
+    "Schools",
+    "Behaviour",
+    "NewUnit",
+    "FacilityChange",
+    "Merger",
+    "Simulation",
+    "Scenario",
+    "clock_to_min",
+]
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+
+
+def clock_to_min(clock: str) -> int:
+    """Convert ``"HH:MM"`` to minutes after midnight."""
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+class Strict(BaseModel):
+    """Base model: unknown fields are errors, instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Unit(Strict):
+    """An administrative unit (township) as it exists before any merger."""
+
+    zh: str
+    en: str
+    seat: tuple[float, float] = Field(description="seat location, km (x east, y north)")
+    island: str = Field(description="landmass the unit lies on")
+    area_km2: float | None = Field(default=None, gt=0)
+    source: str = "assumed"
+
+
+class Village(Strict):
+    """A population point: a village (or urban neighbourhood) with residents by age band."""
+
+    id: str
+    unit: str
+    x_km: float
+    y_km: float
+    population: dict[str, int] = Field(description="residents by age band")
+    source: str = "assumed"
+
+    @field_validator("population")
+    @classmethod
+    def _non_negative(cls, value: dict[str, int]) -> dict[str, int]:
+        for band, count in value.items():
+            if count < 0:
+                raise ValueError(f"population of band '{band}' must be >= 0, got {count}")
+        return value
+
+
+class RoadGenerate(Strict):
+    """Parameters of a synthetic road network (Delaunay triangulation per island)."""
+
+    detour_factor: float = Field(default=1.4, ge=1.0, description="road length / straight line")
+    max_rural_edge_km: float = Field(default=8.0, gt=0)
+    source: str = "assumed"
+
+
+class Ferry(Strict):
+    """A fixed ferry edge between two nodes (village ids or ``seat:<unit>``)."""
+
+    from_node: str
+    to_node: str
+    crossing_min: float = Field(gt=0)
+    wait_min: float = Field(ge=0, description="mean wait at the pier, min")
+    fare_yuan: float = Field(default=0.0, ge=0)
+    source: str = "assumed"
+
+
+class Roads(Strict):
+    """The road network: generated from parameters or read from a file beside the scenario."""
+
+    generate: RoadGenerate | None = None
+    file: str | None = Field(default=None, description="GraphML or edge CSV (u,v,length_km,road_class)")
+    ferries: dict[str, Ferry] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Roads:
+        if (self.generate is None) == (self.file is None):
+            raise ValueError("give exactly one of 'generate' or 'file'")
+        return self
+
+
+class Mode(Strict):
+    """A travel mode (walk, e-bike, car...)."""
+
+    speed_kph: dict[str, float] = Field(description="speed per road class, km/h")
+    ownership: dict[str, float] | None = Field(
+        default=None, description="share with access by age band; None = everyone"
+    )
+    cost_yuan_per_km: float = Field(default=0.0, ge=0)
+    access_min: float = Field(default=0.0, ge=0, description="time to get the vehicle going, min")
+    source: str = "assumed"
+
+    @field_validator("speed_kph")
+    @classmethod
+    def _positive_speeds(cls, value: dict[str, float]) -> dict[str, float]:
+        for road_class, speed in value.items():
+            if speed <= 0:
+                raise ValueError(f"speed on '{road_class}' must be > 0 km/h, got {speed}")
+        return value
+
+    @field_validator("ownership")
+    @classmethod
+    def _shares(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        for band, share in (value or {}).items():
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"ownership of band '{band}' must be in [0, 1], got {share}")
+        return value
+
+
+class ServiceTime(Strict):
+    """Distribution of the time one visitor occupies a server, minutes."""
+
+    dist: Literal["exponential", "lognormal", "fixed"] = "exponential"
+    mean_min: float = Field(gt=0)
+    cv: float = Field(default=1.0, ge=0, description="coefficient of variation (lognormal)")
+    source: str = "assumed"
+
+
+class Hours(Strict):
+    """Opening hours and days."""
+
+    open: str
+    close: str
+    days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
+    source: str = "assumed"
+
+    @field_validator("open", "close")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not _CLOCK.match(value):
+            raise ValueError(f"expected a time 'HH:MM', got '{value}'")
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> Hours:
+        if clock_to_min(self.close) <= clock_to_min(self.open):
+            raise ValueError(f"closing time {self.close} must be after opening time {self.open}")
+        return self
+
+
+FacilityKind = Literal["school", "clinic", "hall", "service_point"]
+
+
+class Facility(Strict):
+    """A school, clinic/health centre, service hall or service point."""
+
+    kind: FacilityKind
+    unit: str = Field(description="former township the facility lies in")
+    at: str | tuple[float, float] = Field(description="village id, 'seat:<unit>' or [x_km, y_km]")
+    zh: str | None = None
+    en: str | None = None
+    level: str | None = Field(default=None, description="school level")
+    seats: int | None = Field(default=None, ge=0, description="school places")
+    servers: int = Field(default=0, ge=0, description="windows or doctors")
+    services: tuple[str, ...] = ()
+    service_time: ServiceTime | None = None
+    hours: Hours | None = None
+    source: str = "assumed"
+
+    @model_validator(mode="after")
+    def _school_fields(self) -> Facility:
+        if self.kind == "school" and (self.level is None or self.seats is None):
+            raise ValueError("a school needs 'level' and 'seats'")
+        return self
+
+
+class FacilityDefaults(Strict):
+    """Defaults applied to facilities of one kind that leave a field out."""
+
+    services: tuple[str, ...] = ()
+    service_time: ServiceTime | None = None
+    hours: Hours | None = None
+
+
+class Service(Strict):
+    """An errand type residents need done at a facility."""
+
+    group: str = Field(description="facilities of this group receive the errand (e.g. health, admin)")
+    jurisdiction: bool = Field(description="must be done in the resident's own (current) unit")
+    rate_per_person_year: dict[str, float] = Field(description="visits per person-year by age band")
+    source: str = "assumed"
+
+    @field_validator("rate_per_person_year")
+    @classmethod
+    def _rates(cls, value: dict[str, float]) -> dict[str, float]:
+        for band, rate in value.items():
+            if rate < 0:
+                raise ValueError(f"rate of band '{band}' must be >= 0, got {rate}")
+        return value
+
+
+class SchoolLevel(Strict):
+    """Who attends a school level: attendance share by age band."""
+
+    attendance: dict[str, float]
+    source: str = "assumed"
+
+
+class Schools(Strict):
+    """School attendance and calendar."""
+
+    levels: dict[str, SchoolLevel] = Field(default_factory=dict)
+    days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
+    holidays: tuple[tuple[int, int], ...] = Field(
+        default=(), description="closed day ranges [first, last], 0-based simulation days"
+    )
+    arrive_by: str = "08:00"
+    source: str = "assumed"
+
+
+class Behaviour(Strict):
+    """Choice rules and their parameters."""
+
+    choice: Literal["nearest", "logit"] = "logit"
+    logit_scale_per_min: float = Field(default=0.15, gt=0, description="logit scale, 1/min")
+    value_of_time_yuan_per_h: float = Field(default=20.0, gt=0)
+    prior_wait_min: float = Field(default=10.0, ge=0)
+    wait_memory: float = Field(default=0.3, ge=0, le=1, description="weight of the newest wait")
+    knows_service_scope: float = Field(
+        default=0.6, ge=0, le=1, description="share who know which errands a service point completes"
+    )
+    retry_after_days: int = Field(default=1, ge=1)
+    arrival_after_open_min: float = Field(default=90.0, ge=0, description="mean, min")
+    arrival_sd_min: float = Field(default=75.0, ge=0)
+    latest_arrival_before_close_min: float = Field(default=30.0, ge=0)
+    source: str = "assumed"
+
+
+class NewUnit(Strict):
+    """A unit formed by a merger."""
+
+    zh: str
+    en: str
+    members: tuple[str, ...]
+    seat: str = Field(description="member unit whose seat becomes the new seat")
+    source: str = "assumed"
+
+    @model_validator(mode="after")
+    def _seat_member(self) -> NewUnit:
+        if self.seat not in self.members:
+            raise ValueError(f"seat '{self.seat}' must be one of the members {list(self.members)}")
+        return self
+
+
+class FacilityChange(Strict):
+    """What a merger plan does to one facility."""
+
+    action: Literal["keep", "close", "downgrade", "restaff"]
+    servers: int | None = Field(default=None, ge=0)
+    services: tuple[str, ...] | None = None
+    seats: int | None = Field(default=None, ge=0)
+
+
+class Merger(Strict):
+    """A merger plan: new units and per-facility actions."""
+
+    units: dict[str, NewUnit] = Field(default_factory=dict)
+    facilities: dict[str, FacilityChange] = Field(default_factory=dict)
+    source: str = "assumed"
+
+
+class Simulation(Strict):
+    """Run settings."""
+
+    days: int = Field(default=28, ge=1)
+    seed: int = 0
+    sample_fraction: float = Field(default=1.0, gt=0, le=1)
+    start_weekday: Weekday = "mon"
+
+
+class Scenario(Strict):
+    """A whole, resolved scenario (``extends:`` already applied)."""
+
+    name: str
+    description: str = ""
+    main_island: str = "main"
+    age_bands: tuple[str, ...]
+    units: dict[str, Unit]
+    villages: tuple[Village, ...]
+    roads: Roads
+    modes: dict[str, Mode]
+    services: dict[str, Service]
+    facility_defaults: dict[FacilityKind, FacilityDefaults] = Field(default_factory=dict)
+    facilities: dict[str, Facility]
+    schools: Schools = Schools()
+    behaviour: Behaviour = Behaviour()
+    merger: Merger = Merger()
+    simulation: Simulation = Simulation()

@@ -1,0 +1,247 @@
+"""The World: units, villages, network and facilities after the merger plan, as arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from sim.errors import ScenarioError
+from sim.scenario.load import LoadedScenario
+from sim.scenario.schema import WEEKDAYS, Facility, Hours, ServiceTime, clock_to_min
+from sim.world.network import FERRY, add_ferries, add_generated_roads, read_road_file
+
+__all__ = ["World", "build_world", "FACILITY_KINDS"]
+
+FACILITY_KINDS = ("school", "clinic", "hall", "service_point")
+
+
+@dataclass(frozen=True)
+class World:
+    """Everything static a run needs, in index order (numpy arrays, one row per item).
+
+    Units are the *former* townships; ``unit_new`` maps each to the unit it belongs to after the
+    merger plan (itself when not merged). Facilities closed by the plan are absent.
+    """
+
+    loaded: LoadedScenario
+    graph: nx.Graph
+    nodes: list[str]
+    node_xy: np.ndarray  # (nodes, 2) km
+    age_bands: tuple[str, ...]
+    unit_ids: list[str]
+    unit_zh: list[str]
+    unit_en: list[str]
+    unit_island: np.ndarray  # bool: not on the main island
+    unit_seat_node: np.ndarray
+    unit_new: np.ndarray  # former unit -> new unit index
+    new_unit_ids: list[str]
+    new_unit_zh: list[str]
+    new_unit_en: list[str]
+    village_ids: list[str]
+    village_node: np.ndarray
+    village_unit: np.ndarray
+    village_pop: np.ndarray  # (villages, bands) int
+    services: list[str]
+    service_group: np.ndarray  # service -> group index
+    groups: list[str]
+    fac_ids: list[str]
+    fac_kind: np.ndarray  # index into FACILITY_KINDS
+    fac_node: np.ndarray
+    fac_unit: np.ndarray  # former unit
+    fac_servers: np.ndarray
+    fac_seats: np.ndarray
+    fac_level: list[str | None]
+    fac_completes: np.ndarray  # (facilities, services) bool
+    fac_in_group: np.ndarray  # (facilities, groups) bool
+    fac_open_min: np.ndarray
+    fac_close_min: np.ndarray
+    fac_days: np.ndarray  # (facilities, 7) bool
+    fac_service_time: list[ServiceTime | None]
+    fac_zh: list[str]
+    fac_en: list[str]
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def fac_new_unit(self) -> np.ndarray:
+        """New unit of each facility."""
+        return self.unit_new[self.fac_unit]
+
+    def referral_target(self) -> np.ndarray:
+        """(new units, services) facility index that completes the errand in that unit, -1 if none.
+
+        The completing facility with most servers, which in a merged unit is the hall at the new seat.
+        """
+        out = np.full((len(self.new_unit_ids), len(self.services)), -1, dtype=np.int32)
+        new_unit = self.fac_new_unit
+        for u in range(len(self.new_unit_ids)):
+            for s in range(len(self.services)):
+                cand = np.flatnonzero((new_unit == u) & self.fac_completes[:, s] & (self.fac_servers > 0))
+                if len(cand):
+                    out[u, s] = cand[np.argmax(self.fac_servers[cand])]
+        return out
+
+
+def _apply_merger(loaded: LoadedScenario) -> dict[str, Facility]:
+    """Facilities after the plan's keep / close / downgrade / restaff actions."""
+    sc = loaded.scenario
+    out = dict(sc.facilities)
+    for fid, change in sc.merger.facilities.items():
+        fac = out[fid]
+        if change.action == "close":
+            del out[fid]
+            continue
+        update: dict[str, object] = {}
+        if change.action == "downgrade":
+            defaults = sc.facility_defaults.get("service_point")
+            update["kind"] = "service_point"
+            update["services"] = change.services or (defaults.services if defaults else ())
+            update["service_time"] = None
+            update["hours"] = None
+        elif change.services is not None:
+            update["services"] = change.services
+        if change.servers is not None:
+            update["servers"] = change.servers
+        if change.seats is not None:
+            update["seats"] = change.seats
+        out[fid] = fac.model_copy(update=update)
+    return out
+
+
+def _snap(node_xy: np.ndarray, point: tuple[float, float]) -> int:
+    return int(np.argmin(np.hypot(node_xy[:, 0] - point[0], node_xy[:, 1] - point[1])))
+
+
+def build_world(loaded: LoadedScenario, *, population_scale: float = 1.0) -> World:
+    """Build the World of a loaded scenario.
+
+    Args:
+        loaded: a validated scenario.
+        population_scale: multiplies village populations, school seats and servers
+            (a county like this one, N times as large; used by benchmarks).
+
+    Raises:
+        ScenarioError: a village without a road link to any facility, unknown road classes.
+    """
+    sc = loaded.scenario
+    unit_ids = list(sc.units)
+    unit_index = {u: i for i, u in enumerate(unit_ids)}
+
+    graph = nx.Graph()
+    for uid, unit in sc.units.items():
+        graph.add_node(f"seat:{uid}", x_km=unit.seat[0], y_km=unit.seat[1], island=unit.island)
+    for v in sc.villages:
+        graph.add_node(v.id, x_km=v.x_km, y_km=v.y_km, island=sc.units[v.unit].island)
+    if sc.roads.generate is not None:
+        add_generated_roads(graph, params=sc.roads.generate, seats=[f"seat:{u}" for u in unit_ids])
+    else:
+        read_road_file(graph, loaded.data_path("roads.file", str(sc.roads.file)))
+    add_ferries(graph, sc.roads.ferries)
+    classes = {d["road_class"] for _, _, d in graph.edges(data=True)} - {FERRY}
+    for name, mode in sc.modes.items():
+        missing = classes - set(mode.speed_kph)
+        if missing:
+            field_path = f"modes.{name}.speed_kph"
+            raise ScenarioError(loaded.origin(field_path), field_path, f"expected speeds for road classes {sorted(missing)}")
+
+    nodes = sorted(graph.nodes)
+    node_index = {n: i for i, n in enumerate(nodes)}
+    node_xy = np.array([[graph.nodes[n]["x_km"], graph.nodes[n]["y_km"]] for n in nodes])
+
+    new_ids: list[str] = []
+    new_zh: list[str] = []
+    new_en: list[str] = []
+    unit_new = np.zeros(len(unit_ids), dtype=np.int32)
+    member_of = {m: nid for nid, nu in sc.merger.units.items() for m in nu.members}
+    for i, uid in enumerate(unit_ids):
+        nid = member_of.get(uid, uid)
+        if nid not in new_ids:
+            new_ids.append(nid)
+            src = sc.merger.units.get(nid)
+            new_zh.append(src.zh if src else sc.units[uid].zh)
+            new_en.append(src.en if src else sc.units[uid].en)
+        unit_new[i] = new_ids.index(nid)
+
+    facilities = _apply_merger(loaded)
+    services = list(sc.services)
+    groups = sorted({s.group for s in sc.services.values()})
+    fac_ids = list(facilities)
+    n_fac = len(fac_ids)
+    completes = np.zeros((n_fac, len(services)), dtype=bool)
+    in_group = np.zeros((n_fac, len(groups)), dtype=bool)
+    open_min = np.zeros(n_fac)
+    close_min = np.zeros(n_fac)
+    days = np.zeros((n_fac, 7), dtype=bool)
+    service_times: list[ServiceTime | None] = []
+    fac_node = np.zeros(n_fac, dtype=np.int32)
+    for i, fid in enumerate(fac_ids):
+        fac = facilities[fid]
+        defaults = sc.facility_defaults.get(fac.kind)
+        fac_services = fac.services or (defaults.services if defaults else ())
+        for svc in fac_services:
+            completes[i, services.index(svc)] = True
+            in_group[i, groups.index(sc.services[svc].group)] = True
+        hours: Hours | None = fac.hours or (defaults.hours if defaults else None)
+        if hours is not None:
+            open_min[i], close_min[i] = clock_to_min(hours.open), clock_to_min(hours.close)
+            days[i] = [d in hours.days for d in WEEKDAYS]
+        service_times.append(fac.service_time or (defaults.service_time if defaults else None))
+        if isinstance(fac.at, str):
+            fac_node[i] = node_index[fac.at]
+        else:
+            fac_node[i] = _snap(node_xy, (fac.at[0], fac.at[1]))
+
+    village_node = np.array([node_index[v.id] for v in sc.villages], dtype=np.int32)
+    fac_nodes = {int(n) for n in fac_node}
+    components = list(nx.connected_components(graph))
+    reach = {n: any(node_index[m] in fac_nodes for m in comp) for comp in components for n in comp}
+    for i, v in enumerate(sc.villages):
+        if graph.degree(v.id) == 0 or not reach[v.id]:
+            field_path = f"villages[{i}]"
+            raise ScenarioError(
+                loaded.origin("villages"), field_path, f"village '{v.id}' has no road link to any facility"
+            )
+
+    scale = population_scale
+    pop = np.array([[v.population[b] for b in sc.age_bands] for v in sc.villages], dtype=np.int64)
+    servers = np.array([facilities[f].servers for f in fac_ids], dtype=np.int64)
+    seats = np.array([facilities[f].seats or 0 for f in fac_ids], dtype=np.int64)
+    return World(
+        loaded=loaded,
+        graph=graph,
+        nodes=nodes,
+        node_xy=node_xy,
+        age_bands=sc.age_bands,
+        unit_ids=unit_ids,
+        unit_zh=[sc.units[u].zh for u in unit_ids],
+        unit_en=[sc.units[u].en for u in unit_ids],
+        unit_island=np.array([sc.units[u].island != sc.main_island for u in unit_ids]),
+        unit_seat_node=np.array([node_index[f"seat:{u}"] for u in unit_ids], dtype=np.int32),
+        unit_new=unit_new,
+        new_unit_ids=new_ids,
+        new_unit_zh=new_zh,
+        new_unit_en=new_en,
+        village_ids=[v.id for v in sc.villages],
+        village_node=village_node,
+        village_unit=np.array([unit_index[v.unit] for v in sc.villages], dtype=np.int32),
+        village_pop=np.rint(pop * scale).astype(np.int64),
+        services=services,
+        service_group=np.array([groups.index(sc.services[s].group) for s in services], dtype=np.int32),
+        groups=groups,
+        fac_ids=fac_ids,
+        fac_kind=np.array([FACILITY_KINDS.index(facilities[f].kind) for f in fac_ids], dtype=np.int8),
+        fac_node=fac_node,
+        fac_unit=np.array([unit_index[facilities[f].unit] for f in fac_ids], dtype=np.int32),
+        fac_servers=np.rint(servers * scale).astype(np.int64),
+        fac_seats=np.rint(seats * scale).astype(np.int64),
+        fac_level=[facilities[f].level for f in fac_ids],
+        fac_completes=completes,
+        fac_in_group=in_group,
+        fac_open_min=open_min,
+        fac_close_min=close_min,
+        fac_days=days,
+        fac_service_time=service_times,
+        fac_zh=[facilities[f].zh or f for f in fac_ids],
+        fac_en=[facilities[f].en or f for f in fac_ids],
+    )
