@@ -109,7 +109,9 @@ def age_shares(pops: dict[str, int]) -> tuple[dict[str, float], dict[str, float]
     """Main-island and island shares whose population-weighted mean is the county share."""
     island_pop = sum(p for t, p in pops.items() if TOWNSHIPS[t][0] != "main")
     main_pop = TOTAL_POPULATION - island_pop
-    main = {b: (COUNTY_SHARES[b] * TOTAL_POPULATION - ISLAND_SHARES[b] * island_pop) / main_pop for b in BANDS}
+    main = {
+        b: (COUNTY_SHARES[b] * TOTAL_POPULATION - ISLAND_SHARES[b] * island_pop) / main_pop for b in BANDS
+    }
     return main, dict(ISLAND_SHARES)
 
 
@@ -171,7 +173,8 @@ def build(rng: np.random.Generator) -> list[dict[str, object]]:
         known = "public figure" if spec[6] else "estimate"
         if town == "tancheng":
             known = "remainder of the 2020 census total"
-        source = f"synthetic location; township population {pops[town]} ({known}); village split and age split assumed"
+        source = f"synthetic location; township population {pops[town]} ({known}); "
+        source += "village split and age split assumed"
         for (vid, unit, x, y), vpop in zip(mine, village_pops, strict=True):
             counts = largest_remainder(int(vpop), share_vec)
             row: dict[str, object] = {"id": vid, "unit": unit, "x_km": f"{x:.3f}", "y_km": f"{y:.3f}"}
@@ -231,11 +234,17 @@ def print_sizing(by_town: dict[str, dict[str, int]]) -> None:
     for town, acc in by_town.items():
         pop = sum(acc.values())
         visits = sum(acc[b] * CLINIC_RATES[b] for b in BANDS)
-        doctors = math.ceil(visits / CLINIC_DAYS * CLINIC_SERVICE_MIN / (CLINIC_OPEN_MIN * TARGET_UTILISATION))
+        doctors = math.ceil(
+            visits / CLINIC_DAYS * CLINIC_SERVICE_MIN / (CLINIC_OPEN_MIN * TARGET_UTILISATION)
+        )
         errands = sum(acc[b] * ADMIN_RATES.get(b, 0.0) for b in BANDS)
-        windows = max(2, math.ceil(errands / HALL_DAYS * HALL_SERVICE_MIN / (HALL_OPEN_MIN * TARGET_UTILISATION)))
+        windows = max(
+            2, math.ceil(errands / HALL_DAYS * HALL_SERVICE_MIN / (HALL_OPEN_MIN * TARGET_UTILISATION))
+        )
         seats = [5 * math.ceil(acc[b] * att * f / 5) for b, att, f in SCHOOLS.values()]
-        print(f"{town:10s} {visits / pop:5.2f} {doctors:4d} {windows:4d} " + " ".join(f"{s:5d}" for s in seats))
+        print(
+            f"{town:10s} {visits / pop:5.2f} {doctors:4d} {windows:4d} " + " ".join(f"{s:5d}" for s in seats)
+        )
 
 
 def main() -> None:

@@ -95,13 +95,18 @@ class AccessModel(mesa.Model):
         self._daily_rate = rates / 365.0
         self._jurisdiction = np.array([svc.jurisdiction for svc in sc.services.values()])
         self._referral = self.world.referral_target()
+        vot_min_per_yuan = 60.0 / sc.behaviour.value_of_time_yuan_per_h
+        self._static_cost = (2 * self.tables.time_min + 2 * self.tables.money_yuan * vot_min_per_yuan).astype(
+            np.float32
+        )  # (modes, villages, facilities): round-trip minutes + money as minutes
         self._next_errand = 0
         self.pending = Needs.empty()
-        self._trip_days: list[TripLog] = []
-        self._done: list[Needs] = []
-        self._facility_days: list[dict[str, np.ndarray]] = []
+        self.trip_log: list[TripLog] = []
+        self.done_log: list[Needs] = []
+        self.facility_log: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # day, facility, longest queue
         self.facility_served_today = np.zeros(len(self.world.fac_ids), dtype=np.int64)
         self.today: dict[str, float] = {}
+        self._mean_wait_today = 0.0
 
         self.facility_agents = [FacilityAgent(self, i) for i in range(len(self.world.fac_ids))]
         self._resident_agents: dict[int, Resident] = {}
@@ -146,7 +151,7 @@ class AccessModel(mesa.Model):
         waiting = pending.take(~acting_mask)
         outcome, postponed = self._travel(acting, day, weekday)
         finished = outcome == 0
-        self._done.append(acting.take(finished))
+        self.done_log.append(acting.take(finished))
         self.pending = Needs.concat([waiting, acting.take(~finished)])
         self.today = {
             "day": day,
@@ -157,8 +162,7 @@ class AccessModel(mesa.Model):
             "turned_away": int(np.sum(outcome == 2)),
             "postponed": int(postponed),
             "pending": len(self.pending),
-            "mean_wait_min": float(np.mean(self._trip_days[-1].wait_min)) if self._trip_days and
-            self._trip_days[-1].day.size and self._trip_days[-1].day[0] == day else 0.0,
+            "mean_wait_min": self._mean_wait_today,
         }
         self.datacollector.collect(self)
         self.day += 1
@@ -168,6 +172,40 @@ class AccessModel(mesa.Model):
         n = self.loaded.scenario.simulation.days if days is None else days
         for _ in progress if progress is not None else range(n):
             self.step()
+
+    def _choose(self, needs: Needs, weekday: int) -> tuple[np.ndarray, np.ndarray]:
+        """Facility and mode per need (-1 where no eligible facility is open today).
+
+        Eligible: open today, has servers, completes the errand (or, for residents who do not
+        know a service point's scope, belongs to the errand's group), in the resident's own
+        unit for jurisdiction errands, or the facility a referral named.
+        """
+        w, res = self.world, self.residents
+        fac_out = np.full(len(needs), -1, dtype=np.int64)
+        mode_out = np.full(len(needs), -1, dtype=np.int64)
+        open_today = w.fac_days[:, weekday] & (w.fac_servers > 0)
+        n_modes = len(self.tables.modes)
+        for s in np.unique(needs.service):
+            rows = np.flatnonzero(needs.service == s)
+            g = w.service_group[s]
+            cand = np.flatnonzero(w.fac_in_group[:, g] & open_today)
+            if len(cand) == 0:
+                continue
+            r = needs.resident[rows]
+            eligible = np.where(needs.informed[rows, None], w.fac_completes[cand, s][None, :], True)
+            if self._jurisdiction[s]:
+                eligible &= w.fac_new_unit[cand][None, :] == res.new_unit[r][:, None]
+            forced = needs.forced_fac[rows]
+            eligible = np.where((forced >= 0)[:, None], cand[None, :] == forced[:, None], eligible)
+            known = res.mem_fac[g, r]
+            expect = np.where(known[:, None] == cand[None, :], res.mem_wait[g, r][:, None], self.prior_wait_min)
+            cost = self._static_cost[:, res.village[r]][:, :, cand].transpose(1, 2, 0) + expect[:, :, None]
+            cost = np.where(eligible[:, :, None] & res.owns[:, r].T[:, None, :], cost, np.inf)
+            pick = self.choice_rule.choose(cost, self.rng)
+            ok = pick >= 0
+            fac_out[rows[ok]] = cand[pick[ok] // n_modes]
+            mode_out[rows[ok]] = pick[ok] % n_modes
+        return fac_out, mode_out
 
     def _travel(self, needs: Needs, day: int, weekday: int) -> tuple[np.ndarray, int]:
         """Choose, travel, queue. Updates ``needs`` in place.
@@ -180,41 +218,20 @@ class AccessModel(mesa.Model):
         n = len(needs)
         outcome = np.full(n, -1, dtype=np.int8)
         self.facility_served_today[:] = 0
+        self._mean_wait_today = 0.0
         if n == 0:
             return outcome, 0
         r = needs.resident
         s = needs.service.astype(np.int64)
         g = w.service_group[s]
-        open_today = w.fac_days[:, weekday] & (w.fac_servers > 0)
-        eligible = np.where(needs.informed[:, None], w.fac_completes[:, s].T, w.fac_in_group[:, g].T)
-        juris = self._jurisdiction[s]
-        eligible &= ~juris[:, None] | (w.fac_new_unit[None, :] == res.new_unit[r][:, None])
-        forced = needs.forced_fac >= 0
-        if forced.any():
-            eligible[forced] = False
-            eligible[np.flatnonzero(forced), needs.forced_fac[forced]] = True
-        eligible &= open_today[None, :]
-        cand = np.flatnonzero(eligible.any(axis=0))
-        pick = np.full(n, -1)
-        n_modes = len(tab.modes)
-        if len(cand):
-            v = res.village[r]
-            time_nfm = tab.time_min[:, v][:, :, cand].transpose(1, 2, 0)
-            money_nfm = tab.money_yuan[:, v][:, :, cand].transpose(1, 2, 0)
-            expect = np.full((n, len(cand)), self.prior_wait_min)
-            known = res.mem_fac[g, r]
-            hit = known[:, None] == cand[None, :]
-            expect = np.where(hit, res.mem_wait[g, r][:, None], expect)
-            cost = 2 * time_nfm + expect[:, :, None] + 2 * money_nfm * 60.0 / self.behaviour.value_of_time_yuan_per_h
-            cost = np.where(eligible[:, cand][:, :, None] & res.owns[:, r].T[:, None, :], cost, np.inf)
-            pick = self.choice_rule.choose(cost, self.rng)
-        go = np.flatnonzero(pick >= 0)
-        stay = np.flatnonzero(pick < 0)
+        fac_all, mode_all = self._choose(needs, weekday)
+        go = np.flatnonzero(fac_all >= 0)
+        stay = np.flatnonzero(fac_all < 0)
         needs.next_day[stay] = day + 1
         if len(go) == 0:
             return outcome, len(stay)
-        fac = cand[pick[go] // n_modes]
-        mode = pick[go] % n_modes
+        fac = fac_all[go]
+        mode = mode_all[go]
         vg = res.village[r[go]]
         travel = tab.time_min[mode, vg, fac]
         dist = tab.distance_km[mode, vg, fac]
@@ -224,42 +241,35 @@ class AccessModel(mesa.Model):
         latest = np.maximum(close_m - self.behaviour.latest_arrival_before_close_min, open_m)
         arrival = np.minimum(open_m + offset, latest)
 
+        completes = w.fac_completes[fac, s[go]]
         order = np.lexsort((arrival, fac))
         wait = np.empty(len(go))
         served = np.empty(len(go), dtype=bool)
         service_min = np.zeros(len(go))
         bounds = np.flatnonzero(np.diff(fac[order])) + 1
-        fac_rows: dict[str, list[float]] = {k: [] for k in (
-            "facility", "arrivals", "served", "turned_away", "busy_min", "mean_wait_min", "p95_wait_min",
-            "longest_queue")}
-        for idx in np.split(order, bounds):
+        groups = np.split(order, bounds)
+        longest = np.zeros(len(groups), dtype=np.int32)
+        for k, idx in enumerate(groups):
             f = int(fac[idx[0]])
             spec = w.fac_service_time[f]
             assert spec is not None, "facilities receiving visitors have a service time (checked at load)"
-            svc = draw_service_min(self.rng, spec, len(idx)) * self.sample_weight
+            svc = draw_service_min(self.rng, spec, len(idx))
+            svc = np.where(completes[idx], svc, self.behaviour.referral_min) * self.sample_weight
             q = serve_fifo(arrival[idx], svc, servers=int(w.fac_servers[f]),
                            open_min=w.fac_open_min[f], close_min=w.fac_close_min[f])
             wait[idx] = q.wait_min
             served[idx] = q.served
             service_min[idx] = np.where(q.served, svc, 0.0)
-            n_served = int(q.served.sum())
-            self.facility_served_today[f] = n_served
-            for key, value in (
-                ("facility", f), ("arrivals", len(idx)), ("served", n_served),
-                ("turned_away", len(idx) - n_served), ("busy_min", float(svc[q.served].sum())),
-                ("mean_wait_min", float(q.wait_min.mean())),
-                ("p95_wait_min", float(np.percentile(q.wait_min, 95))),
-                ("longest_queue", longest_queue(arrival[idx], q.start_min)),
-            ):
-                fac_rows[key].append(value)
-        day_table = {k: np.asarray(v) for k, v in fac_rows.items()}
-        day_table["day"] = np.full(len(day_table["facility"]), day, dtype=np.int32)
-        self._facility_days.append(day_table)
-
-        completes = w.fac_completes[fac, s[go]]
+            self.facility_served_today[f] = int(q.served.sum())
+            longest[k] = longest_queue(arrival[idx], q.start_min)
+        self.facility_log.append(
+            (np.full(len(groups), day, dtype=np.int32), fac[order[np.r_[0, bounds]]].astype(np.int32), longest)
+        )
+        self._mean_wait_today = float(wait.mean())
         out = np.where(served, np.where(completes, 0, 1), 2).astype(np.int8)
         outcome[go] = out
         needs.trips[go] += 1
+        needs.last_day[go] = day
         needs.burden_min[go] += 2 * travel + wait
         needs.distance_km[go] += 2 * dist
         needs.money_yuan[go] += 2 * money
@@ -276,7 +286,7 @@ class AccessModel(mesa.Model):
         res.mem_wait[grp, r[go]] = (1 - self.behaviour.wait_memory) * base + self.behaviour.wait_memory * wait
         res.mem_fac[grp, r[go]] = fac
 
-        self._trip_days.append(
+        self.trip_log.append(
             TripLog(
                 errand=needs.errand[go], resident=r[go], service=s[go].astype(np.int16),
                 day=np.full(len(go), day, dtype=np.int32), facility=fac.astype(np.int32),

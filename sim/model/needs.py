@@ -19,6 +19,7 @@ class Needs:
         service: service index.
         arise_day: day the need arose.
         next_day: first day the resident will act on it.
+        last_day: day of the latest trip (-1 = none yet).
         trips: trips made so far.
         burden_min: door-to-door minutes so far (travel both ways + waits), all trips.
         distance_km, money_yuan: totals so far, all trips.
@@ -31,6 +32,7 @@ class Needs:
     service: np.ndarray
     arise_day: np.ndarray
     next_day: np.ndarray
+    last_day: np.ndarray
     trips: np.ndarray
     burden_min: np.ndarray
     distance_km: np.ndarray
@@ -61,6 +63,7 @@ class Needs:
             service=service.astype(np.int16),
             arise_day=np.full(n, day, dtype=np.int32),
             next_day=np.full(n, retry_day, dtype=np.int32),
+            last_day=np.full(n, -1, dtype=np.int32),
             trips=np.zeros(n, dtype=np.int16),
             burden_min=np.zeros(n),
             distance_km=np.zeros(n),

@@ -122,16 +122,17 @@ def get_path(raw: Raw, field: str) -> Any:
 
 
 def set_path(raw: Raw, field: str, value: Any, *, file: str = "(override)") -> None:
-    """Set a dotted field path in place; every parent must already exist."""
+    """Set a dotted field path in place, creating missing parent mappings.
+
+    Unknown fields are caught by validation afterwards (the schema refuses extra fields).
+    """
     parts = field.split(".")
     node: Any = raw
     for depth, part in enumerate(parts[:-1]):
-        if not isinstance(node, dict) or part not in node:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
             where = ".".join(parts[: depth + 1])
-            raise ScenarioError(file, field, f"expected an existing scenario field, '{where}' does not exist")
-        node = node[part]
-    if not isinstance(node, dict):
-        raise ScenarioError(file, field, "expected a path into a mapping")
+            raise ScenarioError(file, field, f"expected a path into mappings, '{where}' is a value")
     node[parts[-1]] = value
 
 
@@ -194,10 +195,6 @@ def load_scenario(
         origins.update(top_origins)
         raw = _merge(raw, top, origins, str(Path(overlay).resolve()))
     for field, value in (overrides or {}).items():
-        try:
-            get_path(raw, field)
-        except KeyError:
-            raise ScenarioError("(override)", field, "expected an existing scenario field") from None
         set_path(raw, field, value)
         origins[field] = "(override)"
     villages = raw.get("villages")
@@ -214,7 +211,8 @@ def load_scenario(
         field = _format_loc(err["loc"]) or "(top level)"
         got = err.get("input")
         got_text = "" if isinstance(got, (dict, list)) else f", got {got!r}"
-        raise ScenarioError(_origin(origins, path, field), field, f"{err['msg']}{got_text}") from None
+        message = "expected no such field (unknown field)" if err["type"] == "extra_forbidden" else err["msg"]
+        raise ScenarioError(_origin(origins, path, field), field, f"{message}{got_text}") from None
     loaded = LoadedScenario(scenario, path, raw, origins)
     check_consistency(loaded)
     return loaded

@@ -253,8 +253,11 @@ class Behaviour(Strict):
         default=0.6, ge=0, le=1, description="share who know which errands a service point completes"
     )
     retry_after_days: int = Field(default=1, ge=1)
-    arrival_after_open_min: float = Field(default=90.0, ge=0, description="mean, min")
-    arrival_sd_min: float = Field(default=75.0, ge=0)
+    referral_min: float = Field(
+        default=3.0, ge=0, description="window time to be told an errand must go to the new seat, min"
+    )
+    arrival_after_open_min: float = Field(default=150.0, ge=0, description="mean, min")
+    arrival_sd_min: float = Field(default=120.0, ge=0)
     latest_arrival_before_close_min: float = Field(default=30.0, ge=0)
     source: str = "assumed"
 

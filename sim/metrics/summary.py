@@ -1,0 +1,147 @@
+"""Headline metrics of a run (summary.json) computed from its tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.metrics.equity import gini, theil
+
+__all__ = ["THRESHOLDS_MIN", "summarise", "group_metrics"]
+
+THRESHOLDS_MIN = (15, 30, 60)
+
+
+def _num(x: float | None) -> float | None:
+    return None if x is None or not np.isfinite(x) else round(float(x), 4)
+
+
+def _burden_stats(burden: pd.Series | np.ndarray) -> dict[str, float | None]:
+    b = np.asarray(burden, dtype=float)
+    if len(b) == 0:
+        return {"n": 0, "mean": None, "median": None, "p90": None}
+    return {
+        "n": len(b),
+        "mean": _num(b.mean()),
+        "median": _num(np.median(b)),
+        "p90": _num(np.percentile(b, 90)),
+    }
+
+
+def _codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
+    cat = column.astype("category")
+    return cat.cat.codes.to_numpy(np.int64), [str(c) for c in cat.cat.categories]
+
+
+def group_metrics(residents: pd.DataFrame, errands: pd.DataFrame, by: str) -> dict[str, dict[str, Any]]:
+    """Burden and access metrics per value of a residents column (former_unit, age_band, island)."""
+    code, labels = _codes(residents[by])
+    k = len(labels)
+    weight = residents["weight"].to_numpy(float)
+    done_mask = (errands["status"] == "completed").to_numpy()
+    err_code = code[errands["resident"].to_numpy()]
+    done_code = err_code[done_mask]
+    burden = errands["burden_min"].to_numpy(float)[done_mask]
+    order = np.argsort(done_code, kind="stable")
+    splits = np.split(burden[order], np.searchsorted(done_code[order], np.arange(1, k)))
+    n_done = np.bincount(done_code, minlength=k)
+    trips = np.bincount(err_code, weights=errands["trips"].to_numpy(float), minlength=k)
+    dist = np.bincount(done_code, weights=errands["distance_km"].to_numpy(float)[done_mask], minlength=k)
+    money = np.bincount(done_code, weights=errands["money_yuan"].to_numpy(float)[done_mask], minlength=k)
+    pop = np.bincount(code, weights=weight, minlength=k)
+    access: dict[str, tuple[np.ndarray, dict[int, np.ndarray]]] = {}
+    for col in [c for c in residents.columns if c.startswith("access_") and c.endswith("_min")]:
+        minutes = residents[col].to_numpy(float)
+        finite = np.isfinite(minutes)
+        wsum = np.bincount(code[finite], weights=weight[finite], minlength=k)
+        mean = np.bincount(code[finite], weights=(minutes * weight)[finite], minlength=k) / np.where(wsum > 0, wsum, np.nan)
+        shares = {t: np.bincount(code, weights=weight * (minutes > t), minlength=k) / np.where(pop > 0, pop, np.nan)
+                  for t in THRESHOLDS_MIN}
+        access[col[: -len("_min")]] = (mean, shares)
+    out: dict[str, dict[str, Any]] = {}
+    for i, label in enumerate(labels):
+        sub = splits[i]
+        has = n_done[i] > 0
+        entry: dict[str, Any] = {
+            "population": _num(pop[i]),
+            "errands_completed": int(n_done[i]),
+            "burden_min": _burden_stats(sub),
+            "trips_per_completed_errand": _num(trips[i] / n_done[i]) if has else None,
+            "distance_km_per_errand": _num(dist[i] / n_done[i]) if has else None,
+            "money_yuan_per_errand": _num(money[i] / n_done[i]) if has else None,
+            "burden_share_over_min": {str(t): _num(np.mean(sub > t)) if has else None for t in THRESHOLDS_MIN},
+        }
+        for name, (mean, shares) in access.items():
+            entry[name] = {"mean_min": _num(mean[i]), **{f"share_over_{t}": _num(shares[t][i]) for t in THRESHOLDS_MIN}}
+        out[label] = entry
+    return out
+
+
+def summarise(
+    *,
+    trips: pd.DataFrame,
+    errands: pd.DataFrame,
+    facility_days: pd.DataFrame,
+    residents: pd.DataFrame,
+    schools: pd.DataFrame,
+) -> dict[str, Any]:
+    """Headline metrics: burden per completed errand, access shares, queues, equity, by group."""
+    done = errands[errands["status"] == "completed"]
+    per_resident = residents["burden_min_per_errand"].to_numpy()
+    weight = residents["weight"].to_numpy()
+    overall = group_metrics(residents.assign(_all="all"), errands, "_all")["all"]
+    by_service = {
+        str(s): _burden_stats(done.loc[done["service"] == s, "burden_min"]) for s in errands["service"].cat.categories
+    }
+    outcome_counts = trips["outcome"].value_counts()
+    kinds = {}
+    for kind, sub in facility_days.groupby("kind", observed=True):
+        kinds[str(kind)] = {
+            "facility_days": len(sub),
+            "mean_utilisation": _num(sub["utilisation"].mean()),
+            "mean_wait_min": _num(np.nansum(sub["mean_wait_min"] * sub["arrivals"]) / sub["arrivals"].sum())
+            if sub["arrivals"].sum() else None,
+            "p95_wait_min_mean": _num(sub["p95_wait_min"].mean()),
+            "turned_away": int(sub["turned_away"].sum()),
+            "max_longest_queue": int(sub["longest_queue"].max()),
+        }
+    placed = schools[schools["school"].notna()]
+    equity = {
+        "gini_burden_per_resident": _num(gini(per_resident, weight)),
+        "theil_burden_per_resident": _num(theil(per_resident, weight)),
+    }
+    for col in [c for c in residents.columns if c.startswith("access_")]:
+        name = col[len("access_") : -len("_min")]
+        equity[f"gini_access_{name}"] = _num(gini(residents[col].to_numpy(), weight))
+        equity[f"theil_access_{name}"] = _num(theil(residents[col].to_numpy(), weight))
+    return {
+        "population": _num(weight.sum()),
+        "residents_simulated": len(residents),
+        "errands": {
+            "arisen": len(errands),
+            "completed": len(done),
+            "pending_at_end": int((errands["status"] == "pending").sum()),
+            "trips": len(trips),
+            "trips_completed": int(outcome_counts.get("completed", 0)),
+            "trips_referred": int(outcome_counts.get("referred", 0)),
+            "trips_turned_away": int(outcome_counts.get("turned_away", 0)),
+        },
+        **{k: v for k, v in overall.items() if k not in ("population",)},
+        "burden_min_by_service": by_service,
+        "mode_share": {str(k): _num(v) for k, v in trips["mode"].value_counts(normalize=True).items()},
+        "queues_by_kind": kinds,
+        "school": {
+            "pupils": len(schools),
+            "unplaced": int(schools["school"].isna().sum()),
+            "mean_one_way_min": _num(placed["one_way_min"].mean()) if len(placed) else None,
+            "share_over_40_min": _num((placed["one_way_min"] > 40).mean()) if len(placed) else None,
+            "mean_distance_km": _num(placed["distance_km"].mean()) if len(placed) else None,
+        },
+        "equity": equity,
+        "by_former_unit": group_metrics(residents, errands, "former_unit"),
+        "by_age_band": group_metrics(residents, errands, "age_band"),
+        "by_island": group_metrics(residents.assign(_isl=np.where(residents["island"], "islands", "main_island")),
+                                   errands, "_isl"),
+    }

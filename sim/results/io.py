@@ -1,0 +1,87 @@
+"""Run folders: atomic writes of tables (Parquet or CSV), summary.json and provenance."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from sim.errors import SimError
+from sim.results.tables import TABLES, RunResult
+
+__all__ = ["write_run", "read_run", "read_summary", "is_run_dir"]
+
+MARKER = "provenance.json"
+
+
+def is_run_dir(path: Path) -> bool:
+    """Whether ``path`` is a townsim run folder."""
+    return (path / MARKER).is_file() and (path / "summary.json").is_file()
+
+
+def _json(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False, default=str)
+
+
+def write_run(result: RunResult, out: str | Path, *, csv: bool = False, scenario_raw: dict[str, Any]) -> Path:
+    """Write a run folder atomically.
+
+    Everything is written to a temporary sibling folder, then renamed into place. An existing
+    *run folder* at ``out`` is replaced; any other existing path is refused (never overwritten).
+
+    Raises:
+        SimError: ``out`` exists and is not a run folder.
+    """
+    out = Path(out)
+    if out.exists() and not is_run_dir(out):
+        raise SimError(f"{out}: exists and is not a townsim run folder; choose another --out")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for name in TABLES:
+            frame: pd.DataFrame = getattr(result, name)
+            if csv:
+                frame.to_csv(tmp / f"{name}.csv", index=False)
+            else:
+                frame.to_parquet(tmp / f"{name}.parquet", index=False)
+        (tmp / "summary.json").write_text(_json(result.summary), encoding="utf-8")
+        (tmp / "scenario.yaml").write_text(
+            yaml.safe_dump(scenario_raw, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
+        (tmp / MARKER).write_text(_json(result.provenance), encoding="utf-8")
+        if out.exists():
+            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+            out.rename(trash / out.name)
+            tmp.rename(out)
+            shutil.rmtree(trash)
+        else:
+            tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def read_summary(run_dir: str | Path) -> dict[str, Any]:
+    """summary.json of a run folder."""
+    run_dir = Path(run_dir)
+    if not is_run_dir(run_dir):
+        raise SimError(f"{run_dir}: not a townsim run folder (expected summary.json and {MARKER})")
+    return json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+
+
+def read_run(run_dir: str | Path) -> RunResult:
+    """Load a run folder (Parquet or CSV tables) back into a RunResult."""
+    run_dir = Path(run_dir)
+    summary = read_summary(run_dir)
+    frames: dict[str, pd.DataFrame] = {}
+    for name in TABLES:
+        parquet, csv = run_dir / f"{name}.parquet", run_dir / f"{name}.csv"
+        frames[name] = pd.read_parquet(parquet) if parquet.is_file() else pd.read_csv(csv)
+    provenance = json.loads((run_dir / MARKER).read_text(encoding="utf-8"))
+    return RunResult(**frames, summary=summary, provenance=provenance)

@@ -1,0 +1,97 @@
+"""Run a scenario end to end: load, simulate, tabulate, summarise, record provenance."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from sim.metrics.summary import summarise
+from sim.model.model import AccessModel
+from sim.results.tables import RunResult, build_result
+from sim.scenario.load import LoadedScenario, load_scenario
+
+__all__ = ["run_scenario", "run_loaded", "package_version"]
+
+
+def package_version() -> str:
+    """Installed townsim version."""
+    try:
+        return metadata.version("townsim")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def run_loaded(
+    loaded: LoadedScenario,
+    *,
+    days: int | None = None,
+    seed: int | None = None,
+    population_scale: float = 1.0,
+    progress: bool = False,
+) -> RunResult:
+    """Simulate a loaded scenario and return its tables, summary and provenance."""
+    started = time.perf_counter()
+    model = AccessModel(loaded, seed=seed, population_scale=population_scale)
+    n_days = loaded.scenario.simulation.days if days is None else days
+    if progress:
+        from tqdm import tqdm
+
+        model.run(n_days, progress=tqdm(range(n_days), desc=loaded.scenario.name, unit="day", file=sys.stderr))
+    else:
+        model.run(n_days)
+    result = build_result(model)
+    result.summary = {
+        "scenario": loaded.scenario.name,
+        "seed": model.seed_value,
+        "days": n_days,
+        **summarise(
+            trips=result.trips,
+            errands=result.errands,
+            facility_days=result.facility_days,
+            residents=result.residents,
+            schools=result.schools,
+        ),
+    }
+    result.provenance = {
+        "scenario_file": str(loaded.path),
+        "scenario": loaded.scenario.name,
+        "seed": model.seed_value,
+        "days": n_days,
+        "population_scale": population_scale,
+        "townsim_version": package_version(),
+        "git_commit": _git_commit(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "wall_time_s": round(time.perf_counter() - started, 3),
+    }
+    return result
+
+
+def run_scenario(
+    path: str | Path,
+    *,
+    overlays: Sequence[str | Path] = (),
+    overrides: Mapping[str, Any] | None = None,
+    days: int | None = None,
+    seed: int | None = None,
+    population_scale: float = 1.0,
+    progress: bool = False,
+) -> tuple[LoadedScenario, RunResult]:
+    """Load a scenario file (plus overlays and overrides) and run it."""
+    loaded = load_scenario(path, overlays=overlays, overrides=overrides)
+    return loaded, run_loaded(loaded, days=days, seed=seed, population_scale=population_scale, progress=progress)
