@@ -15,12 +15,16 @@ from sim.world.world import FACILITY_KINDS
 
 __all__ = ["RunResult", "TABLES", "build_result", "access_times"]
 
-TABLES = ("trips", "errands", "facility_days", "residents", "schools", "daily")
+TABLES = ("trips", "errands", "facility_days", "residents", "schools", "daily", "places", "edges")
 
 
 @dataclass
 class RunResult:
-    """All outputs of one run: six tables, the headline summary and provenance."""
+    """All outputs of one run: its tables, the headline summary and provenance.
+
+    ``places`` (villages, seats, facilities with km coordinates) and ``edges`` (road and ferry
+    links) carry the geography so maps can be drawn from a run folder alone.
+    """
 
     trips: pd.DataFrame
     errands: pd.DataFrame
@@ -28,6 +32,8 @@ class RunResult:
     residents: pd.DataFrame
     schools: pd.DataFrame
     daily: pd.DataFrame
+    places: pd.DataFrame
+    edges: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
 
@@ -209,13 +215,52 @@ def _residents_frame(model: AccessModel, errands: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(frame)
 
 
+def _geography_frames(model: AccessModel) -> tuple[pd.DataFrame, pd.DataFrame]:
+    w = model.world
+    pop = w.village_pop.sum(axis=1)
+    node_xy = w.node_xy
+    places = pd.concat(
+        [
+            pd.DataFrame({
+                "id": w.village_ids, "kind": "village", "x_km": node_xy[w.village_node, 0],
+                "y_km": node_xy[w.village_node, 1], "former_unit": [w.unit_ids[u] for u in w.village_unit],
+                "population": pop, "servers": 0, "zh": w.village_ids, "en": w.village_ids,
+            }),
+            pd.DataFrame({
+                "id": [f"seat:{u}" for u in w.unit_ids], "kind": "seat", "x_km": node_xy[w.unit_seat_node, 0],
+                "y_km": node_xy[w.unit_seat_node, 1], "former_unit": w.unit_ids, "population": 0, "servers": 0,
+                "zh": w.unit_zh, "en": w.unit_en,
+            }),
+            pd.DataFrame({
+                "id": w.fac_ids, "kind": [FACILITY_KINDS[k] for k in w.fac_kind], "x_km": node_xy[w.fac_node, 0],
+                "y_km": node_xy[w.fac_node, 1], "former_unit": [w.unit_ids[u] for u in w.fac_unit],
+                "population": 0, "servers": w.fac_servers, "zh": w.fac_zh, "en": w.fac_en,
+            }),
+        ],
+        ignore_index=True,
+    )
+    index = {n: i for i, n in enumerate(w.nodes)}
+    rows = [(u, v, d["road_class"], d.get("length_km", 0.0)) for u, v, d in w.graph.edges(data=True)]
+    ui = np.array([index[r[0]] for r in rows], dtype=np.int64)
+    vi = np.array([index[r[1]] for r in rows], dtype=np.int64)
+    edges = pd.DataFrame({
+        "u": [r[0] for r in rows], "v": [r[1] for r in rows], "road_class": [r[2] for r in rows],
+        "length_km": [r[3] for r in rows], "x0_km": node_xy[ui, 0], "y0_km": node_xy[ui, 1],
+        "x1_km": node_xy[vi, 0], "y1_km": node_xy[vi, 1],
+    })
+    return places, edges
+
+
 def build_result(model: AccessModel) -> RunResult:
     """Tables of a finished run (summary and provenance are filled by the caller)."""
     done = Needs.concat(model.done_log)
     errands = _errands_frame(model, done, model.pending)
     daily = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     trips = _trips_frame(model)
+    places, edges = _geography_frames(model)
     return RunResult(
+        places=places,
+        edges=edges,
         trips=trips,
         errands=errands,
         facility_days=_facility_days_frame(model, trips),
