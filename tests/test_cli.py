@@ -1,0 +1,79 @@
+"""The townsim command line: run, validate, compare, and bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.results import TABLES
+from tests.conftest import TINY, TINY_MERGED
+
+
+def test_run_writes_a_complete_run_folder(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "run"
+    assert main(["run", str(TINY), "--days", "5", "--out", str(out), "--quiet"]) == 0
+    for name in TABLES:
+        assert (out / f"{name}.parquet").is_file()
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["days"] == 5 and summary["scenario"] == "tiny_baseline"
+    provenance = json.loads((out / "provenance.json").read_text(encoding="utf-8"))
+    assert provenance["seed"] == 7 and provenance["wall_time_s"] > 0 and provenance["townsim_version"]
+    assert "wrote" in capsys.readouterr().out
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp leftovers
+
+
+def test_run_csv_option(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert main(["run", str(TINY), "--days", "3", "--out", str(out), "--csv", "--quiet"]) == 0
+    trips = pd.read_csv(out / "trips.csv")
+    assert {"resident", "purpose", "origin", "facility", "mode", "wait_min", "outcome"} <= set(trips.columns)
+
+
+def test_compare_prints_differences_by_former_township(tmp_path: Path, capsys) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    main(["run", str(TINY), "--days", "10", "--out", str(a), "--quiet"])
+    main(["run", str(TINY_MERGED), "--days", "10", "--out", str(b), "--quiet"])
+    capsys.readouterr()
+    assert main(["compare", str(a), str(b)]) == 0
+    text = capsys.readouterr().out
+    assert "== burden_mean_min ==" in text and "west" in text and "ALL" in text and "B-A" in text
+
+
+def test_bad_scenario_exits_2_and_writes_nothing(tmp_path: Path, tiny_raw, write_scenario) -> None:
+    tiny_raw["facilities"]["east_hall"]["servers"] = -2
+    path = write_scenario(tiny_raw)
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "run", str(path), "--out", str(out)], capture_output=True, text=True
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0  # one line
+    assert "facilities.east_hall.servers" in proc.stderr and str(path) in proc.stderr
+    assert not out.exists()
+
+
+def test_run_refuses_to_overwrite_a_folder_it_did_not_write(tmp_path: Path, capsys) -> None:
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "chapter1.txt").write_text("do not lose me", encoding="utf-8")
+    assert main(["run", str(TINY), "--days", "2", "--out", str(precious), "--quiet"]) == 1
+    assert (precious / "chapter1.txt").read_text(encoding="utf-8") == "do not lose me"
+    assert "not a townsim run folder" in capsys.readouterr().err
+
+
+def test_validate_reports_ok(capsys) -> None:
+    assert main(["validate", str(TINY), str(TINY_MERGED)]) == 0
+    out = capsys.readouterr().out
+    assert "3 former units -> 2 units" in out
+
+
+@pytest.mark.parametrize("args", [["compare", "nope_a", "nope_b"]])
+def test_compare_of_missing_runs_is_a_clear_error(args, capsys) -> None:
+    assert main(args) == 1
+    assert "not a townsim run folder" in capsys.readouterr().err
