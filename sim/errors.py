@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["SimError", "ScenarioError"]
+__all__ = ["ScenarioError", "SimError"]
 
 
 class SimError(Exception):

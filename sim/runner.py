@@ -16,7 +16,7 @@ from sim.model.model import AccessModel
 from sim.results.tables import RunResult, build_result
 from sim.scenario.load import LoadedScenario, load_scenario
 
-__all__ = ["run_scenario", "run_loaded", "package_version"]
+__all__ = ["package_version", "run_loaded", "run_scenario"]
 
 
 def package_version() -> str:
@@ -30,7 +30,9 @@ def package_version() -> str:
 def _git_commit() -> str | None:
     here = Path(__file__).resolve().parent
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
@@ -51,7 +53,9 @@ def run_loaded(
     if progress:
         from tqdm import tqdm
 
-        model.run(n_days, progress=tqdm(range(n_days), desc=loaded.scenario.name, unit="day", file=sys.stderr))
+        model.run(
+            n_days, progress=tqdm(range(n_days), desc=loaded.scenario.name, unit="day", file=sys.stderr)
+        )
     else:
         model.run(n_days)
     result = build_result(model)
@@ -94,4 +98,6 @@ def run_scenario(
 ) -> tuple[LoadedScenario, RunResult]:
     """Load a scenario file (plus overlays and overrides) and run it."""
     loaded = load_scenario(path, overlays=overlays, overrides=overrides)
-    return loaded, run_loaded(loaded, days=days, seed=seed, population_scale=population_scale, progress=progress)
+    return loaded, run_loaded(
+        loaded, days=days, seed=seed, population_scale=population_scale, progress=progress
+    )

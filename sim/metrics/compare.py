@@ -8,7 +8,7 @@ import pandas as pd
 
 from sim.results.io import read_summary
 
-__all__ = ["compare_runs", "format_comparison", "COMPARE_COLUMNS"]
+__all__ = ["COMPARE_COLUMNS", "compare_runs", "format_comparison"]
 
 COMPARE_COLUMNS = {
     "burden_mean_min": ("burden_min", "mean"),
@@ -48,7 +48,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path) -> pd.DataFrame:
     for label, rows in (("A", a), ("B", b)):
         frames[label] = pd.DataFrame.from_dict(rows, orient="index").astype(float)
     index = [u for u in frames["A"].index.union(frames["B"].index, sort=False)]
-    index = sorted(i for i in index if i != "ALL") + ["ALL"]
+    index = [*sorted(i for i in index if i != "ALL"), "ALL"]
     fa, fb = frames["A"].reindex(index), frames["B"].reindex(index)
     return pd.concat({"A": fa, "B": fb, "B-A": fb - fa}, axis=1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["gini", "theil", "lorenz"]
+__all__ = ["gini", "lorenz", "theil"]
 
 
 def _clean(values: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

@@ -71,7 +71,7 @@ def group_metrics(residents: pd.DataFrame, errands: pd.DataFrame, by: str) -> di
             "trips_per_completed_errand": _num(trips[i] / n_done[i]) if has else None,
             "distance_km_per_errand": _num(dist[i] / n_done[i]) if has else None,
             "money_yuan_per_errand": _num(money[i] / n_done[i]) if has else None,
-            "burden_share_over_min": {str(t): _num(np.mean(sub > t)) if has else None for t in THRESHOLDS_MIN},
+            "burden_share_over_min": {str(t): _num(float(np.mean(sub > t))) if has else None for t in THRESHOLDS_MIN},
         }
         for name, (mean, shares) in access.items():
             entry[name] = {"mean_min": _num(mean[i]), **{f"share_over_{t}": _num(shares[t][i]) for t in THRESHOLDS_MIN}}

@@ -11,7 +11,7 @@ from sim.world.world import FACILITY_KINDS
 if TYPE_CHECKING:
     from sim.model.model import AccessModel
 
-__all__ = ["Resident", "FacilityAgent"]
+__all__ = ["FacilityAgent", "Resident"]
 
 
 class Resident(mesa.Agent):
@@ -53,7 +53,9 @@ class Resident(mesa.Agent):
         """Wait (min) expected at the last facility used, per service group."""
         res = self.model.residents
         return {
-            g: float(res.mem_wait[i, self.row]) if res.mem_fac[i, self.row] >= 0 else self.model.prior_wait_min
+            g: float(res.mem_wait[i, self.row])
+            if res.mem_fac[i, self.row] >= 0
+            else self.model.prior_wait_min
             for i, g in enumerate(self.model.world.groups)
         }
 

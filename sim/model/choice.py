@@ -9,7 +9,7 @@ import numpy as np
 
 from sim.scenario.schema import Behaviour
 
-__all__ = ["ChoiceRule", "NearestChoice", "LogitChoice", "make_choice_rule"]
+__all__ = ["ChoiceRule", "LogitChoice", "NearestChoice", "make_choice_rule"]
 
 
 class ChoiceRule(Protocol):

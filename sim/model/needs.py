@@ -43,7 +43,9 @@ class Needs:
     @classmethod
     def empty(cls) -> Needs:
         """No errands."""
-        return cls.new(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int16), 0, 0, np.zeros(0, bool))
+        return cls.new(
+            np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int16), 0, 0, np.zeros(0, bool)
+        )
 
     @classmethod
     def new(

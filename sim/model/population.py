@@ -42,10 +42,7 @@ def synthesise_residents(world: World, rng: np.random.Generator, *, sample_fract
     """Draw the resident table: counts per village and age band, mode access by band."""
     sc = world.loaded.scenario
     counts = world.village_pop
-    if sample_fraction < 1.0:
-        sampled = rng.binomial(counts, sample_fraction)
-    else:
-        sampled = counts
+    sampled = rng.binomial(counts, sample_fraction) if sample_fraction < 1.0 else counts
     flat = sampled.ravel()
     cell = np.repeat(np.arange(flat.size), flat)
     village = (cell // counts.shape[1]).astype(np.int32)

@@ -9,7 +9,7 @@ import numpy as np
 
 from sim.scenario.schema import ServiceTime
 
-__all__ = ["QueueDay", "serve_fifo", "draw_service_min", "longest_queue"]
+__all__ = ["QueueDay", "draw_service_min", "longest_queue", "serve_fifo"]
 
 
 @dataclass(frozen=True)

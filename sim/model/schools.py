@@ -26,7 +26,9 @@ class SchoolAssignment:
     money_yuan: np.ndarray
 
 
-def assign_schools(world: World, residents: Residents, tables: TravelTables, rng: np.random.Generator) -> SchoolAssignment:
+def assign_schools(
+    world: World, residents: Residents, tables: TravelTables, rng: np.random.Generator
+) -> SchoolAssignment:
     """Greedy catchment: village-school pairs in order of road distance fill seats.
 
     Pupils are drawn by attendance share per age band. Within a village the pupils go to the
@@ -40,11 +42,15 @@ def assign_schools(world: World, residents: Residents, tables: TravelTables, rng
         pupils = np.flatnonzero(rng.random(len(residents)) < share[residents.band])
         pupils = pupils[np.argsort(residents.village[pupils], kind="stable")]
         schools = np.array([i for i, lv in enumerate(world.fac_level) if lv == level], dtype=np.int64)
-        seats = world.fac_seats[schools].astype(float) / residents.weight[0] if len(residents) else np.zeros(0)
+        seats = (
+            world.fac_seats[schools].astype(float) / residents.weight[0] if len(residents) else np.zeros(0)
+        )
         seats = np.floor(seats + 1e-9)
         assigned = np.full(len(pupils), -1, dtype=np.int64)
         if len(schools):
-            villages, first, count = np.unique(residents.village[pupils], return_index=True, return_counts=True)
+            villages, first, count = np.unique(
+                residents.village[pupils], return_index=True, return_counts=True
+            )
             dist = tables.distance_km[walk][np.ix_(villages, schools)]
             order = np.argsort(dist, axis=None, kind="stable")
             left = dict(zip(range(len(villages)), count.tolist(), strict=True))

@@ -14,7 +14,7 @@ import yaml
 from sim.errors import SimError
 from sim.results.tables import TABLES, RunResult
 
-__all__ = ["write_run", "read_run", "read_summary", "is_run_dir"]
+__all__ = ["is_run_dir", "read_run", "read_summary", "write_run"]
 
 MARKER = "provenance.json"
 

@@ -38,8 +38,8 @@ class RunResult:
     provenance: dict[str, Any] = field(default_factory=dict)
 
 
-def _cat(codes: np.ndarray, labels: list[str]) -> pd.Categorical:
-    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=labels)
+def _cat(codes: np.ndarray, labels: list[str]) -> pd.Categorical[str]:
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=pd.Index(labels))
 
 
 def access_times(model: AccessModel) -> dict[str, np.ndarray]:
@@ -161,7 +161,7 @@ def _schools_frame(model: AccessModel) -> pd.DataFrame:
             "origin": _cat(model.residents.village[sa.resident], w.village_ids),
             "level": _cat(sa.level, list(sc.schools.levels)),
             "school": pd.Categorical.from_codes(
-                np.where(sa.school < 0, -1, sa.school).astype(np.int64), categories=w.fac_ids
+                np.where(sa.school < 0, -1, sa.school).astype(np.int64), categories=pd.Index(w.fac_ids)
             ),
             "mode": _cat(sa.mode, model.tables.modes),
             "one_way_min": sa.time_min,

@@ -10,7 +10,7 @@ from scipy.sparse.csgraph import dijkstra
 from sim.world.network import edge_matrices
 from sim.world.world import World
 
-__all__ = ["TravelTables", "build_travel_tables", "accumulate_along_tree"]
+__all__ = ["TravelTables", "accumulate_along_tree", "build_travel_tables"]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sim.errors import ScenarioError
 from sim.scenario.checks import check_consistency
 from sim.scenario.schema import Scenario
 
-__all__ = ["LoadedScenario", "load_scenario", "load_raw", "set_path", "get_path"]
+__all__ = ["LoadedScenario", "get_path", "load_raw", "load_scenario", "set_path"]
 
 Raw = dict[str, Any]
 
@@ -158,10 +158,14 @@ def _read_villages_csv(file: Path, bands: Sequence[str]) -> list[Raw]:
                 )
             except (KeyError, TypeError, ValueError) as exc:
                 raise ScenarioError(
-                    str(file), f"line {line}", f"expected id, unit, x_km, y_km and integer pop_<band> columns ({exc})"
+                    str(file),
+                    f"line {line}",
+                    f"expected id, unit, x_km, y_km and integer pop_<band> columns ({exc})",
                 ) from None
             if row:
-                raise ScenarioError(str(file), f"line {line}", f"expected no other columns, found {sorted(row)}")
+                raise ScenarioError(
+                    str(file), f"line {line}", f"expected no other columns, found {sorted(row)}"
+                )
     return rows
 
 

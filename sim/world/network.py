@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -16,10 +18,10 @@ from sim.scenario.schema import Ferry, Mode, RoadGenerate
 
 __all__ = [
     "FERRY",
-    "add_generated_roads",
     "add_ferries",
-    "read_road_file",
+    "add_generated_roads",
     "edge_matrices",
+    "read_road_file",
 ]
 
 FERRY = "ferry"
@@ -36,7 +38,7 @@ def _triangulation_edges(xy: np.ndarray) -> set[tuple[int, int]]:
         tri = Delaunay(xy)
     except QhullError:  # collinear points: chain them in order along the line
         order = np.lexsort((xy[:, 1], xy[:, 0]))
-        return {(int(a), int(b)) for a, b in zip(order[:-1], order[1:], strict=True)}
+        return {(int(a), int(b)) for a, b in itertools.pairwise(order)}
     edges: set[tuple[int, int]] = set()
     for simplex in tri.simplices:
         for i in range(3):
@@ -45,9 +47,7 @@ def _triangulation_edges(xy: np.ndarray) -> set[tuple[int, int]]:
     return edges
 
 
-def add_generated_roads(
-    graph: nx.Graph, *, params: RoadGenerate, seats: Iterable[str]
-) -> nx.Graph:
+def add_generated_roads(graph: nx.Graph, *, params: RoadGenerate, seats: Iterable[str]) -> nx.Graph:
     """Add synthetic roads per island: trunk roads triangulate the seats, rural roads all points.
 
     Rural edges longer than ``max_rural_edge_km`` (straight line) are dropped unless needed to keep
@@ -74,7 +74,9 @@ def add_generated_roads(
         for a, b in _triangulation_edges(xy[seat_idx]):
             ia, ib = seat_idx[a], seat_idx[b]
             straight = float(np.hypot(*(xy[ia] - xy[ib])))
-            graph.add_edge(nodes[ia], nodes[ib], length_km=straight * params.detour_factor, road_class="trunk")
+            graph.add_edge(
+                nodes[ia], nodes[ib], length_km=straight * params.detour_factor, road_class="trunk"
+            )
     return graph
 
 
@@ -100,7 +102,7 @@ def read_road_file(graph: nx.Graph, file: Path) -> nx.Graph:
     """
     if not file.is_file():
         raise ScenarioError(str(file), "roads.file", "expected an existing GraphML or CSV file")
-    rows: list[tuple[str, str, float, str]] = []
+    rows: list[tuple[Any, Any, Any, Any]] = []
     if file.suffix.lower() == ".graphml":
         loaded = nx.read_graphml(file)
         for u, v, data in loaded.edges(data=True):
@@ -112,11 +114,15 @@ def read_road_file(graph: nx.Graph, file: Path) -> nx.Graph:
     for line, (u, v, length, road_class) in enumerate(rows, start=2):
         for name, node in (("u", u), ("v", v)):
             if node not in graph:
-                raise ScenarioError(str(file), f"edge {line - 1}.{name}", f"expected a known node id, got '{node}'")
+                raise ScenarioError(
+                    str(file), f"edge {line - 1}.{name}", f"expected a known node id, got '{node}'"
+                )
         try:
-            length_km = float(length)  # type: ignore[arg-type]
+            length_km = float(length)
         except (TypeError, ValueError):
-            raise ScenarioError(str(file), f"edge {line - 1}.length_km", f"expected a number, got {length!r}") from None
+            raise ScenarioError(
+                str(file), f"edge {line - 1}.length_km", f"expected a number, got {length!r}"
+            ) from None
         if length_km < 0 or not road_class:
             raise ScenarioError(str(file), f"edge {line - 1}", "expected length_km >= 0 and a road_class")
         graph.add_edge(u, v, length_km=length_km, road_class=str(road_class))
@@ -145,7 +151,7 @@ def edge_matrices(
             lengths.append(data["length_km"])
             fares.append(data.get("fare_yuan", 0.0))
     shape = (len(nodes), len(nodes))
-    return tuple(  # type: ignore[return-value]
+    return tuple(
         sparse.csr_matrix((np.asarray(vals, dtype=float), (rows, cols)), shape=shape)
         for vals in (times, lengths, fares)
     )

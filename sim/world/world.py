@@ -12,7 +12,7 @@ from sim.scenario.load import LoadedScenario
 from sim.scenario.schema import WEEKDAYS, Facility, Hours, ServiceTime, clock_to_min
 from sim.world.network import FERRY, add_ferries, add_generated_roads, read_road_file
 
-__all__ = ["World", "build_world", "FACILITY_KINDS"]
+__all__ = ["FACILITY_KINDS", "World", "build_world"]
 
 FACILITY_KINDS = ("school", "clinic", "hall", "service_point")
 
@@ -143,7 +143,9 @@ def build_world(loaded: LoadedScenario, *, population_scale: float = 1.0) -> Wor
         missing = classes - set(mode.speed_kph)
         if missing:
             field_path = f"modes.{name}.speed_kph"
-            raise ScenarioError(loaded.origin(field_path), field_path, f"expected speeds for road classes {sorted(missing)}")
+            raise ScenarioError(
+                loaded.origin(field_path), field_path, f"expected speeds for road classes {sorted(missing)}"
+            )
 
     nodes = sorted(graph.nodes)
     node_index = {n: i for i, n in enumerate(nodes)}

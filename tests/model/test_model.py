@@ -70,7 +70,9 @@ def test_service_point_refers_complex_errands_to_the_new_seat(tiny_raw, write_sc
     assert set(referred["facility"].astype(str)) == {"west_hall"}
     follow = trips[trips["errand"].isin(referred["errand"]) & (trips["outcome"] == "completed")]
     assert set(follow["facility"].astype(str)) == {"east_hall"}  # the new seat's hall
-    assert (follow["day"].to_numpy() > referred.set_index("errand").loc[follow["errand"], "day"].to_numpy()).all()
+    assert (
+        follow["day"].to_numpy() > referred.set_index("errand").loc[follow["errand"], "day"].to_numpy()
+    ).all()
 
 
 def test_jurisdiction_keeps_admin_errands_in_own_unit(merged_run) -> None:
@@ -78,8 +80,10 @@ def test_jurisdiction_keeps_admin_errands_in_own_unit(merged_run) -> None:
     admin = trips[trips["purpose"].astype(str).str.startswith("admin")]
     unit_of_resident = residents.set_index("resident")["unit"].astype(str)
     facility_unit = {"east_hall": "eastwest", "west_hall": "eastwest", "isle_hall": "isle"}
-    assert (admin["facility"].astype(str).map(facility_unit).to_numpy()
-            == unit_of_resident.loc[admin["resident"]].to_numpy()).all()
+    assert (
+        admin["facility"].astype(str).map(facility_unit).to_numpy()
+        == unit_of_resident.loc[admin["resident"]].to_numpy()
+    ).all()
 
 
 def test_closed_weekend_halls_get_no_visitors(merged_run) -> None:
@@ -130,7 +134,9 @@ def test_datacollector_records_one_row_per_day() -> None:
 
 
 def test_sample_fraction_weights_residents() -> None:
-    loaded = load_scenario(SCENARIOS / "pingtan" / "merged_2021.yaml", overrides={"simulation.sample_fraction": 0.05})
+    loaded = load_scenario(
+        SCENARIOS / "pingtan" / "merged_2021.yaml", overrides={"simulation.sample_fraction": 0.05}
+    )
     model = AccessModel(loaded)
     assert len(model.residents) == pytest.approx(385_981 * 0.05, rel=0.02)
     assert model.residents.weight.sum() == pytest.approx(385_981, rel=0.02)

@@ -20,7 +20,9 @@ def erlang_c_mean_wait(lam: float, mu: float, c: int) -> float:
     return p_wait / (c * mu - lam)
 
 
-@pytest.mark.parametrize(("lam", "mean_service", "servers"), [(0.25, 10.0, 3), (0.5, 3.0, 2), (0.09, 10.0, 1)])
+@pytest.mark.parametrize(
+    ("lam", "mean_service", "servers"), [(0.25, 10.0, 3), (0.5, 3.0, 2), (0.09, 10.0, 1)]
+)
 def test_mean_wait_matches_erlang_c(lam: float, mean_service: float, servers: int) -> None:
     """Long open run: the sample mean is within 4 batch-means standard errors of theory.
 

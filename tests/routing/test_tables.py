@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -29,16 +31,24 @@ def test_times_and_distances_match_networkx(world_tables) -> None:
         mode = sc.modes[name]
         graph = nx.Graph()
         for u, v, d in world.graph.edges(data=True):
-            t = d["time_min"] if d["road_class"] == "ferry" else 60 * d["length_km"] / mode.speed_kph[d["road_class"]]
+            t = (
+                d["time_min"]
+                if d["road_class"] == "ferry"
+                else 60 * d["length_km"] / mode.speed_kph[d["road_class"]]
+            )
             graph.add_edge(u, v, t=t)
         for vi, village in enumerate(world.village_ids):
             lengths = nx.single_source_dijkstra_path_length(graph, village, weight="t")
             paths = nx.single_source_dijkstra_path(graph, village, weight="t")
             for fi, node in enumerate(world.fac_node):
                 target = world.nodes[node]
-                assert tables.time_min[m, vi, fi] == pytest.approx(lengths[target] + mode.access_min, abs=1e-4)
+                assert tables.time_min[m, vi, fi] == pytest.approx(
+                    lengths[target] + mode.access_min, abs=1e-4
+                )
                 path = paths[target]
-                km = sum(world.graph.edges[a, b]["length_km"] for a, b in zip(path[:-1], path[1:], strict=True))
+                km = sum(
+                    world.graph.edges[a, b]["length_km"] for a, b in itertools.pairwise(path)
+                )
                 assert tables.distance_km[m, vi, fi] == pytest.approx(km, abs=1e-6)
 
 
@@ -48,7 +58,9 @@ def test_ferry_fare_is_in_the_money() -> None:
     walk = tables.modes.index("walk")
     i1 = world.village_ids.index("i1")
     east_hall = world.fac_ids.index("east_hall")
-    assert tables.money_yuan[walk, i1, east_hall] == pytest.approx(10.0)  # walking costs nothing but the ferry
+    assert tables.money_yuan[walk, i1, east_hall] == pytest.approx(
+        10.0
+    )  # walking costs nothing but the ferry
 
 
 @given(st.integers(min_value=2, max_value=40), st.integers(min_value=0, max_value=10_000))

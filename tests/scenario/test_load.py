@@ -46,24 +46,52 @@ def test_null_in_overlay_deletes_a_key(tmp_path: Path) -> None:
 BAD_CASES = [
     ("unknown field", lambda r: r.update(colour="red"), r"field 'colour'.*unknown field"),
     ("wrong type", lambda r: r["simulation"].update(days="many"), r"field 'simulation.days'.*integer"),
-    ("negative capacity", lambda r: r["facilities"]["east_hall"].update(servers=-1),
-     r"field 'facilities.east_hall.servers'.*greater than or equal to 0"),
-    ("negative seats", lambda r: r["facilities"]["east_primary"].update(seats=-5),
-     r"field 'facilities.east_primary.seats'"),
-    ("facility in missing township", lambda r: r["facilities"]["east_hall"].update(unit="north"),
-     r"field 'facilities.east_hall.unit'.*expected one of the units"),
-    ("hours end before start", lambda r: r["facility_defaults"]["hall"]["hours"].update(close="07:00"),
-     r"field 'facility_defaults.hall.hours'.*closing time 07:00 must be after opening time 08:30"),
-    ("bad clock", lambda r: r["facility_defaults"]["hall"]["hours"].update(open="8.30"),
-     r"field 'facility_defaults.hall.hours.open'.*HH:MM"),
-    ("unknown age band", lambda r: r["services"]["clinic"]["rate_per_person_year"].update({"90+": 1.0}),
-     r"field 'services.clinic.rate_per_person_year.90\+'.*age band"),
-    ("village in missing unit", lambda r: r["villages"][0].update(unit="north"), r"field 'villages\[0\].unit'"),
-    ("unknown facility location", lambda r: r["facilities"]["east_hall"].update(at="nowhere"),
-     r"field 'facilities.east_hall.at'"),
+    (
+        "negative capacity",
+        lambda r: r["facilities"]["east_hall"].update(servers=-1),
+        r"field 'facilities.east_hall.servers'.*greater than or equal to 0",
+    ),
+    (
+        "negative seats",
+        lambda r: r["facilities"]["east_primary"].update(seats=-5),
+        r"field 'facilities.east_primary.seats'",
+    ),
+    (
+        "facility in missing township",
+        lambda r: r["facilities"]["east_hall"].update(unit="north"),
+        r"field 'facilities.east_hall.unit'.*expected one of the units",
+    ),
+    (
+        "hours end before start",
+        lambda r: r["facility_defaults"]["hall"]["hours"].update(close="07:00"),
+        r"field 'facility_defaults.hall.hours'.*closing time 07:00 must be after opening time 08:30",
+    ),
+    (
+        "bad clock",
+        lambda r: r["facility_defaults"]["hall"]["hours"].update(open="8.30"),
+        r"field 'facility_defaults.hall.hours.open'.*HH:MM",
+    ),
+    (
+        "unknown age band",
+        lambda r: r["services"]["clinic"]["rate_per_person_year"].update({"90+": 1.0}),
+        r"field 'services.clinic.rate_per_person_year.90\+'.*age band",
+    ),
+    (
+        "village in missing unit",
+        lambda r: r["villages"][0].update(unit="north"),
+        r"field 'villages\[0\].unit'",
+    ),
+    (
+        "unknown facility location",
+        lambda r: r["facilities"]["east_hall"].update(at="nowhere"),
+        r"field 'facilities.east_hall.at'",
+    ),
     ("no walk mode", lambda r: r["modes"].pop("walk"), r"field 'modes'.*walk"),
-    ("ownership out of range", lambda r: r["modes"]["car"]["ownership"].update({"60+": 1.5}),
-     r"field 'modes.car.ownership'.*\[0, 1\]"),
+    (
+        "ownership out of range",
+        lambda r: r["modes"]["car"]["ownership"].update({"60+": 1.5}),
+        r"field 'modes.car.ownership'.*\[0, 1\]",
+    ),
 ]
 
 
@@ -79,8 +107,13 @@ def test_bad_scenario_names_file_and_field(tiny_raw, write_scenario, case, mutat
 def test_village_without_road_link(tiny_raw, write_scenario) -> None:
     tiny_raw["units"]["rock"] = {"zh": "礁", "en": "Rock", "seat": [30.0, 30.0], "island": "rock"}
     tiny_raw["villages"].append(
-        {"id": "r1", "unit": "rock", "x_km": 31.0, "y_km": 30.0,
-         "population": {b: 1 for b in tiny_raw["age_bands"]}}
+        {
+            "id": "r1",
+            "unit": "rock",
+            "x_km": 31.0,
+            "y_km": 30.0,
+            "population": {b: 1 for b in tiny_raw["age_bands"]},
+        }
     )
     path = write_scenario(tiny_raw)
     with pytest.raises(ScenarioError, match=r"field 'villages\[7\]'.*'r1' has no road link"):
