@@ -91,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     """``register(subparsers)`` functions of commands defined in other modules."""
-    return []
+    from sim.sweep.cli import register as register_sweep
+
+    return [register_sweep]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,157 @@
+"""Analysis of a sweep folder: mean and 95% t interval per design point, Sobol or Morris indices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.sweep.experiment import LoadedExperiment, load_experiment
+from sim.sweep.samplers import build_design, salib_problem
+from sim.sweep.store import SweepStore, write_atomic
+
+__all__ = ["Analysis", "analyze_sweep", "point_stats", "sensitivity"]
+
+SENSITIVITY_COLUMNS = ["method", "lever", "outcome", "parameter", "index", "value", "conf"]
+
+
+@dataclass
+class Analysis:
+    """Tables of one sweep.
+
+    Attributes:
+        points: one row per design point x lever x outcome: parameter columns (by dotted path),
+            lever, outcome, n, mean, std, ci_low, ci_high.
+        sensitivity: method, lever, outcome, parameter, index, value, conf (None for grid and LHS).
+        notes: what could not be computed and why.
+    """
+
+    points: pd.DataFrame
+    sensitivity: pd.DataFrame | None
+    notes: list[str] = field(default_factory=list)
+
+
+def _ok_runs(store: SweepStore) -> pd.DataFrame:
+    """Planned runs joined with their stored outcomes (only runs whose newest row is ok)."""
+    plan = store.read_plan()
+    rows = store.read_rows()
+    ok = rows[rows["status"] == "ok"].drop(
+        columns=[c for c in plan.columns if c != "run_key"], errors="ignore"
+    )
+    return plan.merge(ok, on="run_key", how="left", validate="many_to_one")
+
+
+def point_stats(runs: pd.DataFrame, *, parameters: list[str], outcomes: list[str]) -> pd.DataFrame:
+    """Mean, sample std and 95% t interval across seeds, per design point, lever and outcome.
+
+    ``n`` counts successful runs; with n < 2 the std and interval are NaN.
+    """
+    keys = ["design_point", "lever"]
+    long = runs.melt(
+        id_vars=[*keys, *parameters], value_vars=outcomes, var_name="outcome", value_name="value"
+    )
+    grouped = long.groupby([*keys, "outcome"], sort=False, dropna=False)
+    table = grouped["value"].agg(n="count", mean="mean", std="std").reset_index()
+    first = long.drop_duplicates([*keys])[[*keys, *parameters]]
+    table = first.merge(table, on=keys, how="right")
+    half = stats.t.ppf(0.975, np.maximum(table["n"] - 1, 1)) * table["std"] / np.sqrt(table["n"])
+    half = half.where(table["n"] >= 2)
+    table["ci_low"] = table["mean"] - half
+    table["ci_high"] = table["mean"] + half
+    table["outcome"] = pd.Categorical(table["outcome"], categories=outcomes)
+    table = table.sort_values(["lever", "design_point", "outcome"])
+    table["outcome"] = table["outcome"].astype(str)
+    return table[[*parameters, "lever", "outcome", "n", "mean", "std", "ci_low", "ci_high"]].reset_index(
+        drop=True
+    )
+
+
+def sensitivity(exp: LoadedExperiment, runs: pd.DataFrame) -> tuple[pd.DataFrame | None, list[str]]:
+    """Sobol (S1, ST) or Morris (mu_star, sigma) indices per lever and outcome, from seed-mean outcomes.
+
+    Indices refer to the parameters' unit-cube (quantile) scale. A lever and outcome with a
+    design point lacking any successful run is skipped and named in the notes.
+    """
+    experiment = exp.experiment
+    method = experiment.sampler.method
+    if method not in ("sobol", "morris"):
+        return None, [f"sampler '{method}' gives no sensitivity indices (use sobol or morris)"]
+    from SALib.analyze import morris, sobol
+
+    problem = salib_problem(experiment)
+    design = build_design(experiment)
+    n_points = len(design.points)
+    rows: list[dict[str, object]] = []
+    notes: list[str] = []
+    means = runs.groupby(["lever", "design_point"])[list(experiment.outcomes)].mean()
+    for lever in experiment.levers:
+        for outcome in experiment.outcomes:
+            y = means[outcome].reindex(pd.MultiIndex.from_product([[lever], range(n_points)])).to_numpy(float)
+            missing = int(np.isnan(y).sum())
+            if missing:
+                notes.append(
+                    f"{method} {lever}/{outcome}: skipped, {missing} of {n_points} points lack an ok run"
+                )
+                continue
+            if method == "sobol":
+                res = sobol.analyze(
+                    problem,
+                    y,
+                    calc_second_order=experiment.sampler.second_order,
+                    seed=experiment.sampler.seed,
+                )
+                pairs: list[tuple[str, str, str | None]] = [("S1", "S1", "S1_conf"), ("ST", "ST", "ST_conf")]
+            else:
+                res = morris.analyze(
+                    problem,
+                    design.unit,
+                    y,
+                    num_levels=experiment.sampler.levels,
+                    seed=experiment.sampler.seed,
+                )
+                pairs = [("mu_star", "mu_star", "mu_star_conf"), ("sigma", "sigma", None)]
+            for i, name in enumerate(problem["names"]):
+                for index, value_key, conf_key in pairs:
+                    conf = float(res[conf_key][i]) if conf_key else float("nan")
+                    rows.append(
+                        {
+                            "method": method,
+                            "lever": lever,
+                            "outcome": outcome,
+                            "parameter": name,
+                            "index": index,
+                            "value": float(res[value_key][i]),
+                            "conf": conf,
+                        }
+                    )
+    return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS), notes
+
+
+def analyze_sweep(out: str | Path) -> Analysis:
+    """Analyse a sweep folder and write ``analysis/points.{parquet,csv}`` and ``analysis/sensitivity.*``.
+
+    Raises:
+        SimError: the folder holds no sweep.
+    """
+    store = SweepStore(out)
+    runs = _ok_runs(store)
+    exp = load_experiment(store.root / "experiment.yaml")
+    parameters = list(exp.experiment.parameters)
+    outcomes = list(exp.experiment.outcomes)
+    points = point_stats(runs, parameters=parameters, outcomes=outcomes)
+    table, notes = sensitivity(exp, runs)
+    missing = int(runs["status"].ne("ok").sum())
+    if missing:
+        notes.insert(0, f"{missing} of {len(runs)} planned runs have no ok result (pending or failed)")
+    folder = store.root / "analysis"
+    tables = {"points": points} if table is None else {"points": points, "sensitivity": table}
+    for name, frame in tables.items():
+        write_atomic(frame, folder / f"{name}.parquet")
+        write_atomic(frame, folder / f"{name}.csv", csv=True)
+    if table is None:
+        for suffix in ("parquet", "csv"):
+            (folder / f"sensitivity.{suffix}").unlink(missing_ok=True)
+    return Analysis(points, table, notes)

@@ -1,0 +1,108 @@
+"""Subcommands ``townsim sweep | sweep-status | analyze``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sim.sweep.runner import SweepProgress
+
+__all__ = ["register"]
+
+
+@contextmanager
+def _progress_bar(*, enabled: bool) -> Iterator[Callable[[SweepProgress], None] | None]:
+    """A tqdm bar on stderr showing runs done, failed and time left (None when disabled)."""
+    if not enabled:
+        yield None
+        return
+    from tqdm import tqdm
+
+    bar: tqdm[None] | None = None
+
+    def update(state: SweepProgress) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=state.total, unit="run", desc="sweep", file=sys.stderr, dynamic_ncols=True)
+        bar.set_postfix_str(f"failed {state.failed}", refresh=False)
+        bar.update(state.done - bar.n)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text}")
+    return value
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.sweep.runner import run_sweep
+
+    with _progress_bar(enabled=not args.quiet and sys.stderr.isatty()) as progress:
+        report = run_sweep(
+            args.experiment,
+            out=args.out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            retry_failed=args.retry_failed,
+            progress=progress,
+        )
+    state = report.progress
+    print(
+        f"{report.out}: {report.planned:,} runs planned, {report.skipped:,} already stored; "
+        f"ran {state.done:,} ({state.failed:,} failed) in {report.wall_time_s:,.1f} s"
+    )
+    if state.lost:
+        print(f"{state.lost:,} runs were lost with their workers and not stored; run the same command again")
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from sim.sweep.status import format_status, sweep_status
+
+    print(format_status(sweep_status(args.dir)))
+    return 0
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from sim.sweep.analyze import analyze_sweep
+
+    analysis = analyze_sweep(args.dir)
+    for note in analysis.notes:
+        print(f"note: {note}")
+    written = "points" if analysis.sensitivity is None else "points, sensitivity"
+    print(f"{args.dir}/analysis: {written} (.parquet and .csv); {len(analysis.points):,} point rows")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``sweep``, ``sweep-status`` and ``analyze`` to the ``townsim`` subparsers."""
+    p = sub.add_parser("sweep", help="run an experiment's runs on Dask (resumes where it stopped)")
+    p.add_argument("experiment", help="experiment YAML file (see experiments/)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers", type=_positive_int, default=None, help="local worker processes (default: one per CPU)"
+    )
+    where.add_argument(
+        "--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786"
+    )
+    p.add_argument("--out", default=None, help="sweep folder (default: sweeps/<experiment name>)")
+    p.add_argument("--retry-failed", action="store_true", help="re-run runs stored as failed")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_cmd_sweep)
+
+    p = sub.add_parser("sweep-status", help="progress of a sweep folder")
+    p.add_argument("dir")
+    p.set_defaults(handler=_cmd_status)
+
+    p = sub.add_parser("analyze", help="means, confidence intervals and sensitivity indices of a sweep")
+    p.add_argument("dir")
+    p.set_defaults(handler=_cmd_analyze)
