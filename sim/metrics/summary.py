@@ -79,6 +79,30 @@ def group_metrics(residents: pd.DataFrame, errands: pd.DataFrame, by: str) -> di
     return out
 
 
+def transit_summary(trips: pd.DataFrame) -> dict[str, Any]:
+    """Bus trips, waits at stops and changes, trips with no way home (empty without a bus mode)."""
+    if "mode" not in trips or "bus" not in list(trips["mode"].cat.categories) or "no_way_home" not in trips:
+        return {}
+    bus = trips[trips["mode"] == "bus"]
+    n = len(bus)
+    lines = pd.concat([bus["lines_out"].astype(str), bus["lines_home"].astype(str)])
+    boardings: dict[str, int] = {}
+    for label, count in lines[lines != ""].value_counts().items():
+        for line in str(label).split(">"):
+            boardings[line] = boardings.get(line, 0) + int(count)
+    return {
+        "bus_trips": n,
+        "bus_share": _num(n / len(trips)) if len(trips) else None,
+        "no_way_home": int(trips["no_way_home"].sum()),
+        "no_way_home_share_of_bus_trips": _num(bus["no_way_home"].mean()) if n else None,
+        "mean_stop_wait_min": _num(bus["stop_wait_min"].mean()) if n else None,
+        "mean_transfer_wait_min": _num(bus["transfer_wait_min"].mean()) if n else None,
+        "mean_travel_there_min": _num(bus["travel_min"].mean()) if n else None,
+        "mean_travel_home_min": _num(bus["return_min"].mean()) if n else None,
+        "boardings_by_line": dict(sorted(boardings.items())),
+    }
+
+
 def summarise(
     *,
     trips: pd.DataFrame,
@@ -116,7 +140,9 @@ def summarise(
         name = col[len("access_") : -len("_min")]
         equity[f"gini_access_{name}"] = _num(gini(residents[col].to_numpy(), weight))
         equity[f"theil_access_{name}"] = _num(theil(residents[col].to_numpy(), weight))
+    transit = transit_summary(trips)
     return {
+        **({"transit": transit} if transit else {}),
         "population": _num(weight.sum()),
         "residents_simulated": len(residents),
         "errands": {

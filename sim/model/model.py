@@ -17,11 +17,14 @@ from sim.model.schools import assign_schools
 from sim.routing.tables import TravelTables, build_travel_tables
 from sim.scenario.load import LoadedScenario
 from sim.scenario.schema import WEEKDAYS
+from sim.transit.plan import BusLeg, plan_home, plan_out
+from sim.transit.tables import BUS_MODE, BusTables, add_bus_mode, build_bus_tables
 from sim.world.world import World, build_world
 
 __all__ = ["AccessModel", "OUTCOMES", "TripLog"]
 
 OUTCOMES = ("completed", "referred", "turned_away")
+NO_LABEL = -1
 RESIDENT_AGENTS_AUTO_LIMIT = 20_000
 
 
@@ -43,6 +46,12 @@ class TripLog:
     travel_min: np.ndarray
     distance_km: np.ndarray
     money_yuan: np.ndarray
+    return_min: np.ndarray  # travel home (= travel_min for road modes)
+    lines_out: np.ndarray  # journey label code into model.bus.labels, -1 = none
+    lines_home: np.ndarray
+    stop_wait_min: np.ndarray  # waits at the first stop, there and back
+    transfer_wait_min: np.ndarray  # waits at changes, there and back
+    no_way_home: np.ndarray  # no bus/ferry home that day and no other way: assumed cost recorded
 
 
 class AccessModel(mesa.Model):
@@ -79,6 +88,19 @@ class AccessModel(mesa.Model):
         self.loaded = loaded
         self.world = world or build_world(loaded, population_scale=population_scale)
         self.tables = tables or build_travel_tables(self.world)
+        self.bus: BusTables | None = None
+        self._bus_mode = -1
+        self.load_log: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []  # day, trip, board, alight
+        if sc.transit is not None:
+            self.bus = build_bus_tables(loaded, self.world)
+            w = self.world
+            latest = np.maximum(w.fac_close_min - sc.behaviour.latest_arrival_before_close_min, w.fac_open_min)
+            if BUS_MODE not in self.tables.modes:
+                self.tables = add_bus_mode(self.tables, self.bus, self.world, latest)
+            self._bus_mode = self.tables.modes.index(BUS_MODE)
+            self._bus_feasible = np.stack(
+                [self.bus.feasible(p, self.world, latest) for p in range(len(self.bus.patterns))]
+            )  # (patterns, villages, facilities)
         self.behaviour = sc.behaviour
         self.prior_wait_min = sc.behaviour.prior_wait_min
         self.choice_rule = make_choice_rule(sc.behaviour)
@@ -86,6 +108,9 @@ class AccessModel(mesa.Model):
         self.start_weekday = WEEKDAYS.index(sc.simulation.start_weekday)
 
         self.residents = synthesise_residents(self.world, self.rng, sample_fraction=sc.simulation.sample_fraction)
+        if self.bus is not None:  # everyone may take the bus (walk + bus + walk)
+            owns = self.residents.owns
+            self.residents.owns = np.vstack([owns, np.ones((1, owns.shape[1]), dtype=bool)])
         self.sample_weight = 1.0 / sc.simulation.sample_fraction
         self.schools = assign_schools(self.world, self.residents, self.tables, self.rng)
         self._band_members = [np.flatnonzero(self.residents.band == b) for b in range(len(self.world.age_bands))]
@@ -201,6 +226,9 @@ class AccessModel(mesa.Model):
             expect = np.where(known[:, None] == cand[None, :], res.mem_wait[g, r][:, None], self.prior_wait_min)
             cost = self._static_cost[:, res.village[r]][:, :, cand].transpose(1, 2, 0) + expect[:, :, None]
             cost = np.where(eligible[:, :, None] & res.owns[:, r].T[:, None, :], cost, np.inf)
+            if self.bus is not None:  # no journey arrives in time today
+                ok = self._bus_feasible[self.bus.weekday_pattern[weekday]][res.village[r]][:, cand]
+                cost[:, :, self._bus_mode] = np.where(ok, cost[:, :, self._bus_mode], np.inf)
             pick = self.choice_rule.choose(cost, self.rng)
             ok = pick >= 0
             fac_out[rows[ok]] = cand[pick[ok] // n_modes]
@@ -240,6 +268,18 @@ class AccessModel(mesa.Model):
         offset = np.abs(self.rng.normal(self.behaviour.arrival_after_open_min, self.behaviour.arrival_sd_min, len(go)))
         latest = np.maximum(close_m - self.behaviour.latest_arrival_before_close_min, open_m)
         arrival = np.minimum(open_m + offset, latest)
+        departure = arrival - travel
+        is_bus = mode == self._bus_mode
+        bus_out: BusLeg | None = None
+        if self.bus is not None and is_bus.any():
+            pattern = int(self.bus.weekday_pattern[weekday])
+            bus_out = plan_out(self.bus, pattern, fac[is_bus], vg[is_bus], arrival[is_bus])
+            travel, dist, money = travel.copy(), dist.copy(), money.copy()
+            arrival[is_bus] = bus_out.arr_min
+            departure[is_bus] = bus_out.dep_min
+            travel[is_bus] = bus_out.travel_min
+            dist[is_bus] = bus_out.km
+            money[is_bus] = bus_out.fare_yuan
 
         completes = w.fac_completes[fac, s[go]]
         order = np.lexsort((arrival, fac))
@@ -270,9 +310,19 @@ class AccessModel(mesa.Model):
         outcome[go] = out
         needs.trips[go] += 1
         needs.last_day[go] = day
-        needs.burden_min[go] += 2 * travel + wait
-        needs.distance_km[go] += 2 * dist
-        needs.money_yuan[go] += 2 * money
+        ret = travel
+        trip_money = 2 * money
+        extra = self._bus_day(day, weekday, is_bus, bus_out, fac, vg, arrival + wait + service_min,
+                              travel=travel, dist=dist, money=money)
+        if extra is None:
+            needs.burden_min[go] += 2 * travel + wait
+            needs.distance_km[go] += 2 * dist
+            needs.money_yuan[go] += trip_money
+        else:
+            ret, trip_money, trip_km = extra["return_min"], extra["money_yuan"], extra["distance_km"]
+            needs.burden_min[go] += travel + wait + ret
+            needs.distance_km[go] += trip_km
+            needs.money_yuan[go] += trip_money
         referred = go[out == 1]
         needs.forced_fac[referred] = self._referral[res.new_unit[r[referred]], s[referred]]
         needs.informed[referred] = True
@@ -290,9 +340,81 @@ class AccessModel(mesa.Model):
             TripLog(
                 errand=needs.errand[go], resident=r[go], service=s[go].astype(np.int16),
                 day=np.full(len(go), day, dtype=np.int32), facility=fac.astype(np.int32),
-                mode=mode.astype(np.int8), departure_min=arrival - travel, arrival_min=arrival,
+                mode=mode.astype(np.int8), departure_min=departure, arrival_min=arrival,
                 wait_min=wait, service_min=service_min, outcome=out, travel_min=travel,
-                distance_km=dist, money_yuan=2 * money,
+                distance_km=dist, money_yuan=trip_money, return_min=ret,
+                lines_out=self._extra(extra, "lines_out", NO_LABEL, np.int32, len(go)),
+                lines_home=self._extra(extra, "lines_home", NO_LABEL, np.int32, len(go)),
+                stop_wait_min=self._extra(extra, "stop_wait_min", 0.0, np.float64, len(go)),
+                transfer_wait_min=self._extra(extra, "transfer_wait_min", 0.0, np.float64, len(go)),
+                no_way_home=self._extra(extra, "no_way_home", False, np.bool_, len(go)),
             )
         )
         return outcome, len(stay)
+
+    @staticmethod
+    def _extra(
+        extra: dict[str, np.ndarray] | None, key: str, fill: object, dtype: type, n: int
+    ) -> np.ndarray:
+        if extra is None:
+            return np.full(n, fill, dtype=dtype)
+        return extra[key].astype(dtype)
+
+    def _bus_day(
+        self,
+        day: int,
+        weekday: int,
+        is_bus: np.ndarray,
+        bus_out: BusLeg | None,
+        fac: np.ndarray,
+        vg: np.ndarray,
+        leave: np.ndarray,
+        *,
+        travel: np.ndarray,
+        dist: np.ndarray,
+        money: np.ndarray,
+    ) -> dict[str, np.ndarray] | None:
+        """Trip home of bus riders (first bus, walking, or no way home) and line-load records.
+
+        Returns per-trip return minutes, round-trip money and km and the transit columns, or None
+        in scenarios without transit (road trips: home the same way, same time).
+        """
+        if self.bus is None:
+            return None
+        tab = self.tables
+        n = len(fac)
+        out: dict[str, np.ndarray] = {
+            "lines_out": np.full(n, NO_LABEL, dtype=np.int32),
+            "lines_home": np.full(n, NO_LABEL, dtype=np.int32),
+            "stop_wait_min": np.zeros(n),
+            "transfer_wait_min": np.zeros(n),
+            "no_way_home": np.zeros(n, dtype=bool),
+        }
+        out["return_min"] = travel.copy()
+        out["money_yuan"] = 2 * money
+        out["distance_km"] = 2 * dist
+        if bus_out is None:
+            return out
+        pattern = int(self.bus.weekday_pattern[weekday])
+        transit = self.loaded.scenario.transit
+        assert transit is not None
+        walk = tab.modes.index("walk")
+        home = plan_home(
+            self.bus, pattern, fac[is_bus], vg[is_bus], leave[is_bus],
+            walk_home_min=tab.time_min[walk, vg[is_bus], fac[is_bus]],
+            no_way_home_min=transit.no_way_home.extra_min, no_way_home_yuan=transit.no_way_home.cost_yuan,
+        )
+        out["return_min"][is_bus] = home.travel_min
+        out["money_yuan"][is_bus] = bus_out.fare_yuan + home.fare_yuan
+        out["distance_km"][is_bus] = bus_out.km + home.km
+        out["lines_out"][is_bus] = bus_out.label
+        out["lines_home"][is_bus] = home.label
+        out["stop_wait_min"][is_bus] = bus_out.stop_wait_min + home.stop_wait_min
+        out["transfer_wait_min"][is_bus] = bus_out.transfer_wait_min + home.transfer_wait_min
+        out["no_way_home"][is_bus] = home.no_way
+        trip = np.concatenate([bus_out.legs_trip.ravel(), home.legs_trip.ravel()])
+        board = np.concatenate([bus_out.legs_board.ravel(), home.legs_board.ravel()])
+        alight = np.concatenate([bus_out.legs_alight.ravel(), home.legs_alight.ravel()])
+        used = trip >= 0
+        self.load_log.append((day, trip[used], board[used], alight[used]))
+        return out

@@ -11,11 +11,14 @@ import pandas as pd
 from sim.model.model import OUTCOMES, AccessModel, TripLog
 from sim.model.needs import Needs
 from sim.scenario.schema import WEEKDAYS
+from sim.transit.loads import line_loads_frame
 from sim.world.world import FACILITY_KINDS
 
 __all__ = ["RunResult", "TABLES", "build_result", "access_times"]
 
-TABLES = ("trips", "errands", "facility_days", "residents", "schools", "daily", "places", "edges")
+TABLES = (
+    "trips", "errands", "facility_days", "residents", "schools", "daily", "places", "edges", "line_loads",
+)
 
 
 @dataclass
@@ -34,6 +37,9 @@ class RunResult:
     daily: pd.DataFrame
     places: pd.DataFrame
     edges: pd.DataFrame
+    line_loads: pd.DataFrame = field(
+        default_factory=lambda: line_loads_frame(None, [], days=0, start_weekday=0)
+    )
     summary: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
 
@@ -104,8 +110,23 @@ def _trips_frame(model: AccessModel) -> pd.DataFrame:
             "travel_min": cols["travel_min"],
             "distance_km": cols["distance_km"],
             "money_yuan": cols["money_yuan"],
+            "return_min": cols["return_min"],
+            "lines_out": _line_labels(model, cols["lines_out"]),
+            "lines_home": _line_labels(model, cols["lines_home"]),
+            "stop_wait_min": cols["stop_wait_min"],
+            "transfer_wait_min": cols["transfer_wait_min"],
+            "no_way_home": cols["no_way_home"].astype(bool),
         }
     )
+
+
+def _line_labels(model: AccessModel, codes: np.ndarray) -> pd.Categorical[str]:
+    """Lines used ("b1>f2"; "" = none) as a categorical."""
+    labels = list(model.bus.labels) if model.bus is not None else []
+    if "" not in labels:
+        labels.append("")
+    codes = np.asarray(codes, dtype=np.int64)
+    return _cat(np.where(codes < 0, labels.index(""), codes), labels)
 
 
 def _facility_days_frame(model: AccessModel, trips: pd.DataFrame) -> pd.DataFrame:
@@ -267,4 +288,8 @@ def build_result(model: AccessModel) -> RunResult:
         residents=_residents_frame(model, errands),
         schools=_schools_frame(model),
         daily=daily,
+        line_loads=line_loads_frame(
+            model.bus.timetable if model.bus is not None else None, model.load_log, days=model.day,
+            start_weekday=model.start_weekday, weight=model.sample_weight,
+        ),
     )

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sim.transit.schema import Transit
+
 __all__ = [
     "WEEKDAYS",
     "Strict",
@@ -322,3 +324,4 @@ class Scenario(Strict):
     behaviour: Behaviour = Behaviour()
     merger: Merger = Merger()
     simulation: Simulation = Simulation()
+    transit: Transit | None = Field(default=None, description="timetabled bus and ferry lines (sim.transit)")

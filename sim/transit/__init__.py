@@ -1,0 +1,1 @@
+"""Timetabled buses and ferries: scenario models, timetables, routing, GTFS, loads, line ranking."""

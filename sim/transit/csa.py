@@ -1,0 +1,470 @@
+"""Connection scan over compact arrays: earliest arrival and latest departure, many queries at once.
+
+Every query ("profile") is one origin (or destination) node and one time; the scan keeps one column
+per profile, so a Python loop over connections does numpy work over all profiles together.
+Journeys use at least one vehicle: walk to a stop (access), ride, change (walk between stops within
+the walking limit plus ``transfer_min`` of slack), ride, walk to the destination (egress). Two walks
+never follow each other without a ride between them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.transit.timetable import Connections, Timetable, WalkLinks
+
+__all__ = ["MAX_LEGS", "Journeys", "earliest_arrival", "latest_departure"]
+
+MAX_LEGS = 4
+
+
+@dataclass(frozen=True)
+class Journeys:
+    """Best journeys, arrays shaped (profiles, places); inf / -1 where there is none.
+
+    Attributes:
+        dep_min: when the traveller leaves the origin (forward: the asked time; backward: latest).
+        arr_min: arrival at the destination.
+        first_wait_min: wait at the first stop (forward queries; 0 for latest-departure queries).
+        transfer_wait_min: waits at changes, including the transfer slack.
+        walk_min, ride_min, ride_km: walking and in-vehicle totals.
+        fare_yuan: sum of the fares of the lines boarded.
+        n_legs: vehicles used.
+        leg_trip, leg_board, leg_alight: (profiles, places, MAX_LEGS) trip index and stop-time
+            indices of boarding and alighting, in travel order (first MAX_LEGS legs).
+    """
+
+    dep_min: np.ndarray
+    arr_min: np.ndarray
+    first_wait_min: np.ndarray
+    transfer_wait_min: np.ndarray
+    walk_min: np.ndarray
+    ride_min: np.ndarray
+    ride_km: np.ndarray
+    fare_yuan: np.ndarray
+    n_legs: np.ndarray
+    leg_trip: np.ndarray
+    leg_board: np.ndarray
+    leg_alight: np.ndarray
+
+    @property
+    def found(self) -> np.ndarray:
+        """Whether a journey exists."""
+        return np.isfinite(self.arr_min) & np.isfinite(self.dep_min)
+
+
+def _scan_forward(
+    conn: Connections,
+    n_stops: int,
+    n_trips: int,
+    foot: list[tuple[np.ndarray, np.ndarray]],
+    board0: np.ndarray,
+    transfer_min: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Earliest-arrival scan. board0: (stops, profiles) time ready to board via access walk."""
+    n_prof = board0.shape[1]
+    board = board0.copy()
+    board_src = np.full((n_stops, n_prof), -1, dtype=np.int32)
+    arr = np.full((n_stops, n_prof), np.inf)
+    arr_conn = np.full((n_stops, n_prof), -1, dtype=np.int32)
+    trip_in = np.full((n_trips, n_prof), -1, dtype=np.int32)
+    earliest = board.min(axis=1) if n_prof else np.zeros(n_stops)
+    reached_trip = np.zeros(n_trips, dtype=bool)
+    fs, ts, deps, arrs, trips = (
+        conn.from_stop.tolist(),
+        conn.to_stop.tolist(),
+        conn.dep.tolist(),
+        conn.arr.tolist(),
+        conn.trip.tolist(),
+    )
+    for c in range(len(deps)):
+        t, ds, dep = trips[c], fs[c], deps[c]
+        ti = trip_in[t]
+        if earliest[ds] <= dep:
+            newly = board[ds] <= dep
+            if reached_trip[t]:
+                newly &= ti < 0
+            if newly.any():
+                ti[newly] = c
+                reached_trip[t] = True
+        if not reached_trip[t]:
+            continue
+        a, s = arrs[c], ts[c]
+        arr_s = arr[s]
+        better = (ti >= 0) & (a < arr_s)
+        if not better.any():
+            continue
+        arr_s[better] = a
+        arr_conn[s][better] = c
+        near, walk = foot[s]
+        for n, w in zip(near.tolist(), walk.tolist(), strict=True):
+            cand = a + w + transfer_min
+            board_n = board[n]
+            upd = better & (cand < board_n)
+            if upd.any():
+                board_n[upd] = cand
+                board_src[n][upd] = c
+                if cand < earliest[n]:
+                    earliest[n] = cand
+    return arr, arr_conn, trip_in, board_src
+
+
+def _scan_backward(
+    conn: Connections,
+    n_stops: int,
+    n_trips: int,
+    foot: list[tuple[np.ndarray, np.ndarray]],
+    alight0: np.ndarray,
+    transfer_min: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Latest-departure scan. alight0: (stops, profiles) latest vehicle arrival that still makes it."""
+    n_prof = alight0.shape[1]
+    alight = alight0.copy()
+    alight_src = np.full((n_stops, n_prof), -1, dtype=np.int32)
+    bd = np.full((n_stops, n_prof), -np.inf)
+    bd_conn = np.full((n_stops, n_prof), -1, dtype=np.int32)
+    trip_out = np.full((n_trips, n_prof), -1, dtype=np.int32)
+    latest = alight.max(axis=1) if n_prof else np.zeros(n_stops)
+    reached_trip = np.zeros(n_trips, dtype=bool)
+    order = np.lexsort((-conn.dep, -conn.arr))
+    fs, ts, deps, arrs, trips = (
+        conn.from_stop.tolist(),
+        conn.to_stop.tolist(),
+        conn.dep.tolist(),
+        conn.arr.tolist(),
+        conn.trip.tolist(),
+    )
+    for c in order.tolist():
+        t, s, a = trips[c], ts[c], arrs[c]
+        to = trip_out[t]
+        if latest[s] >= a:
+            newly = alight[s] >= a
+            if reached_trip[t]:
+                newly &= to < 0
+            if newly.any():
+                to[newly] = c
+                reached_trip[t] = True
+        if not reached_trip[t]:
+            continue
+        dep, ds = deps[c], fs[c]
+        bd_s = bd[ds]
+        better = (to >= 0) & (dep > bd_s)
+        if not better.any():
+            continue
+        bd_s[better] = dep
+        bd_conn[ds][better] = c
+        near, walk = foot[ds]
+        for n, w in zip(near.tolist(), walk.tolist(), strict=True):
+            cand = dep - w - transfer_min
+            al_n = alight[n]
+            upd = better & (cand > al_n)
+            if upd.any():
+                al_n[upd] = cand
+                alight_src[n][upd] = c
+                if cand > latest[n]:
+                    latest[n] = cand
+    return bd, bd_conn, alight, alight_src
+
+
+def _best_over_stops(
+    value: np.ndarray, walk_min: np.ndarray, *, sign: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """argmin over stops of value[s, p] + walk_min[s, g] -> (best stop, minimum), both (P, G).
+
+    Only stops within walking reach of each place are looked at.
+    """
+    n_prof, n_places = value.shape[1], walk_min.shape[1]
+    best = np.zeros((n_prof, n_places), dtype=np.int64)
+    low = np.full((n_prof, n_places), np.inf)
+    for g in range(n_places):
+        near = np.flatnonzero(np.isfinite(walk_min[:, g]))
+        if len(near) == 0:
+            continue
+        total = value[near] + sign * walk_min[near, g][:, None]
+        pick = np.argmin(total, axis=0)
+        best[:, g] = near[pick]
+        low[:, g] = total[pick, np.arange(n_prof)]
+    return best, low
+
+
+def _empty(shape: tuple[int, int]) -> Journeys:
+    inf = np.full(shape, np.inf)
+    legs = np.full((*shape, MAX_LEGS), -1, dtype=np.int32)
+    return Journeys(
+        inf,
+        inf.copy(),
+        inf.copy(),
+        inf.copy(),
+        inf.copy(),
+        inf.copy(),
+        inf.copy(),
+        inf.copy(),
+        np.zeros(shape, dtype=np.int8),
+        legs,
+        legs.copy(),
+        legs.copy(),
+    )
+
+
+def _fill_legs(
+    tt: Timetable,
+    legs_b: list[np.ndarray],
+    legs_a: list[np.ndarray],
+    ok: np.ndarray,
+    shape: tuple[int, int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Leg arrays (travel order, stop-time indices of boarding and alighting) and ride/fare totals."""
+    n = ok.size
+    st_trip = np.repeat(np.arange(tt.n_trips), np.diff(tt.trip_start))
+    trip = np.full((n, MAX_LEGS), -1, dtype=np.int32)
+    board = np.full((n, MAX_LEGS), -1, dtype=np.int32)
+    alight = np.full((n, MAX_LEGS), -1, dtype=np.int32)
+    ride = np.zeros(n)
+    km = np.zeros(n)
+    fare = np.zeros(n)
+    for k, (b, a) in enumerate(zip(legs_b, legs_a, strict=True)):
+        has = b >= 0
+        bs, as_ = np.where(has, b, 0), np.where(has, a, 0)
+        t = st_trip[bs]
+        ride += np.where(has, tt.st_arr[as_] - tt.st_dep[bs], 0.0)
+        km += np.where(has, tt.st_km[as_] - tt.st_km[bs], 0.0)
+        fare += np.where(has, tt.line_fare[tt.trip_line[t]], 0.0)
+        if k < MAX_LEGS:
+            trip[has, k] = t[has]
+            board[has, k] = bs[has]
+            alight[has, k] = as_[has]
+    out = []
+    for arr in (trip, board, alight):
+        arr[~ok.ravel()] = -1
+        out.append(arr.reshape(*shape, MAX_LEGS))
+    for total in (ride, km, fare):
+        total[~ok.ravel()] = np.inf
+    return out[0], out[1], out[2], ride.reshape(shape), km.reshape(shape), fare.reshape(shape)
+
+
+def earliest_arrival(
+    tt: Timetable,
+    walk: WalkLinks,
+    *,
+    origins: np.ndarray,
+    times: np.ndarray,
+    targets: np.ndarray,
+    transfer_min: float,
+    active: np.ndarray | None = None,
+) -> Journeys:
+    """Earliest arrival at each target node leaving each origin node at each time.
+
+    Args:
+        origins: origin node indices (O,); times: departure minutes (K,); profiles are (O * K)
+            ordered origin-major (profile = o * K + k).
+        targets: destination node indices (G,).
+        active: trips running (all if None).
+
+    Returns:
+        Journeys shaped (O * K, G).
+    """
+    origins = np.asarray(origins, dtype=np.int64)
+    times = np.asarray(times, dtype=float)
+    targets = np.asarray(targets, dtype=np.int64)
+    shape = (len(origins) * len(times), len(targets))
+    if tt.n_stops == 0 or shape[0] == 0 or shape[1] == 0:
+        return _empty(shape)
+    conn = tt.connections(active)
+    access = walk.stop_node_min[:, origins]  # (S, O)
+    t0 = np.repeat(np.zeros(len(origins)), len(times)) + np.tile(times, len(origins))  # (P,)
+    board0 = np.repeat(access, len(times), axis=1) + t0[None, :]
+    arr, arr_conn, trip_in, board_src = _scan_forward(
+        conn, tt.n_stops, tt.n_trips, walk.foot, board0, transfer_min
+    )
+    egress = walk.stop_node_min[:, targets]  # (S, G)
+    best_stop, arr_min = _best_over_stops(arr, egress, sign=1.0)  # (P, G)
+    ok = np.isfinite(arr_min)
+    p_idx = np.broadcast_to(np.arange(shape[0])[:, None], shape)
+    # walk back from the destination: alighting connection, its trip's boarding connection, ...
+    a_conn = np.where(ok, arr_conn[best_stop, p_idx], -1).ravel()
+    pf = p_idx.ravel()
+    egress_min = np.where(ok, egress[best_stop, np.arange(shape[1])[None, :]], 0.0).ravel()
+    legs_b: list[np.ndarray] = []
+    legs_a: list[np.ndarray] = []
+    cur = a_conn.copy()
+    transfer_wait = np.zeros(cur.size)
+    walk_total = egress_min.copy()
+    first_board = np.full(cur.size, -1)
+    while (cur >= 0).any():
+        has = cur >= 0
+        safe = np.where(has, cur, 0)
+        b = np.where(has, trip_in[conn.trip[safe], pf], -1)
+        legs_b.append(b)
+        legs_a.append(np.where(has, cur, -1))
+        bstop = conn.from_stop[np.where(has, b, 0)]
+        prev = np.where(has, board_src[bstop, pf], -1)
+        chg = prev >= 0
+        sp = np.where(chg, prev, 0)
+        w = walk.stop_node_min[conn.to_stop[sp], tt.stop_node[bstop]]
+        wait = conn.dep[np.where(has, b, 0)] - conn.arr[sp] - w
+        transfer_wait += np.where(chg, wait, 0.0)
+        walk_total += np.where(chg, w, 0.0)
+        cur = np.where(chg, prev, -1)
+        first_b = np.where(has & ~chg, b, -1)
+        first_board = first_b if len(legs_b) == 1 else np.where(first_b >= 0, first_b, first_board)
+    n_legs = np.zeros(cur.size, dtype=np.int8)
+    for b in legs_b:
+        n_legs += (b >= 0).astype(np.int8)
+    if not legs_b:
+        return _empty(shape)
+    # legs were collected last-first: put them in travel order
+    order_b, order_a = _travel_order(legs_b, legs_a, n_legs)
+    st_b = [np.where(b >= 0, conn.st[np.where(b >= 0, b, 0)], -1) for b in order_b]
+    st_a = [np.where(a >= 0, conn.st[np.where(a >= 0, a, 0)] + 1, -1) for a in order_a]
+    leg_trip, leg_board, leg_alight, ride, km, fare = _fill_legs(tt, st_b, st_a, ok, shape)
+    fb = np.where(first_board >= 0, first_board, 0)
+    access_min = walk.stop_node_min[conn.from_stop[fb], origins[pf // len(times)]]
+    t_leave = t0[pf]
+    first_wait = conn.dep[fb] - t_leave - access_min
+    walk_total += access_min
+    okf = ok.ravel()
+    return Journeys(
+        dep_min=np.where(ok, t_leave.reshape(shape), np.inf),
+        arr_min=np.where(ok, arr_min, np.inf),
+        first_wait_min=np.where(okf, first_wait, np.inf).reshape(shape),
+        transfer_wait_min=np.where(okf, transfer_wait, np.inf).reshape(shape),
+        walk_min=np.where(okf, walk_total, np.inf).reshape(shape),
+        ride_min=ride,
+        ride_km=km,
+        fare_yuan=fare,
+        n_legs=n_legs.reshape(shape),
+        leg_trip=leg_trip,
+        leg_board=leg_board,
+        leg_alight=leg_alight,
+    )
+
+
+def _travel_order(
+    legs_b: list[np.ndarray], legs_a: list[np.ndarray], n_legs: np.ndarray
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Reverse per-entry leg lists collected last leg first."""
+    depth = len(legs_b)
+    lb = np.stack(legs_b, axis=1)
+    la = np.stack(legs_a, axis=1)
+    rows = np.arange(len(n_legs))[:, None]
+    k = np.arange(depth)[None, :]
+    src = n_legs[:, None].astype(np.int64) - 1 - k
+    valid = src >= 0
+    src = np.where(valid, src, 0)
+    ob = np.where(valid, lb[rows, src], -1)
+    oa = np.where(valid, la[rows, src], -1)
+    return [ob[:, i] for i in range(depth)], [oa[:, i] for i in range(depth)]
+
+
+def latest_departure(
+    tt: Timetable,
+    walk: WalkLinks,
+    *,
+    targets: np.ndarray,
+    times: np.ndarray,
+    origins: np.ndarray,
+    transfer_min: float,
+    active: np.ndarray | None = None,
+) -> Journeys:
+    """Latest departure from each origin node that reaches each target node by each time.
+
+    Args:
+        targets: destination node indices (G,); times: arrive-by minutes (K,); profiles are
+            (G * K) ordered target-major (profile = g * K + k).
+        origins: origin node indices (O,).
+
+    Returns:
+        Journeys shaped (G * K, O); ``arr_min`` is when that journey actually arrives (<= the time).
+    """
+    targets = np.asarray(targets, dtype=np.int64)
+    times = np.asarray(times, dtype=float)
+    origins = np.asarray(origins, dtype=np.int64)
+    shape = (len(targets) * len(times), len(origins))
+    if tt.n_stops == 0 or shape[0] == 0 or shape[1] == 0:
+        return _empty(shape)
+    conn = tt.connections(active)
+    egress = walk.stop_node_min[:, targets]  # (S, G)
+    t_by = np.tile(times, len(targets))
+    alight0 = t_by[None, :] - np.repeat(egress, len(times), axis=1)
+    alight0 = np.where(np.isfinite(alight0), alight0, -np.inf)
+    bd, bd_conn, alight, alight_src = _scan_backward(
+        conn, tt.n_stops, tt.n_trips, walk.foot, alight0, transfer_min
+    )
+    access = walk.stop_node_min[:, origins]  # (S, O)
+    best_stop, neg_dep = _best_over_stops(-bd, access, sign=1.0)
+    dep_min = -neg_dep
+    ok = np.isfinite(dep_min)
+    p_idx = np.broadcast_to(np.arange(shape[0])[:, None], shape)
+    pf = p_idx.ravel()
+    g_node = targets[pf // len(times)]
+    deadline = t_by[pf] + 1e-9
+    cur = np.where(ok, bd_conn[best_stop, p_idx], -1).ravel()
+    cur_st = np.where(cur >= 0, conn.st[np.where(cur >= 0, cur, 0)], -1)
+    access_min = np.where(ok, access[best_stop, np.arange(shape[1])[None, :]], 0.0).ravel()
+    st_trip = np.repeat(np.arange(tt.n_trips), np.diff(tt.trip_start))
+    longest = int(np.diff(tt.trip_start).max())
+    legs_b: list[np.ndarray] = []
+    legs_a: list[np.ndarray] = []
+    transfer_wait = np.zeros(cur.size)
+    walk_total = access_min.copy()
+    arr_min = np.full(cur.size, np.inf)
+    while (cur_st >= 0).any():
+        # ride the boarded trip to the first stop from which one can walk to the target in time;
+        # failing that, to the first stop where a change still makes it
+        has = cur_st >= 0
+        b = np.where(has, cur_st, 0)
+        end = tt.trip_start[st_trip[b] + 1]
+        egress_st = np.full(cur.size, -1)
+        change_st = np.full(cur.size, -1)
+        for j in range(1, longest):
+            k = b + j
+            valid = has & (k < end)
+            if not valid.any():
+                break
+            kk = np.where(valid, k, 0)
+            s_k = tt.st_stop[kk]
+            a_k = tt.st_arr[kk]
+            eg = valid & (egress_st < 0) & (a_k + walk.stop_node_min[s_k, g_node] <= deadline)
+            egress_st[eg] = k[eg]
+            ch = valid & (change_st < 0) & (a_k <= alight[s_k, pf] + 1e-9) & (alight_src[s_k, pf] >= 0)
+            change_st[ch] = k[ch]
+        a_st = np.where(egress_st >= 0, egress_st, change_st)
+        legs_b.append(np.where(has, b, -1))
+        legs_a.append(np.where(has, a_st, -1))
+        done = has & (egress_st >= 0)
+        e_st = np.where(done, egress_st, 0)
+        egress_min = walk.stop_node_min[tt.st_stop[e_st], g_node]
+        arr_min = np.where(done, tt.st_arr[e_st] + egress_min, arr_min)
+        walk_total += np.where(done, egress_min, 0.0)
+        chg = has & ~done & (change_st >= 0)
+        c_st = np.where(chg, change_st, 0)
+        nxt = np.where(chg, alight_src[tt.st_stop[c_st], pf], -1)
+        sn = np.where(nxt >= 0, nxt, 0)
+        w = walk.stop_node_min[tt.st_stop[c_st], tt.stop_node[conn.from_stop[sn]]]
+        transfer_wait += np.where(chg, conn.dep[sn] - tt.st_arr[c_st] - w, 0.0)
+        walk_total += np.where(chg, w, 0.0)
+        cur_st = np.where(chg, conn.st[sn], -1)
+    if not legs_b:
+        return _empty(shape)
+    ok = ok & np.isfinite(arr_min).reshape(shape)
+    n_legs = np.zeros(len(pf), dtype=np.int8)
+    for lb in legs_b:
+        n_legs += (lb >= 0).astype(np.int8)
+    leg_trip, leg_board, leg_alight, ride, km, fare = _fill_legs(tt, legs_b, legs_a, ok, shape)
+    okf = ok.ravel()
+    return Journeys(
+        dep_min=np.where(ok, dep_min, np.inf),
+        arr_min=np.where(okf, arr_min, np.inf).reshape(shape),
+        first_wait_min=np.where(ok, 0.0, np.inf),
+        transfer_wait_min=np.where(okf, transfer_wait, np.inf).reshape(shape),
+        walk_min=np.where(okf, walk_total, np.inf).reshape(shape),
+        ride_min=ride,
+        ride_km=km,
+        fare_yuan=fare,
+        n_legs=n_legs.reshape(shape),
+        leg_trip=leg_trip,
+        leg_board=leg_board,
+        leg_alight=leg_alight,
+    )

@@ -1,0 +1,280 @@
+"""Bus travel tables: arrive-by journeys to each facility and depart-at journeys home, by time slot.
+
+The model asks two timetable questions per bus trip: "leaving as late as possible, how do I get to
+facility f by time T?" (latest departure, one backward scan per facility node and arrive-by slot)
+and "leaving f at time t, when am I home?" (earliest arrival, one forward scan per facility node
+and departure slot). Both are precomputed on a slot grid (``transit.slot_min``); a trip home
+leaving between two slots uses the next slot (so it waits at most one slot longer than needed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.routing.tables import TravelTables
+from sim.scenario.load import LoadedScenario
+from sim.transit.csa import MAX_LEGS, Journeys, earliest_arrival, latest_departure
+from sim.transit.timetable import Timetable, WalkLinks, build_timetable, build_walk_links
+from sim.world.world import World
+
+__all__ = ["BUS_MODE", "BusTables", "add_bus_mode", "build_bus_tables", "depart_at_tables", "slot_grid"]
+
+BUS_MODE = "bus"
+
+
+def slot_grid(first_min: float, last_min: float, step_min: float) -> np.ndarray:
+    """Minutes first, first + step, ... up to and including last."""
+    n = int(np.floor((last_min - first_min) / step_min + 1e-9)) + 1
+    return first_min + step_min * np.arange(max(n, 1))
+
+
+@dataclass(frozen=True)
+class BusTables:
+    """Timetable journeys by slot, per day pattern (distinct set of trips running).
+
+    ``out[p]`` is a latest-departure Journeys shaped (facility nodes * out_slots, villages);
+    ``home[p]`` an earliest-arrival Journeys shaped (facility nodes * home_slots, villages).
+    ``fac_col`` maps facility index -> facility-node column; ``labels[label]`` is the
+    "line>line" text of a journey and ``out_label``/``home_label`` hold label codes.
+    """
+
+    timetable: Timetable
+    walk: WalkLinks
+    patterns: np.ndarray
+    weekday_pattern: np.ndarray
+    fac_nodes: np.ndarray
+    fac_col: np.ndarray
+    out_slots: np.ndarray
+    home_slots: np.ndarray
+    out: list[Journeys]
+    home: list[Journeys]
+    out_first_ok: np.ndarray  # (patterns, facility nodes, villages) first slot with a journey, K if none
+    labels: list[str]
+    out_label: list[np.ndarray]
+    home_label: list[np.ndarray]
+
+    @property
+    def slot_min(self) -> float:
+        """Slot width, minutes."""
+        return float(self.out_slots[1] - self.out_slots[0]) if len(self.out_slots) > 1 else 1.0
+
+    def out_index(
+        self, pattern: int, fac: np.ndarray, village: np.ndarray, arrive_by: np.ndarray
+    ) -> np.ndarray:
+        """Flat (profile, village) row into ``out[pattern]`` for arriving by ``arrive_by``.
+
+        When no journey arrives by that time, the earliest-arriving journey of the day is used.
+        """
+        col = self.fac_col[fac]
+        k_n = len(self.out_slots)
+        k = np.floor((arrive_by - self.out_slots[0]) / self.slot_min + 1e-9).astype(np.int64)
+        k = np.clip(k, 0, k_n - 1)
+        k = np.maximum(k, np.minimum(self.out_first_ok[pattern, col, village], k_n - 1))
+        return (col * k_n + k) * self.out[pattern].dep_min.shape[1] + village
+
+    def home_index(
+        self, fac: np.ndarray, village: np.ndarray, leave: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Flat row into ``home[pattern]`` for leaving ``fac`` at ``leave`` and the slot time used.
+
+        Rows past the last slot are -1 (no journey).
+        """
+        col = self.fac_col[fac]
+        k_n = len(self.home_slots)
+        k = np.ceil((leave - self.home_slots[0]) / self.slot_min - 1e-9).astype(np.int64)
+        k = np.maximum(k, 0)
+        past = k >= k_n
+        k = np.minimum(k, k_n - 1)
+        flat = (col * k_n + k) * len(self.out_first_ok[0, 0]) + village
+        return np.where(past, -1, flat), self.home_slots[k]
+
+    def feasible(self, pattern: int, world: World, latest_arrival: np.ndarray) -> np.ndarray:
+        """(villages, facilities) bool: a journey arrives by each facility's latest arrival time."""
+        k_n = len(self.out_slots)
+        k_last = np.floor((latest_arrival - self.out_slots[0]) / self.slot_min + 1e-9).astype(np.int64)
+        first = self.out_first_ok[pattern][self.fac_col]  # (F, V)
+        return (first <= np.minimum(k_last, k_n - 1)[:, None]).T & (k_last >= 0)[None, :]
+
+    def bus_hours_per_week(self) -> float:
+        """Vehicle hours of service in a week (each trip times the days it runs)."""
+        tt = self.timetable
+        return float((tt.trip_hours() * tt.trip_days.sum(axis=1)).sum())
+
+
+def _labels(tt: Timetable, journeys: list[Journeys]) -> tuple[list[str], list[np.ndarray]]:
+    lines = []
+    for j in journeys:
+        trip = j.leg_trip.reshape(-1, MAX_LEGS)
+        lines.append(np.where(trip >= 0, tt.trip_line[np.maximum(trip, 0)], -1))
+    if not lines:
+        return [""], []
+    stacked = np.concatenate(lines) if lines else np.zeros((0, MAX_LEGS), dtype=np.int64)
+    uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    labels = [">".join(tt.line_ids[x] for x in row if x >= 0) for row in uniq]
+    out, at = [], 0
+    for j, ln in zip(journeys, lines, strict=True):
+        out.append(inverse[at : at + len(ln)].reshape(j.dep_min.shape).astype(np.int32))
+        at += len(ln)
+    return labels, out
+
+
+def build_bus_tables(loaded: LoadedScenario, world: World, *, slot_min: float | None = None) -> BusTables:
+    """Timetable, walking links and slot tables of a scenario with transit."""
+    transit = loaded.scenario.transit
+    assert transit is not None, "build_bus_tables needs a scenario with transit"
+    step = transit.slot_min if slot_min is None else slot_min
+    tt = build_timetable(loaded, world)
+    walk = build_walk_links(world, tt, walk_max_km=transit.walk_max_km)
+    patterns, weekday_pattern = tt.day_patterns()
+    fac_nodes, fac_col = np.unique(world.fac_node, return_inverse=True)
+    hours = world.fac_close_min > world.fac_open_min
+    open_min = float(world.fac_open_min[hours].min()) if hours.any() else 480.0
+    close_min = float(world.fac_close_min[hours].max()) if hours.any() else 1020.0
+    first = np.floor(open_min / step) * step
+    out_slots = slot_grid(first, close_min, step)
+    home_slots = slot_grid(first, close_min + 180.0, step)
+    out, home = [], []
+    first_ok = np.zeros((len(patterns), len(fac_nodes), len(world.village_ids)), dtype=np.int64)
+    for p, active in enumerate(patterns):
+        j_out = latest_departure(
+            tt,
+            walk,
+            targets=fac_nodes,
+            times=out_slots,
+            origins=world.village_node,
+            transfer_min=transit.transfer_min,
+            active=active,
+        )
+        j_home = earliest_arrival(
+            tt,
+            walk,
+            origins=fac_nodes,
+            times=home_slots,
+            targets=world.village_node,
+            transfer_min=transit.transfer_min,
+            active=active,
+        )
+        found = j_out.found.reshape(len(fac_nodes), len(out_slots), -1)
+        first_ok[p] = np.where(found.any(axis=1), np.argmax(found, axis=1), len(out_slots))
+        out.append(j_out)
+        home.append(j_home)
+    labels, coded = _labels(tt, out + home)
+    return BusTables(
+        timetable=tt,
+        walk=walk,
+        patterns=patterns,
+        weekday_pattern=weekday_pattern,
+        fac_nodes=fac_nodes,
+        fac_col=fac_col.reshape(-1),
+        out_slots=out_slots,
+        home_slots=home_slots,
+        out=out,
+        home=home,
+        out_first_ok=first_ok,
+        labels=labels,
+        out_label=coded[: len(out)],
+        home_label=coded[len(out) :],
+    )
+
+
+def depart_at_tables(
+    bus: BusTables, world: World, *, slots: np.ndarray, transfer_min: float, pattern: int = 0
+) -> Journeys:
+    """Earliest-arrival journeys from every village to every facility node, leaving at each slot.
+
+    Shaped (villages * slots, facility nodes): the "all population points x facilities x departure
+    slots" table (used by benchmarks and access analyses; the model itself uses arrive-by tables).
+    """
+    return earliest_arrival(
+        bus.timetable,
+        bus.walk,
+        origins=world.village_node,
+        times=slots,
+        targets=bus.fac_nodes,
+        transfer_min=transfer_min,
+        active=bus.patterns[pattern],
+    )
+
+
+def _representative(
+    bus: BusTables, world: World, road: TravelTables, latest: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Typical bus values per (village, facility): mean over the opening hours of the usual day pattern.
+
+    Time is (planned trip there + trip home) / 2, money the mean fares there and back / 2, so that
+    the model's round-trip cost (2 x one way) counts both legs. A day with no way home counts the
+    scenario's no-way-home minutes and cost.
+    """
+    transit = world.loaded.scenario.transit
+    assert transit is not None
+    pattern = int(np.bincount(bus.weekday_pattern).argmax())
+    n_v, n_f = len(world.village_ids), len(world.fac_ids)
+    k_out, k_home = len(bus.out_slots), len(bus.home_slots)
+    j_out, j_home = bus.out[pattern], bus.home[pattern]
+    with np.errstate(invalid="ignore"):
+        out_t = np.where(j_out.found, j_out.arr_min - j_out.dep_min, np.inf).reshape(
+            len(bus.fac_nodes), k_out, n_v
+        )
+        home_t = np.where(j_home.found, j_home.arr_min - j_home.dep_min, np.inf).reshape(
+            len(bus.fac_nodes), k_home, n_v
+        )
+    out_fare = j_out.fare_yuan.reshape(len(bus.fac_nodes), k_out, n_v)
+    out_km = j_out.ride_km.reshape(len(bus.fac_nodes), k_out, n_v)
+    home_fare = j_home.fare_yuan.reshape(len(bus.fac_nodes), k_home, n_v)
+    walk_i = road.modes.index("walk")
+    time = np.full((n_v, n_f), np.inf)
+    money = np.full((n_v, n_f), np.inf)
+    dist = np.full((n_v, n_f), np.inf)
+    for f in range(n_f):
+        col = bus.fac_col[f]
+        o_open, o_close = world.fac_open_min[f], latest[f]
+        ks = np.flatnonzero((bus.out_slots >= o_open) & (bus.out_slots <= o_close))
+        if len(ks) == 0:
+            ks = np.arange(k_out)
+        with np.errstate(invalid="ignore"):
+            t_o = out_t[col][ks]
+            fin = np.isfinite(t_o)
+            cnt = fin.sum(axis=0)
+            mean_o = np.where(cnt > 0, np.where(fin, t_o, 0).sum(axis=0) / np.maximum(cnt, 1), np.inf)
+            fare_o = np.where(
+                cnt > 0, np.where(fin, out_fare[col][ks], 0).sum(axis=0) / np.maximum(cnt, 1), np.inf
+            )
+            km_o = np.where(
+                cnt > 0, np.where(fin, out_km[col][ks], 0).sum(axis=0) / np.maximum(cnt, 1), np.inf
+            )
+            kh = np.flatnonzero(
+                (bus.home_slots >= world.fac_open_min[f]) & (bus.home_slots <= world.fac_close_min[f])
+            )
+            if len(kh) == 0:
+                kh = np.arange(k_home)
+            t_h = home_t[col][kh]
+            walk_home = road.time_min[walk_i, :, f]
+            t_h = np.minimum(t_h, walk_home[None, :])
+            fin_h = np.isfinite(t_h)
+            t_h = np.where(fin_h, t_h, transit.no_way_home.extra_min)
+            fare_h = np.where(
+                np.isfinite(home_fare[col][kh]) & (home_t[col][kh] <= walk_home[None, :]),
+                home_fare[col][kh],
+                0.0,
+            )
+            fare_h = np.where(fin_h, fare_h, transit.no_way_home.cost_yuan)
+        time[:, f] = (mean_o + t_h.mean(axis=0)) / 2
+        money[:, f] = (fare_o + fare_h.mean(axis=0)) / 2
+        dist[:, f] = km_o
+    return time, money, dist
+
+
+def add_bus_mode(
+    road: TravelTables, bus: BusTables, world: World, latest_arrival: np.ndarray
+) -> TravelTables:
+    """Road tables plus a ``bus`` mode (walk + bus + walk) with typical values (see ``_representative``)."""
+    time, money, dist = _representative(bus, world, road, latest_arrival)
+    return TravelTables(
+        modes=[*road.modes, BUS_MODE],
+        time_min=np.concatenate([road.time_min, time[None]]),
+        distance_km=np.concatenate([road.distance_km, dist[None]]),
+        money_yuan=np.concatenate([road.money_yuan, money[None]]),
+    )

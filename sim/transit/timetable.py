@@ -1,0 +1,399 @@
+"""Compact timetable arrays (stops, trips, stop times, connections) and walking links to stops."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import dijkstra
+
+from sim.errors import ScenarioError
+from sim.routing.tables import accumulate_along_tree
+from sim.scenario.load import LoadedScenario
+from sim.transit.schema import WEEKDAYS, Line, Transit
+from sim.world.network import FERRY
+from sim.world.world import World
+
+__all__ = [
+    "Connections",
+    "Timetable",
+    "WalkLinks",
+    "build_timetable",
+    "build_walk_links",
+    "resolve_stop",
+    "round_min",
+    "timetable_from_lines",
+]
+
+
+def round_min(x: np.ndarray | float) -> np.ndarray:
+    """Round minutes to whole seconds (what GTFS can hold)."""
+    return np.round(np.asarray(x, dtype=float) * 60.0) / 60.0
+
+
+@dataclass(frozen=True)
+class Connections:
+    """Vehicle hops between consecutive stops of active trips, sorted by departure time.
+
+    ``st`` is the stop-time index of the departing end (the arriving end is ``st + 1``).
+    """
+
+    from_stop: np.ndarray
+    to_stop: np.ndarray
+    dep: np.ndarray
+    arr: np.ndarray
+    trip: np.ndarray
+    st: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.dep)
+
+
+@dataclass(frozen=True)
+class Timetable:
+    """Every run of every line as flat arrays.
+
+    Stops are network nodes (one stop per node, shared by all lines calling there). The stop times
+    of trip ``t`` are rows ``trip_start[t]:trip_start[t + 1]`` of the ``st_*`` arrays, in order.
+    Times are minutes after midnight of the service day, rounded to seconds.
+    """
+
+    stop_node: np.ndarray  # (stops,) world node index
+    line_ids: list[str]
+    line_kind: list[str]
+    line_fare: np.ndarray
+    line_capacity: np.ndarray
+    trip_ids: list[str]
+    trip_line: np.ndarray
+    trip_days: np.ndarray  # (trips, 7) bool
+    trip_start: np.ndarray  # (trips + 1,)
+    st_stop: np.ndarray
+    st_arr: np.ndarray
+    st_dep: np.ndarray
+    st_km: np.ndarray  # cumulative in-vehicle km from the trip's first stop
+    _conn_cache: dict[bytes, Connections] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def n_stops(self) -> int:
+        """Number of stops."""
+        return len(self.stop_node)
+
+    @property
+    def n_trips(self) -> int:
+        """Number of trips (vehicle runs)."""
+        return len(self.trip_ids)
+
+    def day_patterns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct sets of trips running on a weekday.
+
+        Returns:
+            (patterns, weekday_pattern): (patterns, trips) bool and the pattern index of each weekday.
+        """
+        if self.n_trips == 0:
+            return np.zeros((1, 0), dtype=bool), np.zeros(7, dtype=np.int64)
+        cols = np.ascontiguousarray(self.trip_days.T)
+        patterns, inverse = np.unique(cols, axis=0, return_inverse=True)
+        return patterns, inverse.reshape(-1).astype(np.int64)
+
+    def connections(self, active: np.ndarray | None = None) -> Connections:
+        """Connections of the active trips (all trips if None), sorted by departure then arrival."""
+        active = np.ones(self.n_trips, dtype=bool) if active is None else np.asarray(active, dtype=bool)
+        key = active.tobytes()
+        hit = self._conn_cache.get(key)
+        if hit is not None:
+            return hit
+        lengths = np.diff(self.trip_start)
+        st_trip = np.repeat(np.arange(self.n_trips), lengths)
+        last = np.zeros(len(self.st_stop), dtype=bool)
+        last[self.trip_start[1:] - 1] = True
+        keep = np.flatnonzero(~last & active[st_trip]) if len(self.st_stop) else np.zeros(0, dtype=np.int64)
+        dep, arr = self.st_dep[keep], self.st_arr[keep + 1]
+        order = np.lexsort((arr, dep))
+        keep = keep[order]
+        conn = Connections(
+            from_stop=self.st_stop[keep].astype(np.int64),
+            to_stop=self.st_stop[keep + 1].astype(np.int64),
+            dep=self.st_dep[keep],
+            arr=self.st_arr[keep + 1],
+            trip=st_trip[keep].astype(np.int64),
+            st=keep.astype(np.int64),
+        )
+        self._conn_cache[key] = conn
+        return conn
+
+    def trip_departure_min(self) -> np.ndarray:
+        """Departure minute of each trip from its first stop."""
+        return self.st_dep[self.trip_start[:-1]]
+
+    def trip_hours(self) -> np.ndarray:
+        """Vehicle hours of each trip (first departure to last arrival)."""
+        return (self.st_arr[self.trip_start[1:] - 1] - self.st_dep[self.trip_start[:-1]]) / 60.0
+
+
+@dataclass(frozen=True)
+class WalkLinks:
+    """Walking between stops and network nodes, up to the scenario's walking limit.
+
+    ``stop_node_min[s, n]`` is the walk in minutes from stop ``s`` to node ``n`` (inf beyond the
+    limit); walking is symmetric. ``foot[s]`` lists (stop, minutes) pairs reachable from stop ``s``
+    (including ``s`` itself at 0) for transfers.
+    """
+
+    stop_node_min: np.ndarray
+    foot: list[tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass
+class _TripBuilder:
+    stops: list[int] = field(default_factory=list)  # node indices
+    ids: list[str] = field(default_factory=list)
+    line: list[int] = field(default_factory=list)
+    days: list[list[bool]] = field(default_factory=list)
+    start: list[int] = field(default_factory=lambda: [0])
+    node: list[int] = field(default_factory=list)
+    arr: list[float] = field(default_factory=list)
+    dep: list[float] = field(default_factory=list)
+    km: list[float] = field(default_factory=list)
+
+    def add(
+        self,
+        trip_id: str,
+        line: int,
+        days: list[bool],
+        nodes: list[int],
+        arr: np.ndarray,
+        dep: np.ndarray,
+        km: np.ndarray,
+    ) -> None:
+        self.ids.append(trip_id)
+        self.line.append(line)
+        self.days.append(days)
+        self.node.extend(nodes)
+        self.arr.extend(round_min(arr).tolist())
+        self.dep.extend(round_min(dep).tolist())
+        self.km.extend(np.asarray(km, dtype=float).tolist())
+        self.start.append(len(self.node))
+
+
+def assemble_timetable(
+    *,
+    line_ids: list[str],
+    line_kind: list[str],
+    line_fare: list[float],
+    line_capacity: list[int],
+    trips: _TripBuilder,
+) -> Timetable:
+    """Turn collected trips into a Timetable (stops = distinct nodes called at, sorted)."""
+    nodes = np.asarray(trips.node, dtype=np.int64)
+    stop_node, st_stop = np.unique(nodes, return_inverse=True) if len(nodes) else (np.zeros(0, np.int64),) * 2
+    return Timetable(
+        stop_node=stop_node.astype(np.int64),
+        line_ids=line_ids,
+        line_kind=line_kind,
+        line_fare=np.asarray(line_fare, dtype=float),
+        line_capacity=np.asarray(line_capacity, dtype=np.int64),
+        trip_ids=trips.ids,
+        trip_line=np.asarray(trips.line, dtype=np.int64),
+        trip_days=np.asarray(trips.days, dtype=bool).reshape(len(trips.ids), 7),
+        trip_start=np.asarray(trips.start, dtype=np.int64),
+        st_stop=np.asarray(st_stop, dtype=np.int64).reshape(-1),
+        st_arr=np.asarray(trips.arr, dtype=float),
+        st_dep=np.asarray(trips.dep, dtype=float),
+        st_km=np.asarray(trips.km, dtype=float),
+    )
+
+
+def resolve_stop(
+    loaded: LoadedScenario, world: World, ref: str | tuple[float, float], field_path: str
+) -> int:
+    """Node index of a stop reference (village id, ``seat:<unit>``, facility id or [x_km, y_km])."""
+    index = {n: i for i, n in enumerate(world.nodes)}
+    if isinstance(ref, str):
+        if ref in index:
+            return index[ref]
+        fac = loaded.scenario.facilities.get(ref)
+        if fac is not None:
+            return resolve_stop(loaded, world, fac.at, field_path)
+        raise ScenarioError(
+            loaded.origin(field_path),
+            field_path,
+            f"expected a village id, 'seat:<unit>', a facility id or [x_km, y_km], got '{ref}'",
+        )
+    d = np.hypot(world.node_xy[:, 0] - ref[0], world.node_xy[:, 1] - ref[1])
+    return int(np.argmin(d))
+
+
+def _road_graph(world: World) -> nx.Graph:
+    return nx.Graph([(u, v, d) for u, v, d in world.graph.edges(data=True) if d["road_class"] != FERRY])
+
+
+def _line_geometry(
+    loaded: LoadedScenario, world: World, road: nx.Graph, lid: str, line: Line
+) -> tuple[list[int], np.ndarray]:
+    """Stop nodes of a line and the km between consecutive stops."""
+    at = f"transit.lines.{lid}"
+    listed = [resolve_stop(loaded, world, ref, f"{at}.stops[{i}]") for i, ref in enumerate(line.stops)]
+    names = world.nodes
+    nodes: list[int] = [listed[0]]
+    km: list[float] = []
+    index = {n: i for i, n in enumerate(names)}
+    for k, (a, b) in enumerate(itertools.pairwise(listed)):
+        if a == b:
+            raise ScenarioError(
+                loaded.origin(f"{at}.stops"),
+                f"{at}.stops[{k + 1}]",
+                f"expected a stop other than the one before it ('{names[a]}')",
+            )
+        try:
+            path = nx.shortest_path(road, names[a], names[b], weight="length_km")
+        except (nx.NetworkXNoPath, nx.NodeNotFound):
+            path = None
+        if path is None:
+            if line.kind == "bus":
+                raise ScenarioError(
+                    loaded.origin(f"{at}.stops"),
+                    f"{at}.stops[{k + 1}]",
+                    f"expected a road from '{names[a]}' to '{names[b]}' (a bus line needs one; "
+                    "use kind: ferry to cross water)",
+                )
+            km.append(float(np.hypot(*(world.node_xy[a] - world.node_xy[b]))))
+            nodes.append(b)
+            continue
+        hops = [road.edges[u, v]["length_km"] for u, v in itertools.pairwise(path)]
+        if line.along_road:
+            nodes.extend(index[n] for n in path[1:])
+            km.extend(float(h) for h in hops)
+        else:
+            nodes.append(b)
+            km.append(float(sum(hops)))
+    return nodes, np.asarray(km)
+
+
+def timetable_from_lines(loaded: LoadedScenario, world: World, transit: Transit) -> Timetable:
+    """Expand the scenario's lines (and their mirror runs) to trips with stop times."""
+    road = _road_graph(world)
+    builder = _TripBuilder()
+    line_ids = list(transit.lines)
+    for li, (lid, line) in enumerate(transit.lines.items()):
+        nodes, km = _line_geometry(loaded, world, road, lid, line)
+        if line.travel_min is not None:
+            run = np.asarray(line.travel_min, dtype=float)
+        else:
+            assert line.speed_kph is not None
+            run = np.maximum(km * 60.0 / line.speed_kph, 1.0 / 60.0)
+        days = [d in line.days for d in WEEKDAYS]
+        directions = [(nodes, run, km)]
+        if line.both_directions:
+            directions.append((nodes[::-1], run[::-1], km[::-1]))
+        for direction, (dir_nodes, dir_run, dir_km) in enumerate(directions):
+            n = len(dir_nodes)
+            dwell = np.full(n, line.dwell_min)
+            dwell[0] = dwell[-1] = 0.0
+            offset_arr = np.concatenate([[0.0], np.cumsum(dir_run + dwell[:-1])])
+            offset_dep = offset_arr + dwell
+            cum_km = np.concatenate([[0.0], np.cumsum(dir_km)])
+            seen: dict[str, int] = {}
+            for start in line.departure_min():
+                clock = f"{int(start // 60):02d}{int(start % 60):02d}"
+                seen[clock] = seen.get(clock, 0) + 1
+                suffix = "" if seen[clock] == 1 else f"_{seen[clock]}"
+                builder.add(
+                    f"{lid}:{direction}:{clock}{suffix}",
+                    li,
+                    days,
+                    list(dir_nodes),
+                    start + offset_arr,
+                    start + offset_dep,
+                    cum_km,
+                )
+    return assemble_timetable(
+        line_ids=line_ids,
+        line_kind=[transit.lines[lid].kind for lid in line_ids],
+        line_fare=[transit.lines[lid].fare_yuan for lid in line_ids],
+        line_capacity=[transit.lines[lid].capacity for lid in line_ids],
+        trips=builder,
+    )
+
+
+def build_timetable(loaded: LoadedScenario, world: World) -> Timetable:
+    """The scenario's timetable: its lines, or its GTFS feed for the chosen service date, or both."""
+    transit = loaded.scenario.transit
+    assert transit is not None, "build_timetable needs a scenario with transit"
+    own = timetable_from_lines(loaded, world, transit)
+    if transit.gtfs is None:
+        return own
+    from sim.transit.gtfs import read_gtfs_timetable
+
+    feed = read_gtfs_timetable(
+        loaded.data_path("transit.gtfs.path", transit.gtfs.path),
+        world=world,
+        transit=transit,
+        date=transit.gtfs.date,
+    )
+    return merge_timetables(own, feed)
+
+
+def merge_timetables(a: Timetable, b: Timetable) -> Timetable:
+    """One timetable holding the lines and trips of both (line ids must differ)."""
+    builder = _TripBuilder()
+    for tt, line_offset in ((a, 0), (b, len(a.line_ids))):
+        for t in range(tt.n_trips):
+            lo, hi = tt.trip_start[t], tt.trip_start[t + 1]
+            builder.add(
+                tt.trip_ids[t],
+                int(tt.trip_line[t]) + line_offset,
+                tt.trip_days[t].tolist(),
+                tt.stop_node[tt.st_stop[lo:hi]].tolist(),
+                tt.st_arr[lo:hi],
+                tt.st_dep[lo:hi],
+                tt.st_km[lo:hi],
+            )
+    return assemble_timetable(
+        line_ids=a.line_ids + b.line_ids,
+        line_kind=a.line_kind + b.line_kind,
+        line_fare=[*a.line_fare.tolist(), *b.line_fare.tolist()],
+        line_capacity=[*a.line_capacity.tolist(), *b.line_capacity.tolist()],
+        trips=builder,
+    )
+
+
+def build_walk_links(world: World, timetable: Timetable, *, walk_max_km: float) -> WalkLinks:
+    """Walking minutes from every stop to every node within ``walk_max_km`` along the roads."""
+    walk = world.loaded.scenario.modes["walk"]
+    index = {n: i for i, n in enumerate(world.nodes)}
+    rows, cols, km, minutes = [], [], [], []
+    for u, v, d in world.graph.edges(data=True):
+        if d["road_class"] == FERRY:
+            continue
+        t = 60.0 * d["length_km"] / walk.speed_kph[d["road_class"]]
+        for a, b in ((u, v), (v, u)):
+            rows.append(index[a])
+            cols.append(index[b])
+            km.append(max(d["length_km"], 1e-9))
+            minutes.append(t)
+    n = len(world.nodes)
+    length = sparse.csr_matrix((np.asarray(km), (rows, cols)), shape=(n, n))
+    time = sparse.csr_matrix((np.asarray(minutes), (rows, cols)), shape=(n, n))
+    if timetable.n_stops == 0:
+        return WalkLinks(stop_node_min=np.zeros((0, n)), foot=[])
+    dist, pred = dijkstra(
+        length,
+        directed=False,
+        indices=timetable.stop_node,
+        limit=walk_max_km + 1e-9,
+        return_predecessors=True,
+    )
+    safe = np.where(pred < 0, 0, pred)
+    cols_b = np.broadcast_to(np.arange(n), pred.shape)
+    edge_t = np.asarray(time[safe.ravel(), cols_b.ravel()]).reshape(pred.shape)
+    walk_min = accumulate_along_tree(pred, edge_t)
+    walk_min = np.where(np.isfinite(dist), walk_min, np.inf)
+    foot = []
+    to_stops = walk_min[:, timetable.stop_node]
+    for s in range(timetable.n_stops):
+        near = np.flatnonzero(np.isfinite(to_stops[s]))
+        foot.append((near.astype(np.int64), to_stops[s, near]))
+    return WalkLinks(stop_node_min=walk_min, foot=foot)
