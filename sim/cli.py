@@ -92,8 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     """``register(subparsers)`` functions of commands defined in other modules."""
     from sim.sweep.cli import register as register_sweep
+    from sim.transit.cli import register as register_transit
 
-    return [register_sweep]
+    return [register_sweep, register_transit]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.errors import ScenarioError
+from sim.transit.checks import check_transit
 
 if TYPE_CHECKING:
     from sim.scenario.load import LoadedScenario
@@ -98,3 +99,5 @@ def check_consistency(loaded: LoadedScenario) -> None:
         for svc in change.services or ():
             if svc not in sc.services:
                 fail(f"merger.facilities.{fid}.services", f"expected services among {sorted(sc.services)}, got '{svc}'")
+
+    check_transit(loaded)

@@ -1,0 +1,76 @@
+"""Transit commands: ``townsim export-gtfs`` and ``townsim rank-lines``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+from sim.errors import SimError
+
+__all__ = ["register"]
+
+
+def _cmd_export_gtfs(args: argparse.Namespace) -> int:
+    from sim.scenario.load import load_scenario
+    from sim.transit.gtfs import write_gtfs
+    from sim.transit.timetable import build_timetable
+    from sim.world.world import build_world
+
+    loaded = load_scenario(args.scenario, overlays=args.overlay)
+    transit = loaded.scenario.transit
+    if transit is None:
+        raise SimError(f"{args.scenario}: the scenario has no transit lines to export")
+    out = Path(args.out)
+    if out.exists():
+        raise SimError(f"{out}: exists; choose a new path for the feed")
+    world = build_world(loaded)
+    tt = build_timetable(loaded, world)
+    names = {lid: line.en or line.zh or lid for lid, line in transit.lines.items()}
+    write_gtfs(tt, world, transit, out, names=names)
+    print(f"wrote {out}: {len(tt.line_ids)} lines, {tt.n_trips} trips, {len(set(tt.st_stop.tolist()))} stops")
+    return 0
+
+
+def _cmd_rank_lines(args: argparse.Namespace) -> int:
+    from sim.transit.rank import rank_lines
+
+    out = Path(args.out) if args.out else None
+    if out is not None and out.is_dir():
+        raise SimError(f"{out}: is a folder; give a CSV file path")
+    table, base = rank_lines(
+        args.base, args.candidates, overlays=args.overlay, days=args.days, seed=args.seed
+    )
+    print(f"base: mean burden {base['burden_mean_min']:.2f} min, Gini {base['gini_burden']:.4f}")
+    print(table.round(4).to_string(index=False))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+        os.close(fd)
+        try:
+            table.to_csv(tmp, index=False)
+            os.replace(tmp, out)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        print(f"wrote {out}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``export-gtfs`` and ``rank-lines`` to the ``townsim`` subcommands."""
+    p = sub.add_parser("export-gtfs", help="write a scenario's bus and ferry lines as a GTFS feed")
+    p.add_argument("scenario")
+    p.add_argument("out", help="feed path: a .zip file or a new folder")
+    p.add_argument("--overlay", action="append", default=[], help="YAML merged on top (repeatable)")
+    p.set_defaults(handler=_cmd_export_gtfs)
+
+    p = sub.add_parser("rank-lines", help="add each candidate line on its own to BASE and rank them")
+    p.add_argument("base", help="base scenario")
+    p.add_argument("candidates", help="YAML with 'lines: {id: line}'")
+    p.add_argument("--overlay", action="append", default=[], help="YAML merged on BASE (repeatable)")
+    p.add_argument("--days", type=int, default=None, help="days to simulate (default: scenario's)")
+    p.add_argument("--seed", type=int, default=None, help="random seed for every run (default: scenario's)")
+    p.add_argument("--out", default=None, help="write the ranking as CSV here")
+    p.set_defaults(handler=_cmd_rank_lines)
