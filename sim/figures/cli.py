@@ -1,0 +1,95 @@
+"""Subcommands ``townsim figures`` (run or sweep folder) and ``townsim report`` (self-contained HTML)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sim.errors import SimError
+from sim.figures.fonts import LANGS, Language, choose_language
+
+__all__ = ["register"]
+
+_DEFAULT_OUT = Path("figures_out")
+
+
+def _language(lang: str) -> Language:
+    language = choose_language(lang)
+    if language.note:
+        print(f"townsim: warning: {language.note}", file=sys.stderr)
+    return language
+
+
+def _stem(source: Path, vs: str | None) -> str:
+    return f"{source.resolve().name}_vs_{Path(vs).resolve().name}" if vs else source.resolve().name
+
+
+def _cmd_figures(args: argparse.Namespace) -> int:
+    from sim.figures.figset import parse_formats, write_figures
+    from sim.figures.runset import run_figures
+    from sim.figures.sweep import is_sweep_dir, sweep_figures
+    from sim.results.io import is_run_dir
+
+    source = Path(args.folder)
+    formats = parse_formats(args.format)
+    language = _language(args.lang)
+    if is_sweep_dir(source):
+        if args.vs:
+            raise SimError("--vs compares two run folders; it does not apply to a sweep folder")
+        figset = sweep_figures(source, language=language)
+    elif is_run_dir(source):
+        figset = run_figures(source, language=language, vs=args.vs)
+    else:
+        raise SimError(
+            f"{source}: neither a run folder (summary.json, provenance.json) nor an analysed sweep folder "
+            "(experiment.yaml, analysis/points); run `townsim run`, or `townsim sweep` and `townsim analyze`"
+        )
+    out = Path(args.out) if args.out else _DEFAULT_OUT / f"{_stem(source, args.vs)}_{language.lang}"
+    write_figures(figset, out, formats=formats)
+    for name, reason in figset.skipped.items():
+        print(f"skipped {name}: {reason}")
+    print(f"wrote {len(figset.figures)} figures x {len(formats)} formats ({','.join(formats)}) to {out}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from sim.figures.report import write_report
+    from sim.figures.runset import read_run_dir
+
+    read_run_dir(args.run_dir)  # fail early, before fonts are looked for
+    language = _language(args.lang)
+    out = (
+        Path(args.out)
+        if args.out
+        else _DEFAULT_OUT / f"{_stem(Path(args.run_dir), args.vs)}_{language.lang}.html"
+    )
+    write_report(args.run_dir, out, language=language, vs=args.vs)
+    print(f"wrote {out}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``figures`` and ``report`` to the ``townsim`` subparsers."""
+    p = sub.add_parser("figures", help="publication figures of a run folder (or a sweep folder)")
+    p.add_argument(
+        "folder", help="run folder (townsim run) or analysed sweep folder (townsim sweep, analyze)"
+    )
+    p.add_argument(
+        "--vs", default=None, metavar="OTHER_RUN", help="run folder to compare with (difference map)"
+    )
+    p.add_argument("--lang", default="en", help=f"label language: {' or '.join(LANGS)} (default en)")
+    p.add_argument("--format", default="png,pdf,svg", help="comma-separated: png,pdf,svg (default all three)")
+    p.add_argument(
+        "--out", default=None, help="figures folder (default figures_out/<folder>[_vs_<other>]_<lang>)"
+    )
+    p.set_defaults(handler=_cmd_figures)
+
+    p = sub.add_parser("report", help="one self-contained HTML report of a run (figures embedded)")
+    p.add_argument("run_dir")
+    p.add_argument("--vs", default=None, metavar="OTHER_RUN", help="run folder to compare with")
+    p.add_argument("--lang", default="en", help=f"language: {' or '.join(LANGS)} (default en)")
+    p.add_argument(
+        "--out", default=None, help="HTML file (default figures_out/<run>[_vs_<other>]_<lang>.html)"
+    )
+    p.set_defaults(handler=_cmd_report)
