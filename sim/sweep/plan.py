@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import ScenarioError
+from sim.runner import run_scenario
 from sim.scenario.load import LoadedScenario, get_path, load_scenario
 from sim.sweep.experiment import LoadedExperiment, Scalar
 from sim.sweep.samplers import Design, build_design
@@ -100,8 +101,6 @@ def _check_lever(exp: LoadedExperiment, lever: str, first: Mapping[str, Scalar])
 
 def _check_outcomes(exp: LoadedExperiment, first: RunTask) -> None:
     """Run the first task for one day on the client and check every outcome path is a number."""
-    from sim.runner import run_scenario
-
     _, result = run_scenario(
         first.base,
         overlays=first.overlays,

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sim.runner import run_scenario
 from sim.sweep.experiment import Scalar
 
 __all__ = ["RunTask", "extract_outcomes", "run_task", "worker_name"]
@@ -74,8 +75,6 @@ def worker_name() -> str:
 
 def run_task(task: RunTask) -> dict[str, Any]:
     """Run one task and return its result row; a run that raises yields a ``failed`` row with the error."""
-    from sim.runner import run_scenario
-
     started = time.perf_counter()
     outcomes: dict[str, float] = dict.fromkeys(task.outcomes, float("nan"))
     status, error = "ok", None
