@@ -66,7 +66,8 @@ class Line(Strict):
     en: str | None = None
     stops: tuple[str | tuple[float, float], ...] = Field(min_length=2)
     along_road: bool = Field(
-        default=False, description="also stop at every network node on the road between listed stops"
+        default=False,
+        description="follow village (non-trunk) roads between listed stops, stopping at every node on the way",
     )
     departures: tuple[str, ...] | None = None
     headway: Headway | None = None

@@ -110,8 +110,11 @@ def _labels(tt: Timetable, journeys: list[Journeys]) -> tuple[list[str], list[np
         lines.append(np.where(trip >= 0, tt.trip_line[np.maximum(trip, 0)], -1))
     if not lines:
         return [""], []
-    stacked = np.concatenate(lines) if lines else np.zeros((0, MAX_LEGS), dtype=np.int64)
-    uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    stacked = np.concatenate(lines)
+    base = len(tt.line_ids) + 1
+    key = ((stacked + 1) * base ** np.arange(MAX_LEGS)[None, :]).sum(axis=1)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    uniq = stacked[first]
     inverse = inverse.reshape(-1)
     labels = [">".join(tt.line_ids[x] for x in row if x >= 0) for row in uniq]
     out, at = [], 0

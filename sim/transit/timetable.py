@@ -240,6 +240,7 @@ def _line_geometry(
     nodes: list[int] = [listed[0]]
     km: list[float] = []
     index = {n: i for i, n in enumerate(names)}
+    rural = nx.Graph([(u, v, d) for u, v, d in road.edges(data=True) if d["road_class"] != "trunk"])
     for k, (a, b) in enumerate(itertools.pairwise(listed)):
         if a == b:
             raise ScenarioError(
@@ -247,10 +248,14 @@ def _line_geometry(
                 f"{at}.stops[{k + 1}]",
                 f"expected a stop other than the one before it ('{names[a]}')",
             )
-        try:
-            path = nx.shortest_path(road, names[a], names[b], weight="length_km")
-        except (nx.NetworkXNoPath, nx.NodeNotFound):
-            path = None
+        path = None
+        graphs = (rural, road) if line.along_road else (road,)
+        for graph in graphs:
+            try:
+                path = nx.shortest_path(graph, names[a], names[b], weight="length_km")
+                break
+            except (nx.NetworkXNoPath, nx.NodeNotFound):
+                continue
         if path is None:
             if line.kind == "bus":
                 raise ScenarioError(
