@@ -44,7 +44,8 @@ class Parameter(_Strict):
 
     Grids use ``values`` or ``levels`` evenly spaced points of ``range`` (log-spaced for
     ``loguniform``). Random samplers map a uniform draw through the distribution's inverse CDF;
-    ``values`` are then drawn with equal probability.
+    ``values`` are then drawn with equal probability. ``also`` ties further fields to the same
+    value (e.g. the headway of every bus line).
     """
 
     values: tuple[Scalar, ...] | None = Field(default=None, min_length=1)
@@ -55,6 +56,7 @@ class Parameter(_Strict):
     sd: float | None = Field(default=None, gt=0, description="standard deviation of a normal distribution")
     levels: int = Field(default=3, ge=2, description="grid points across range")
     integer: bool = Field(default=False, description="round drawn values to whole numbers")
+    also: tuple[str, ...] = Field(default=(), description="further field paths set to the same value")
 
     @model_validator(mode="after")
     def _one_form(self) -> Parameter:
@@ -141,8 +143,9 @@ class Experiment(_Strict):
         for path, spec in self.parameters.items():
             if self.sampler.method == "grid" and spec.values is None and spec.range is None:
                 raise ValueError(f"parameter '{path}': a grid needs 'values' or 'range'")
-            if path in self.fixed:
-                raise ValueError(f"'{path}' is both fixed and a parameter")
+        set_twice = sorted({p for p in self.field_paths() if self.field_paths().count(p) > 1})
+        if set_twice:
+            raise ValueError(f"fields set twice (fixed, parameters or 'also'): {set_twice}")
         names = [*self.parameters, *self.outcomes]
         clash = sorted({n for n in names if n in RESERVED_COLUMNS or names.count(n) > 1})
         if clash:
@@ -150,6 +153,19 @@ class Experiment(_Strict):
                 f"parameter and outcome names must be unique and not {list(RESERVED_COLUMNS)}: {clash}"
             )
         return self
+
+    def field_paths(self) -> list[str]:
+        """Every scenario field path the experiment sets: fixed, parameters and their ``also`` paths."""
+        tied = [p for spec in self.parameters.values() for p in spec.also]
+        return [*self.fixed, *self.parameters, *tied]
+
+    def overrides(self, point: dict[str, Scalar]) -> dict[str, Scalar]:
+        """Field path -> value of one design point: fixed values, parameters and tied fields."""
+        out = dict(self.fixed)
+        for path, value in point.items():
+            out[path] = value
+            out.update(dict.fromkeys(self.parameters[path].also, value))
+        return out
 
     @property
     def seeds(self) -> tuple[int, ...]:

@@ -74,22 +74,31 @@ def _has_field(scenario: dict[str, Any], path: str) -> bool:
     return True
 
 
+def _experiment_field(exp: LoadedExperiment, path: str) -> str:
+    """Where the experiment sets a field path: ``fixed.P``, ``parameters.P`` or ``parameters.P.also``."""
+    experiment = exp.experiment
+    if path in experiment.fixed:
+        return f"fixed.{path}"
+    if path in experiment.parameters:
+        return f"parameters.{path}"
+    return next(f"parameters.{p}.also" for p, spec in experiment.parameters.items() if path in spec.also)
+
+
 def _check_lever(exp: LoadedExperiment, lever: str, first: Mapping[str, Scalar]) -> LoadedScenario:
     """Load a lever's scenario, check every path names an existing field and the first point validates."""
     overlays = exp.levers[lever]
     loaded = load_scenario(exp.base, overlays=overlays)
     fields = loaded.scenario.model_dump()
     experiment = exp.experiment
-    for kind, paths in (("fixed", experiment.fixed), ("parameters", experiment.parameters)):
-        for path in paths:
-            if not _has_field(fields, path):
-                raise ScenarioError(
-                    str(exp.path),
-                    f"{kind}.{path}",
-                    f"expected a field of scenario {exp.base.name} (lever '{lever}'); it has no such field",
-                )
+    for path in experiment.field_paths():
+        if not _has_field(fields, path):
+            raise ScenarioError(
+                str(exp.path),
+                _experiment_field(exp, path),
+                f"expected a field of scenario {exp.base.name} (lever '{lever}'); it has no field '{path}'",
+            )
     try:
-        load_scenario(exp.base, overlays=overlays, overrides={**experiment.fixed, **first})
+        load_scenario(exp.base, overlays=overlays, overrides=experiment.overrides(dict(first)))
     except ScenarioError as exc:
         raise ScenarioError(
             str(exp.path),
@@ -104,7 +113,7 @@ def _check_outcomes(exp: LoadedExperiment, first: RunTask) -> None:
     _, result = run_scenario(
         first.base,
         overlays=first.overlays,
-        overrides={**first.fixed, **first.parameters},
+        overrides=first.overrides,
         days=1,
         seed=first.seed,
     )
@@ -136,7 +145,7 @@ def build_plan(exp: LoadedExperiment, *, check_outcomes: bool = True) -> Plan:
         digest = scenario_digest(loaded)
         days = experiment.days or loaded.scenario.simulation.days
         for index, point in enumerate(design.points):
-            overrides = {**experiment.fixed, **point}
+            overrides = experiment.overrides(point)
             for seed in experiment.seeds:
                 key = run_key(digest=digest, lever=lever, overrides=overrides, seed=seed, days=days)
                 tasks.append(
@@ -148,7 +157,7 @@ def build_plan(exp: LoadedExperiment, *, check_outcomes: bool = True) -> Plan:
                         base=str(exp.base),
                         overlays=tuple(str(f) for f in overlays),
                         parameters=point,
-                        fixed=experiment.fixed,
+                        overrides=overrides,
                         days=days,
                         outcomes=experiment.outcomes,
                     )

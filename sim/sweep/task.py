@@ -27,7 +27,7 @@ class RunTask:
         base: absolute path of the base scenario.
         overlays: absolute overlay paths of the lever.
         parameters: parameter path -> value of this design point.
-        fixed: field path -> value applied to every run.
+        overrides: every field path -> value the run sets (fixed, parameters, tied fields).
         days: run length, days.
         outcomes: outcome name -> dotted path into the summary.
     """
@@ -39,7 +39,7 @@ class RunTask:
     base: str
     overlays: tuple[str, ...]
     parameters: Mapping[str, Scalar]
-    fixed: Mapping[str, Scalar]
+    overrides: Mapping[str, Scalar]
     days: int
     outcomes: Mapping[str, str]
 
@@ -82,7 +82,7 @@ def run_task(task: RunTask) -> dict[str, Any]:
         _, result = run_scenario(
             task.base,
             overlays=task.overlays,
-            overrides={**task.fixed, **task.parameters},
+            overrides=task.overrides,
             days=task.days,
             seed=task.seed,
         )

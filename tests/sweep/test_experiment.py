@@ -77,7 +77,11 @@ def test_distributions_map_quantiles() -> None:
         ({"parameters": {"a": {"values": [1], "range": [0, 1]}}}, "not both"),
         ({"parameters": {"a": {"range": [2, 1]}}}, "low < high"),
         ({"outcomes": {"seed": "x"}}, "unique"),
-        ({"fixed": {"a.b": 1}}, "both fixed and a parameter"),
+        ({"fixed": {"a.b": 1}}, "fields set twice"),
+        (
+            {"parameters": {"a.b": {"values": [1]}, "c.d": {"values": [2], "also": ["a.b"]}}},
+            "fields set twice",
+        ),
     ],
 )
 def test_schema_refuses_bad_experiments(changes: dict[str, object], match: str) -> None:
@@ -93,7 +97,8 @@ def test_unknown_parameter_path_fails_before_anything_runs(
     assert main(["sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("townsim: error: ") and err.count("\n") == 1
-    assert str(path) in err and "parameters.behaviour.logit_scale" in err and "no such field" in err
+    assert str(path) in err and "parameters.behaviour.logit_scale" in err
+    assert "has no field 'behaviour.logit_scale'" in err
     assert not out.exists()
 
 
@@ -101,6 +106,9 @@ def test_unknown_dict_key_and_bad_value_and_outcome_are_refused(write_experiment
     path = write_experiment(parameters={"modes.ebike.speed_kph.rurall": {"values": [10.0]}})
     with pytest.raises(ScenarioError, match=r"parameters\.modes\.ebike\.speed_kph\.rurall"):
         build_plan(load_experiment(path))
+    tied = {"modes.walk.speed_kph.rural": {"values": [4.0], "also": ["modes.walk.speed_kph.trunkk"]}}
+    with pytest.raises(ScenarioError, match=r"parameters\.modes\.walk\.speed_kph\.rural\.also.*trunkk"):
+        build_plan(load_experiment(write_experiment(parameters=tied)))
     path = write_experiment(parameters={"behaviour.knows_service_scope": {"values": [1.5, 0.5]}})
     with pytest.raises(ScenarioError, match=r"levers\.baseline.*knows_service_scope"):
         build_plan(load_experiment(path))
@@ -120,3 +128,10 @@ def test_run_keys_follow_content_not_order(write_experiment: WriteExperiment) ->
     assert [t.run_key for t in again.tasks] == keys  # same content, same keys
     longer = build_plan(load_experiment(write_experiment("longer.yaml", days=8)), check_outcomes=False)
     assert not set(t.run_key for t in longer.tasks) & set(keys)
+
+
+def test_tied_fields_take_the_parameter_value(write_experiment: WriteExperiment) -> None:
+    tied = {"modes.walk.speed_kph.rural": {"values": [4.0, 6.0], "also": ["modes.walk.speed_kph.trunk"]}}
+    plan = build_plan(load_experiment(write_experiment(parameters=tied)), check_outcomes=False)
+    for task in plan.tasks:
+        assert task.overrides["modes.walk.speed_kph.trunk"] == task.parameters["modes.walk.speed_kph.rural"]
