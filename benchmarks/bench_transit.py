@@ -49,7 +49,8 @@ def bench_tables(scenario: Path, repeat: int) -> dict[str, float]:
     world = build_world(loaded)
     transit = loaded.scenario.transit
     assert transit is not None, "the benchmark needs a scenario with transit"
-    steps: dict[str, list[float]] = {"road_tables_s": [], "bus_tables_s": [], "depart_at_s": [], "total_s": []}
+    names = ("road_tables_s", "bus_tables_s", "depart_at_s", "total_s")
+    steps: dict[str, list[float]] = {k: [] for k in names}
     for _ in range(repeat):
         t0 = time.perf_counter()
         build_travel_tables(world)
@@ -84,7 +85,8 @@ def bench_year(scenario: Path, repeat: int, days: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=fmt)
     parser.add_argument("scenario", nargs="?", default=str(DEFAULT))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--days", type=int, default=365)

@@ -67,7 +67,7 @@ class Line(Strict):
     stops: tuple[str | tuple[float, float], ...] = Field(min_length=2)
     along_road: bool = Field(
         default=False,
-        description="follow village (non-trunk) roads between listed stops, stopping at every node on the way",
+        description="follow village (non-trunk) roads between listed stops, calling at every node on the way",
     )
     departures: tuple[str, ...] | None = None
     headway: Headway | None = None

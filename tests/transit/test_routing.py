@@ -1,0 +1,172 @@
+"""Connection scan equals a brute-force time-expanded search; more service never makes arrivals later."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.transit.csa import earliest_arrival, latest_departure
+from sim.transit.timetable import Timetable, WalkLinks, _TripBuilder, assemble_timetable
+
+TRANSFER = 2.0
+
+
+Spec = list[tuple[int, list[int], np.ndarray, np.ndarray]]
+
+
+def build(spec: Spec, walk: np.ndarray, n_lines: int) -> tuple[Timetable, WalkLinks]:
+    """Timetable of the given trips and walking links from a full (nodes, nodes) walk matrix."""
+    builder = _TripBuilder()
+    for t, (line, stops, arr, dep) in enumerate(spec):
+        builder.add(f"t{t}", line, [True] * 7, stops, arr, dep, np.zeros(len(stops)))
+    tt = assemble_timetable(
+        line_ids=[f"L{i}" for i in range(n_lines)], line_kind=["bus"] * n_lines, line_fare=[1.0] * n_lines,
+        line_capacity=[10] * n_lines, trips=builder,
+    )
+    stop_node_min = walk[tt.stop_node]
+    foot = []
+    for s in range(tt.n_stops):
+        to = stop_node_min[s, tt.stop_node]
+        near = np.flatnonzero(np.isfinite(to))
+        foot.append((near.astype(np.int64), to[near]))
+    return tt, WalkLinks(stop_node_min=stop_node_min, foot=foot)
+
+
+@st.composite
+def specs(draw: st.DrawFn) -> tuple[Spec, np.ndarray, int]:
+    """Random small networks: direct walking links between nodes, a few trips of a few lines."""
+    n = draw(st.integers(3, 6))
+    walk = np.full((n, n), np.inf)
+    np.fill_diagonal(walk, 0.0)
+    for a in range(n):
+        for b in range(a + 1, n):
+            if draw(st.booleans()) and draw(st.booleans()):
+                walk[a, b] = walk[b, a] = float(draw(st.integers(1, 8)))
+    n_lines = draw(st.integers(1, 3))
+    spec: Spec = []
+    for t in range(draw(st.integers(1, 7))):
+        stops = draw(st.lists(st.integers(0, n - 1), min_size=2, max_size=min(4, n), unique=True))
+        now = float(draw(st.integers(0, 60)))
+        arr, dep = [], []
+        for k in range(len(stops)):
+            if k > 0:
+                now += float(draw(st.integers(1, 15)))
+            arr.append(now)
+            if 0 < k < len(stops) - 1:
+                now += float(draw(st.integers(0, 2)))
+            dep.append(now)
+        spec.append((t % n_lines, stops, np.array(arr), np.array(dep)))
+    return spec, walk, n_lines
+
+
+@st.composite
+def networks(draw: st.DrawFn) -> tuple[Timetable, WalkLinks]:
+    spec, walk, n_lines = draw(specs())
+    return build(spec, walk, n_lines)
+
+
+def _event_graph(tt: Timetable, walk: WalkLinks) -> tuple[nx.DiGraph, dict[int, tuple[int, int, float, float]]]:
+    """Time-expanded graph: ride nodes per connection, off nodes per alighting, transfer edges."""
+    conn = tt.connections()
+    info = {c: (int(conn.from_stop[c]), int(conn.to_stop[c]), float(conn.dep[c]), float(conn.arr[c]))
+            for c in range(len(conn))}
+    g = nx.DiGraph()
+    by_st = {int(conn.st[c]): c for c in range(len(conn))}
+    for c, (_, to, _, arr) in info.items():
+        g.add_edge(("ride", c), ("off", c))
+        nxt = by_st.get(int(conn.st[c]) + 1)
+        if nxt is not None and int(conn.trip[nxt]) == int(conn.trip[c]):
+            g.add_edge(("ride", c), ("ride", nxt))
+        for c2, (fr2, _, dep2, _) in info.items():
+            w = walk.stop_node_min[to, tt.stop_node[fr2]]
+            if np.isfinite(w) and arr + w + TRANSFER <= dep2:
+                g.add_edge(("off", c), ("ride", c2))
+    return g, info
+
+
+def _brute_ea(tt: Timetable, walk: WalkLinks, origin: int, t0: float, target: int) -> float:
+    g, info = _event_graph(tt, walk)
+    g.add_node("S")
+    for c, (fr, _, dep, _) in info.items():
+        if t0 + walk.stop_node_min[fr, origin] <= dep:
+            g.add_edge("S", ("ride", c))
+    best = np.inf
+    for node in nx.descendants(g, "S"):
+        if node[0] == "off":
+            _, to, _, arr = info[node[1]]
+            best = min(best, arr + walk.stop_node_min[to, target])
+    return best
+
+
+def _brute_ld(tt: Timetable, walk: WalkLinks, target: int, by: float, origin: int) -> float:
+    g, info = _event_graph(tt, walk)
+    g.add_node("T")
+    for c, (_, to, _, arr) in info.items():
+        if arr + walk.stop_node_min[to, target] <= by:
+            g.add_edge(("off", c), "T")
+    best = -np.inf
+    for node in nx.ancestors(g, "T"):
+        if node[0] == "ride":
+            fr, _, dep, _ = info[node[1]]
+            best = max(best, dep - walk.stop_node_min[fr, origin])
+    return best
+
+
+@settings(max_examples=40, deadline=None)
+@given(networks(), st.integers(0, 70))
+def test_earliest_arrival_equals_brute_force(net: tuple[Timetable, WalkLinks], t0: int) -> None:
+    tt, walk = net
+    n = walk.stop_node_min.shape[1]
+    nodes = np.arange(n)
+    j = earliest_arrival(tt, walk, origins=nodes, times=np.array([float(t0)]), targets=nodes, transfer_min=TRANSFER)
+    for o in range(n):
+        for g in range(n):
+            expect = _brute_ea(tt, walk, o, float(t0), g)
+            assert j.arr_min[o, g] == expect, (o, g)
+            if np.isfinite(expect):
+                assert j.dep_min[o, g] == t0
+                assert j.n_legs[o, g] >= 1
+                # the recorded parts add up to the whole journey
+                total = j.first_wait_min[o, g] + j.transfer_wait_min[o, g] + j.walk_min[o, g] + j.ride_min[o, g]
+                assert abs(total - (j.arr_min[o, g] - j.dep_min[o, g])) < 1e-6
+
+
+@settings(max_examples=40, deadline=None)
+@given(networks(), st.integers(0, 120))
+def test_latest_departure_equals_brute_force(net: tuple[Timetable, WalkLinks], by: int) -> None:
+    tt, walk = net
+    n = walk.stop_node_min.shape[1]
+    nodes = np.arange(n)
+    j = latest_departure(tt, walk, targets=nodes, times=np.array([float(by)]), origins=nodes, transfer_min=TRANSFER)
+    for g in range(n):
+        for o in range(n):
+            expect = _brute_ld(tt, walk, g, float(by), o)
+            got = j.dep_min[g, o]
+            assert (got == expect) or (not np.isfinite(got) and not np.isfinite(expect)), (g, o)
+            if np.isfinite(expect):
+                assert j.arr_min[g, o] <= by + 1e-9
+                assert j.arr_min[g, o] >= got
+
+
+@settings(max_examples=40, deadline=None)
+@given(specs(), st.data(), st.integers(0, 60))
+def test_more_service_never_makes_arrival_later(net: tuple[Spec, np.ndarray, int], data: st.DataObject,
+                                                 t0: int) -> None:
+    """Removing trips (a line, or departures) never makes an earliest arrival earlier, i.e. adding never
+    makes one later."""
+    spec, walk, n_lines = net
+    keep = data.draw(st.lists(st.booleans(), min_size=len(spec), max_size=len(spec)))
+    fewer = [trip for trip, k in zip(spec, keep, strict=True) if k]
+    n = walk.shape[0]
+    nodes = np.arange(n)
+    times = np.array([float(t0)])
+    full = build(spec, walk, n_lines)
+    after = earliest_arrival(*full, origins=nodes, times=times, targets=nodes, transfer_min=TRANSFER)
+    if not fewer:
+        assert True
+        return
+    before = earliest_arrival(*build(fewer, walk, n_lines), origins=nodes, times=times, targets=nodes,
+                              transfer_min=TRANSFER)
+    assert np.all(after.arr_min <= before.arr_min)
