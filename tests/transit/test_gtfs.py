@@ -31,9 +31,12 @@ def _trips(tt: Timetable) -> dict[str, tuple]:
         lo, hi = tt.trip_start[t], tt.trip_start[t + 1]
         li = int(tt.trip_line[t])
         out[tid] = (
-            tt.line_ids[li], tt.line_kind[li], float(tt.line_fare[li]),
+            tt.line_ids[li],
+            tt.line_kind[li],
+            float(tt.line_fare[li]),
             tuple(tt.stop_node[tt.st_stop[lo:hi]].tolist()),
-            tuple(np.round(tt.st_arr[lo:hi], 6).tolist()), tuple(np.round(tt.st_dep[lo:hi], 6).tolist()),
+            tuple(np.round(tt.st_arr[lo:hi], 6).tolist()),
+            tuple(np.round(tt.st_dep[lo:hi], 6).tolist()),
             tuple(np.round(tt.st_km[lo:hi], 5).tolist()),
         )
     return out
@@ -60,8 +63,14 @@ def test_export_then_import_gives_the_same_timetable(exported: Path) -> None:
 def test_export_folder_and_refuse_existing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "feed"
     assert main(["export-gtfs", str(BUSES), str(out)]) == 0
-    assert {p.name for p in out.iterdir()} >= {"stops.txt", "routes.txt", "trips.txt", "stop_times.txt",
-                                                "calendar.txt", "agency.txt"}
+    assert {p.name for p in out.iterdir()} >= {
+        "stops.txt",
+        "routes.txt",
+        "trips.txt",
+        "stop_times.txt",
+        "calendar.txt",
+        "agency.txt",
+    }
     assert main(["export-gtfs", str(BUSES), str(out)]) == 1
     assert "exists" in capsys.readouterr().err
     assert main(["export-gtfs", str(MERGED), str(tmp_path / "none.zip")]) == 1
@@ -70,10 +79,15 @@ def test_export_folder_and_refuse_existing(tmp_path: Path, capsys: pytest.Captur
 
 def _gtfs_overlay(tmp_path: Path, feed: Path) -> Path:
     overlay = tmp_path / "gtfs_overlay.yaml"
-    overlay.write_text(yaml.safe_dump({
-        "roads": {"ferries": {"isle_ferry": None}},
-        "transit": {"walk_max_km": 2.0, "gtfs": {"path": feed.name, "date": DATE, "capacity": 30}},
-    }), encoding="utf-8")
+    overlay.write_text(
+        yaml.safe_dump(
+            {
+                "roads": {"ferries": {"isle_ferry": None}},
+                "transit": {"walk_max_km": 2.0, "gtfs": {"path": feed.name, "date": DATE, "capacity": 30}},
+            }
+        ),
+        encoding="utf-8",
+    )
     return overlay
 
 
@@ -81,7 +95,10 @@ def test_scenario_takes_its_transit_from_a_feed(tmp_path: Path, exported: Path) 
     feed = tmp_path / "feed.zip"
     overlay = _gtfs_overlay(tmp_path, feed)
     out = tmp_path / "run"
-    assert main(["run", str(MERGED), "--overlay", str(overlay), "--days", "14", "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(["run", str(MERGED), "--overlay", str(overlay), "--days", "14", "--out", str(out), "--quiet"])
+        == 0
+    )
     trips = pd.read_parquet(out / "trips.parquet")
     bus = trips[trips["mode"] == "bus"]
     assert len(bus) > 0
@@ -109,11 +126,14 @@ def _broken(tmp_path: Path, exported: Path, how: str) -> Path:
     return folder
 
 
-@pytest.mark.parametrize(("how", "message"), [
-    ("order", "stop times in order"),
-    ("stop", "stop_id listed in stops.txt, got 'nowhere'"),
-    ("missing", "expected stop_times.txt"),
-])
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [
+        ("order", "stop times in order"),
+        ("stop", "stop_id listed in stops.txt, got 'nowhere'"),
+        ("missing", "expected stop_times.txt"),
+    ],
+)
 def test_broken_feed_is_refused_with_exit_code_2(
     tmp_path: Path, exported: Path, capsys: pytest.CaptureFixture[str], how: str, message: str
 ) -> None:

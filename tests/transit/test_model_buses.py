@@ -38,7 +38,9 @@ def test_bus_trips_record_lines_waits_and_loads(bus_run) -> None:  # type: ignor
     assert np.array_equal(road["return_min"], road["travel_min"])
     loads = bus_run.line_loads
     assert len(loads) > 0
-    legs = sum(len(str(x).split(">")) for x in pd.concat([bus["lines_out"], bus["lines_home"]]).astype(str) if x)
+    legs = sum(
+        len(str(x).split(">")) for x in pd.concat([bus["lines_out"], bus["lines_home"]]).astype(str) if x
+    )
     assert loads["boardings"].sum() == pytest.approx(legs)
     assert (loads["peak_load"] <= loads["boardings"] + 1e-9).all()
     assert (loads["left_behind"] == np.maximum(loads["peak_load"] - loads["capacity"], 0)).all()
@@ -49,7 +51,9 @@ def test_bus_trips_record_lines_waits_and_loads(bus_run) -> None:  # type: ignor
 
 def test_burden_counts_both_ways(bus_run) -> None:  # type: ignore[no-untyped-def]
     trips, errands = bus_run.trips, bus_run.errands
-    per_errand = (trips["travel_min"] + trips["wait_min"] + trips["return_min"]).groupby(trips["errand"]).sum()
+    per_errand = (
+        (trips["travel_min"] + trips["wait_min"] + trips["return_min"]).groupby(trips["errand"]).sum()
+    )
     done = errands.set_index("errand")["burden_min"]
     assert np.allclose(done.loc[per_errand.index], per_errand)
 
@@ -68,8 +72,16 @@ def test_no_way_home_is_recorded_with_its_cost() -> None:
     fac = np.array([world.fac_ids.index("east_hall")] * 2)
     village = np.array([world.village_ids.index("i1")] * 2)
     leave = np.array([10 * 60.0, 21 * 60.0])  # a ferry still sails at 12:00; none after 16:00
-    home = plan_home(bus, 0, fac, village, leave, walk_home_min=np.full(2, np.inf),
-                     no_way_home_min=90.0, no_way_home_yuan=150.0)
+    home = plan_home(
+        bus,
+        0,
+        fac,
+        village,
+        leave,
+        walk_home_min=np.full(2, np.inf),
+        no_way_home_min=90.0,
+        no_way_home_yuan=150.0,
+    )
     assert not home.no_way[0] and "f1" in bus.labels[home.label[0]]
     assert home.no_way[1]
     assert home.travel_min[1] == 90.0 and home.fare_yuan[1] == 150.0

@@ -22,8 +22,11 @@ def build(spec: Spec, walk: np.ndarray, n_lines: int) -> tuple[Timetable, WalkLi
     for t, (line, stops, arr, dep) in enumerate(spec):
         builder.add(f"t{t}", line, [True] * 7, stops, arr, dep, np.zeros(len(stops)))
     tt = assemble_timetable(
-        line_ids=[f"L{i}" for i in range(n_lines)], line_kind=["bus"] * n_lines, line_fare=[1.0] * n_lines,
-        line_capacity=[10] * n_lines, trips=builder,
+        line_ids=[f"L{i}" for i in range(n_lines)],
+        line_kind=["bus"] * n_lines,
+        line_fare=[1.0] * n_lines,
+        line_capacity=[10] * n_lines,
+        trips=builder,
     )
     stop_node_min = walk[tt.stop_node]
     foot = []
@@ -67,11 +70,15 @@ def networks(draw: st.DrawFn) -> tuple[Timetable, WalkLinks]:
     return build(spec, walk, n_lines)
 
 
-def _event_graph(tt: Timetable, walk: WalkLinks) -> tuple[nx.DiGraph, dict[int, tuple[int, int, float, float]]]:
+def _event_graph(
+    tt: Timetable, walk: WalkLinks
+) -> tuple[nx.DiGraph, dict[int, tuple[int, int, float, float]]]:
     """Time-expanded graph: ride nodes per connection, off nodes per alighting, transfer edges."""
     conn = tt.connections()
-    info = {c: (int(conn.from_stop[c]), int(conn.to_stop[c]), float(conn.dep[c]), float(conn.arr[c]))
-            for c in range(len(conn))}
+    info = {
+        c: (int(conn.from_stop[c]), int(conn.to_stop[c]), float(conn.dep[c]), float(conn.arr[c]))
+        for c in range(len(conn))
+    }
     g = nx.DiGraph()
     by_st = {int(conn.st[c]): c for c in range(len(conn))}
     for c, (_, to, _, arr) in info.items():
@@ -120,7 +127,9 @@ def test_earliest_arrival_equals_brute_force(net: tuple[Timetable, WalkLinks], t
     tt, walk = net
     n = walk.stop_node_min.shape[1]
     nodes = np.arange(n)
-    j = earliest_arrival(tt, walk, origins=nodes, times=np.array([float(t0)]), targets=nodes, transfer_min=TRANSFER)
+    j = earliest_arrival(
+        tt, walk, origins=nodes, times=np.array([float(t0)]), targets=nodes, transfer_min=TRANSFER
+    )
     for o in range(n):
         for g in range(n):
             expect = _brute_ea(tt, walk, o, float(t0), g)
@@ -129,7 +138,9 @@ def test_earliest_arrival_equals_brute_force(net: tuple[Timetable, WalkLinks], t
                 assert j.dep_min[o, g] == t0
                 assert j.n_legs[o, g] >= 1
                 # the recorded parts add up to the whole journey
-                total = j.first_wait_min[o, g] + j.transfer_wait_min[o, g] + j.walk_min[o, g] + j.ride_min[o, g]
+                total = (
+                    j.first_wait_min[o, g] + j.transfer_wait_min[o, g] + j.walk_min[o, g] + j.ride_min[o, g]
+                )
                 assert abs(total - (j.arr_min[o, g] - j.dep_min[o, g])) < 1e-6
 
 
@@ -139,7 +150,9 @@ def test_latest_departure_equals_brute_force(net: tuple[Timetable, WalkLinks], b
     tt, walk = net
     n = walk.stop_node_min.shape[1]
     nodes = np.arange(n)
-    j = latest_departure(tt, walk, targets=nodes, times=np.array([float(by)]), origins=nodes, transfer_min=TRANSFER)
+    j = latest_departure(
+        tt, walk, targets=nodes, times=np.array([float(by)]), origins=nodes, transfer_min=TRANSFER
+    )
     for g in range(n):
         for o in range(n):
             expect = _brute_ld(tt, walk, g, float(by), o)
@@ -152,8 +165,9 @@ def test_latest_departure_equals_brute_force(net: tuple[Timetable, WalkLinks], b
 
 @settings(max_examples=40, deadline=None)
 @given(specs(), st.data(), st.integers(0, 60))
-def test_more_service_never_makes_arrival_later(net: tuple[Spec, np.ndarray, int], data: st.DataObject,
-                                                 t0: int) -> None:
+def test_more_service_never_makes_arrival_later(
+    net: tuple[Spec, np.ndarray, int], data: st.DataObject, t0: int
+) -> None:
     """Removing trips (a line, or departures) never makes an earliest arrival earlier, i.e. adding never
     makes one later."""
     spec, walk, n_lines = net
@@ -167,6 +181,7 @@ def test_more_service_never_makes_arrival_later(net: tuple[Spec, np.ndarray, int
     if not fewer:
         assert True
         return
-    before = earliest_arrival(*build(fewer, walk, n_lines), origins=nodes, times=times, targets=nodes,
-                              transfer_min=TRANSFER)
+    before = earliest_arrival(
+        *build(fewer, walk, n_lines), origins=nodes, times=times, targets=nodes, transfer_min=TRANSFER
+    )
     assert np.all(after.arr_min <= before.arr_min)
