@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import FrameType
+from typing import NoReturn
 
 from sim.sweep.runner import SweepProgress
 
@@ -43,18 +46,27 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _terminated(signum: int, frame: FrameType | None) -> NoReturn:
+    raise KeyboardInterrupt
+
+
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from sim.sweep.runner import run_sweep
 
-    with _progress_bar(enabled=not args.quiet and sys.stderr.isatty()) as progress:
-        report = run_sweep(
-            args.experiment,
-            out=args.out,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            retry_failed=args.retry_failed,
-            progress=progress,
-        )
+    # SIGTERM (a batch system, `kill`) stops a sweep like Ctrl-C: finished rows are flushed first.
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        with _progress_bar(enabled=not args.quiet and sys.stderr.isatty()) as progress:
+            report = run_sweep(
+                args.experiment,
+                out=args.out,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                retry_failed=args.retry_failed,
+                progress=progress,
+            )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     state = report.progress
     print(
         f"{report.out}: {report.planned:,} runs planned, {report.skipped:,} already stored; "

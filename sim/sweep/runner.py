@@ -99,7 +99,12 @@ def _client(*, workers: int | None, scheduler: str | None) -> Iterator[object]:
         return
     n = workers if workers is not None else (os.cpu_count() or 1)
     cluster = LocalCluster(
-        n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+        n_workers=n,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # health routes on a free port, no dashboard
+        silence_logs=logging.ERROR,
     )
     try:
         with Client(cluster) as client:
