@@ -78,10 +78,20 @@ def test_local_cluster_two_workers_records_failures_and_resumes(
     assert (out / "analysis" / "points.csv").is_file() and (out / "experiment.yaml").is_file()
 
 
+def _restore_sigint() -> None:
+    """Undo SIG_IGN inherited from a non-interactive shell (CI), as a terminal user would have it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as handle:
         return subprocess.Popen(
-            args, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT
+            args,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=ROOT,
+            preexec_fn=_restore_sigint,
         )
 
 
