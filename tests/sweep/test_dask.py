@@ -149,7 +149,8 @@ def test_real_scheduler_survives_a_killed_worker(
     assert report.progress.failed == 0 and report.progress.lost == 0
     _assert_each_planned_run_stored_once(out, 24)
     rows = SweepStore(out).read_rows()
-    assert (rows["status"] == "ok").all() and rows["worker"].nunique() == 2
+    # which worker finished the first runs before the kill is up to the scheduler; all must be ok
+    assert (rows["status"] == "ok").all()
 
     # The same seeds on the same scenario give the same outcomes as an in-process run.
     tasks = {t.run_key: t for t in build_plan(load_experiment(path)).tasks}
