@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from sim.errors import SimError
 from sim.figures.fonts import Language
 from sim.figures.style import figure_style
+from sim.results.io import replace_dir
 
 __all__ = ["FORMATS", "MANIFEST", "FigureSet", "figure_bytes", "parse_formats", "write_figures"]
 
@@ -100,13 +101,7 @@ def write_figures(figset: FigureSet, out: str | Path, *, formats: tuple[str, ...
             "skipped": figset.skipped,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-        if out.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            out.rename(trash / out.name)
-            tmp.rename(out)
-            shutil.rmtree(trash)
-        else:
-            tmp.rename(out)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -14,7 +14,7 @@ import yaml
 from sim.errors import SimError
 from sim.results.tables import TABLES, RunResult
 
-__all__ = ["is_run_dir", "read_run", "read_summary", "write_run"]
+__all__ = ["is_run_dir", "read_run", "read_summary", "replace_dir", "write_run"]
 
 MARKER = "provenance.json"
 
@@ -26,6 +26,17 @@ def is_run_dir(path: Path) -> bool:
 
 def _json(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False, default=str)
+
+
+def replace_dir(tmp: Path, out: Path) -> None:
+    """Move a finished folder ``tmp`` to ``out``, swapping out an existing ``out`` by renames."""
+    if out.exists():
+        trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+        out.rename(trash / out.name)
+        tmp.rename(out)
+        shutil.rmtree(trash)
+    else:
+        tmp.rename(out)
 
 
 def write_run(result: RunResult, out: str | Path, *, csv: bool = False, scenario_raw: dict[str, Any]) -> Path:
@@ -54,13 +65,7 @@ def write_run(result: RunResult, out: str | Path, *, csv: bool = False, scenario
             yaml.safe_dump(scenario_raw, allow_unicode=True, sort_keys=False), encoding="utf-8"
         )
         (tmp / MARKER).write_text(_json(result.provenance), encoding="utf-8")
-        if out.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-            out.rename(trash / out.name)
-            tmp.rename(out)
-            shutil.rmtree(trash)
-        else:
-            tmp.rename(out)
+        replace_dir(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
