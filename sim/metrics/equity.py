@@ -1,10 +1,28 @@
-"""Inequality indices of a non-negative quantity (travel time, burden), optionally weighted."""
+"""Inequality of a non-negative quantity (travel time, burden, accessibility), optionally weighted.
+
+Gini and Lorenz curve, Theil T with its exact between/within-group decomposition, the Palma ratio,
+and the concentration index of a quantity by an ordered grouping (e.g. age band). All functions
+drop non-finite values and non-positive weights, and run in O(n) apart from one sort for the
+Lorenz curve.
+"""
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
 
-__all__ = ["gini", "lorenz", "theil"]
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "concentration_index",
+    "equity_blocks",
+    "equity_profile",
+    "gini",
+    "lorenz",
+    "palma",
+    "theil",
+    "theil_decomposition",
+]
 
 
 def _clean(values: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -25,14 +43,33 @@ def lorenz(values: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.nd
     return pop, val
 
 
+def _gini_of_curve(pop: np.ndarray, val: np.ndarray) -> float:
+    return float(1 - np.sum((pop[1:] - pop[:-1]) * (val[1:] + val[:-1])))
+
+
+def _palma_of_curve(pop: np.ndarray, val: np.ndarray) -> float:
+    bottom = float(np.interp(0.4, pop, val))
+    return (1 - float(np.interp(0.9, pop, val))) / bottom if bottom > 0 else float("nan")
+
+
 def gini(values: np.ndarray, weights: np.ndarray | None = None) -> float:
     """Gini coefficient in [0, 1): 0 = everyone equal. NaN for no data or an all-zero quantity."""
     x, _ = _clean(values, weights)
     if len(x) == 0 or x.sum() <= 0:
         return float("nan")
-    pop, val = lorenz(values, weights)
-    area = np.sum((pop[1:] - pop[:-1]) * (val[1:] + val[:-1]) / 2)
-    return float(1 - 2 * area)
+    return _gini_of_curve(*lorenz(values, weights))
+
+
+def palma(values: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Palma ratio: share of the total held by the top 10% over the share of the bottom 40%.
+
+    Weighted people are divisible: the shares are read off the (linear) Lorenz curve at 0.4 and
+    0.9 of the population. NaN for no data or when the bottom 40% hold nothing.
+    """
+    x, _ = _clean(values, weights)
+    if len(x) == 0 or x.sum() <= 0:
+        return float("nan")
+    return _palma_of_curve(*lorenz(values, weights))
 
 
 def theil(values: np.ndarray, weights: np.ndarray | None = None) -> float:
@@ -47,3 +84,143 @@ def theil(values: np.ndarray, weights: np.ndarray | None = None) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(ratio > 0, ratio * np.log(ratio), 0.0)
     return float(np.average(terms, weights=w))
+
+
+def theil_decomposition(
+    values: np.ndarray, groups: np.ndarray, weights: np.ndarray | None = None
+) -> dict[str, float]:
+    """Theil T split exactly into between-group and within-group parts (total = between + within).
+
+    With s_g = the group's share of the total and mu_g its mean:
+    between = sum_g s_g ln(mu_g / mu), within = sum_g s_g T_g.
+
+    Args:
+        values: per person, non-negative.
+        groups: integer group code per person (>= 0), same length.
+        weights: persons each row stands for.
+
+    Returns:
+        ``total``, ``between``, ``within`` and ``between_share`` (between / total); NaN if empty.
+    """
+    x = np.asarray(values, dtype=float)
+    g = np.asarray(groups, dtype=np.int64)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    keep = np.isfinite(x) & (w > 0)
+    x, g, w = x[keep], g[keep], w[keep]
+    nan = {
+        "total": float("nan"),
+        "between": float("nan"),
+        "within": float("nan"),
+        "between_share": float("nan"),
+    }
+    if len(x) == 0 or (x * w).sum() <= 0:
+        return nan
+    k = int(g.max()) + 1
+    wg = np.bincount(g, weights=w, minlength=k)
+    yg = np.bincount(g, weights=w * x, minlength=k)
+    mu = yg.sum() / wg.sum()
+    has = yg > 0
+    mu_g = np.where(wg > 0, yg / np.where(wg > 0, wg, 1), 0.0)
+    share = yg / yg.sum()
+    ratio = x / mu_g[g].clip(min=np.finfo(float).tiny)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(ratio > 0, ratio * np.log(ratio), 0.0)
+    t_g = np.bincount(g, weights=w * terms, minlength=k) / np.where(wg > 0, wg, 1)
+    within = float(np.sum(share[has] * t_g[has]))
+    between = float(np.sum(share[has] * np.log(mu_g[has] / mu)))
+    total = between + within
+    return {
+        "total": total,
+        "between": between,
+        "within": within,
+        "between_share": between / total if total > 0 else float("nan"),
+    }
+
+
+def concentration_index(
+    values: np.ndarray, rank_group: np.ndarray, weights: np.ndarray | None = None
+) -> float:
+    """Concentration index of a quantity across an ordered grouping (e.g. age band, youngest first).
+
+    CI = 2 cov_w(h, R) / mean(h), R = fractional rank (people tied in a group share its mid-rank).
+    In (-1, 1): > 0 means the quantity is concentrated among the higher-ranked (older) people.
+    """
+    x = np.asarray(values, dtype=float)
+    g = np.asarray(rank_group, dtype=np.int64)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=float)
+    keep = np.isfinite(x) & (w > 0)
+    x, g, w = x[keep], g[keep], w[keep]
+    if len(x) == 0:
+        return float("nan")
+    k = int(g.max()) + 1
+    wg = np.bincount(g, weights=w, minlength=k)
+    cum = np.cumsum(wg)
+    rank = (cum - wg / 2) / cum[-1]
+    mu = np.average(x, weights=w)
+    if mu <= 0:
+        return float("nan")
+    return float(2 * np.average((x - mu) * (rank[g] - 0.5), weights=w) / mu)
+
+
+def _grouped_curve(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lorenz curve with tied values merged (the same piecewise-linear curve); sorts distinct values only."""
+    codes, distinct = pd.factorize(x, sort=True)
+    wu = np.bincount(codes, weights=w, minlength=len(distinct))
+    pop = np.concatenate([[0.0], np.cumsum(wu) / wu.sum()])
+    val = np.concatenate([[0.0], np.cumsum(wu * distinct) / (wu * distinct).sum()])
+    return pop, val
+
+
+def equity_profile(
+    values: np.ndarray,
+    weights: np.ndarray,
+    *,
+    groupings: dict[str, np.ndarray],
+    age_code: np.ndarray,
+) -> dict[str, float | None]:
+    """Gini, Palma, Theil T (with decomposition by each grouping) and age concentration of one quantity."""
+    x = np.asarray(values, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    keep = np.isfinite(x) & (w > 0)
+    x, w = x[keep], w[keep]
+    curve = _grouped_curve(x, w) if len(x) and (x * w).sum() > 0 else None
+    out: dict[str, float | None] = {
+        "gini": _round(_gini_of_curve(*curve)) if curve else None,
+        "palma": _round(_palma_of_curve(*curve)) if curve else None,
+    }
+    total = float("nan")
+    for name, codes in groupings.items():
+        dec = theil_decomposition(x, np.asarray(codes)[keep], w)
+        total = dec["total"]
+        out[f"theil_between_{name}"] = _round(dec["between"])
+        out[f"theil_within_{name}"] = _round(dec["within"])
+        out[f"theil_between_share_{name}"] = _round(dec["between_share"])
+    out["theil"] = _round(total if groupings else theil(x, w))
+    out["concentration_index_age"] = _round(concentration_index(x, np.asarray(age_code)[keep], w))
+    return out
+
+
+def _round(x: float) -> float | None:
+    return None if not np.isfinite(x) else round(float(x), 6)
+
+
+def equity_blocks(residents: pd.DataFrame) -> dict[str, Any]:
+    """Equity profiles of burden per errand and of each nearest-facility time, from the residents table.
+
+    Decompositions by former township and by island (islands vs main island); concentration by age
+    band in the scenario's order (youngest first).
+    """
+    weight = residents["weight"].to_numpy(float)
+    groupings = {
+        "former_unit": residents["former_unit"].cat.codes.to_numpy(np.int64),
+        "island": residents["island"].to_numpy().astype(np.int64),
+    }
+    age = residents["age_band"].cat.codes.to_numpy(np.int64)
+    columns = [
+        "burden_min_per_errand",
+        *[c for c in residents.columns if c.startswith("access_") and c.endswith("_min")],
+    ]
+    return {
+        col: equity_profile(residents[col].to_numpy(float), weight, groupings=groupings, age_code=age)
+        for col in columns
+    }

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.metrics.equity import gini, theil
+from sim.metrics.equity import equity_blocks, gini, theil
 
 __all__ = ["THRESHOLDS_MIN", "summarise", "group_metrics"]
 
@@ -140,6 +140,7 @@ def summarise(
         name = col[len("access_") : -len("_min")]
         equity[f"gini_access_{name}"] = _num(gini(residents[col].to_numpy(), weight))
         equity[f"theil_access_{name}"] = _num(theil(residents[col].to_numpy(), weight))
+    equity.update(equity_blocks(residents))  # profiles with decompositions (sim/metrics/equity.py)
     transit = transit_summary(trips)
     return {
         **({"transit": transit} if transit else {}),
