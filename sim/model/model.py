@@ -9,11 +9,12 @@ import mesa
 import numpy as np
 
 from sim.model.agents import FacilityAgent, Resident
-from sim.model.choice import make_choice_rule
-from sim.model.needs import Needs, draw_new_needs
+from sim.model.choice import Choosers, make_choice_rule
+from sim.model.needs import Needs, draw_new_needs, need_cells
 from sim.model.population import synthesise_residents
 from sim.model.queue import draw_service_min, longest_queue, serve_fifo
 from sim.model.schools import assign_schools
+from sim.model.streams import Streams
 from sim.routing.tables import TravelTables, build_travel_tables
 from sim.scenario.load import LoadedScenario
 from sim.scenario.schema import WEEKDAYS
@@ -21,7 +22,7 @@ from sim.transit.plan import BusLeg, plan_home, plan_out
 from sim.transit.tables import BUS_MODE, BusTables, add_bus_mode, build_bus_tables
 from sim.world.world import World, build_world
 
-__all__ = ["AccessModel", "OUTCOMES", "TripLog"]
+__all__ = ["OUTCOMES", "AccessModel", "TripLog"]
 
 OUTCOMES = ("completed", "referred", "turned_away")
 NO_LABEL = -1
@@ -85,6 +86,7 @@ class AccessModel(mesa.Model):
         sc = loaded.scenario
         self.seed_value = sc.simulation.seed if seed is None else seed
         super().__init__(rng=self.seed_value)
+        self.streams = Streams(self.seed_value)  # every draw of the simulation, keyed by entity
         self.loaded = loaded
         self.world = world or build_world(loaded, population_scale=population_scale)
         self.tables = tables or build_travel_tables(self.world)
@@ -94,7 +96,9 @@ class AccessModel(mesa.Model):
         if sc.transit is not None:
             self.bus = build_bus_tables(loaded, self.world)
             w = self.world
-            latest = np.maximum(w.fac_close_min - sc.behaviour.latest_arrival_before_close_min, w.fac_open_min)
+            latest = np.maximum(
+                w.fac_close_min - sc.behaviour.latest_arrival_before_close_min, w.fac_open_min
+            )
             if BUS_MODE not in self.tables.modes:
                 self.tables = add_bus_mode(self.tables, self.bus, self.world, latest)
             self._bus_mode = self.tables.modes.index(BUS_MODE)
@@ -107,28 +111,44 @@ class AccessModel(mesa.Model):
         self.day = 0
         self.start_weekday = WEEKDAYS.index(sc.simulation.start_weekday)
 
-        self.residents = synthesise_residents(self.world, self.rng, sample_fraction=sc.simulation.sample_fraction)
+        self.residents = synthesise_residents(
+            self.world, self.streams, sample_fraction=sc.simulation.sample_fraction
+        )
         if self.bus is not None:  # everyone may take the bus (walk + bus + walk)
             owns = self.residents.owns
             self.residents.owns = np.vstack([owns, np.ones((1, owns.shape[1]), dtype=bool)])
         self.sample_weight = 1.0 / sc.simulation.sample_fraction
-        self.schools = assign_schools(self.world, self.residents, self.tables, self.rng)
-        self._band_members = [np.flatnonzero(self.residents.band == b) for b in range(len(self.world.age_bands))]
+        self.schools = assign_schools(self.world, self.residents, self.tables, self.streams)
+        self._band_members = [
+            np.flatnonzero(self.residents.band == b) for b in range(len(self.world.age_bands))
+        ]
         rates = np.array(
-            [[svc.rate_per_person_year.get(b, 0.0) for b in self.world.age_bands] for svc in sc.services.values()]
+            [
+                [svc.rate_per_person_year.get(b, 0.0) for b in self.world.age_bands]
+                for svc in sc.services.values()
+            ]
         )
-        self._daily_rate = rates / 365.0
+        self._need_cells = need_cells(
+            self._band_members, rates / 365.0, self.world.services, self.world.age_bands
+        )
         self._jurisdiction = np.array([svc.jurisdiction for svc in sc.services.values()])
         self._referral = self.world.referral_target()
         vot_min_per_yuan = 60.0 / sc.behaviour.value_of_time_yuan_per_h
-        self._static_cost = (2 * self.tables.time_min + 2 * self.tables.money_yuan * vot_min_per_yuan).astype(
-            np.float32
+        self._static_cost = (
+            2 * self.tables.time_min + 2 * self.tables.money_yuan * vot_min_per_yuan
         )  # (modes, villages, facilities): round-trip minutes + money as minutes
+        bits = np.uint64(1) << np.arange(len(self.tables.modes), dtype=np.uint64)
+        code = (self.residents.owns.T.astype(np.uint64) * bits).sum(axis=1)
+        codes, self._owns_pattern = np.unique(code, return_inverse=True)
+        self._owns_table = (codes[:, None] & bits[None, :]) > 0  # (ownership patterns, modes)
+        self._prepared: dict[int, object] = {}  # choice tables per bus day pattern (-1: no transit)
         self._next_errand = 0
         self.pending = Needs.empty()
         self.trip_log: list[TripLog] = []
         self.done_log: list[Needs] = []
-        self.facility_log: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # day, facility, longest queue
+        self.facility_log: list[
+            tuple[np.ndarray, np.ndarray, np.ndarray]
+        ] = []  # day, facility, longest queue
         self.facility_served_today = np.zeros(len(self.world.fac_ids), dtype=np.int64)
         self.today: dict[str, float] = {}
         self._mean_wait_today = 0.0
@@ -143,8 +163,15 @@ class AccessModel(mesa.Model):
             model_reporters={
                 key: (lambda m, k=key: m.today.get(k, 0.0))
                 for key in (
-                    "day", "new_needs", "trips", "completed", "referred", "turned_away",
-                    "postponed", "pending", "mean_wait_min",
+                    "day",
+                    "new_needs",
+                    "trips",
+                    "completed",
+                    "referred",
+                    "turned_away",
+                    "postponed",
+                    "pending",
+                    "mean_wait_min",
                 )
             }
         )
@@ -165,11 +192,11 @@ class AccessModel(mesa.Model):
         """Simulate one day."""
         day = self.day
         weekday = (self.start_weekday + day) % 7
-        who, service = draw_new_needs(self.rng, self._band_members, self._daily_rate)
+        who, service, key = draw_new_needs(self.streams, self._need_cells, day)
         errand = np.arange(self._next_errand, self._next_errand + len(who))
         self._next_errand += len(who)
-        informed = self.rng.random(len(who)) < self.behaviour.knows_service_scope
-        fresh = Needs.new(errand, who, service, day, day, informed)
+        informed = self.streams.uniform("errand.informed", key) < self.behaviour.knows_service_scope
+        fresh = Needs.new(errand, key, who, service, day, day, informed)
         pending = Needs.concat([self.pending, fresh])
         acting_mask = pending.next_day <= day
         acting = pending.take(acting_mask)
@@ -198,18 +225,33 @@ class AccessModel(mesa.Model):
         for _ in progress if progress is not None else range(n):
             self.step()
 
+    def _choice_tables(self, weekday: int) -> object:
+        """The choice rule's tables for today's bus pattern (built on first use, then cached)."""
+        pattern = -1 if self.bus is None else int(self.bus.weekday_pattern[weekday])
+        prepared = self._prepared.get(pattern)
+        if prepared is None:
+            static = self._static_cost
+            if self.bus is not None:  # the bus is no alternative where no journey arrives in time
+                static = static.copy()
+                static[self._bus_mode] = np.where(self._bus_feasible[pattern], static[self._bus_mode], np.inf)
+            prepared = self.choice_rule.prepare(static, self._owns_table, self.prior_wait_min)
+            self._prepared[pattern] = prepared
+        return prepared
+
     def _choose(self, needs: Needs, weekday: int) -> tuple[np.ndarray, np.ndarray]:
         """Facility and mode per need (-1 where no eligible facility is open today).
 
         Eligible: open today, has servers, completes the errand (or, for residents who do not
         know a service point's scope, belongs to the errand's group), in the resident's own
-        unit for jurisdiction errands, or the facility a referral named.
+        unit for jurisdiction errands, or the facility a referral named. The choice uniform is
+        keyed by (errand, trip number).
         """
         w, res = self.world, self.residents
         fac_out = np.full(len(needs), -1, dtype=np.int64)
         mode_out = np.full(len(needs), -1, dtype=np.int64)
         open_today = w.fac_days[:, weekday] & (w.fac_servers > 0)
-        n_modes = len(self.tables.modes)
+        prepared = self._choice_tables(weekday)
+        u = self.streams.uniform("trip.choice", needs.key, needs.trips)
         for s in np.unique(needs.service):
             rows = np.flatnonzero(needs.service == s)
             g = w.service_group[s]
@@ -222,17 +264,16 @@ class AccessModel(mesa.Model):
                 eligible &= w.fac_new_unit[cand][None, :] == res.new_unit[r][:, None]
             forced = needs.forced_fac[rows]
             eligible = np.where((forced >= 0)[:, None], cand[None, :] == forced[:, None], eligible)
-            known = res.mem_fac[g, r]
-            expect = np.where(known[:, None] == cand[None, :], res.mem_wait[g, r][:, None], self.prior_wait_min)
-            cost = self._static_cost[:, res.village[r]][:, :, cand].transpose(1, 2, 0) + expect[:, :, None]
-            cost = np.where(eligible[:, :, None] & res.owns[:, r].T[:, None, :], cost, np.inf)
-            if self.bus is not None:  # no journey arrives in time today
-                ok = self._bus_feasible[self.bus.weekday_pattern[weekday]][res.village[r]][:, cand]
-                cost[:, :, self._bus_mode] = np.where(ok, cost[:, :, self._bus_mode], np.inf)
-            pick = self.choice_rule.choose(cost, self.rng)
-            ok = pick >= 0
-            fac_out[rows[ok]] = cand[pick[ok] // n_modes]
-            mode_out[rows[ok]] = pick[ok] % n_modes
+            who = Choosers(
+                village=res.village[r].astype(np.int64),
+                pattern=self._owns_pattern[r],
+                cand=cand,
+                eligible=eligible,
+                mem_fac=res.mem_fac[g, r],
+                mem_wait=res.mem_wait[g, r],
+                u=u[rows],
+            )
+            fac_out[rows], mode_out[rows] = self.choice_rule.choose(prepared, who)
         return fac_out, mode_out
 
     def _travel(self, needs: Needs, day: int, weekday: int) -> tuple[np.ndarray, int]:
@@ -265,7 +306,11 @@ class AccessModel(mesa.Model):
         dist = tab.distance_km[mode, vg, fac]
         money = tab.money_yuan[mode, vg, fac]
         open_m, close_m = w.fac_open_min[fac], w.fac_close_min[fac]
-        offset = np.abs(self.rng.normal(self.behaviour.arrival_after_open_min, self.behaviour.arrival_sd_min, len(go)))
+        key, trip_no = needs.key[go], needs.trips[go]
+        offset = np.abs(
+            self.behaviour.arrival_after_open_min
+            + self.behaviour.arrival_sd_min * self.streams.normal("trip.arrival", key, trip_no)
+        )
         latest = np.maximum(close_m - self.behaviour.latest_arrival_before_close_min, open_m)
         arrival = np.minimum(open_m + offset, latest)
         departure = arrival - travel
@@ -282,6 +327,7 @@ class AccessModel(mesa.Model):
             money[is_bus] = bus_out.fare_yuan
 
         completes = w.fac_completes[fac, s[go]]
+        u_service = self.streams.uniform("trip.service", key, trip_no)
         order = np.lexsort((arrival, fac))
         wait = np.empty(len(go))
         served = np.empty(len(go), dtype=bool)
@@ -293,17 +339,26 @@ class AccessModel(mesa.Model):
             f = int(fac[idx[0]])
             spec = w.fac_service_time[f]
             assert spec is not None, "facilities receiving visitors have a service time (checked at load)"
-            svc = draw_service_min(self.rng, spec, len(idx))
+            svc = draw_service_min(spec, u_service[idx])
             svc = np.where(completes[idx], svc, self.behaviour.referral_min) * self.sample_weight
-            q = serve_fifo(arrival[idx], svc, servers=int(w.fac_servers[f]),
-                           open_min=w.fac_open_min[f], close_min=w.fac_close_min[f])
+            q = serve_fifo(
+                arrival[idx],
+                svc,
+                servers=int(w.fac_servers[f]),
+                open_min=w.fac_open_min[f],
+                close_min=w.fac_close_min[f],
+            )
             wait[idx] = q.wait_min
             served[idx] = q.served
             service_min[idx] = np.where(q.served, svc, 0.0)
             self.facility_served_today[f] = int(q.served.sum())
             longest[k] = longest_queue(arrival[idx], q.start_min)
         self.facility_log.append(
-            (np.full(len(groups), day, dtype=np.int32), fac[order[np.r_[0, bounds]]].astype(np.int32), longest)
+            (
+                np.full(len(groups), day, dtype=np.int32),
+                fac[order[np.r_[0, bounds]]].astype(np.int32),
+                longest,
+            )
         )
         self._mean_wait_today = float(wait.mean())
         out = np.where(served, np.where(completes, 0, 1), 2).astype(np.int8)
@@ -312,8 +367,18 @@ class AccessModel(mesa.Model):
         needs.last_day[go] = day
         ret = travel
         trip_money = 2 * money
-        extra = self._bus_day(day, weekday, is_bus, bus_out, fac, vg, arrival + wait + service_min,
-                              travel=travel, dist=dist, money=money)
+        extra = self._bus_day(
+            day,
+            weekday,
+            is_bus,
+            bus_out,
+            fac,
+            vg,
+            arrival + wait + service_min,
+            travel=travel,
+            dist=dist,
+            money=money,
+        )
         if extra is None:
             needs.burden_min[go] += 2 * travel + wait
             needs.distance_km[go] += 2 * dist
@@ -338,11 +403,21 @@ class AccessModel(mesa.Model):
 
         self.trip_log.append(
             TripLog(
-                errand=needs.errand[go], resident=r[go], service=s[go].astype(np.int16),
-                day=np.full(len(go), day, dtype=np.int32), facility=fac.astype(np.int32),
-                mode=mode.astype(np.int8), departure_min=departure, arrival_min=arrival,
-                wait_min=wait, service_min=service_min, outcome=out, travel_min=travel,
-                distance_km=dist, money_yuan=trip_money, return_min=ret,
+                errand=needs.errand[go],
+                resident=r[go],
+                service=s[go].astype(np.int16),
+                day=np.full(len(go), day, dtype=np.int32),
+                facility=fac.astype(np.int32),
+                mode=mode.astype(np.int8),
+                departure_min=departure,
+                arrival_min=arrival,
+                wait_min=wait,
+                service_min=service_min,
+                outcome=out,
+                travel_min=travel,
+                distance_km=dist,
+                money_yuan=trip_money,
+                return_min=ret,
                 lines_out=self._extra(extra, "lines_out", NO_LABEL, np.int32, len(go)),
                 lines_home=self._extra(extra, "lines_home", NO_LABEL, np.int32, len(go)),
                 stop_wait_min=self._extra(extra, "stop_wait_min", 0.0, np.float64, len(go)),
@@ -400,9 +475,14 @@ class AccessModel(mesa.Model):
         assert transit is not None
         walk = tab.modes.index("walk")
         home = plan_home(
-            self.bus, pattern, fac[is_bus], vg[is_bus], leave[is_bus],
+            self.bus,
+            pattern,
+            fac[is_bus],
+            vg[is_bus],
+            leave[is_bus],
             walk_home_min=tab.time_min[walk, vg[is_bus], fac[is_bus]],
-            no_way_home_min=transit.no_way_home.extra_min, no_way_home_yuan=transit.no_way_home.cost_yuan,
+            no_way_home_min=transit.no_way_home.extra_min,
+            no_way_home_yuan=transit.no_way_home.cost_yuan,
         )
         out["return_min"][is_bus] = home.travel_min
         out["money_yuan"][is_bus] = bus_out.fare_yuan + home.fare_yuan

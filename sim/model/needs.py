@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
+from scipy.special import gammaln
 
-__all__ = ["Needs", "draw_new_needs"]
+from sim.model.streams import Streams, name_key
+
+__all__ = ["NeedCells", "Needs", "draw_new_needs", "need_cells", "poisson_cdf"]
 
 
 @dataclass
@@ -14,7 +17,9 @@ class Needs:
     """A batch of errands, one row each.
 
     Attributes:
-        errand: global errand id.
+        errand: global errand id (dense: 0, 1, ... in order of arising).
+        key: 64-bit identity keying the errand's random draws (same errand, same key, in any
+            scenario run with this seed).
         resident: resident row.
         service: service index.
         arise_day: day the need arose.
@@ -28,6 +33,7 @@ class Needs:
     """
 
     errand: np.ndarray
+    key: np.ndarray
     resident: np.ndarray
     service: np.ndarray
     arise_day: np.ndarray
@@ -44,13 +50,20 @@ class Needs:
     def empty(cls) -> Needs:
         """No errands."""
         return cls.new(
-            np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int16), 0, 0, np.zeros(0, bool)
+            np.zeros(0, np.int64),
+            np.zeros(0, np.uint64),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int16),
+            0,
+            0,
+            np.zeros(0, bool),
         )
 
     @classmethod
     def new(
         cls,
         errand: np.ndarray,
+        key: np.ndarray,
         resident: np.ndarray,
         service: np.ndarray,
         day: int,
@@ -61,6 +74,7 @@ class Needs:
         n = len(resident)
         return cls(
             errand=errand.astype(np.int64),
+            key=key.astype(np.uint64),
             resident=resident.astype(np.int64),
             service=service.astype(np.int16),
             arise_day=np.full(n, day, dtype=np.int32),
@@ -89,29 +103,81 @@ class Needs:
         return Needs(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Needs)})
 
 
-def draw_new_needs(
-    rng: np.random.Generator,
-    band_members: list[np.ndarray],
-    daily_rate: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Residents with a new need today and the service of each.
+@dataclass(frozen=True)
+class NeedCells:
+    """Where needs arise: one cell per (service, age band) with a positive rate.
+
+    Attributes:
+        service, band: indices per cell.
+        service_key, band_key: stable keys of their names (so adding a service or band keeps
+            every other cell's draws).
+        cdf: per cell, the Poisson CDF of that cell's daily count (index = count).
+        members: resident rows per band.
+    """
+
+    service: np.ndarray
+    band: np.ndarray
+    service_key: np.ndarray
+    band_key: np.ndarray
+    cdf: list[np.ndarray]
+    members: list[np.ndarray]
+
+
+def poisson_cdf(lam: float) -> np.ndarray:
+    """CDF of Poisson(lam) at 0, 1, ... up to where the tail is below 1e-30."""
+    top = int(np.ceil(lam + 13 * np.sqrt(lam) + 30))
+    k = np.arange(top + 1, dtype=float)
+    log_pmf = k * np.log(lam) - lam - gammaln(k + 1)
+    return np.cumsum(np.exp(log_pmf))
+
+
+def need_cells(
+    band_members: list[np.ndarray], daily_rate: np.ndarray, services: list[str], bands: tuple[str, ...]
+) -> NeedCells:
+    """Cells with a positive expected daily count.
 
     Args:
         band_members: resident rows per age band.
         daily_rate: (services, bands) expected needs per person-day.
-
-    Returns:
-        (resident rows, service indices); Poisson counts per (service, band), residents
-        drawn uniformly within the band.
     """
     lam = daily_rate * np.array([len(m) for m in band_members])[None, :]
-    counts = rng.poisson(lam)
-    residents: list[np.ndarray] = []
-    services: list[np.ndarray] = []
-    for s, b in zip(*np.nonzero(counts), strict=True):
-        members = band_members[b]
-        residents.append(members[rng.integers(0, len(members), counts[s, b])])
-        services.append(np.full(counts[s, b], s, dtype=np.int16))
-    if not residents:
-        return np.zeros(0, np.int64), np.zeros(0, np.int16)
-    return np.concatenate(residents), np.concatenate(services)
+    s_idx, b_idx = np.nonzero(lam > 0)
+    return NeedCells(
+        service=s_idx,
+        band=b_idx,
+        service_key=np.array([name_key(services[s]) for s in s_idx], dtype=np.uint64),
+        band_key=np.array([name_key(bands[b]) for b in b_idx], dtype=np.uint64),
+        cdf=[poisson_cdf(float(lam[s, b])) for s, b in zip(s_idx, b_idx, strict=True)],
+        members=band_members,
+    )
+
+
+def draw_new_needs(streams: Streams, cells: NeedCells, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Residents with a new need on ``day``, the service of each and each errand's key.
+
+    The count of a (service, band) cell is Poisson by inverse CDF of one uniform keyed by (day,
+    service, band); the k-th need of the cell goes to a member of the band picked by a uniform
+    keyed by (day, service, band, k). The same residents therefore get the same needs on the
+    same days in every scenario with this seed and population, however else they differ.
+
+    Returns:
+        (resident rows, service indices, errand keys).
+    """
+    if len(cells.service) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int16), np.zeros(0, np.uint64)
+    u = streams.uniform("needs.count", day, cells.service_key, cells.band_key)
+    counts = np.array(
+        [min(np.searchsorted(c, x, side="right"), len(c) - 1) for c, x in zip(cells.cdf, u, strict=True)]
+    )
+    cell = np.repeat(np.arange(len(counts)), counts)
+    k = np.arange(len(cell)) - np.repeat(np.cumsum(counts) - counts, counts)
+    skey, bkey = cells.service_key[cell], cells.band_key[cell]
+    pick = streams.uniform("needs.who", day, skey, bkey, k)
+    band = cells.band[cell]
+    size = np.array([len(m) for m in cells.members])[band]
+    index = np.minimum((pick * size).astype(np.int64), size - 1)
+    resident = np.zeros(len(cell), dtype=np.int64)
+    for b in np.unique(band):
+        sel = band == b
+        resident[sel] = cells.members[b][index[sel]]
+    return resident, cells.service[cell].astype(np.int16), streams.key("errand", day, skey, bkey, k)

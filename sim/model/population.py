@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.model.streams import Streams, name_key
 from sim.world.world import World
 
 __all__ = ["Residents", "synthesise_residents"]
@@ -16,6 +17,8 @@ class Residents:
     """Columnar resident state owned by the model.
 
     Attributes:
+        key: identity of the resident, (village, age band, k-th in that cell), as an integer;
+            keys the resident's own draws (sampling, mode access, school attendance).
         village, band, unit, new_unit: indices into the world's lists.
         island: lives off the main island.
         owns: (modes, residents) bool, access to each mode (walk always).
@@ -24,6 +27,7 @@ class Residents:
             wait (min) expected there; -1 = no experience yet.
     """
 
+    key: np.ndarray
     village: np.ndarray
     band: np.ndarray
     unit: np.ndarray
@@ -38,24 +42,44 @@ class Residents:
         return len(self.village)
 
 
-def synthesise_residents(world: World, rng: np.random.Generator, *, sample_fraction: float) -> Residents:
-    """Draw the resident table: counts per village and age band, mode access by band."""
+def resident_keys(village: np.ndarray, band: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """Integer identity of the k-th resident of a (village, age band) cell."""
+    return (
+        (village.astype(np.uint64) << np.uint64(40))
+        | (band.astype(np.uint64) << np.uint64(32))
+        | k.astype(np.uint64)
+    )
+
+
+def synthesise_residents(world: World, streams: Streams, *, sample_fraction: float) -> Residents:
+    """Build the resident table: counts per village and age band, mode access by band.
+
+    Each resident keeps one identity (village, band, k) in every scenario; with a sample
+    fraction f a resident is in the sample when a uniform keyed by that identity is below f,
+    and has a mode when a uniform keyed by (mode name, identity) is below the band's ownership
+    share. Scenarios with the same villages therefore have the same people with the same modes.
+    """
     sc = world.loaded.scenario
     counts = world.village_pop
-    sampled = rng.binomial(counts, sample_fraction) if sample_fraction < 1.0 else counts
-    flat = sampled.ravel()
+    flat = counts.ravel()
     cell = np.repeat(np.arange(flat.size), flat)
+    k = np.arange(len(cell)) - np.repeat(np.cumsum(flat) - flat, flat)
     village = (cell // counts.shape[1]).astype(np.int32)
     band = (cell % counts.shape[1]).astype(np.int8)
+    key = resident_keys(village, band, k)
+    if sample_fraction < 1.0:
+        keep = streams.uniform("population.sample", key) < sample_fraction
+        key, village, band = key[keep], village[keep], band[keep]
     unit = world.village_unit[village]
     n = len(village)
     owns = np.ones((len(sc.modes), n), dtype=bool)
-    for m, mode in enumerate(sc.modes.values()):
+    for m, (name, mode) in enumerate(sc.modes.items()):
         if mode.ownership is not None:
             share = np.array([mode.ownership.get(b, 0.0) for b in world.age_bands])
-            owns[m] = rng.random(n) < share[band]
+            owns[m] = streams.uniform("population.owns", name_key(name), key) < share[band]
     weight = np.full(n, 1.0 / sample_fraction)
     return Residents(
+        key=key,
         village=village,
         band=band,
         unit=unit,

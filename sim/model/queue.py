@@ -6,6 +6,7 @@ import heapq
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtri
 
 from sim.scenario.schema import ServiceTime
 
@@ -71,12 +72,12 @@ def longest_queue(arrival_min: np.ndarray, start_min: np.ndarray) -> int:
     return int(np.max(arrived - started))
 
 
-def draw_service_min(rng: np.random.Generator, spec: ServiceTime, size: int) -> np.ndarray:
-    """Service durations (minutes) from the facility's distribution."""
+def draw_service_min(spec: ServiceTime, u: np.ndarray) -> np.ndarray:
+    """Service durations (minutes) from the facility's distribution, by inverse CDF of uniforms ``u``."""
     if spec.dist == "fixed":
-        return np.full(size, spec.mean_min)
+        return np.full(len(u), spec.mean_min)
     if spec.dist == "exponential":
-        return rng.exponential(spec.mean_min, size)
+        return -spec.mean_min * np.log(u)  # u in (0, 1): -log(u) is Exp(1)
     sigma2 = np.log1p(spec.cv**2)
     mu = np.log(spec.mean_min) - sigma2 / 2
-    return rng.lognormal(mu, np.sqrt(sigma2), size)
+    return np.exp(mu + np.sqrt(sigma2) * ndtri(u))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.model.population import Residents
+from sim.model.streams import Streams, name_key
 from sim.routing.tables import TravelTables
 from sim.world.world import World
 
@@ -27,11 +28,12 @@ class SchoolAssignment:
 
 
 def assign_schools(
-    world: World, residents: Residents, tables: TravelTables, rng: np.random.Generator
+    world: World, residents: Residents, tables: TravelTables, streams: Streams
 ) -> SchoolAssignment:
     """Greedy catchment: village-school pairs in order of road distance fill seats.
 
-    Pupils are drawn by attendance share per age band. Within a village the pupils go to the
+    A resident attends a level when a uniform keyed by (level, resident) is below the band's
+    attendance share (the same pupils in every scenario). Within a village the pupils go to the
     nearest school with seats left; the trip mode is the fastest mode each pupil has access to.
     """
     sc = world.loaded.scenario
@@ -39,7 +41,9 @@ def assign_schools(
     parts: list[tuple[np.ndarray, ...]] = []
     for li, (level, spec) in enumerate(sc.schools.levels.items()):
         share = np.array([spec.attendance.get(b, 0.0) for b in world.age_bands])
-        pupils = np.flatnonzero(rng.random(len(residents)) < share[residents.band])
+        pupils = np.flatnonzero(
+            streams.uniform("schools.attend", name_key(level), residents.key) < share[residents.band]
+        )
         pupils = pupils[np.argsort(residents.village[pupils], kind="stable")]
         schools = np.array([i for i, lv in enumerate(world.fac_level) if lv == level], dtype=np.int64)
         seats = (
