@@ -55,6 +55,20 @@ class Journeys:
         return np.isfinite(self.arr_min) & np.isfinite(self.dep_min)
 
 
+def _lists(conn: Connections) -> tuple[list, ...]:
+    """Connection columns as Python lists (fast scalar access in the scan loops)."""
+    return (
+        conn.from_stop.tolist(),
+        conn.to_stop.tolist(),
+        conn.dep.tolist(),
+        conn.arr.tolist(),
+        conn.trip.tolist(),
+        conn.pickup.tolist(),
+        conn.dropoff.tolist(),
+        conn.board_wait.tolist(),
+    )
+
+
 def _scan_forward(
     conn: Connections,
     n_stops: int,
@@ -63,7 +77,12 @@ def _scan_forward(
     board0: np.ndarray,
     transfer_min: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Earliest-arrival scan. board0: (stops, profiles) time ready to board via access walk."""
+    """Earliest-arrival scan. board0: (stops, profiles) time ready to board via access walk.
+
+    A trip is boarded only where pickup is allowed and left only where drop-off is allowed. A rider
+    who leaves at a given time takes the next run (``board_wait`` plays no part: turning up at a
+    random time costs headway/2 on average whether or not times are published).
+    """
     n_prof = board0.shape[1]
     board = board0.copy()
     board_src = np.full((n_stops, n_prof), -1, dtype=np.int32)
@@ -72,24 +91,18 @@ def _scan_forward(
     trip_in = np.full((n_trips, n_prof), -1, dtype=np.int32)
     earliest = board.min(axis=1) if n_prof else np.zeros(n_stops)
     reached_trip = np.zeros(n_trips, dtype=bool)
-    fs, ts, deps, arrs, trips = (
-        conn.from_stop.tolist(),
-        conn.to_stop.tolist(),
-        conn.dep.tolist(),
-        conn.arr.tolist(),
-        conn.trip.tolist(),
-    )
+    fs, ts, deps, arrs, trips, picks, drops, _ = _lists(conn)
     for c in range(len(deps)):
         t, ds, dep = trips[c], fs[c], deps[c]
         ti = trip_in[t]
-        if earliest[ds] <= dep:
+        if picks[c] and earliest[ds] <= dep:
             newly = board[ds] <= dep
             if reached_trip[t]:
                 newly &= ti < 0
             if newly.any():
                 ti[newly] = c
                 reached_trip[t] = True
-        if not reached_trip[t]:
+        if not (reached_trip[t] and drops[c]):
             continue
         a, s = arrs[c], ts[c]
         arr_s = arr[s]
@@ -119,7 +132,11 @@ def _scan_backward(
     alight0: np.ndarray,
     transfer_min: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Latest-departure scan. alight0: (stops, profiles) latest vehicle arrival that still makes it."""
+    """Latest-departure scan. alight0: (stops, profiles) latest vehicle arrival that still makes it.
+
+    Boarding needs pickup, getting off needs drop-off; a planned journey is at the stop
+    ``board_wait`` minutes before a run of unpublished times (GTFS frequencies, exact_times=0).
+    """
     n_prof = alight0.shape[1]
     alight = alight0.copy()
     alight_src = np.full((n_stops, n_prof), -1, dtype=np.int32)
@@ -129,26 +146,20 @@ def _scan_backward(
     latest = alight.max(axis=1) if n_prof else np.zeros(n_stops)
     reached_trip = np.zeros(n_trips, dtype=bool)
     order = np.lexsort((-conn.dep, -conn.arr))
-    fs, ts, deps, arrs, trips = (
-        conn.from_stop.tolist(),
-        conn.to_stop.tolist(),
-        conn.dep.tolist(),
-        conn.arr.tolist(),
-        conn.trip.tolist(),
-    )
+    fs, ts, deps, arrs, trips, picks, drops, waits = _lists(conn)
     for c in order.tolist():
         t, s, a = trips[c], ts[c], arrs[c]
         to = trip_out[t]
-        if latest[s] >= a:
+        if drops[c] and latest[s] >= a:
             newly = alight[s] >= a
             if reached_trip[t]:
                 newly &= to < 0
             if newly.any():
                 to[newly] = c
                 reached_trip[t] = True
-        if not reached_trip[t]:
+        if not (reached_trip[t] and picks[c]):
             continue
-        dep, ds = deps[c], fs[c]
+        dep, ds = deps[c] - waits[c], fs[c]
         bd_s = bd[ds]
         better = (to >= 0) & (dep > bd_s)
         if not better.any():
@@ -402,6 +413,7 @@ def latest_departure(
     deadline = t_by[pf] + 1e-9
     cur = np.where(ok, bd_conn[best_stop, p_idx], -1).ravel()
     cur_st = np.where(cur >= 0, conn.st[np.where(cur >= 0, cur, 0)], -1)
+    first_wait = conn.board_wait[np.where(cur >= 0, cur, 0)]
     access_min = np.where(ok, access[best_stop, np.arange(shape[1])[None, :]], 0.0).ravel()
     st_trip = np.repeat(np.arange(tt.n_trips), np.diff(tt.trip_start))
     longest = int(np.diff(tt.trip_start).max())
@@ -424,6 +436,7 @@ def latest_departure(
             if not valid.any():
                 break
             kk = np.where(valid, k, 0)
+            valid &= tt.st_dropoff[kk]
             s_k = tt.st_stop[kk]
             a_k = tt.st_arr[kk]
             eg = valid & (egress_st < 0) & (a_k + walk.stop_node_min[s_k, g_node] <= deadline)
@@ -457,7 +470,7 @@ def latest_departure(
     return Journeys(
         dep_min=np.where(ok, dep_min, np.inf),
         arr_min=np.where(okf, arr_min, np.inf).reshape(shape),
-        first_wait_min=np.where(ok, 0.0, np.inf),
+        first_wait_min=np.where(okf, first_wait, np.inf).reshape(shape),
         transfer_wait_min=np.where(okf, transfer_wait, np.inf).reshape(shape),
         walk_min=np.where(okf, walk_total, np.inf).reshape(shape),
         ride_min=ride,

@@ -39,6 +39,9 @@ class Connections:
     """Vehicle hops between consecutive stops of active trips, sorted by departure time.
 
     ``st`` is the stop-time index of the departing end (the arriving end is ``st + 1``).
+    ``pickup`` / ``dropoff``: whether one may board at the departing end / get off at the arriving
+    end; ``board_wait`` is the minutes a planned (arrive-by) journey is at the stop before the run
+    leaves: headway/2 for frequency trips without exact times (their times are not published), else 0.
     """
 
     from_stop: np.ndarray
@@ -47,6 +50,9 @@ class Connections:
     arr: np.ndarray
     trip: np.ndarray
     st: np.ndarray
+    pickup: np.ndarray
+    dropoff: np.ndarray
+    board_wait: np.ndarray
 
     def __len__(self) -> int:
         return len(self.dep)
@@ -74,6 +80,9 @@ class Timetable:
     st_arr: np.ndarray
     st_dep: np.ndarray
     st_km: np.ndarray  # cumulative in-vehicle km from the trip's first stop
+    st_pickup: np.ndarray  # bool: boarding allowed (GTFS pickup_type != 1)
+    st_dropoff: np.ndarray  # bool: getting off allowed (GTFS drop_off_type != 1)
+    trip_board_wait: np.ndarray  # min a planned journey waits before boarding (headway/2, inexact times)
     _conn_cache: dict[bytes, Connections] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -120,6 +129,9 @@ class Timetable:
             arr=self.st_arr[keep + 1],
             trip=st_trip[keep].astype(np.int64),
             st=keep.astype(np.int64),
+            pickup=self.st_pickup[keep],
+            dropoff=self.st_dropoff[keep + 1],
+            board_wait=self.trip_board_wait[st_trip[keep]],
         )
         self._conn_cache[key] = conn
         return conn
@@ -157,6 +169,9 @@ class _TripBuilder:
     arr: list[float] = field(default_factory=list)
     dep: list[float] = field(default_factory=list)
     km: list[float] = field(default_factory=list)
+    pickup: list[bool] = field(default_factory=list)
+    dropoff: list[bool] = field(default_factory=list)
+    board_wait: list[float] = field(default_factory=list)
 
     def add(
         self,
@@ -167,7 +182,17 @@ class _TripBuilder:
         arr: np.ndarray,
         dep: np.ndarray,
         km: np.ndarray,
+        *,
+        pickup: np.ndarray | None = None,
+        dropoff: np.ndarray | None = None,
+        board_wait: float = 0.0,
     ) -> None:
+        n = len(nodes)
+        self.pickup.extend(np.ones(n, bool).tolist() if pickup is None else np.asarray(pickup, bool).tolist())
+        self.dropoff.extend(
+            np.ones(n, bool).tolist() if dropoff is None else np.asarray(dropoff, bool).tolist()
+        )
+        self.board_wait.append(float(board_wait))
         self.ids.append(trip_id)
         self.line.append(line)
         self.days.append(days)
@@ -203,6 +228,9 @@ def assemble_timetable(
         st_arr=np.asarray(trips.arr, dtype=float),
         st_dep=np.asarray(trips.dep, dtype=float),
         st_km=np.asarray(trips.km, dtype=float),
+        st_pickup=np.asarray(trips.pickup, dtype=bool),
+        st_dropoff=np.asarray(trips.dropoff, dtype=bool),
+        trip_board_wait=np.asarray(trips.board_wait, dtype=float),
     )
 
 
@@ -355,6 +383,9 @@ def merge_timetables(a: Timetable, b: Timetable) -> Timetable:
                 tt.st_arr[lo:hi],
                 tt.st_dep[lo:hi],
                 tt.st_km[lo:hi],
+                pickup=tt.st_pickup[lo:hi],
+                dropoff=tt.st_dropoff[lo:hi],
+                board_wait=float(tt.trip_board_wait[t]),
             )
     return assemble_timetable(
         line_ids=a.line_ids + b.line_ids,

@@ -13,14 +13,26 @@ from sim.transit.timetable import Timetable, WalkLinks, _TripBuilder, assemble_t
 TRANSFER = 2.0
 
 
-Spec = list[tuple[int, list[int], np.ndarray, np.ndarray]]
+# line, stops, arrivals, departures, pickup allowed, drop-off allowed, board wait (min)
+Spec = list[tuple[int, list[int], np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]]
 
 
 def build(spec: Spec, walk: np.ndarray, n_lines: int) -> tuple[Timetable, WalkLinks]:
     """Timetable of the given trips and walking links from a full (nodes, nodes) walk matrix."""
     builder = _TripBuilder()
-    for t, (line, stops, arr, dep) in enumerate(spec):
-        builder.add(f"t{t}", line, [True] * 7, stops, arr, dep, np.zeros(len(stops)))
+    for t, (line, stops, arr, dep, pickup, dropoff, wait) in enumerate(spec):
+        builder.add(
+            f"t{t}",
+            line,
+            [True] * 7,
+            stops,
+            arr,
+            dep,
+            np.zeros(len(stops)),
+            pickup=pickup,
+            dropoff=dropoff,
+            board_wait=wait,
+        )
     tt = assemble_timetable(
         line_ids=[f"L{i}" for i in range(n_lines)],
         line_kind=["bus"] * n_lines,
@@ -60,7 +72,11 @@ def specs(draw: st.DrawFn) -> tuple[Spec, np.ndarray, int]:
             if 0 < k < len(stops) - 1:
                 now += float(draw(st.integers(0, 2)))
             dep.append(now)
-        spec.append((t % n_lines, stops, np.array(arr), np.array(dep)))
+        # GTFS pickup_type / drop_off_type 1 at some stops; frequency trips without exact times
+        pickup = np.array([draw(st.integers(0, 4)) > 0 for _ in stops])
+        dropoff = np.array([draw(st.integers(0, 4)) > 0 for _ in stops])
+        wait = float(draw(st.sampled_from([0, 0, 0, 5])))
+        spec.append((t % n_lines, stops, np.array(arr), np.array(dep), pickup, dropoff, wait))
     return spec, walk, n_lines
 
 
@@ -71,32 +87,49 @@ def networks(draw: st.DrawFn) -> tuple[Timetable, WalkLinks]:
 
 
 def _event_graph(
-    tt: Timetable, walk: WalkLinks
+    tt: Timetable, walk: WalkLinks, *, planned: bool
 ) -> tuple[nx.DiGraph, dict[int, tuple[int, int, float, float]]]:
-    """Time-expanded graph: ride nodes per connection, off nodes per alighting, transfer edges."""
+    """Time-expanded graph: ride nodes per connection, off nodes per alighting, transfer edges.
+
+    ``planned``: departures are when a planned journey must be at the stop (the run's departure
+    minus its board wait), as in arrive-by queries.
+    """
     conn = tt.connections()
     info = {
-        c: (int(conn.from_stop[c]), int(conn.to_stop[c]), float(conn.dep[c]), float(conn.arr[c]))
+        c: (
+            int(conn.from_stop[c]),
+            int(conn.to_stop[c]),
+            float(tt.st_dep[conn.st[c]] - planned * tt.trip_board_wait[conn.trip[c]]),
+            float(tt.st_arr[conn.st[c] + 1]),
+        )
         for c in range(len(conn))
     }
+    boardable = {c for c in info if tt.st_pickup[conn.st[c]]}
     g = nx.DiGraph()
+    g.add_nodes_from(("ride", c) for c in info)
     by_st = {int(conn.st[c]): c for c in range(len(conn))}
     for c, (_, to, _, arr) in info.items():
-        g.add_edge(("ride", c), ("off", c))
+        if tt.st_dropoff[conn.st[c] + 1]:
+            g.add_edge(("ride", c), ("off", c))
         nxt = by_st.get(int(conn.st[c]) + 1)
         if nxt is not None and int(conn.trip[nxt]) == int(conn.trip[c]):
             g.add_edge(("ride", c), ("ride", nxt))
-        for c2, (fr2, _, dep2, _) in info.items():
+        if ("off", c) not in g:
+            continue
+        for c2 in boardable:
+            fr2, _, dep2, _ = info[c2]
             w = walk.stop_node_min[to, tt.stop_node[fr2]]
             if np.isfinite(w) and arr + w + TRANSFER <= dep2:
                 g.add_edge(("off", c), ("ride", c2))
+    g.graph["boardable"] = boardable
     return g, info
 
 
 def _brute_ea(tt: Timetable, walk: WalkLinks, origin: int, t0: float, target: int) -> float:
-    g, info = _event_graph(tt, walk)
+    g, info = _event_graph(tt, walk, planned=False)
     g.add_node("S")
-    for c, (fr, _, dep, _) in info.items():
+    for c in g.graph["boardable"]:
+        fr, _, dep, _ = info[c]
         if t0 + walk.stop_node_min[fr, origin] <= dep:
             g.add_edge("S", ("ride", c))
     best = np.inf
@@ -108,14 +141,14 @@ def _brute_ea(tt: Timetable, walk: WalkLinks, origin: int, t0: float, target: in
 
 
 def _brute_ld(tt: Timetable, walk: WalkLinks, target: int, by: float, origin: int) -> float:
-    g, info = _event_graph(tt, walk)
+    g, info = _event_graph(tt, walk, planned=True)
     g.add_node("T")
     for c, (_, to, _, arr) in info.items():
-        if arr + walk.stop_node_min[to, target] <= by:
+        if ("off", c) in g and arr + walk.stop_node_min[to, target] <= by:
             g.add_edge(("off", c), "T")
     best = -np.inf
     for node in nx.ancestors(g, "T"):
-        if node[0] == "ride":
+        if node[0] == "ride" and node[1] in g.graph["boardable"]:
             fr, _, dep, _ = info[node[1]]
             best = max(best, dep - walk.stop_node_min[fr, origin])
     return best
@@ -161,6 +194,10 @@ def test_latest_departure_equals_brute_force(net: tuple[Timetable, WalkLinks], b
             if np.isfinite(expect):
                 assert j.arr_min[g, o] <= by + 1e-9
                 assert j.arr_min[g, o] >= got
+                total = (
+                    j.first_wait_min[g, o] + j.transfer_wait_min[g, o] + j.walk_min[g, o] + j.ride_min[g, o]
+                )
+                assert abs(total - (j.arr_min[g, o] - got)) < 1e-6
 
 
 @settings(max_examples=40, deadline=None)
