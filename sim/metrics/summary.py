@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,7 @@ import pandas as pd
 
 from sim.metrics.equity import equity_blocks, gini, theil
 
-__all__ = ["THRESHOLDS_MIN", "summarise", "group_metrics"]
+__all__ = ["THRESHOLDS_MIN", "group_metrics", "summarise"]
 
 THRESHOLDS_MIN = (15, 30, 60)
 
@@ -31,35 +32,91 @@ def _burden_stats(burden: pd.Series | np.ndarray) -> dict[str, float | None]:
 
 
 def _codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
-    cat = column.astype("category")
-    return cat.cat.codes.to_numpy(np.int64), [str(c) for c in cat.cat.categories]
+    """Integer codes and labels of a column (a categorical's own codes, no re-hashing)."""
+    cat = column if isinstance(column.dtype, pd.CategoricalDtype) else column.astype("category")
+    return cat.cat.codes.to_numpy(), [str(c) for c in cat.cat.categories]
+
+
+def _completed(errands: pd.DataFrame) -> np.ndarray:
+    """Boolean mask of completed errands."""
+    code, labels = _codes(errands["status"])
+    return code == labels.index("completed") if "completed" in labels else np.zeros(len(code), bool)
+
+
+def _split_by_code(values: np.ndarray, code: np.ndarray, k: int) -> list[np.ndarray]:
+    """``values`` per group 0..k-1, each in its original order (a stable counting sort, O(n))."""
+    if k == 1:
+        return [values]
+    small = code.astype(np.uint8 if k <= 256 else np.uint16 if k <= 65536 else np.int64)
+    order = np.argsort(small, kind="stable")  # radix sort for 8- and 16-bit keys
+    return np.split(values[order], np.cumsum(np.bincount(code, minlength=k))[:-1])
+
+
+@dataclass
+class _Columns:
+    """Arrays every grouping reads, extracted once (errand- and resident-level)."""
+
+    done: np.ndarray  # errand completed (bool per errand)
+    done_resident: np.ndarray  # resident of each completed errand
+    done_burden: np.ndarray
+    done_km: np.ndarray
+    done_yuan: np.ndarray
+    trips_per_resident: np.ndarray  # trips of all errands (completed or pending), summed per resident
+    weight: np.ndarray
+    access: dict[
+        str, tuple[np.ndarray, np.ndarray, dict[int, np.ndarray]]
+    ]  # name: weight, weight*min, weight*over
+
+
+def _columns(residents: pd.DataFrame, errands: pd.DataFrame) -> _Columns:
+    done = _completed(errands)
+    resident = errands["resident"].to_numpy()
+    weight = residents["weight"].to_numpy(float)
+    access = {}
+    for col in [c for c in residents.columns if c.startswith("access_") and c.endswith("_min")]:
+        minutes = residents[col].to_numpy(float)
+        finite = np.isfinite(minutes)
+        access[col[: -len("_min")]] = (
+            np.where(finite, weight, 0.0),
+            np.where(finite, minutes * weight, 0.0),
+            {t: weight * (minutes > t) for t in THRESHOLDS_MIN},
+        )
+    trips = errands["trips"].to_numpy(float)
+    return _Columns(
+        done=done,
+        done_resident=resident[done],
+        done_burden=errands["burden_min"].to_numpy(float)[done],
+        done_km=errands["distance_km"].to_numpy(float)[done],
+        done_yuan=errands["money_yuan"].to_numpy(float)[done],
+        trips_per_resident=np.bincount(resident, weights=trips, minlength=len(weight)),
+        weight=weight,
+        access=access,
+    )
 
 
 def group_metrics(residents: pd.DataFrame, errands: pd.DataFrame, by: str) -> dict[str, dict[str, Any]]:
     """Burden and access metrics per value of a residents column (former_unit, age_band, island)."""
     code, labels = _codes(residents[by])
+    return _group_metrics(_columns(residents, errands), code, labels)
+
+
+def _group_metrics(cols: _Columns, code: np.ndarray, labels: list[str]) -> dict[str, dict[str, Any]]:
+    """:func:`group_metrics` for residents' group codes 0..len(labels)-1: bincounts, O(n), no sorts."""
     k = len(labels)
-    weight = residents["weight"].to_numpy(float)
-    done_mask = (errands["status"] == "completed").to_numpy()
-    err_code = code[errands["resident"].to_numpy()]
-    done_code = err_code[done_mask]
-    burden = errands["burden_min"].to_numpy(float)[done_mask]
-    order = np.argsort(done_code, kind="stable")
-    splits = np.split(burden[order], np.searchsorted(done_code[order], np.arange(1, k)))
+    done_code = code[cols.done_resident]
+    splits = _split_by_code(cols.done_burden, done_code, k)
     n_done = np.bincount(done_code, minlength=k)
-    trips = np.bincount(err_code, weights=errands["trips"].to_numpy(float), minlength=k)
-    dist = np.bincount(done_code, weights=errands["distance_km"].to_numpy(float)[done_mask], minlength=k)
-    money = np.bincount(done_code, weights=errands["money_yuan"].to_numpy(float)[done_mask], minlength=k)
-    pop = np.bincount(code, weights=weight, minlength=k)
+    trips = np.bincount(code, weights=cols.trips_per_resident, minlength=k)
+    dist = np.bincount(done_code, weights=cols.done_km, minlength=k)
+    money = np.bincount(done_code, weights=cols.done_yuan, minlength=k)
+    pop = np.bincount(code, weights=cols.weight, minlength=k)
+    pop_or_nan = np.where(pop > 0, pop, np.nan)
     access: dict[str, tuple[np.ndarray, dict[int, np.ndarray]]] = {}
-    for col in [c for c in residents.columns if c.startswith("access_") and c.endswith("_min")]:
-        minutes = residents[col].to_numpy(float)
-        finite = np.isfinite(minutes)
-        wsum = np.bincount(code[finite], weights=weight[finite], minlength=k)
-        mean = np.bincount(code[finite], weights=(minutes * weight)[finite], minlength=k) / np.where(wsum > 0, wsum, np.nan)
-        shares = {t: np.bincount(code, weights=weight * (minutes > t), minlength=k) / np.where(pop > 0, pop, np.nan)
-                  for t in THRESHOLDS_MIN}
-        access[col[: -len("_min")]] = (mean, shares)
+    for name, (w_finite, w_minutes, w_over) in cols.access.items():
+        wsum = np.bincount(code, weights=w_finite, minlength=k)
+        mean = np.bincount(code, weights=w_minutes, minlength=k) / np.where(wsum > 0, wsum, np.nan)
+        shares = {t: np.bincount(code, weights=w_over[t], minlength=k) / pop_or_nan for t in THRESHOLDS_MIN}
+        access[name] = (mean, shares)
     out: dict[str, dict[str, Any]] = {}
     for i, label in enumerate(labels):
         sub = splits[i]
@@ -71,10 +128,15 @@ def group_metrics(residents: pd.DataFrame, errands: pd.DataFrame, by: str) -> di
             "trips_per_completed_errand": _num(trips[i] / n_done[i]) if has else None,
             "distance_km_per_errand": _num(dist[i] / n_done[i]) if has else None,
             "money_yuan_per_errand": _num(money[i] / n_done[i]) if has else None,
-            "burden_share_over_min": {str(t): _num(float(np.mean(sub > t))) if has else None for t in THRESHOLDS_MIN},
+            "burden_share_over_min": {
+                str(t): _num(float(np.mean(sub > t))) if has else None for t in THRESHOLDS_MIN
+            },
         }
         for name, (mean, shares) in access.items():
-            entry[name] = {"mean_min": _num(mean[i]), **{f"share_over_{t}": _num(shares[t][i]) for t in THRESHOLDS_MIN}}
+            entry[name] = {
+                "mean_min": _num(mean[i]),
+                **{f"share_over_{t}": _num(shares[t][i]) for t in THRESHOLDS_MIN},
+            }
         out[label] = entry
     return out
 
@@ -112,13 +174,14 @@ def summarise(
     schools: pd.DataFrame,
 ) -> dict[str, Any]:
     """Headline metrics: burden per completed errand, access shares, queues, equity, by group."""
-    done = errands[errands["status"] == "completed"]
+    cols = _columns(residents, errands)
+    done_mask = cols.done
     per_resident = residents["burden_min_per_errand"].to_numpy()
     weight = residents["weight"].to_numpy()
-    overall = group_metrics(residents.assign(_all="all"), errands, "_all")["all"]
-    by_service = {
-        str(s): _burden_stats(done.loc[done["service"] == s, "burden_min"]) for s in errands["service"].cat.categories
-    }
+    overall = _group_metrics(cols, np.zeros(len(residents), np.int8), ["all"])["all"]
+    service_code, services = _codes(errands["service"])
+    by_service_burden = _split_by_code(cols.done_burden, service_code[done_mask], len(services))
+    by_service = {s: _burden_stats(b) for s, b in zip(services, by_service_burden, strict=True)}
     outcome_counts = trips["outcome"].value_counts()
     kinds = {}
     for kind, sub in facility_days.groupby("kind", observed=True):
@@ -126,7 +189,8 @@ def summarise(
             "facility_days": len(sub),
             "mean_utilisation": _num(sub["utilisation"].mean()),
             "mean_wait_min": _num(np.nansum(sub["mean_wait_min"] * sub["arrivals"]) / sub["arrivals"].sum())
-            if sub["arrivals"].sum() else None,
+            if sub["arrivals"].sum()
+            else None,
             "p95_wait_min_mean": _num(sub["p95_wait_min"].mean()),
             "turned_away": int(sub["turned_away"].sum()),
             "max_longest_queue": int(sub["longest_queue"].max()),
@@ -148,8 +212,8 @@ def summarise(
         "residents_simulated": len(residents),
         "errands": {
             "arisen": len(errands),
-            "completed": len(done),
-            "pending_at_end": int((errands["status"] == "pending").sum()),
+            "completed": int(done_mask.sum()),
+            "pending_at_end": int((~done_mask).sum()),
             "trips": len(trips),
             "trips_completed": int(outcome_counts.get("completed", 0)),
             "trips_referred": int(outcome_counts.get("referred", 0)),
@@ -167,8 +231,11 @@ def summarise(
             "mean_distance_km": _num(placed["distance_km"].mean()) if len(placed) else None,
         },
         "equity": equity,
-        "by_former_unit": group_metrics(residents, errands, "former_unit"),
-        "by_age_band": group_metrics(residents, errands, "age_band"),
-        "by_island": group_metrics(residents.assign(_isl=np.where(residents["island"], "islands", "main_island")),
-                                   errands, "_isl"),
+        "by_former_unit": _group_metrics(cols, *_codes(residents["former_unit"])),
+        "by_age_band": _group_metrics(cols, *_codes(residents["age_band"])),
+        "by_island": _group_metrics(
+            cols,
+            np.where(residents["island"].to_numpy(), 0, 1).astype(np.int8),
+            ["islands", "main_island"],
+        ),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -14,10 +15,18 @@ from sim.scenario.schema import WEEKDAYS
 from sim.transit.loads import line_loads_frame
 from sim.world.world import FACILITY_KINDS
 
-__all__ = ["RunResult", "TABLES", "build_result", "access_times"]
+__all__ = ["TABLES", "RunResult", "access_times", "build_result"]
 
 TABLES = (
-    "trips", "errands", "facility_days", "residents", "schools", "daily", "places", "edges", "line_loads",
+    "trips",
+    "errands",
+    "facility_days",
+    "residents",
+    "schools",
+    "daily",
+    "places",
+    "edges",
+    "line_loads",
 )
 
 
@@ -45,7 +54,19 @@ class RunResult:
 
 
 def _cat(codes: np.ndarray, labels: list[str]) -> pd.Categorical[str]:
-    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int64), categories=pd.Index(labels))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(labels))
+
+
+def _frame(columns: dict[str, Any]) -> pd.DataFrame:
+    """A DataFrame over the given arrays without copying or consolidating them."""
+    return pd.DataFrame(columns, copy=False)
+
+
+def _stacked(parts: Sequence[Any], name: str, dtype: type | None) -> np.ndarray:
+    """Field ``name`` of the daily log parts as one array (``dtype``, or the logged one if None)."""
+    if not parts:
+        return np.zeros(0, dtype or np.float64)
+    return np.concatenate([getattr(p, name) for p in parts], dtype=dtype)
 
 
 def access_times(model: AccessModel) -> dict[str, np.ndarray]:
@@ -67,39 +88,88 @@ def access_times(model: AccessModel) -> dict[str, np.ndarray]:
     return out
 
 
-def _errands_frame(model: AccessModel, done: Needs, pending: Needs) -> pd.DataFrame:
-    both = Needs.concat([done, pending])
-    status = np.concatenate([np.zeros(len(done), np.int8), np.ones(len(pending), np.int8)])
-    return pd.DataFrame(
+# Errand fields copied into errands.parquet, with their column dtypes.
+_ERRAND_FIELDS = {
+    "resident": np.int64,
+    "service": np.int16,
+    "arise_day": np.int32,
+    "last_day": np.int32,
+    "trips": np.int16,
+    "burden_min": np.float64,
+    "distance_km": np.float64,
+    "money_yuan": np.float64,
+}
+
+
+def _errand_slots(done: Sequence[Needs], pending: Needs) -> int:
+    """Number of errands; checks that errand ids are dense (0..n-1, each once) so they index rows."""
+    n = sum(len(p) for p in done) + len(pending)
+    seen = np.zeros(n, dtype=bool)
+    for part in (*done, pending):
+        if len(part) and (part.errand.min() < 0 or part.errand.max() >= n):
+            raise ValueError(f"errand ids must be 0..{n - 1}; got {part.errand.min()}..{part.errand.max()}")
+        seen[part.errand] = True
+    if not seen.all():
+        raise ValueError(f"errand ids must each occur once; {int((~seen).sum())} of {n} missing")
+    return n
+
+
+def _errands_frame(model: AccessModel) -> pd.DataFrame:
+    """One row per errand in errand-id order, by scattering each log part to its ids (no sort)."""
+    done, pending = model.done_log, model.pending
+    n = _errand_slots(done, pending)
+    cols = {name: np.empty(n, dtype) for name, dtype in _ERRAND_FIELDS.items()}
+    status = np.empty(n, np.int8)
+    for part, code in [*((p, 0) for p in done), (pending, 1)]:
+        for name, col in cols.items():
+            col[part.errand] = getattr(part, name)
+        status[part.errand] = code
+    return _frame(
         {
-            "errand": both.errand,
-            "resident": both.resident,
-            "service": _cat(both.service, model.world.services),
-            "arise_day": both.arise_day,
-            "completed_day": np.where(status == 0, both.last_day, -1).astype(np.int32),
+            "errand": np.arange(n, dtype=np.int64),
+            "resident": cols["resident"],
+            "service": _cat(cols["service"], model.world.services),
+            "arise_day": cols["arise_day"],
+            "completed_day": np.where(status == 0, cols["last_day"], np.int32(-1)),
             "status": _cat(status, ["completed", "pending"]),
-            "trips": both.trips,
-            "burden_min": both.burden_min,
-            "distance_km": both.distance_km,
-            "money_yuan": both.money_yuan,
+            "trips": cols["trips"],
+            "burden_min": cols["burden_min"],
+            "distance_km": cols["distance_km"],
+            "money_yuan": cols["money_yuan"],
         }
-    ).sort_values("errand", ignore_index=True)
+    )
 
 
-def _trips_frame(model: AccessModel) -> pd.DataFrame:
-    parts = model.trip_log
-    cols = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) if parts else np.zeros(0)
-            for f in fields(TripLog)}
+# Column dtypes of TripLog fields (codes and ids; other fields keep the logged dtype).
+_TRIP_DTYPES: dict[str, type] = {
+    "errand": np.int64,
+    "resident": np.int64,
+    "service": np.int16,
+    "day": np.int32,
+    "facility": np.int32,
+    "mode": np.int8,
+    "outcome": np.int8,
+    "lines_out": np.int32,
+    "lines_home": np.int32,
+    "no_way_home": np.bool_,
+}
+
+
+def _trip_columns(model: AccessModel) -> dict[str, np.ndarray]:
+    """The daily trip logs as one array per TripLog field."""
+    return {f.name: _stacked(model.trip_log, f.name, _TRIP_DTYPES.get(f.name)) for f in fields(TripLog)}
+
+
+def _trips_frame(model: AccessModel, cols: dict[str, np.ndarray]) -> pd.DataFrame:
     w = model.world
-    village = model.residents.village[cols["resident"].astype(np.int64)]
-    return pd.DataFrame(
+    return _frame(
         {
-            "trip": np.arange(len(cols["errand"])),
-            "errand": cols["errand"].astype(np.int64),
-            "resident": cols["resident"].astype(np.int64),
+            "trip": np.arange(len(cols["errand"]), dtype=np.int64),
+            "errand": cols["errand"],
+            "resident": cols["resident"],
             "purpose": _cat(cols["service"], w.services),
-            "day": cols["day"].astype(np.int32),
-            "origin": _cat(village, w.village_ids),
+            "day": cols["day"],
+            "origin": _cat(model.residents.village[cols["resident"]], w.village_ids),
             "facility": _cat(cols["facility"], w.fac_ids),
             "mode": _cat(cols["mode"], model.tables.modes),
             "departure_min": cols["departure_min"],
@@ -115,7 +185,7 @@ def _trips_frame(model: AccessModel) -> pd.DataFrame:
             "lines_home": _line_labels(model, cols["lines_home"]),
             "stop_wait_min": cols["stop_wait_min"],
             "transfer_wait_min": cols["transfer_wait_min"],
-            "no_way_home": cols["no_way_home"].astype(bool),
+            "no_way_home": cols["no_way_home"],
         }
     )
 
@@ -125,50 +195,70 @@ def _line_labels(model: AccessModel, codes: np.ndarray) -> pd.Categorical[str]:
     labels = list(model.bus.labels) if model.bus is not None else []
     if "" not in labels:
         labels.append("")
-    codes = np.asarray(codes, dtype=np.int64)
     return _cat(np.where(codes < 0, labels.index(""), codes), labels)
 
 
-def _facility_days_frame(model: AccessModel, trips: pd.DataFrame) -> pd.DataFrame:
-    """One row per facility and day it was open (receiving facilities only), from the trips."""
+def _group_quantile(values: np.ndarray, key: np.ndarray, n_keys: int, q: float) -> np.ndarray:
+    """Quantile ``q`` of ``values`` within each key 0..n_keys-1 (linear interpolation; NaN if empty).
+
+    Sorts by (key, value) once; the same values as ``pandas`` ``groupby(key).quantile(q)``.
+    """
+    count = np.bincount(key, minlength=n_keys)
+    out = np.full(n_keys, np.nan)
+    has = count > 0
+    if not has.any():
+        return out
+    ordered = values[np.lexsort((values, key))]
+    start = (np.cumsum(count) - count)[has]
+    pos = q * (count[has] - 1)
+    lo = np.floor(pos).astype(np.int64)
+    lo_v, hi_v = ordered[start + lo], ordered[start + np.minimum(lo + 1, count[has] - 1)]
+    out[has] = lo_v + (hi_v - lo_v) * (pos - lo)
+    return out
+
+
+def _facility_days_frame(model: AccessModel, cols: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One row per facility and day it was open (receiving facilities only), from the trips.
+
+    Trips are counted into dense (day x facility) slots with ``bincount`` (no group-by).
+    """
     w = model.world
+    n_fac = len(w.fac_ids)
+    n_keys = max(model.day, 1) * n_fac
     receiving = np.flatnonzero((w.fac_kind != FACILITY_KINDS.index("school")) & (w.fac_servers > 0))
     days = np.arange(model.day)
     weekday = (model.start_weekday + days) % 7
     day_grid, fac_grid = np.meshgrid(days, receiving, indexing="ij")
     is_open = w.fac_days[fac_grid, weekday[:, None]]
     day_col, fac_col = day_grid[is_open], fac_grid[is_open]
-    key = day_col.astype(np.int64) * len(w.fac_ids) + fac_col
-    trip_key = trips["day"].to_numpy(np.int64) * len(w.fac_ids) + trips["facility"].cat.codes.to_numpy(np.int64)
-    served = trips["outcome"].to_numpy() != "turned_away"
-    grouped = pd.DataFrame(
-        {"key": trip_key, "wait": trips["wait_min"].to_numpy(), "served": served, "busy": trips["service_min"].to_numpy()}
-    ).groupby("key")
-    stats = grouped.agg(
-        arrivals=("wait", "size"), served=("served", "sum"), busy=("busy", "sum"), mean_wait_min=("wait", "mean")
-    )
-    stats["p95_wait_min"] = grouped["wait"].quantile(0.95)
-    stats = stats.reindex(key)
-    longest = pd.Series(0, index=key, dtype=np.int64)
+    key = day_col.astype(np.int64) * n_fac + fac_col
+    trip_key = cols["day"].astype(np.int64) * n_fac + cols["facility"]
+    wait = cols["wait_min"]
+    served = cols["outcome"] != OUTCOMES.index("turned_away")
+    arrivals = np.bincount(trip_key, minlength=n_keys)
+    served_n = np.bincount(trip_key, weights=served, minlength=n_keys).astype(np.int64)
+    busy = np.bincount(trip_key, weights=cols["service_min"], minlength=n_keys)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_wait = np.bincount(trip_key, weights=wait, minlength=n_keys) / arrivals
+    p95 = _group_quantile(wait, trip_key, n_keys, 0.95)
+    longest = np.zeros(n_keys, dtype=np.int64)
     if model.facility_log:
         log_day, log_fac, log_len = (np.concatenate(col) for col in zip(*model.facility_log, strict=True))
-        longest.update(pd.Series(log_len, index=log_day.astype(np.int64) * len(w.fac_ids) + log_fac))
+        longest[log_day.astype(np.int64) * n_fac + log_fac] = log_len
     capacity = w.fac_servers[fac_col] * (w.fac_close_min[fac_col] - w.fac_open_min[fac_col])
-    arrivals = stats["arrivals"].fillna(0).to_numpy(np.int64)
-    served_n = stats["served"].fillna(0).to_numpy(np.int64)
-    return pd.DataFrame(
+    return _frame(
         {
             "day": day_col.astype(np.int32),
             "facility": _cat(fac_col, w.fac_ids),
             "kind": _cat(w.fac_kind[fac_col], list(FACILITY_KINDS)),
             "servers": w.fac_servers[fac_col],
-            "arrivals": arrivals,
-            "served": served_n,
-            "turned_away": arrivals - served_n,
-            "utilisation": stats["busy"].fillna(0).to_numpy() / capacity,
-            "mean_wait_min": stats["mean_wait_min"].to_numpy(),
-            "p95_wait_min": stats["p95_wait_min"].to_numpy(),
-            "longest_queue": longest.to_numpy(np.int64),
+            "arrivals": arrivals[key],
+            "served": served_n[key],
+            "turned_away": arrivals[key] - served_n[key],
+            "utilisation": busy[key] / capacity,
+            "mean_wait_min": mean_wait[key],
+            "p95_wait_min": p95[key],
+            "longest_queue": longest[key],
         }
     )
 
@@ -176,14 +266,12 @@ def _facility_days_frame(model: AccessModel, trips: pd.DataFrame) -> pd.DataFram
 def _schools_frame(model: AccessModel) -> pd.DataFrame:
     sa, w, sc = model.schools, model.world, model.loaded.scenario
     school_days = _school_days(model)
-    return pd.DataFrame(
+    return _frame(
         {
             "resident": sa.resident.astype(np.int64),
             "origin": _cat(model.residents.village[sa.resident], w.village_ids),
             "level": _cat(sa.level, list(sc.schools.levels)),
-            "school": pd.Categorical.from_codes(
-                np.where(sa.school < 0, -1, sa.school).astype(np.int64), categories=pd.Index(w.fac_ids)
-            ),
+            "school": _cat(np.where(sa.school < 0, -1, sa.school), w.fac_ids),
             "mode": _cat(sa.mode, model.tables.modes),
             "one_way_min": sa.time_min,
             "distance_km": sa.distance_km,
@@ -206,12 +294,12 @@ def _school_days(model: AccessModel) -> int:
 def _residents_frame(model: AccessModel, errands: pd.DataFrame) -> pd.DataFrame:
     res, w = model.residents, model.world
     n = len(res)
-    done = errands[errands["status"] == "completed"]
-    rid = done["resident"].to_numpy()
-    completed = np.bincount(rid, minlength=n)
-    burden = np.bincount(rid, weights=done["burden_min"].to_numpy(), minlength=n)
-    trips = np.bincount(errands["resident"].to_numpy(), weights=errands["trips"].to_numpy(), minlength=n)
-    pending = np.bincount(errands.loc[errands["status"] == "pending", "resident"].to_numpy(), minlength=n)
+    rid = errands["resident"].to_numpy()
+    is_done = errands["status"].cat.codes.to_numpy() == 0
+    completed = np.bincount(rid[is_done], minlength=n)
+    burden = np.bincount(rid[is_done], weights=errands["burden_min"].to_numpy()[is_done], minlength=n)
+    trips = np.bincount(rid, weights=errands["trips"].to_numpy(), minlength=n)
+    pending = np.bincount(rid[~is_done], minlength=n)
     school_min = np.full(n, np.nan)
     sa = model.schools
     school_min[sa.resident] = sa.time_min
@@ -233,7 +321,7 @@ def _residents_frame(model: AccessModel, errands: pd.DataFrame) -> pd.DataFrame:
     }
     for name, minutes in access_times(model).items():
         frame[f"access_{name}_min"] = minutes
-    return pd.DataFrame(frame)
+    return _frame(frame)
 
 
 def _geography_frames(model: AccessModel) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -242,21 +330,45 @@ def _geography_frames(model: AccessModel) -> tuple[pd.DataFrame, pd.DataFrame]:
     node_xy = w.node_xy
     places = pd.concat(
         [
-            pd.DataFrame({
-                "id": w.village_ids, "kind": "village", "x_km": node_xy[w.village_node, 0],
-                "y_km": node_xy[w.village_node, 1], "former_unit": [w.unit_ids[u] for u in w.village_unit],
-                "population": pop, "servers": 0, "zh": w.village_ids, "en": w.village_ids,
-            }),
-            pd.DataFrame({
-                "id": [f"seat:{u}" for u in w.unit_ids], "kind": "seat", "x_km": node_xy[w.unit_seat_node, 0],
-                "y_km": node_xy[w.unit_seat_node, 1], "former_unit": w.unit_ids, "population": 0, "servers": 0,
-                "zh": w.unit_zh, "en": w.unit_en,
-            }),
-            pd.DataFrame({
-                "id": w.fac_ids, "kind": [FACILITY_KINDS[k] for k in w.fac_kind], "x_km": node_xy[w.fac_node, 0],
-                "y_km": node_xy[w.fac_node, 1], "former_unit": [w.unit_ids[u] for u in w.fac_unit],
-                "population": 0, "servers": w.fac_servers, "zh": w.fac_zh, "en": w.fac_en,
-            }),
+            pd.DataFrame(
+                {
+                    "id": w.village_ids,
+                    "kind": "village",
+                    "x_km": node_xy[w.village_node, 0],
+                    "y_km": node_xy[w.village_node, 1],
+                    "former_unit": [w.unit_ids[u] for u in w.village_unit],
+                    "population": pop,
+                    "servers": 0,
+                    "zh": w.village_ids,
+                    "en": w.village_ids,
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "id": [f"seat:{u}" for u in w.unit_ids],
+                    "kind": "seat",
+                    "x_km": node_xy[w.unit_seat_node, 0],
+                    "y_km": node_xy[w.unit_seat_node, 1],
+                    "former_unit": w.unit_ids,
+                    "population": 0,
+                    "servers": 0,
+                    "zh": w.unit_zh,
+                    "en": w.unit_en,
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "id": w.fac_ids,
+                    "kind": [FACILITY_KINDS[k] for k in w.fac_kind],
+                    "x_km": node_xy[w.fac_node, 0],
+                    "y_km": node_xy[w.fac_node, 1],
+                    "former_unit": [w.unit_ids[u] for u in w.fac_unit],
+                    "population": 0,
+                    "servers": w.fac_servers,
+                    "zh": w.fac_zh,
+                    "en": w.fac_en,
+                }
+            ),
         ],
         ignore_index=True,
     )
@@ -264,32 +376,41 @@ def _geography_frames(model: AccessModel) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = [(u, v, d["road_class"], d.get("length_km", 0.0)) for u, v, d in w.graph.edges(data=True)]
     ui = np.array([index[r[0]] for r in rows], dtype=np.int64)
     vi = np.array([index[r[1]] for r in rows], dtype=np.int64)
-    edges = pd.DataFrame({
-        "u": [r[0] for r in rows], "v": [r[1] for r in rows], "road_class": [r[2] for r in rows],
-        "length_km": [r[3] for r in rows], "x0_km": node_xy[ui, 0], "y0_km": node_xy[ui, 1],
-        "x1_km": node_xy[vi, 0], "y1_km": node_xy[vi, 1],
-    })
+    edges = pd.DataFrame(
+        {
+            "u": [r[0] for r in rows],
+            "v": [r[1] for r in rows],
+            "road_class": [r[2] for r in rows],
+            "length_km": [r[3] for r in rows],
+            "x0_km": node_xy[ui, 0],
+            "y0_km": node_xy[ui, 1],
+            "x1_km": node_xy[vi, 0],
+            "y1_km": node_xy[vi, 1],
+        }
+    )
     return places, edges
 
 
 def build_result(model: AccessModel) -> RunResult:
     """Tables of a finished run (summary and provenance are filled by the caller)."""
-    done = Needs.concat(model.done_log)
-    errands = _errands_frame(model, done, model.pending)
+    errands = _errands_frame(model)
     daily = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    trips = _trips_frame(model)
+    trip_cols = _trip_columns(model)
     places, edges = _geography_frames(model)
     return RunResult(
         places=places,
         edges=edges,
-        trips=trips,
+        trips=_trips_frame(model, trip_cols),
         errands=errands,
-        facility_days=_facility_days_frame(model, trips),
+        facility_days=_facility_days_frame(model, trip_cols),
         residents=_residents_frame(model, errands),
         schools=_schools_frame(model),
         daily=daily,
         line_loads=line_loads_frame(
-            model.bus.timetable if model.bus is not None else None, model.load_log, days=model.day,
-            start_weekday=model.start_weekday, weight=model.sample_weight,
+            model.bus.timetable if model.bus is not None else None,
+            model.load_log,
+            days=model.day,
+            start_weekday=model.start_weekday,
+            weight=model.sample_weight,
         ),
     )
