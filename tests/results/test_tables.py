@@ -1,0 +1,241 @@
+"""Run tables and summary built in O(n) equal a plain pandas reference (sorts and group-bys).
+
+The reference builders below are the straightforward versions (concatenate, sort by errand id,
+``groupby`` per facility-day and per group); the fast builders in ``sim/results/tables.py`` and
+``sim/metrics/summary.py`` must give the same values on the tiny scenarios and a short Pingtan run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.metrics.summary import THRESHOLDS_MIN, group_metrics, summarise
+from sim.model import AccessModel
+from sim.model.model import OUTCOMES, TripLog
+from sim.model.needs import Needs
+from sim.results import TABLES, build_result
+from sim.results.io import read_run, write_run
+from sim.scenario import load_scenario
+from sim.world.world import FACILITY_KINDS
+from tests.conftest import SCENARIOS, TINY_MERGED
+
+RUNS = {
+    "tiny_merged": (TINY_MERGED, 60),
+    "tiny_buses": (SCENARIOS / "tiny" / "buses.yaml", 30),
+    "pingtan_merged_14_days": (SCENARIOS / "pingtan" / "merged_2021.yaml", 14),
+}
+
+
+@pytest.fixture(scope="module", params=list(RUNS))
+def finished(request: pytest.FixtureRequest) -> AccessModel:
+    path, days = RUNS[request.param]
+    model = AccessModel(load_scenario(path), seed=3)
+    model.run(days)
+    return model
+
+
+# -- reference builders: concatenate, sort, group by -------------------------------------------
+def _ref_errands(model: AccessModel) -> pd.DataFrame:
+    both = Needs.concat([*model.done_log, model.pending])
+    done = np.arange(len(both)) < sum(len(p) for p in model.done_log)
+    frame = pd.DataFrame(
+        {
+            "errand": both.errand,
+            "resident": both.resident,
+            "service": pd.Categorical.from_codes(both.service, categories=model.world.services),
+            "arise_day": both.arise_day,
+            "completed_day": np.where(done, both.last_day, -1).astype(np.int32),
+            "status": pd.Categorical.from_codes((~done).astype(np.int8), categories=["completed", "pending"]),
+            "trips": both.trips,
+            "burden_min": both.burden_min,
+            "distance_km": both.distance_km,
+            "money_yuan": both.money_yuan,
+        }
+    )
+    return frame.sort_values("errand", ignore_index=True)
+
+
+def _ref_trips_columns(model: AccessModel) -> dict[str, np.ndarray]:
+    return {f.name: np.concatenate([getattr(p, f.name) for p in model.trip_log]) for f in fields(TripLog)}
+
+
+def _ref_facility_days(model: AccessModel, trips: pd.DataFrame) -> pd.DataFrame:
+    w = model.world
+    receiving = np.flatnonzero((w.fac_kind != FACILITY_KINDS.index("school")) & (w.fac_servers > 0))
+    rows = [
+        (d, f) for d in range(model.day) for f in receiving if w.fac_days[f, (model.start_weekday + d) % 7]
+    ]
+    grid = pd.DataFrame(rows, columns=["day", "fac"])
+    t = pd.DataFrame(
+        {
+            "day": trips["day"].to_numpy(),
+            "fac": trips["facility"].cat.codes.to_numpy(),
+            "wait": trips["wait_min"].to_numpy(),
+            "served": (trips["outcome"] != "turned_away").to_numpy(),
+            "busy": trips["service_min"].to_numpy(),
+        }
+    )
+    g = t.groupby(["day", "fac"])
+    stats = g.agg(
+        arrivals=("wait", "size"), served=("served", "sum"), busy=("busy", "sum"), mean=("wait", "mean")
+    )
+    stats["p95"] = g["wait"].quantile(0.95)
+    stats = stats.reindex(pd.MultiIndex.from_frame(grid))
+    longest = {(int(d), int(f)): int(n) for log in model.facility_log for d, f, n in zip(*log, strict=True)}
+    fac = grid["fac"].to_numpy()
+    capacity = w.fac_servers[fac] * (w.fac_close_min[fac] - w.fac_open_min[fac])
+    return pd.DataFrame(
+        {
+            "arrivals": stats["arrivals"].fillna(0).to_numpy(np.int64),
+            "served": stats["served"].fillna(0).to_numpy(np.int64),
+            "utilisation": stats["busy"].fillna(0).to_numpy() / capacity,
+            "mean_wait_min": stats["mean"].to_numpy(),
+            "p95_wait_min": stats["p95"].to_numpy(),
+            "longest_queue": [longest.get((int(d), int(f)), 0) for d, f in rows],
+            "day": grid["day"].to_numpy(np.int32),
+            "facility": [w.fac_ids[f] for f in fac],
+        }
+    )
+
+
+def _ref_group_metrics(residents: pd.DataFrame, errands: pd.DataFrame, by: str) -> dict[str, dict[str, Any]]:
+    """Per group with pandas group-bys: counts, burden mean/median/p90/shares, per-errand means."""
+    group = residents[by].astype("category")
+    err = errands.assign(_g=group.to_numpy()[errands["resident"].to_numpy()])
+    done = err[err["status"] == "completed"]
+    out: dict[str, dict[str, Any]] = {}
+    for label in group.cat.categories:
+        b = done.loc[done["_g"] == label, "burden_min"].to_numpy()
+        n = len(b)
+        trips = err.loc[err["_g"] == label, "trips"].sum()
+        sub = done[done["_g"] == label]
+        out[str(label)] = {
+            "errands_completed": n,
+            "mean": b.mean() if n else None,
+            "median": np.median(b) if n else None,
+            "p90": np.percentile(b, 90) if n else None,
+            "over": {t: np.mean(b > t) if n else None for t in THRESHOLDS_MIN},
+            "trips": trips / n if n else None,
+            "km": sub["distance_km"].sum() / n if n else None,
+            "yuan": sub["money_yuan"].sum() / n if n else None,
+        }
+    return out
+
+
+# -- tests -----------------------------------------------------------------------------------
+def test_errands_trips_residents_equal_the_sorted_reference(finished: AccessModel) -> None:
+    result = build_result(finished)
+    ref = _ref_errands(finished)
+    pd.testing.assert_frame_equal(result.errands, ref, check_exact=True)
+    cols = _ref_trips_columns(finished)
+    trips = result.trips
+    assert len(trips) == len(cols["errand"]) > 0
+    for name in ("departure_min", "arrival_min", "wait_min", "service_min", "travel_min", "distance_km"):
+        np.testing.assert_array_equal(trips[name].to_numpy(), cols[name])
+        assert trips[name].dtype == cols[name].dtype
+    np.testing.assert_array_equal(trips["errand"].to_numpy(), cols["errand"])
+    np.testing.assert_array_equal(trips["facility"].cat.codes.to_numpy(), cols["facility"])
+    np.testing.assert_array_equal(
+        trips["outcome"].astype(str).to_numpy(), np.array(OUTCOMES)[cols["outcome"]]
+    )
+    village = finished.residents.village[cols["resident"]]
+    np.testing.assert_array_equal(
+        trips["origin"].astype(str).to_numpy(), np.array(finished.world.village_ids)[village]
+    )
+    # residents: per-resident counts from the reference errands
+    res = result.residents
+    done = ref[ref["status"] == "completed"]
+    n = len(res)
+    np.testing.assert_array_equal(res["errands_completed"], np.bincount(done["resident"], minlength=n))
+    np.testing.assert_array_equal(
+        res["errands_pending"], np.bincount(ref.loc[ref["status"] == "pending", "resident"], minlength=n)
+    )
+    np.testing.assert_array_equal(
+        res["trips"], np.bincount(ref["resident"], weights=ref["trips"], minlength=n)
+    )
+
+
+def test_facility_days_equal_the_groupby_reference(finished: AccessModel) -> None:
+    result = build_result(finished)
+    got = result.facility_days
+    ref = _ref_facility_days(finished, result.trips)
+    assert len(got) == len(ref) > 0
+    np.testing.assert_array_equal(got["day"], ref["day"])
+    assert got["facility"].astype(str).tolist() == ref["facility"].tolist()
+    for col in ("arrivals", "served", "longest_queue"):
+        np.testing.assert_array_equal(got[col], ref[col])
+    np.testing.assert_array_equal(got["p95_wait_min"], ref["p95_wait_min"])  # same interpolation, exactly
+    # sums: pandas uses compensated summation, bincount plain summation (last-bit differences)
+    for col in ("utilisation", "mean_wait_min"):
+        np.testing.assert_allclose(got[col], ref[col], rtol=1e-12, atol=0)
+    assert got["mean_wait_min"].isna().equals(ref["mean_wait_min"].isna())
+    assert (got["arrivals"] == 0).equals(got["p95_wait_min"].isna())
+
+
+def test_group_metrics_equal_the_groupby_reference(finished: AccessModel) -> None:
+    result = build_result(finished)
+    for by in ("former_unit", "age_band"):
+        got = group_metrics(result.residents, result.errands, by)
+        ref = _ref_group_metrics(result.residents, result.errands, by)
+        assert list(got) == list(ref)
+        for label, r in ref.items():
+            g = got[label]
+            assert g["errands_completed"] == r["errands_completed"]
+            for key in ("mean", "median", "p90"):
+                assert g["burden_min"][key] == (None if r[key] is None else round(float(r[key]), 4))
+            for t in THRESHOLDS_MIN:
+                want = r["over"][t]
+                assert g["burden_share_over_min"][str(t)] == (None if want is None else round(float(want), 4))
+            for key, ref_key in (
+                ("trips_per_completed_errand", "trips"),
+                ("distance_km_per_errand", "km"),
+                ("money_yuan_per_errand", "yuan"),
+            ):
+                want = r[ref_key]
+                assert g[key] == pytest.approx(None if want is None else round(float(want), 4), abs=1e-4)
+
+
+def test_summary_burden_by_service_and_counts(finished: AccessModel) -> None:
+    result = build_result(finished)
+    s = summarise(
+        trips=result.trips,
+        errands=result.errands,
+        facility_days=result.facility_days,
+        residents=result.residents,
+        schools=result.schools,
+    )
+    e = result.errands
+    done = e[e["status"] == "completed"]
+    assert s["errands"]["completed"] == len(done)
+    assert s["errands"]["pending_at_end"] == len(e) - len(done)
+    for service, stats in s["burden_min_by_service"].items():
+        b = done.loc[done["service"] == service, "burden_min"].to_numpy()
+        assert stats["n"] == len(b)
+        if len(b):
+            assert stats["median"] == round(float(np.median(b)), 4)
+            assert stats["p90"] == round(float(np.percentile(b, 90)), 4)
+    islands = s["by_island"]
+    assert set(islands) <= {"islands", "main_island"}
+    assert sum(v["errands_completed"] for v in islands.values()) == len(done)
+
+
+@pytest.mark.parametrize("run", ["tiny_merged", "tiny_buses"])
+def test_written_folder_reads_back_equal(run: str, tmp_path) -> None:
+    path, days = RUNS[run]
+    model = AccessModel(load_scenario(path), seed=4)
+    model.run(days)
+    result = build_result(model)
+    result.summary = {"n": 1}
+    out = write_run(result, tmp_path / "run", scenario_raw=model.loaded.raw)
+    back = read_run(out)
+    for name in TABLES:
+        frame = getattr(result, name)
+        if len(frame) == 0:  # an empty categorical column has no type to store and reads back as object
+            assert list(getattr(back, name).columns) == list(frame.columns)
+            continue
+        pd.testing.assert_frame_equal(getattr(back, name), frame, check_exact=True)
