@@ -26,7 +26,8 @@ lint: $(STAMP)
 	$(BIN)/mypy sim
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_year.py
+	$(BIN)/python benchmarks/bench_year.py cli
+	$(BIN)/python benchmarks/bench_year.py scale --scales 1,10
 
 clean:
 	rm -rf runs .pytest_cache .mypy_cache .ruff_cache

@@ -64,9 +64,11 @@ def bench_tables(scenario: Path, repeat: int) -> dict[str, float]:
             value_list = steps[key]
             value_list.append(value)
     shape = journeys.dep_min.shape
-    print(f"depart-at table: {len(world.village_ids)} population points x {len(slots)} slots x "
-          f"{len(bus.fac_nodes)} facility nodes ({len(world.fac_ids)} facilities), shape {shape}; "
-          f"{bus.timetable.n_trips} trips, {len(bus.timetable.connections())} connections")
+    print(
+        f"depart-at table: {len(world.village_ids)} population points x {len(slots)} slots x "
+        f"{len(bus.fac_nodes)} facility nodes ({len(world.fac_ids)} facilities), shape {shape}; "
+        f"{bus.timetable.n_trips} trips, {len(bus.timetable.connections())} connections"
+    )
     return {k: statistics.median(v) for k, v in steps.items()}
 
 
@@ -74,8 +76,13 @@ def bench_year(scenario: Path, repeat: int, days: int) -> dict[str, float]:
     """Median wall time and peak memory of a full run in fresh processes."""
     runs = []
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", YEAR, str(scenario), str(days)], capture_output=True,
-                             text=True, check=True, cwd=ROOT)
+        out = subprocess.run(
+            [sys.executable, "-c", YEAR, str(scenario), str(days)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print("  run:", runs[-1])
     return {
@@ -97,8 +104,10 @@ def main() -> None:
     print("tables (median of", args.repeat, "):", {k: round(v, 3) for k, v in tables.items()})
     if not args.skip_year:
         year = bench_year(scenario, args.repeat, args.days)
-        print(f"year ({args.days} days, median of {args.repeat}): wall {year['wall_s']:.1f} s, "
-              f"peak {year['peak_mb']:.0f} MB")
+        print(
+            f"year ({args.days} days, median of {args.repeat}): wall {year['wall_s']:.1f} s, "
+            f"peak {year['peak_mb']:.0f} MB"
+        )
 
 
 if __name__ == "__main__":

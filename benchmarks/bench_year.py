@@ -1,10 +1,17 @@
-"""Benchmark: a full-population year of a Pingtan scenario at 1x, 2x and 4x population.
+"""Benchmark: a full Pingtan year end to end from the CLI, and growth with population.
 
-Each measurement runs in a fresh subprocess (so peak memory is that run's own) and times
-the whole job a user waits for: load, build world and travel tables, 365 daily steps,
-tables, summary and the Parquet run folder. Prints medians over repeats and the growth ratio.
+``cli`` (issue 10 point 1): ``townsim run SCENARIO --quiet --out TMP`` in a fresh process, the
+whole job a user waits for (imports, load, world and travel tables, 365 daily steps, tables,
+summary, Parquet folder); wall time and the child's peak RSS; median, min and max over repeats.
+Targets: <= 5 s and <= 1 GB (merged_2021), <= 7 s with buses (merged_2021_buses).
 
-Usage: python benchmarks/bench_year.py [--scenario FILE] [--days N] [--repeats R] [--scales 1,2,4]
+``scale`` (issue 10 point 2): one fresh process per population scale, timing each phase (setup,
+daily steps, tables, summary, write) and peak RSS, with each phase's growth against the first
+scale. Target: 10x population (3.9 M residents) <= 50 s and <= 6 GB; tables and summary O(n).
+
+Usage:
+    python benchmarks/bench_year.py cli [--repeats 3] [--scenarios merged_2021,merged_2021_buses]
+    python benchmarks/bench_year.py scale [--scales 1,10] [--repeats 1] [--days 365]
 """
 
 from __future__ import annotations
@@ -22,73 +29,175 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+PINGTAN = ROOT / "scenarios" / "pingtan"
+TARGETS_S = {"merged_2021": 5.0, "merged_2021_buses": 7.0}
+TARGET_MB = 1024
 
 
-def one_run(scenario: str, days: int, scale: float) -> dict[str, float]:
-    """Run once in this process and report phase times (s) and peak RSS (MB)."""
+def _machine() -> str:
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}; "
+        f"load average (1/5/15 min) at start: {load}"
+    )
+
+
+def _townsim() -> list[str]:
+    script = Path(sys.executable).parent / "townsim"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "sim.cli"]
+
+
+def cli_run(scenario: Path, days: int | None, *, overlay: str | None = None) -> dict[str, float]:
+    """One ``townsim run`` in a fresh process: wall seconds and the child's peak RSS (MB)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [*_townsim(), "run", str(scenario), "--quiet", "--out", str(Path(tmp) / "run")]
+        if days is not None:
+            cmd += ["--days", str(days)]
+        if overlay is not None:
+            cmd += ["--overlay", overlay]
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise SystemExit(f"townsim run {scenario.name} failed ({proc.returncode}): {err[-2000:]}")
+        if not (Path(tmp) / "run" / "trips.parquet").is_file():
+            raise SystemExit(f"townsim run {scenario.name} wrote no trips.parquet")
+    return {"wall_s": wall, "peak_mb": usage.ru_maxrss / 1024}
+
+
+def _stats(values: list[float]) -> str:
+    return f"median {statistics.median(values):.2f} (min {min(values):.2f}, max {max(values):.2f})"
+
+
+def cmd_cli(args: argparse.Namespace) -> None:
+    print(_machine())
+    for name in args.scenarios.split(","):
+        runs = [cli_run(PINGTAN / f"{name}.yaml", args.days) for _ in range(args.repeats)]
+        wall = [r["wall_s"] for r in runs]
+        peak = [r["peak_mb"] for r in runs]
+        target = TARGETS_S.get(name)
+        verdict = (
+            ""
+            if target is None or args.days is not None
+            else (
+                f" | target <= {target:g} s, <= {TARGET_MB} MB: "
+                f"{'met' if statistics.median(wall) <= target and max(peak) <= TARGET_MB else 'NOT met'}"
+            )
+        )
+        print(
+            f"townsim run {name} ({args.repeats} runs): wall s {_stats(wall)} | "
+            f"peak MB {_stats(peak)}{verdict}"
+        )
+
+
+def phase_run(scenario: str, days: int, scale: float) -> dict[str, float]:
+    """One run in this process: phase times (s) and peak RSS (MB)."""
+    t0 = time.perf_counter()
     from sim.metrics.summary import summarise
     from sim.model import AccessModel
     from sim.results import build_result, write_run
     from sim.scenario import load_scenario
 
-    t0 = time.perf_counter()
+    t_import = time.perf_counter()
     loaded = load_scenario(scenario)
     model = AccessModel(loaded, population_scale=scale)
     t1 = time.perf_counter()
     model.run(days)
     t2 = time.perf_counter()
     result = build_result(model)
-    result.summary = summarise(
-        trips=result.trips, errands=result.errands, facility_days=result.facility_days,
-        residents=result.residents, schools=result.schools,
-    )
     t3 = time.perf_counter()
+    result.summary = summarise(
+        trips=result.trips,
+        errands=result.errands,
+        facility_days=result.facility_days,
+        residents=result.residents,
+        schools=result.schools,
+    )
+    t4 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         write_run(result, Path(tmp) / "run", scenario_raw=loaded.raw)
-    t4 = time.perf_counter()
+        t5 = time.perf_counter()
     return {
         "residents": len(model.residents),
         "trips": len(result.trips),
-        "setup_s": t1 - t0,
+        "imports_s": t_import - t0,
+        "setup_s": t1 - t_import,
         "days_s": t2 - t1,
-        "tables_summary_s": t3 - t2,
-        "write_s": t4 - t3,
-        "total_s": t4 - t0,
+        "tables_s": t3 - t2,
+        "summary_s": t4 - t3,
+        "write_s": t5 - t4,
+        "total_s": t5 - t0,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", default=str(ROOT / "scenarios/pingtan/merged_2021.yaml"))
-    parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--scales", default="1,2,4")
-    parser.add_argument("--child", type=float, default=None, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child is not None:
-        print(json.dumps(one_run(args.scenario, args.days, args.child)))
-        return
-    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}")
-    print(f"scenario: {args.scenario}, {args.days} days, median of {args.repeats} runs per scale")
-    base = None
+PHASES = ("setup_s", "days_s", "tables_s", "summary_s", "write_s", "total_s")
+
+
+def cmd_scale(args: argparse.Namespace) -> None:
+    print(_machine())
+    print(
+        f"scenario: {args.scenario}, {args.days} days, median of {args.repeats} run(s) per scale, "
+        "fresh process each"
+    )
+    base: dict[str, float] | None = None
+    base_scale = 1.0
     for scale in (float(s) for s in args.scales.split(",")):
         runs = []
         for _ in range(args.repeats):
             out = subprocess.run(
-                [sys.executable, __file__, "--scenario", args.scenario, "--days", str(args.days),
-                 "--child", str(scale)],
-                capture_output=True, text=True, check=True,
+                [
+                    sys.executable,
+                    __file__,
+                    "phases",
+                    "--scenario",
+                    args.scenario,
+                    "--days",
+                    str(args.days),
+                    "--scale",
+                    str(scale),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             )
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-        base = base or med["total_s"]
+        if base is None:
+            base, base_scale = med, scale
+        growth = " ".join(f"{p[:-2]} x{med[p] / base[p]:.1f}" for p in PHASES)
         print(
             f"scale {scale:g}x: {med['residents']:,.0f} residents, {med['trips']:,.0f} trips | "
-            f"total {med['total_s']:.1f} s (setup {med['setup_s']:.1f}, days {med['days_s']:.1f}, "
-            f"tables+summary {med['tables_summary_s']:.1f}, write {med['write_s']:.1f}) | "
-            f"peak {med['peak_mb']:.0f} MB | x{med['total_s'] / base:.2f} of 1x"
+            + " ".join(f"{p[:-2]} {med[p]:.2f}" for p in ("imports_s", *PHASES))
+            + f" s | peak {med['peak_mb']:,.0f} MB | growth vs {base_scale:g}x "
+            f"(population x{scale / base_scale:g}): {growth}"
         )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("cli", help="full year from the CLI, fresh process per run")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--scenarios", default="merged_2021,merged_2021_buses", help="names in scenarios/pingtan/")
+    p.add_argument("--days", type=int, default=None, help="override days (no target verdict then)")
+    p.set_defaults(handler=cmd_cli)
+    p = sub.add_parser("scale", help="phase times at several population scales")
+    p.add_argument("--scenario", default=str(PINGTAN / "merged_2021.yaml"))
+    p.add_argument("--days", type=int, default=365)
+    p.add_argument("--repeats", type=int, default=1)
+    p.add_argument("--scales", default="1,10")
+    p.set_defaults(handler=cmd_scale)
+    p = sub.add_parser("phases", help="(internal) one in-process run, JSON phase times")
+    p.add_argument("--scenario", required=True)
+    p.add_argument("--days", type=int, required=True)
+    p.add_argument("--scale", type=float, required=True)
+    p.set_defaults(handler=lambda a: print(json.dumps(phase_run(a.scenario, a.days, a.scale))))
+    args = parser.parse_args()
+    args.handler(args)
 
 
 if __name__ == "__main__":
