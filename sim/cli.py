@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sim.errors import SimError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "main"]
 
 Handler = Callable[[argparse.Namespace], int]
 

@@ -11,6 +11,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from sim.metrics.levers import lever_summary
 from sim.metrics.summary import summarise
 from sim.model.model import AccessModel
 from sim.results.tables import RunResult, build_result
@@ -70,6 +71,7 @@ def run_loaded(
             residents=result.residents,
             schools=result.schools,
         ),
+        "levers": lever_summary(result.errands, result.proxy_trips),
     }
     result.provenance = {
         "scenario_file": str(loaded.path),

@@ -10,9 +10,10 @@ import numpy as np
 
 from sim.model.agents import FacilityAgent, Resident
 from sim.model.choice import Choosers, make_choice_rule
+from sim.model.levers import AppointmentDesk, LeverEngine
 from sim.model.needs import Needs, draw_new_needs, need_cells
 from sim.model.population import synthesise_residents
-from sim.model.queue import draw_service_min, longest_queue, serve_fifo
+from sim.model.queue import draw_service_min, longest_queue
 from sim.model.schools import assign_schools
 from sim.model.streams import Streams
 from sim.routing.tables import TravelTables, build_travel_tables
@@ -142,6 +143,16 @@ class AccessModel(mesa.Model):
         codes, self._owns_pattern = np.unique(code, return_inverse=True)
         self._owns_table = (codes[:, None] & bits[None, :]) > 0  # (ownership patterns, modes)
         self._prepared: dict[int, object] = {}  # choice tables per bus day pattern (-1: no transit)
+        self.levers = LeverEngine(
+            sc.levers,
+            self.world,
+            self.tables,
+            self.streams,
+            band=self.residents.band,
+            village=self.residents.village,
+            new_unit=self.residents.new_unit,
+        )
+        self.appointments = AppointmentDesk(sc.levers.appointments, self.world, self.streams)
         self._next_errand = 0
         self.pending = Needs.empty()
         self.trip_log: list[TripLog] = []
@@ -172,6 +183,7 @@ class AccessModel(mesa.Model):
                     "postponed",
                     "pending",
                     "mean_wait_min",
+                    "by_lever",
                 )
             }
         )
@@ -201,6 +213,12 @@ class AccessModel(mesa.Model):
         acting_mask = pending.next_day <= day
         acting = pending.take(acting_mask)
         waiting = pending.take(~acting_mask)
+        by_lever = Needs.empty()
+        if self.levers.active:  # online, proxy and mobile service take what they cover
+            lever_day = self.levers.apply(acting, day, weekday)
+            by_lever, acting = lever_day.done, lever_day.rest
+            waiting = Needs.concat([waiting, lever_day.held])
+            self.done_log.append(by_lever)
         outcome, postponed = self._travel(acting, day, weekday)
         finished = outcome == 0
         self.done_log.append(acting.take(finished))
@@ -215,6 +233,7 @@ class AccessModel(mesa.Model):
             "postponed": int(postponed),
             "pending": len(self.pending),
             "mean_wait_min": self._mean_wait_today,
+            "by_lever": len(by_lever),
         }
         self.datacollector.collect(self)
         self.day += 1
@@ -305,7 +324,7 @@ class AccessModel(mesa.Model):
         travel = tab.time_min[mode, vg, fac]
         dist = tab.distance_km[mode, vg, fac]
         money = tab.money_yuan[mode, vg, fac]
-        open_m, close_m = w.fac_open_min[fac], w.fac_close_min[fac]
+        open_m, close_m = w.fac_open_wd[fac, weekday], w.fac_close_wd[fac, weekday]
         key, trip_no = needs.key[go], needs.trips[go]
         offset = np.abs(
             self.behaviour.arrival_after_open_min
@@ -341,13 +360,19 @@ class AccessModel(mesa.Model):
             assert spec is not None, "facilities receiving visitors have a service time (checked at load)"
             svc = draw_service_min(spec, u_service[idx])
             svc = np.where(completes[idx], svc, self.behaviour.referral_min) * self.sample_weight
-            q = serve_fifo(
+            q, came = self.appointments.serve(
+                f,
                 arrival[idx],
                 svc,
+                key[idx],
+                trip_no[idx],
+                ~is_bus[idx],
                 servers=int(w.fac_servers[f]),
-                open_min=w.fac_open_min[f],
-                close_min=w.fac_close_min[f],
+                open_min=w.fac_open_wd[f, weekday],
+                close_min=w.fac_close_wd[f, weekday],
             )
+            departure[idx] += came - arrival[idx]  # a booked visitor leaves home for the slot
+            arrival[idx] = came
             wait[idx] = q.wait_min
             served[idx] = q.served
             service_min[idx] = np.where(q.served, svc, 0.0)

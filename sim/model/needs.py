@@ -30,6 +30,8 @@ class Needs:
         distance_km, money_yuan: totals so far, all trips.
         forced_fac: facility the resident was referred to (-1 = free choice).
         informed: knows which facilities complete this errand.
+        channel: how it is (being) done: 0 trip, 1 online, 2 proxy agent, 3 mobile service
+            (sim.model.levers.CHANNELS).
     """
 
     errand: np.ndarray
@@ -45,6 +47,7 @@ class Needs:
     money_yuan: np.ndarray
     forced_fac: np.ndarray
     informed: np.ndarray
+    channel: np.ndarray
 
     @classmethod
     def empty(cls) -> Needs:
@@ -86,6 +89,7 @@ class Needs:
             money_yuan=np.zeros(n),
             forced_fac=np.full(n, -1, dtype=np.int32),
             informed=informed.astype(bool),
+            channel=np.zeros(n, dtype=np.int8),
         )
 
     def __len__(self) -> int:

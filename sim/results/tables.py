@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.model import OUTCOMES, AccessModel, TripLog
+from sim.model.levers import CHANNELS
 from sim.model.needs import Needs
 from sim.scenario.schema import WEEKDAYS
 from sim.transit.loads import line_loads_frame
@@ -27,6 +28,7 @@ TABLES = (
     "places",
     "edges",
     "line_loads",
+    "proxy_trips",
 )
 
 
@@ -49,6 +51,7 @@ class RunResult:
     line_loads: pd.DataFrame = field(
         default_factory=lambda: line_loads_frame(None, [], days=0, start_weekday=0)
     )
+    proxy_trips: pd.DataFrame = field(default_factory=lambda: proxy_trips_frame([], [], []))
     summary: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
 
@@ -98,6 +101,7 @@ _ERRAND_FIELDS = {
     "burden_min": np.float64,
     "distance_km": np.float64,
     "money_yuan": np.float64,
+    "channel": np.int8,
 }
 
 
@@ -136,6 +140,22 @@ def _errands_frame(model: AccessModel) -> pd.DataFrame:
             "burden_min": cols["burden_min"],
             "distance_km": cols["distance_km"],
             "money_yuan": cols["money_yuan"],
+            "channel": _cat(cols["channel"], list(CHANNELS)),
+        }
+    )
+
+
+def proxy_trips_frame(log: list[np.ndarray], village_ids: list[str], fac_ids: list[str]) -> pd.DataFrame:
+    """Village agents' trips (``levers.proxy``): one row per village, facility and proxy day."""
+    rows = np.concatenate(log) if log else np.zeros((0, 6))
+    return pd.DataFrame(
+        {
+            "day": rows[:, 0].astype(np.int32),
+            "village": pd.Categorical.from_codes(rows[:, 1].astype(np.int64), village_ids),
+            "facility": pd.Categorical.from_codes(rows[:, 2].astype(np.int64), fac_ids),
+            "errands": rows[:, 3].astype(np.int64),
+            "agent_min": rows[:, 4],
+            "agent_km": rows[:, 5],
         }
     )
 
@@ -413,4 +433,5 @@ def build_result(model: AccessModel) -> RunResult:
             start_weekday=model.start_weekday,
             weight=model.sample_weight,
         ),
+        proxy_trips=proxy_trips_frame(model.levers.proxy_log, model.world.village_ids, model.world.fac_ids),
     )

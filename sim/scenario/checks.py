@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.errors import ScenarioError
+from sim.scenario.lever_checks import check_levers
 from sim.transit.checks import check_transit
 
 if TYPE_CHECKING:
     from sim.scenario.load import LoadedScenario
 
-__all__ = ["check_consistency", "GENERATED_ROAD_CLASSES"]
+__all__ = ["GENERATED_ROAD_CLASSES", "check_consistency"]
 
 GENERATED_ROAD_CLASSES = ("trunk", "rural")
 
@@ -32,7 +33,9 @@ def check_consistency(loaded: LoadedScenario) -> None:
         if village.unit not in units:
             fail(f"villages[{i}].unit", f"expected one of the units {sorted(units)}, got '{village.unit}'")
         if set(village.population) != bands:
-            fail(f"villages[{i}].population", f"expected counts for exactly the age bands {list(sc.age_bands)}")
+            fail(
+                f"villages[{i}].population", f"expected counts for exactly the age bands {list(sc.age_bands)}"
+            )
     if not sc.villages:
         fail("villages", "expected at least one village")
     nodes = village_ids | {f"seat:{u}" for u in units}
@@ -57,11 +60,17 @@ def check_consistency(loaded: LoadedScenario) -> None:
     for name, service in sc.services.items():
         for band in service.rate_per_person_year:
             if band not in bands:
-                fail(f"services.{name}.rate_per_person_year.{band}", f"expected an age band of {list(sc.age_bands)}")
+                fail(
+                    f"services.{name}.rate_per_person_year.{band}",
+                    f"expected an age band of {list(sc.age_bands)}",
+                )
     for level, spec in sc.schools.levels.items():
         for band in spec.attendance:
             if band not in bands:
-                fail(f"schools.levels.{level}.attendance.{band}", f"expected an age band of {list(sc.age_bands)}")
+                fail(
+                    f"schools.levels.{level}.attendance.{band}",
+                    f"expected an age band of {list(sc.age_bands)}",
+                )
     for i, (first, last) in enumerate(sc.schools.holidays):
         if last < first:
             fail(f"schools.holidays[{i}]", f"expected first <= last day, got [{first}, {last}]")
@@ -91,13 +100,20 @@ def check_consistency(loaded: LoadedScenario) -> None:
             if member not in units:
                 fail(f"merger.units.{nid}.members", f"expected existing units, got '{member}'")
             if member in seen:
-                fail(f"merger.units.{nid}.members", f"expected '{member}' in one new unit only, also in '{seen[member]}'")
+                fail(
+                    f"merger.units.{nid}.members",
+                    f"expected '{member}' in one new unit only, also in '{seen[member]}'",
+                )
             seen[member] = nid
     for fid, change in sc.merger.facilities.items():
         if fid not in sc.facilities:
             fail(f"merger.facilities.{fid}", "expected the id of an existing facility")
         for svc in change.services or ():
             if svc not in sc.services:
-                fail(f"merger.facilities.{fid}.services", f"expected services among {sorted(sc.services)}, got '{svc}'")
+                fail(
+                    f"merger.facilities.{fid}.services",
+                    f"expected services among {sorted(sc.services)}, got '{svc}'",
+                )
 
     check_transit(loaded)
+    check_levers(loaded)

@@ -11,26 +11,33 @@ from sim.transit.schema import Transit
 
 __all__ = [
     "WEEKDAYS",
+    "Appointments",
+    "Behaviour",
+    "DayHours",
+    "Facility",
+    "FacilityChange",
+    "FacilityDefaults",
+    "Ferry",
+    "Hours",
+    "Levers",
+    "Merger",
+    "Mobile",
+    "MobileStop",
+    "Mode",
+    "NewUnit",
+    "OnlineService",
+    "Proxy",
+    "RoadGenerate",
+    "Roads",
+    "Scenario",
+    "SchoolLevel",
+    "Schools",
+    "Service",
+    "ServiceTime",
+    "Simulation",
     "Strict",
     "Unit",
     "Village",
-    "RoadGenerate",
-    "Ferry",
-    "Roads",
-    "Mode",
-    "ServiceTime",
-    "Hours",
-    "Facility",
-    "FacilityDefaults",
-    "Service",
-    "SchoolLevel",
-    "Schools",
-    "Behaviour",
-    "NewUnit",
-    "FacilityChange",
-    "Merger",
-    "Simulation",
-    "Scenario",
     "clock_to_min",
 ]
 
@@ -151,12 +158,37 @@ class ServiceTime(Strict):
     source: str = "assumed"
 
 
+class DayHours(Strict):
+    """Opening hours of one weekday that differ from the usual ones."""
+
+    open: str
+    close: str
+
+    @field_validator("open", "close")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not _CLOCK.match(value):
+            raise ValueError(f"expected a time 'HH:MM', got '{value}'")
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> DayHours:
+        if clock_to_min(self.close) <= clock_to_min(self.open):
+            raise ValueError(f"closing time {self.close} must be after opening time {self.open}")
+        return self
+
+
 class Hours(Strict):
-    """Opening hours and days."""
+    """Opening hours and days; ``by_day`` sets other hours on given weekdays (and opens them).
+
+    Staggered (错时), extended (延时) and weekend (周末) opening are hours per facility or kind,
+    e.g. ``{open: "08:30", close: "19:00", by_day: {sat: {open: "09:00", close: "12:00"}}}``.
+    """
 
     open: str
     close: str
     days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
+    by_day: dict[Weekday, DayHours] = Field(default_factory=dict)
     source: str = "assumed"
 
     @field_validator("open", "close")
@@ -306,6 +338,112 @@ class Simulation(Strict):
     start_weekday: Weekday = "mon"
 
 
+# -- levers: the reform's mitigations (online, proxy, mobile service, appointments) --------
+def _shares(value: dict[str, float]) -> dict[str, float]:
+    for band, share in value.items():
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"share of band '{band}' must be within [0, 1], got {share}")
+    return value
+
+
+class OnlineService(Strict):
+    """A share of one errand type done online, without a trip.
+
+    ``share`` is by age band (bands left out: 0). An attempt fails with probability
+    ``failure`` and the resident then travels as usual.
+    """
+
+    share: dict[str, float]
+    failure: float = Field(
+        default=0.0, ge=0, le=1, description="share of online attempts that fall back to a trip"
+    )
+    source: str = "assumed"
+
+    @field_validator("share")
+    @classmethod
+    def _share(cls, value: dict[str, float]) -> dict[str, float]:
+        return _shares(value)
+
+
+class Proxy(Strict):
+    """Village agents (代办员) who collect errands and take them to the office on set days.
+
+    A resident with an errand of one of ``services`` hands it to the agent with probability
+    ``uptake`` (by age band). On each of ``days`` every agent carries at most
+    ``capacity_per_day`` errands (oldest first) to the facility that completes them in the
+    resident's unit; the errand is completed ``delay_days`` later. The agent's trips are
+    recorded; the resident makes none.
+    """
+
+    services: tuple[str, ...] = Field(min_length=1)
+    uptake: dict[str, float]
+    days: tuple[Weekday, ...] = Field(min_length=1)
+    villages: tuple[str, ...] | None = Field(
+        default=None, description="villages with an agent (default: all)"
+    )
+    agents_per_village: int = Field(default=1, ge=1, le=1000)
+    capacity_per_day: int = Field(ge=1, le=100_000, description="errands one agent carries per trip day")
+    delay_days: int = Field(default=0, ge=0, le=365, description="days from the agent's trip to completion")
+    mode: str = Field(default="car", description="mode of the agent's trip")
+    source: str = "assumed"
+
+    @field_validator("uptake")
+    @classmethod
+    def _uptake(cls, value: dict[str, float]) -> dict[str, float]:
+        return _shares(value)
+
+
+class MobileStop(Strict):
+    """One village a mobile service visits, and on which weekdays."""
+
+    village: str
+    days: tuple[Weekday, ...]
+
+
+class Mobile(Strict):
+    """A cadre or van serving villages on a timetable (流动服务).
+
+    On a visit day, residents of the village with an errand of one of ``services`` due that
+    day queue at the van (FIFO, ``windows`` servers, ``hours``); a resident whose errand arises
+    at most ``wait_days`` before a visit holds it for the visit. Those not served by closing
+    travel as usual on a later day.
+    """
+
+    services: tuple[str, ...]
+    stops: tuple[MobileStop, ...] = Field(min_length=1)
+    hours: Hours
+    windows: int = Field(default=1, ge=1, le=1000)
+    service_time: ServiceTime
+    wait_days: int = Field(default=0, ge=0, le=30)
+    walk_min: float = Field(default=5.0, ge=0, le=600, description="one-way walk to the van's stop, min")
+    source: str = "assumed"
+
+
+class Appointments(Strict):
+    """A share of visitors book a slot; booked visitors are served at reserved windows.
+
+    At facilities of ``kinds``, ``windows`` of the servers are reserved for appointments. A
+    visitor books with probability ``share``; booked visitors get slots ``slot_min`` apart per
+    reserved window in order of their desired arrival and come at their slot; once the day's
+    slots are taken, the rest walk in. Walk-ins queue at the other windows.
+    """
+
+    kinds: tuple[Literal["clinic", "hall", "service_point"], ...] = ("hall",)
+    share: float = Field(ge=0, le=1)
+    windows: int = Field(default=1, ge=1, le=1000)
+    slot_min: float = Field(gt=0, le=600)
+    source: str = "assumed"
+
+
+class Levers(Strict):
+    """The mitigations a plan applies (all optional)."""
+
+    online: dict[str, OnlineService] = Field(default_factory=dict, description="errand type -> online share")
+    proxy: Proxy | None = None
+    mobile: dict[str, Mobile] = Field(default_factory=dict)
+    appointments: Appointments | None = None
+
+
 class Scenario(Strict):
     """A whole, resolved scenario (``extends:`` already applied)."""
 
@@ -325,3 +463,4 @@ class Scenario(Strict):
     merger: Merger = Merger()
     simulation: Simulation = Simulation()
     transit: Transit | None = Field(default=None, description="timetabled bus and ferry lines (sim.transit)")
+    levers: Levers = Levers()

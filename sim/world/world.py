@@ -58,6 +58,8 @@ class World:
     fac_open_min: np.ndarray
     fac_close_min: np.ndarray
     fac_days: np.ndarray  # (facilities, 7) bool
+    fac_open_wd: np.ndarray  # (facilities, 7) opening minute per weekday (``hours.by_day`` applied)
+    fac_close_wd: np.ndarray  # (facilities, 7) closing minute per weekday
     fac_service_time: list[ServiceTime | None]
     fac_zh: list[str]
     fac_en: list[str]
@@ -175,6 +177,8 @@ def build_world(loaded: LoadedScenario, *, population_scale: float = 1.0) -> Wor
     open_min = np.zeros(n_fac)
     close_min = np.zeros(n_fac)
     days = np.zeros((n_fac, 7), dtype=bool)
+    open_wd = np.zeros((n_fac, 7))
+    close_wd = np.zeros((n_fac, 7))
     service_times: list[ServiceTime | None] = []
     fac_node = np.zeros(n_fac, dtype=np.int32)
     for i, fid in enumerate(fac_ids):
@@ -187,7 +191,11 @@ def build_world(loaded: LoadedScenario, *, population_scale: float = 1.0) -> Wor
         hours: Hours | None = fac.hours or (defaults.hours if defaults else None)
         if hours is not None:
             open_min[i], close_min[i] = clock_to_min(hours.open), clock_to_min(hours.close)
-            days[i] = [d in hours.days for d in WEEKDAYS]
+            days[i] = [d in hours.days or d in hours.by_day for d in WEEKDAYS]
+            open_wd[i], close_wd[i] = open_min[i], close_min[i]
+            for d, dh in hours.by_day.items():
+                open_wd[i, WEEKDAYS.index(d)] = clock_to_min(dh.open)
+                close_wd[i, WEEKDAYS.index(d)] = clock_to_min(dh.close)
         service_times.append(fac.service_time or (defaults.service_time if defaults else None))
         if isinstance(fac.at, str):
             fac_node[i] = node_index[fac.at]
@@ -243,6 +251,8 @@ def build_world(loaded: LoadedScenario, *, population_scale: float = 1.0) -> Wor
         fac_open_min=open_min,
         fac_close_min=close_min,
         fac_days=days,
+        fac_open_wd=open_wd,
+        fac_close_wd=close_wd,
         fac_service_time=service_times,
         fac_zh=[facilities[f].zh or f for f in fac_ids],
         fac_en=[facilities[f].en or f for f in fac_ids],

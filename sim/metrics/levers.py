@@ -1,0 +1,38 @@
+"""Headline figures of the reform's levers: how errands were done, and what proxy agents carried."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["lever_summary"]
+
+
+def lever_summary(errands: pd.DataFrame, proxy_trips: pd.DataFrame) -> dict[str, Any]:
+    """Shares of completed errands by channel, and the proxy agents' workload.
+
+    Returns ``{"channel_share": {trip, online, proxy, mobile}, "completed_by_channel": counts,
+    "proxy": {agent_trips, errands_carried, agent_hours, agent_km, errands_per_agent_trip}}``;
+    shares are of completed errands (None when none completed).
+    """
+    done = errands[errands["status"] == "completed"]
+    channel = done["channel"].astype(str) if "channel" in done else pd.Series("trip", index=done.index)
+    counts = channel.value_counts()
+    names = ("trip", "online", "proxy", "mobile")
+    total = len(done)
+    out: dict[str, Any] = {
+        "completed_by_channel": {c: int(counts.get(c, 0)) for c in names},
+        "channel_share": {c: (float(counts.get(c, 0)) / total if total else None) for c in names},
+    }
+    if len(proxy_trips):
+        carried = int(proxy_trips["errands"].sum())
+        out["proxy"] = {
+            "agent_trips": len(proxy_trips),
+            "errands_carried": carried,
+            "agent_hours": float(proxy_trips["agent_min"].sum() / 60.0),
+            "agent_km": float(proxy_trips["agent_km"].sum()),
+            "errands_per_agent_trip": float(np.float64(carried) / len(proxy_trips)),
+        }
+    return out
