@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.model.model import OUTCOMES, AccessModel, TripLog
 from sim.model.levers import CHANNELS
+from sim.model.model import OUTCOMES, AccessModel, TripLog
 from sim.model.needs import Needs
 from sim.scenario.schema import WEEKDAYS
 from sim.transit.loads import line_loads_frame

@@ -16,6 +16,7 @@ import pytest
 
 from sim.metrics.summary import THRESHOLDS_MIN, group_metrics, summarise
 from sim.model import AccessModel
+from sim.model.levers import CHANNELS
 from sim.model.model import OUTCOMES, TripLog
 from sim.model.needs import Needs
 from sim.results import TABLES, build_result
@@ -55,6 +56,7 @@ def _ref_errands(model: AccessModel) -> pd.DataFrame:
             "burden_min": both.burden_min,
             "distance_km": both.distance_km,
             "money_yuan": both.money_yuan,
+            "channel": pd.Categorical.from_codes(both.channel, categories=list(CHANNELS)),
         }
     )
     return frame.sort_values("errand", ignore_index=True)
