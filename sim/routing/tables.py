@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
-from sim.world.network import edge_matrices
+from sim.world.network import mode_matrices
 from sim.world.world import World
 
 __all__ = ["TravelTables", "accumulate_along_tree", "build_travel_tables"]
@@ -15,7 +16,8 @@ __all__ = ["TravelTables", "accumulate_along_tree", "build_travel_tables"]
 
 @dataclass(frozen=True)
 class TravelTables:
-    """One-way door-to-door values from each village to each facility, per mode.
+    """One-way door-to-door values between each village and each facility, per mode (the mean of
+    the way there and the way back).
 
     Arrays have shape (modes, villages, facilities); unreachable pairs are ``inf``.
     """
@@ -23,7 +25,7 @@ class TravelTables:
     modes: list[str]
     time_min: np.ndarray  # includes the mode's access time
     distance_km: np.ndarray
-    money_yuan: np.ndarray  # distance cost + ferry fares, one way
+    money_yuan: np.ndarray  # distance cost + ferry fares, one way (mean of there and back)
 
 
 def accumulate_along_tree(pred: np.ndarray, edge_value: np.ndarray) -> np.ndarray:
@@ -45,8 +47,28 @@ def accumulate_along_tree(pred: np.ndarray, edge_value: np.ndarray) -> np.ndarra
     return acc
 
 
+def _from_sources(
+    times: sparse.csr_matrix,
+    lengths: sparse.csr_matrix,
+    money: sparse.csr_matrix,
+    sources: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sources, nodes) time, km and money along the fastest directed paths from each source."""
+    dist, pred = dijkstra(times, directed=True, indices=sources, return_predecessors=True)
+    safe_pred = np.where(pred < 0, 0, pred)
+    cols = np.broadcast_to(np.arange(pred.shape[1]), pred.shape)
+    length_edge = np.asarray(lengths[safe_pred.ravel(), cols.ravel()]).reshape(pred.shape)
+    money_edge = np.asarray(money[safe_pred.ravel(), cols.ravel()]).reshape(pred.shape)
+    return dist, accumulate_along_tree(pred, length_edge), accumulate_along_tree(pred, money_edge)
+
+
 def build_travel_tables(world: World) -> TravelTables:
-    """Shortest-time paths from every facility node to every village, per mode."""
+    """Fastest paths between every village and every facility node, per mode, both ways.
+
+    The network is directed (one-way streets) and may hold parallel edges (the fastest counts).
+    Values are the mean of the way there (village -> facility) and the way back, so a round trip is
+    exactly twice the table value; the two differ only where one-way streets force a detour.
+    """
     sc = world.loaded.scenario
     sources = np.unique(world.fac_node)
     col = np.searchsorted(sources, world.fac_node)
@@ -54,22 +76,16 @@ def build_travel_tables(world: World) -> TravelTables:
     shape = (len(modes), len(world.village_ids), len(world.fac_ids))
     time_min = np.empty(shape)
     distance_km = np.empty(shape)
-    money = np.empty(shape)
+    money_yuan = np.empty(shape)
+    v = world.village_node
     for m, name in enumerate(modes):
         mode = sc.modes[name]
-        times, lengths, fares = edge_matrices(world.graph, world.nodes, mode)
-        dist, pred = dijkstra(times, directed=False, indices=sources, return_predecessors=True)
-        safe_pred = np.where(pred < 0, 0, pred)
-        cols = np.broadcast_to(np.arange(pred.shape[1]), pred.shape)
-        length_edge = np.asarray(lengths[safe_pred.ravel(), cols.ravel()]).reshape(pred.shape)
-        fare_edge = np.asarray(fares[safe_pred.ravel(), cols.ravel()]).reshape(pred.shape)
-        length_sum = accumulate_along_tree(pred, length_edge)
-        fare_sum = accumulate_along_tree(pred, fare_edge)
-        v = world.village_node
-        time_min[m] = dist[col][:, v].T + mode.access_min
-        distance_km[m] = length_sum[col][:, v].T
-        money[m] = (length_sum * mode.cost_yuan_per_km + fare_sum)[col][:, v].T
-        unreachable = ~np.isfinite(time_min[m])
-        distance_km[m][unreachable] = np.inf
-        money[m][unreachable] = np.inf
-    return TravelTables(modes=modes, time_min=time_min, distance_km=distance_km, money_yuan=money)
+        mats = mode_matrices(world.edges, len(world.nodes), mode)
+        back = _from_sources(*mats, sources)  # facility -> village
+        there = _from_sources(*(mat.T.tocsr() for mat in mats), sources)  # village -> facility
+        t, km, money = ((a[col][:, v].T + b[col][:, v].T) / 2.0 for a, b in zip(there, back, strict=True))
+        reachable = np.isfinite(t)
+        time_min[m] = t + mode.access_min
+        distance_km[m] = np.where(reachable, km, np.inf)
+        money_yuan[m] = np.where(reachable, money, np.inf)
+    return TravelTables(modes=modes, time_min=time_min, distance_km=distance_km, money_yuan=money_yuan)

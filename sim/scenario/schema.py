@@ -104,6 +104,7 @@ class Ferry(Strict):
     crossing_min: float = Field(gt=0)
     wait_min: float = Field(ge=0, description="mean wait at the pier, min")
     fare_yuan: float = Field(default=0.0, ge=0)
+    length_km: float | None = Field(default=None, ge=0, description="sailing km (default: straight line)")
     source: str = "assumed"
 
 

@@ -7,14 +7,13 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
-from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from sim.errors import ScenarioError
 from sim.routing.tables import accumulate_along_tree
 from sim.scenario.load import LoadedScenario
 from sim.transit.schema import WEEKDAYS, Line, Transit
-from sim.world.network import FERRY
+from sim.world.network import FERRY, mode_matrices
 from sim.world.world import World
 
 __all__ = [
@@ -254,12 +253,31 @@ def resolve_stop(
     return int(np.argmin(d))
 
 
-def _road_graph(world: World) -> nx.Graph:
-    return nx.Graph([(u, v, d) for u, v, d in world.graph.edges(data=True) if d["road_class"] != FERRY])
+def _road_graph(world: World) -> nx.DiGraph:
+    """Directed road graph (one-way streets respected) with the shortest of parallel edges."""
+    e = world.edges
+    road = nx.DiGraph()
+    road.add_nodes_from(world.nodes)
+    names = world.nodes
+    for u, v, km, cls, oneway in zip(
+        e.u.tolist(),
+        e.v.tolist(),
+        e.length_km.tolist(),
+        e.road_class.tolist(),
+        e.oneway.tolist(),
+        strict=True,
+    ):
+        if cls == FERRY:
+            continue
+        for a, b in ((u, v),) if oneway else ((u, v), (v, u)):
+            old = road.get_edge_data(names[a], names[b])
+            if old is None or km < old["length_km"]:
+                road.add_edge(names[a], names[b], length_km=km, road_class=cls)
+    return road
 
 
 def _line_geometry(
-    loaded: LoadedScenario, world: World, road: nx.Graph, lid: str, line: Line
+    loaded: LoadedScenario, world: World, road: nx.DiGraph, lid: str, line: Line
 ) -> tuple[list[int], np.ndarray]:
     """Stop nodes of a line and the km between consecutive stops."""
     at = f"transit.lines.{lid}"
@@ -268,7 +286,7 @@ def _line_geometry(
     nodes: list[int] = [listed[0]]
     km: list[float] = []
     index = {n: i for i, n in enumerate(names)}
-    rural = nx.Graph([(u, v, d) for u, v, d in road.edges(data=True) if d["road_class"] != "trunk"])
+    rural = road.edge_subgraph([(u, v) for u, v, d in road.edges(data=True) if d["road_class"] != "trunk"])
     for k, (a, b) in enumerate(itertools.pairwise(listed)):
         if a == b:
             raise ScenarioError(
@@ -399,20 +417,10 @@ def merge_timetables(a: Timetable, b: Timetable) -> Timetable:
 def build_walk_links(world: World, timetable: Timetable, *, walk_max_km: float) -> WalkLinks:
     """Walking minutes from every stop to every node within ``walk_max_km`` along the roads."""
     walk = world.loaded.scenario.modes["walk"]
-    index = {n: i for i, n in enumerate(world.nodes)}
-    rows, cols, km, minutes = [], [], [], []
-    for u, v, d in world.graph.edges(data=True):
-        if d["road_class"] == FERRY:
-            continue
-        t = 60.0 * d["length_km"] / walk.speed_kph[d["road_class"]]
-        for a, b in ((u, v), (v, u)):
-            rows.append(index[a])
-            cols.append(index[b])
-            km.append(max(d["length_km"], 1e-9))
-            minutes.append(t)
     n = len(world.nodes)
-    length = sparse.csr_matrix((np.asarray(km), (rows, cols)), shape=(n, n))
-    time = sparse.csr_matrix((np.asarray(minutes), (rows, cols)), shape=(n, n))
+    on_foot = world.edges.subset(~world.edges.is_ferry, two_way=True)
+    time, length, _ = mode_matrices(on_foot, n, walk)
+    length.data = np.maximum(length.data, 1e-9)  # zero-length links still link
     if timetable.n_stops == 0:
         return WalkLinks(stop_node_min=np.zeros((0, n)), foot=[])
     dist, pred = dijkstra(

@@ -1,10 +1,12 @@
-"""Road + ferry network: build it (generated or from a file), snap points, export CSR matrices."""
+"""Road + ferry network as edge arrays: generated or read from a file, directed where one-way,
+parallel edges kept; per-mode directed CSR matrices with the fastest of parallel edges."""
 
 from __future__ import annotations
 
 import csv
 import itertools
 from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +20,103 @@ from sim.scenario.schema import Ferry, Mode, RoadGenerate
 
 __all__ = [
     "FERRY",
-    "add_ferries",
-    "add_generated_roads",
-    "edge_matrices",
+    "EdgeList",
+    "RoadEdges",
+    "ferry_edges",
+    "generated_roads",
+    "mode_matrices",
     "read_road_file",
 ]
 
 FERRY = "ferry"
+_TRUE = {"1", "true", "yes", "y", "t"}
+_FALSE = {"", "0", "false", "no", "n", "f"}
+
+
+@dataclass
+class EdgeList:
+    """Edges being collected (node ids, not yet indices): one entry per physical edge."""
+
+    u: list[str] = field(default_factory=list)
+    v: list[str] = field(default_factory=list)
+    length_km: list[float] = field(default_factory=list)
+    road_class: list[str] = field(default_factory=list)
+    oneway: list[bool] = field(default_factory=list)
+    fixed_min: list[float] = field(default_factory=list)
+    fare_yuan: list[float] = field(default_factory=list)
+    name: list[str] = field(default_factory=list)
+
+    def add(
+        self,
+        u: str,
+        v: str,
+        length_km: float,
+        road_class: str,
+        *,
+        oneway: bool = False,
+        fixed_min: float = np.nan,
+        fare_yuan: float = 0.0,
+        name: str = "",
+    ) -> None:
+        """Append one edge (``oneway``: travel only from ``u`` to ``v``)."""
+        self.u.append(u)
+        self.v.append(v)
+        self.length_km.append(float(length_km))
+        self.road_class.append(road_class)
+        self.oneway.append(bool(oneway))
+        self.fixed_min.append(float(fixed_min))
+        self.fare_yuan.append(float(fare_yuan))
+        self.name.append(name)
+
+    def arrays(self, index: dict[str, int]) -> RoadEdges:
+        """Freeze to arrays with node ids replaced by their index."""
+        return RoadEdges(
+            u=np.array([index[x] for x in self.u], dtype=np.int64),
+            v=np.array([index[x] for x in self.v], dtype=np.int64),
+            length_km=np.asarray(self.length_km, dtype=float),
+            road_class=np.asarray(self.road_class, dtype=object),
+            oneway=np.asarray(self.oneway, dtype=bool),
+            fixed_min=np.asarray(self.fixed_min, dtype=float),
+            fare_yuan=np.asarray(self.fare_yuan, dtype=float),
+            name=np.asarray(self.name, dtype=object),
+        )
+
+
+@dataclass(frozen=True)
+class RoadEdges:
+    """The network, one row per physical edge (parallel edges are separate rows).
+
+    ``oneway`` edges are travelled only from ``u`` to ``v``. Ferries have ``road_class == "ferry"``,
+    ``fixed_min`` = crossing + mean pier wait (NaN for roads), a fare and a real ``length_km``.
+    """
+
+    u: np.ndarray
+    v: np.ndarray
+    length_km: np.ndarray
+    road_class: np.ndarray
+    oneway: np.ndarray
+    fixed_min: np.ndarray
+    fare_yuan: np.ndarray
+    name: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.u)
+
+    @property
+    def is_ferry(self) -> np.ndarray:
+        """Bool per edge: a ferry crossing."""
+        return self.road_class == FERRY
+
+    def subset(self, keep: np.ndarray, *, two_way: bool = False) -> RoadEdges:
+        """The edges where ``keep`` is true (all travelled both ways if ``two_way``, as on foot)."""
+        parts = {f.name: getattr(self, f.name)[keep] for f in fields(self)}
+        if two_way:
+            parts["oneway"] = np.zeros(int(np.count_nonzero(keep)), dtype=bool)
+        return RoadEdges(**parts)
+
+    def classes(self) -> set[str]:
+        """Road classes used (ferry excluded)."""
+        return set(self.road_class[~self.is_ferry].tolist())
 
 
 def _triangulation_edges(xy: np.ndarray) -> set[tuple[int, int]]:
@@ -47,111 +139,143 @@ def _triangulation_edges(xy: np.ndarray) -> set[tuple[int, int]]:
     return edges
 
 
-def add_generated_roads(graph: nx.Graph, *, params: RoadGenerate, seats: Iterable[str]) -> nx.Graph:
-    """Add synthetic roads per island: trunk roads triangulate the seats, rural roads all points.
+def generated_roads(
+    nodes: dict[str, tuple[float, float, str]], *, params: RoadGenerate, seats: Iterable[str]
+) -> EdgeList:
+    """Synthetic two-way roads per island: trunk roads triangulate the seats, rural roads all points.
+
+    Args:
+        nodes: id -> (x_km, y_km, island).
 
     Rural edges longer than ``max_rural_edge_km`` (straight line) are dropped unless needed to keep
     the island connected (the minimum spanning tree is always kept). Edge ``length_km`` is the
     straight-line distance times ``detour_factor``.
     """
+    out = EdgeList()
     seat_set = set(seats)
     by_island: dict[str, list[str]] = {}
-    for node, data in graph.nodes(data=True):
-        by_island.setdefault(data["island"], []).append(node)
-    for nodes in by_island.values():
-        nodes.sort()
-        xy = np.array([[graph.nodes[n]["x_km"], graph.nodes[n]["y_km"]] for n in nodes])
+    for node, (_, _, island) in nodes.items():
+        by_island.setdefault(island, []).append(node)
+    for names in by_island.values():
+        names.sort()
+        xy = np.array([nodes[n][:2] for n in names], dtype=float)
         rural = nx.Graph()
         for a, b in _triangulation_edges(xy):
             rural.add_edge(a, b, straight=float(np.hypot(*(xy[a] - xy[b]))))
         keep = set(nx.minimum_spanning_tree(rural, weight="straight").edges()) if len(rural) else set()
-        for a, b, data in rural.edges(data=True):
+        for a, b, data in sorted(rural.edges(data=True)):
             if data["straight"] <= params.max_rural_edge_km or (a, b) in keep or (b, a) in keep:
-                graph.add_edge(
-                    nodes[a], nodes[b], length_km=data["straight"] * params.detour_factor, road_class="rural"
-                )
-        seat_idx = [i for i, n in enumerate(nodes) if n in seat_set]
-        for a, b in _triangulation_edges(xy[seat_idx]):
+                out.add(names[a], names[b], data["straight"] * params.detour_factor, "rural")
+        seat_idx = [i for i, n in enumerate(names) if n in seat_set]
+        for a, b in sorted(_triangulation_edges(xy[seat_idx])):
             ia, ib = seat_idx[a], seat_idx[b]
             straight = float(np.hypot(*(xy[ia] - xy[ib])))
-            graph.add_edge(
-                nodes[ia], nodes[ib], length_km=straight * params.detour_factor, road_class="trunk"
-            )
-    return graph
+            out.add(names[ia], names[ib], straight * params.detour_factor, "trunk")
+    return out
 
 
-def add_ferries(graph: nx.Graph, ferries: dict[str, Ferry]) -> nx.Graph:
-    """Add fixed ferry edges (crossing + mean pier wait, fare)."""
+def ferry_edges(ferries: dict[str, Ferry], xy: dict[str, tuple[float, float]]) -> EdgeList:
+    """Fixed ferry edges (crossing + mean pier wait, fare); their km is ``length_km`` if given,
+    else the straight line between the piers."""
+    out = EdgeList()
     for fid, ferry in ferries.items():
-        graph.add_edge(
+        a, b = xy[ferry.from_node], xy[ferry.to_node]
+        km = getattr(ferry, "length_km", None)
+        out.add(
             ferry.from_node,
             ferry.to_node,
-            road_class=FERRY,
-            ferry_id=fid,
-            time_min=ferry.crossing_min + ferry.wait_min,
+            float(np.hypot(a[0] - b[0], a[1] - b[1])) if km is None else km,
+            FERRY,
+            fixed_min=ferry.crossing_min + ferry.wait_min,
             fare_yuan=ferry.fare_yuan,
-            length_km=0.0,
+            name=fid,
         )
-    return graph
+    return out
 
 
-def read_road_file(graph: nx.Graph, file: Path) -> nx.Graph:
-    """Add roads from a GraphML file or an edge CSV (columns u, v, length_km, road_class).
+def _flag(value: Any, file: Path, where: str) -> bool:
+    text = "" if value is None else str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ScenarioError(str(file), where, f"expected true/false (or 1/0, yes/no), got {value!r}")
 
-    Node ids in the file must be village ids or ``seat:<unit>``.
+
+def read_road_file(file: Path, known: set[str]) -> EdgeList:
+    """Roads from a GraphML file or an edge CSV (columns u, v, length_km, road_class[, oneway]).
+
+    Every row is kept (parallel edges between two nodes stay separate; routing takes the fastest).
+    ``oneway`` true: travel only from u to v; a directed GraphML makes every edge one-way. Node ids
+    must be village ids or ``seat:<unit>``.
     """
     if not file.is_file():
         raise ScenarioError(str(file), "roads.file", "expected an existing GraphML or CSV file")
-    rows: list[tuple[Any, Any, Any, Any]] = []
+    rows: list[tuple[Any, Any, Any, Any, Any]] = []
     if file.suffix.lower() == ".graphml":
-        loaded = nx.read_graphml(file)
+        loaded = nx.read_graphml(file, force_multigraph=True)
         for u, v, data in loaded.edges(data=True):
-            rows.append((str(u), str(v), data.get("length_km"), data.get("road_class")))
+            oneway = data.get("oneway", loaded.is_directed())
+            rows.append((str(u), str(v), data.get("length_km"), data.get("road_class"), oneway))
     else:
         with file.open(encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle):
-                rows.append((row.get("u"), row.get("v"), row.get("length_km"), row.get("road_class")))
-    for line, (u, v, length, road_class) in enumerate(rows, start=2):
+                rows.append(
+                    (
+                        row.get("u"),
+                        row.get("v"),
+                        row.get("length_km"),
+                        row.get("road_class"),
+                        row.get("oneway"),
+                    )
+                )
+    out = EdgeList()
+    for line, (u, v, length, road_class, oneway) in enumerate(rows, start=1):
         for name, node in (("u", u), ("v", v)):
-            if node not in graph:
+            if node not in known:
                 raise ScenarioError(
-                    str(file), f"edge {line - 1}.{name}", f"expected a known node id, got '{node}'"
+                    str(file), f"edge {line}.{name}", f"expected a known node id, got '{node}'"
                 )
         try:
             length_km = float(length)
         except (TypeError, ValueError):
             raise ScenarioError(
-                str(file), f"edge {line - 1}.length_km", f"expected a number, got {length!r}"
+                str(file), f"edge {line}.length_km", f"expected a number, got {length!r}"
             ) from None
-        if length_km < 0 or not road_class:
-            raise ScenarioError(str(file), f"edge {line - 1}", "expected length_km >= 0 and a road_class")
-        graph.add_edge(u, v, length_km=length_km, road_class=str(road_class))
-    return graph
+        if not np.isfinite(length_km) or length_km < 0 or not road_class:
+            raise ScenarioError(str(file), f"edge {line}", "expected length_km >= 0 and a road_class")
+        out.add(u, v, length_km, str(road_class), oneway=_flag(oneway, file, f"edge {line}.oneway"))
+    return out
 
 
-def edge_matrices(
-    graph: nx.Graph, nodes: list[str], mode: Mode
+def mode_matrices(
+    edges: RoadEdges, n_nodes: int, mode: Mode
 ) -> tuple[sparse.csr_matrix, sparse.csr_matrix, sparse.csr_matrix]:
-    """CSR matrices (time_min, length_km, fare_yuan) of one mode over ``nodes`` order.
+    """Directed CSR matrices (time_min, length_km, money_yuan) of one mode.
+
+    Two-way edges count in both directions, one-way edges from u to v only. Of parallel edges
+    between the same ordered pair the fastest for this mode is kept (its km and money with it).
+    Money is the mode's cost per road km plus ferry fares (ferry km are not charged per km).
 
     Raises:
-        KeyError: the mode has no speed for a road class of the graph (checked at load).
+        KeyError: the mode has no speed for a road class of the network (checked at build).
     """
-    index = {n: i for i, n in enumerate(nodes)}
-    rows, cols, times, lengths, fares = [], [], [], [], []
-    for u, v, data in graph.edges(data=True):
-        if data["road_class"] == FERRY:
-            time_min = data["time_min"]
-        else:
-            time_min = 60.0 * data["length_km"] / mode.speed_kph[data["road_class"]]
-        for a, b in ((u, v), (v, u)):
-            rows.append(index[a])
-            cols.append(index[b])
-            times.append(max(time_min, 1e-6))  # csgraph treats explicit 0 as no edge
-            lengths.append(data["length_km"])
-            fares.append(data.get("fare_yuan", 0.0))
-    shape = (len(nodes), len(nodes))
+    ferry = edges.is_ferry
+    speed = np.array([1.0 if f else mode.speed_kph[c] for c, f in zip(edges.road_class, ferry, strict=True)])
+    time = np.where(ferry, edges.fixed_min, 60.0 * edges.length_km / speed)
+    money = np.where(ferry, edges.fare_yuan, edges.length_km * mode.cost_yuan_per_km + edges.fare_yuan)
+    back = ~edges.oneway
+    rows = np.concatenate([edges.u, edges.v[back]])
+    cols = np.concatenate([edges.v, edges.u[back]])
+    time = np.maximum(np.concatenate([time, time[back]]), 1e-6)  # csgraph treats explicit 0 as no edge
+    km = np.concatenate([edges.length_km, edges.length_km[back]])
+    money = np.concatenate([money, money[back]])
+    order = np.lexsort((time, cols, rows))
+    rows, cols = rows[order], cols[order]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    keep = order[first]
+    shape = (n_nodes, n_nodes)
     return tuple(
-        sparse.csr_matrix((np.asarray(vals, dtype=float), (rows, cols)), shape=shape)
-        for vals in (times, lengths, fares)
+        sparse.csr_matrix((vals[keep], (rows[first], cols[first])), shape=shape) for vals in (time, km, money)
     )

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import networkx as nx
 import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import breadth_first_order
 
 from sim.errors import ScenarioError
 from sim.scenario.load import LoadedScenario
 from sim.scenario.schema import WEEKDAYS, Facility, Hours, ServiceTime, clock_to_min
-from sim.world.network import FERRY, add_ferries, add_generated_roads, read_road_file
+from sim.world.network import RoadEdges, ferry_edges, generated_roads, read_road_file
 
 __all__ = ["FACILITY_KINDS", "World", "build_world"]
 
@@ -26,7 +29,7 @@ class World:
     """
 
     loaded: LoadedScenario
-    graph: nx.Graph
+    edges: RoadEdges  # one row per physical road or ferry edge (node indices)
     nodes: list[str]
     node_xy: np.ndarray  # (nodes, 2) km
     age_bands: tuple[str, ...]
@@ -64,6 +67,27 @@ class World:
     fac_zh: list[str]
     fac_en: list[str]
     extra: dict[str, object] = field(default_factory=dict)
+
+    @cached_property
+    def graph(self) -> nx.MultiDiGraph:
+        """The network as a networkx graph (node ids; one edge per physical edge, in its stored
+        direction, with ``road_class``, ``length_km``, ``oneway``), built on first use."""
+        g = nx.MultiDiGraph()
+        g.add_nodes_from(self.nodes)
+        e = self.edges
+        names = self.nodes
+        g.add_edges_from(
+            (names[u], names[v], {"road_class": c, "length_km": km, "oneway": bool(o)})
+            for u, v, c, km, o in zip(
+                e.u.tolist(),
+                e.v.tolist(),
+                e.road_class.tolist(),
+                e.length_km.tolist(),
+                e.oneway.tolist(),
+                strict=True,
+            )
+        )
+        return g
 
     @property
     def fac_new_unit(self) -> np.ndarray:
@@ -111,6 +135,18 @@ def _apply_merger(loaded: LoadedScenario) -> dict[str, Facility]:
     return out
 
 
+def _reaches_any(edges: RoadEdges, n_nodes: int, targets: np.ndarray) -> np.ndarray:
+    """Bool per node: some target can be reached from it along the directed network."""
+    back = ~edges.oneway
+    rows = np.concatenate([edges.v, edges.u[back], targets * 0 + n_nodes])  # reversed edges + a super source
+    cols = np.concatenate([edges.u, edges.v[back], targets])
+    adj = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_nodes + 1, n_nodes + 1))
+    order = breadth_first_order(adj, n_nodes, directed=True, return_predecessors=False)
+    out = np.zeros(n_nodes + 1, dtype=bool)
+    out[order] = True
+    return out[:n_nodes]
+
+
 def _snap(node_xy: np.ndarray, point: tuple[float, float]) -> int:
     return int(np.argmin(np.hypot(node_xy[:, 0] - point[0], node_xy[:, 1] - point[1])))
 
@@ -130,17 +166,23 @@ def build_world(loaded: LoadedScenario, *, population_scale: float = 1.0) -> Wor
     unit_ids = list(sc.units)
     unit_index = {u: i for i, u in enumerate(unit_ids)}
 
-    graph = nx.Graph()
+    where: dict[str, tuple[float, float, str]] = {}
     for uid, unit in sc.units.items():
-        graph.add_node(f"seat:{uid}", x_km=unit.seat[0], y_km=unit.seat[1], island=unit.island)
+        where[f"seat:{uid}"] = (unit.seat[0], unit.seat[1], unit.island)
     for v in sc.villages:
-        graph.add_node(v.id, x_km=v.x_km, y_km=v.y_km, island=sc.units[v.unit].island)
+        where[v.id] = (v.x_km, v.y_km, sc.units[v.unit].island)
     if sc.roads.generate is not None:
-        add_generated_roads(graph, params=sc.roads.generate, seats=[f"seat:{u}" for u in unit_ids])
+        collected = generated_roads(where, params=sc.roads.generate, seats=[f"seat:{u}" for u in unit_ids])
     else:
-        read_road_file(graph, loaded.data_path("roads.file", str(sc.roads.file)))
-    add_ferries(graph, sc.roads.ferries)
-    classes = {d["road_class"] for _, _, d in graph.edges(data=True)} - {FERRY}
+        collected = read_road_file(loaded.data_path("roads.file", str(sc.roads.file)), set(where))
+    ferries = ferry_edges(sc.roads.ferries, {k: (x, y) for k, (x, y, _) in where.items()})
+    for name in ("u", "v", "length_km", "road_class", "oneway", "fixed_min", "fare_yuan", "name"):
+        getattr(collected, name).extend(getattr(ferries, name))
+    nodes = sorted(where)
+    node_index = {n: i for i, n in enumerate(nodes)}
+    node_xy = np.array([where[n][:2] for n in nodes], dtype=float).reshape(-1, 2)
+    edges = collected.arrays(node_index)
+    classes = edges.classes()
     for name, mode in sc.modes.items():
         missing = classes - set(mode.speed_kph)
         if missing:
@@ -148,10 +190,6 @@ def build_world(loaded: LoadedScenario, *, population_scale: float = 1.0) -> Wor
             raise ScenarioError(
                 loaded.origin(field_path), field_path, f"expected speeds for road classes {sorted(missing)}"
             )
-
-    nodes = sorted(graph.nodes)
-    node_index = {n: i for i, n in enumerate(nodes)}
-    node_xy = np.array([[graph.nodes[n]["x_km"], graph.nodes[n]["y_km"]] for n in nodes])
 
     new_ids: list[str] = []
     new_zh: list[str] = []
@@ -203,11 +241,9 @@ def build_world(loaded: LoadedScenario, *, population_scale: float = 1.0) -> Wor
             fac_node[i] = _snap(node_xy, (fac.at[0], fac.at[1]))
 
     village_node = np.array([node_index[v.id] for v in sc.villages], dtype=np.int32)
-    fac_nodes = {int(n) for n in fac_node}
-    components = list(nx.connected_components(graph))
-    reach = {n: any(node_index[m] in fac_nodes for m in comp) for comp in components for n in comp}
+    reach = _reaches_any(edges, len(nodes), np.unique(fac_node))
     for i, v in enumerate(sc.villages):
-        if graph.degree(v.id) == 0 or not reach[v.id]:
+        if not reach[village_node[i]]:
             field_path = f"villages[{i}]"
             raise ScenarioError(
                 loaded.origin("villages"), field_path, f"village '{v.id}' has no road link to any facility"
@@ -219,7 +255,7 @@ def build_world(loaded: LoadedScenario, *, population_scale: float = 1.0) -> Wor
     seats = np.array([facilities[f].seats or 0 for f in fac_ids], dtype=np.int64)
     return World(
         loaded=loaded,
-        graph=graph,
+        edges=edges,
         nodes=nodes,
         node_xy=node_xy,
         age_bands=sc.age_bands,

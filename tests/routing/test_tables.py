@@ -24,32 +24,90 @@ def world_tables():
     return world, build_travel_tables(world)
 
 
+def reference_tables(world) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """networkx Dijkstra on a MultiDiGraph of the world's edges (two-way edges both ways): per mode,
+    (villages, facilities) mean of there and back of minutes and km (km of the fastest parallel edge)."""
+    sc = world.loaded.scenario
+    e = world.edges
+    out = {}
+    for name, mode in sc.modes.items():
+        g = nx.MultiDiGraph()
+        g.add_nodes_from(range(len(world.nodes)))
+        for i in range(len(e)):
+            ferry = e.road_class[i] == "ferry"
+            t = e.fixed_min[i] if ferry else 60 * e.length_km[i] / mode.speed_kph[e.road_class[i]]
+            pairs = [(e.u[i], e.v[i])] + ([] if e.oneway[i] else [(e.v[i], e.u[i])])
+            for a, b in pairs:
+                g.add_edge(int(a), int(b), t=max(t, 1e-6), km=e.length_km[i])
+        rg = g.reverse(copy=False)
+        shape = (len(world.village_ids), len(world.fac_ids))
+        t_out, km_out = np.full(shape, np.inf), np.full(shape, np.inf)
+        for fi, node in enumerate(world.fac_node):
+            legs = []
+            for graph, flip in ((rg, True), (g, False)):  # village -> facility, facility -> village
+                dist, paths = nx.single_source_dijkstra(graph, int(node), weight="t")
+                legs.append((dist, paths, flip))
+            for vi, vnode in enumerate(world.village_node):
+                total_t = total_km = 0.0
+                for dist, paths, flip in legs:
+                    if int(vnode) not in dist:
+                        total_t = np.inf
+                        break
+                    total_t += dist[int(vnode)]
+                    for a, b in itertools.pairwise(paths[int(vnode)]):
+                        x, y = (b, a) if flip else (a, b)
+                        fastest = min(g[x][y].values(), key=lambda d: d["t"])
+                        total_km += fastest["km"]
+                t_out[vi, fi] = total_t / 2 + mode.access_min
+                km_out[vi, fi] = total_km / 2 if np.isfinite(total_t) else np.inf
+        out[name] = (t_out, km_out)
+    return out
+
+
 def test_times_and_distances_match_networkx(world_tables) -> None:
     world, tables = world_tables
-    sc = world.loaded.scenario
+    expected = reference_tables(world)
     for m, name in enumerate(tables.modes):
-        mode = sc.modes[name]
-        graph = nx.Graph()
-        for u, v, d in world.graph.edges(data=True):
-            t = (
-                d["time_min"]
-                if d["road_class"] == "ferry"
-                else 60 * d["length_km"] / mode.speed_kph[d["road_class"]]
-            )
-            graph.add_edge(u, v, t=t)
-        for vi, village in enumerate(world.village_ids):
-            lengths = nx.single_source_dijkstra_path_length(graph, village, weight="t")
-            paths = nx.single_source_dijkstra_path(graph, village, weight="t")
-            for fi, node in enumerate(world.fac_node):
-                target = world.nodes[node]
-                assert tables.time_min[m, vi, fi] == pytest.approx(
-                    lengths[target] + mode.access_min, abs=1e-4
-                )
-                path = paths[target]
-                km = sum(
-                    world.graph.edges[a, b]["length_km"] for a, b in itertools.pairwise(path)
-                )
-                assert tables.distance_km[m, vi, fi] == pytest.approx(km, abs=1e-6)
+        np.testing.assert_allclose(tables.time_min[m], expected[name][0], atol=1e-4)
+        np.testing.assert_allclose(tables.distance_km[m], expected[name][1], atol=1e-6)
+
+
+def test_parallel_edges_keep_the_fastest_and_one_way_is_respected(tiny_raw, write_scenario) -> None:
+    """Rows a,b,5.0 then a,b,1.0 (or the other order) give 1 km; a one-way edge is not used backwards."""
+    tiny_raw["roads"] = {"file": "roads.csv", "ferries": tiny_raw["roads"]["ferries"]}
+    tiny_raw["modes"] = {"walk": {"speed_kph": {"rural": 5}}}
+    tiny_raw["villages"] = [v for v in tiny_raw["villages"] if v["id"] in ("w1", "w2", "e3", "i1")]
+    keep = ("w1", "w2", "e3", "i1", "seat:west", "seat:east", "seat:isle")
+    link = [
+        ("seat:east", "e3", 1.0, "rural", ""),
+        ("seat:west", "seat:east", 6.0, "rural", ""),
+        ("seat:isle", "i1", 1.0, "rural", ""),
+    ]
+    base = [("seat:west", "w1", 2.0, "rural", ""), ("w1", "w2", 2.0, "rural", "")]
+    results = []
+    for rows in (
+        [*link, *base, ("w2", "seat:west", 5.0, "rural", ""), ("w2", "seat:west", 1.0, "rural", "")],
+        [*link, *base, ("w2", "seat:west", 1.0, "rural", ""), ("w2", "seat:west", 5.0, "rural", "")],
+        [*link, *base, ("w2", "seat:west", 0.5, "rural", "yes")],
+    ):
+        assert all(u in keep and v in keep for u, v, *_ in rows)
+        path = write_scenario(tiny_raw)
+        text = "u,v,length_km,road_class,oneway\n" + "".join(
+            f"{u},{v},{km},{c},{o}\n" for u, v, km, c, o in rows
+        )
+        (path.parent / "roads.csv").write_text(text, encoding="utf-8")
+        world = build_world(load_scenario(path))
+        results.append((world, build_travel_tables(world)))
+    (w, t1), (_, t2), (w3, t3) = results
+    i, f = w.village_ids.index("w2"), w.fac_ids.index("west_hall")
+    assert w.fac_node[f] == w.nodes.index("seat:west")
+    assert t1.distance_km[0, i, f] == pytest.approx(1.0)
+    assert t2.distance_km[0, i, f] == pytest.approx(1.0)
+    # one-way w2 -> seat (0.5 km); back the other way round via w1 (4 km): mean 2.25 km
+    assert t3.distance_km[0, i, f] == pytest.approx((0.5 + 4.0) / 2)
+    assert t3.time_min[0, i, f] == pytest.approx(60 * 2.25 / 5)
+    ref = reference_tables(w3)
+    np.testing.assert_allclose(t3.time_min[0], ref["walk"][0], atol=1e-4)
 
 
 def test_ferry_fare_is_in_the_money() -> None:
@@ -87,3 +145,21 @@ def test_closing_facilities_never_shortens_uncongested_travel(closed: set[str]) 
     after = access_times(AccessModel(load_scenario(TINY, overrides=overrides), seed=1))
     for service, minutes in before.items():
         assert np.all(after[service] >= minutes - 1e-9)
+
+
+def test_ferries_carry_distance(tiny_raw, write_scenario) -> None:
+    """A ferry crossing counts its sailing km: the straight line between the piers, or length_km."""
+    world = build_world(load_scenario(TINY))
+    ferry = np.flatnonzero(world.edges.is_ferry)[0]
+    a, b = world.node_xy[world.edges.u[ferry]], world.node_xy[world.edges.v[ferry]]
+    assert world.edges.length_km[ferry] == pytest.approx(float(np.hypot(*(a - b))))
+    tables = build_travel_tables(world)
+    walk = tables.modes.index("walk")
+    i1, east_hall = world.village_ids.index("i1"), world.fac_ids.index("east_hall")
+    assert tables.distance_km[walk, i1, east_hall] > world.edges.length_km[ferry]
+    tiny_raw["roads"]["ferries"]["isle_ferry"]["length_km"] = 20.0
+    longer = build_travel_tables(build_world(load_scenario(write_scenario(tiny_raw))))
+    assert longer.distance_km[walk, i1, east_hall] == pytest.approx(
+        tables.distance_km[walk, i1, east_hall] + 20.0 - world.edges.length_km[ferry]
+    )
+    assert longer.money_yuan[walk, i1, east_hall] == pytest.approx(10.0)  # fare only, not per km
