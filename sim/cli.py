@@ -91,11 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     """``register(subparsers)`` functions of commands defined in other modules."""
+    from sim.app.cli import register as register_app
     from sim.figures.cli import register as register_figures
     from sim.sweep.cli import register as register_sweep
     from sim.transit.cli import register as register_transit
 
-    return [register_sweep, register_figures, register_transit]
+    return [register_sweep, register_figures, register_transit, register_app]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

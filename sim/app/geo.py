@@ -1,0 +1,107 @@
+"""Map data for the page: roads and ferries, villages, facilities and lines, in km (x east, y north)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sim.scenario.schema import Scenario
+from sim.world.world import FACILITY_KINDS, World
+
+__all__ = ["facility_name", "map_data"]
+
+_KIND_NAMES = {
+    "hall": ("便民服务中心", "service hall"),
+    "service_point": ("便民服务点", "service point"),
+    "clinic": ("卫生院", "health centre"),
+    "school": ("学校", "school"),
+}
+
+
+def facility_name(scenario: Scenario, fid: str, lang: str) -> str:
+    """A facility's own name in ``lang``, else its township and kind (e.g. "East service hall")."""
+    fac = scenario.facilities[fid]
+    own = fac.zh if lang == "zh" else fac.en
+    if own:
+        return own
+    unit = scenario.units[fac.unit]
+    zh, en = _KIND_NAMES.get(fac.kind, (fac.kind, fac.kind))
+    return f"{unit.zh}{zh}" if lang == "zh" else f"{unit.en} {en}"
+
+
+def _r(x: float) -> float:
+    return round(float(x), 3)
+
+
+def _stop_xy(world: World, stop: Any) -> list[float] | None:
+    """Coordinates of a line stop (village id, ``seat:<unit>``, facility id or [x, y]); None if unknown."""
+    if isinstance(stop, list | tuple):
+        return [_r(stop[0]), _r(stop[1])]
+    name = str(stop)
+    if name in world.fac_ids:
+        node = int(world.fac_node[world.fac_ids.index(name)])
+    elif name in world.nodes:
+        node = world.nodes.index(name)
+    else:
+        return None
+    return [_r(world.node_xy[node, 0]), _r(world.node_xy[node, 1])]
+
+
+def _line(world: World, lid: str, spec: Mapping[str, Any], *, candidate: bool) -> dict[str, Any]:
+    points = [p for p in (_stop_xy(world, s) for s in spec.get("stops", [])) if p is not None]
+    return {
+        "id": lid,
+        "zh": spec.get("zh") or spec.get("en") or lid,
+        "en": spec.get("en") or spec.get("zh") or lid,
+        "kind": spec.get("kind", "bus"),
+        "candidate": candidate,
+        "points": points,
+    }
+
+
+def map_data(world: World, candidates: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Everything the page draws: edges, villages, facilities, base lines and candidate lines.
+
+    Lines are drawn as straight segments between their listed stops (a line ``along_road`` follows
+    the roads between them in the model).
+    """
+    scenario = world.loaded.scenario
+    xy = world.node_xy
+    index = {n: i for i, n in enumerate(world.nodes)}
+    edges = []
+    for u, v, data in world.graph.edges(data=True):
+        a, b = xy[index[u]], xy[index[v]]
+        edges.append([_r(a[0]), _r(a[1]), _r(b[0]), _r(b[1]), str(data.get("road_class", "rural"))])
+    pop = world.village_pop.sum(axis=1)
+    villages = [
+        {
+            "id": vid,
+            "x": _r(xy[world.village_node[i], 0]),
+            "y": _r(xy[world.village_node[i], 1]),
+            "pop": int(pop[i]),
+            "unit": world.unit_ids[world.village_unit[i]],
+        }
+        for i, vid in enumerate(world.village_ids)
+    ]
+    facilities = [
+        {
+            "id": fid,
+            "kind": FACILITY_KINDS[world.fac_kind[i]],
+            "x": _r(xy[world.fac_node[i], 0]),
+            "y": _r(xy[world.fac_node[i], 1]),
+            "zh": facility_name(scenario, fid, "zh"),
+            "en": facility_name(scenario, fid, "en"),
+            "servers": int(world.fac_servers[i]),
+            "unit": world.unit_ids[world.fac_unit[i]],
+        }
+        for i, fid in enumerate(world.fac_ids)
+        if FACILITY_KINDS[world.fac_kind[i]] != "school"
+    ]
+    units = {u: {"zh": world.unit_zh[i], "en": world.unit_en[i]} for i, u in enumerate(world.unit_ids)}
+    transit = world.loaded.scenario.transit
+    lines = [
+        _line(world, lid, line.model_dump(), candidate=False)
+        for lid, line in (transit.lines if transit else {}).items()
+    ]
+    lines += [_line(world, lid, spec, candidate=True) for lid, spec in candidates.items()]
+    return {"edges": edges, "villages": villages, "facilities": facilities, "units": units, "lines": lines}

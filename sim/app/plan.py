@@ -1,0 +1,218 @@
+"""What a planner can change on the page, and the overlay YAML those changes make.
+
+The page sends *edits* (JSON); :func:`overlay_from_edits` turns them into an overlay mapping that
+holds only what differs from the base scenario; :func:`save_overlay` writes it, content-addressed,
+into the app's folder and validates it exactly as ``townsim validate --overlay`` does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sim.app.geo import facility_name
+from sim.errors import ScenarioError
+from sim.scenario.load import LoadedScenario, load_scenario
+from sim.transit.rank import read_candidates
+from sim.world.world import build_world
+
+__all__ = [
+    "ACTIONS",
+    "EDITABLE_KINDS",
+    "Choices",
+    "FacilityChoice",
+    "choices_of",
+    "overlay_from_edits",
+    "overlay_text",
+    "save_overlay",
+]
+
+#: Facility kinds whose windows (doctors), plan action and opening hours the page edits.
+EDITABLE_KINDS = ("hall", "service_point", "clinic")
+#: Plan actions offered per kind (a clinic cannot become a service point).
+ACTIONS = {
+    "hall": ("keep", "restaff", "downgrade", "close"),
+    "service_point": ("keep", "close"),
+    "clinic": ("keep", "restaff", "close"),
+}
+
+
+@dataclass(frozen=True)
+class FacilityChoice:
+    """One editable facility as the base plan has it."""
+
+    id: str
+    kind: str  # kind before the plan (hall, service_point, clinic)
+    unit: str
+    zh: str
+    en: str
+    action: str  # keep / restaff / downgrade / close in the base plan
+    servers: int  # windows (doctors) after the base plan; 0 if closed
+    services: tuple[str, ...] | None  # services the base plan's change sets, if any
+
+
+@dataclass(frozen=True)
+class Choices:
+    """Everything the page offers to change, with the base plan's values."""
+
+    candidates: dict[str, dict[str, Any]]  # candidate line id -> line spec (as in transit.lines)
+    facilities: list[FacilityChoice]
+    hours: dict[str, dict[str, str]]  # kind -> {"open": "HH:MM", "close": "HH:MM"}
+    existing_lines: list[str] = field(default_factory=list)
+
+
+def choices_of(loaded: LoadedScenario, candidates: str | Path | None) -> Choices:
+    """The editable facilities, hours and candidate lines of a loaded base scenario.
+
+    Raises:
+        ScenarioError: the candidates file is malformed or reuses a line id of the base.
+    """
+    sc = loaded.scenario
+    lines = read_candidates(candidates) if candidates is not None else {}
+    existing = list(sc.transit.lines) if sc.transit else []
+    clash = sorted(set(lines) & set(existing))
+    if clash:
+        raise ScenarioError(
+            str(candidates), f"lines.{clash[0]}", "expected an id the base scenario does not use"
+        )
+    facilities = []
+    for fid, fac in sc.facilities.items():
+        if fac.kind not in EDITABLE_KINDS:
+            continue
+        change = sc.merger.facilities.get(fid)
+        action = change.action if change else "keep"
+        servers = fac.servers if change is None or change.servers is None else change.servers
+        facilities.append(
+            FacilityChoice(
+                id=fid,
+                kind=fac.kind,
+                unit=fac.unit,
+                zh=facility_name(loaded.scenario, fid, "zh"),
+                en=facility_name(loaded.scenario, fid, "en"),
+                action=action,
+                servers=0 if action == "close" else int(servers),
+                services=change.services if change else None,
+            )
+        )
+    hours = {}
+    for kind in EDITABLE_KINDS:
+        defaults = sc.facility_defaults.get(kind)  # type: ignore[call-overload]
+        if defaults is not None and defaults.hours is not None:
+            hours[kind] = {"open": defaults.hours.open, "close": defaults.hours.close}
+    return Choices(candidates=lines, facilities=facilities, hours=hours, existing_lines=existing)
+
+
+def _number(value: Any) -> Any:
+    """An integer typed on the page as an int; anything else unchanged (validation names it)."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            return text
+    return value
+
+
+def overlay_from_edits(choices: Choices, edits: dict[str, Any]) -> dict[str, Any]:
+    """The overlay mapping of the page's edits; only what differs from the base is written.
+
+    Args:
+        choices: what the base offers (from :func:`choices_of`).
+        edits: ``{"lines": [candidate ids switched on], "facilities": {id: {"action", "servers"}},
+            "hours": {kind: {"open", "close"}}}``; values are as typed (validation checks them).
+
+    Raises:
+        ScenarioError: an edit names a line, facility, action or kind the page does not offer.
+    """
+    where = "(page edits)"
+    overlay: dict[str, Any] = {}
+    on = list(edits.get("lines") or [])
+    for lid in on:
+        if lid not in choices.candidates:
+            raise ScenarioError(
+                where, f"lines.{lid}", f"expected one of the candidate lines {sorted(choices.candidates)}"
+            )
+    if on:
+        overlay["transit"] = {"lines": {lid: choices.candidates[lid] for lid in on}}
+    by_id = {f.id: f for f in choices.facilities}
+    changes: dict[str, Any] = {}
+    for fid, edit in (edits.get("facilities") or {}).items():
+        base = by_id.get(fid)
+        if base is None:
+            raise ScenarioError(
+                where, f"facilities.{fid}", "expected a hall, service point or clinic of the base"
+            )
+        action = edit.get("action", base.action)
+        if action not in ACTIONS[base.kind]:
+            raise ScenarioError(
+                where, f"facilities.{fid}.action", f"expected one of {list(ACTIONS[base.kind])}"
+            )
+        servers = _number(edit.get("servers", base.servers))
+        if action == base.action and (action == "close" or servers == base.servers):
+            continue
+        if action == "close":
+            changes[fid] = {"action": "close", "servers": None, "services": None}
+        else:
+            keep_services = action == "downgrade" and base.services
+            changes[fid] = {
+                "action": action,
+                "servers": servers,
+                "services": list(base.services) if keep_services and base.services else None,
+            }
+    if changes:
+        overlay["merger"] = {"facilities": changes}
+    hours: dict[str, Any] = {}
+    for kind, edit in (edits.get("hours") or {}).items():
+        if kind not in choices.hours:
+            raise ScenarioError(where, f"hours.{kind}", f"expected one of {sorted(choices.hours)}")
+        new = {k: str(edit.get(k, choices.hours[kind][k])).strip() for k in ("open", "close")}
+        if new != choices.hours[kind]:
+            hours[kind] = {"hours": new}
+    if hours:
+        overlay["facility_defaults"] = hours
+    return overlay
+
+
+def overlay_text(overlay: dict[str, Any], *, scenario: str) -> str:
+    """The overlay as YAML with a header saying how to use it."""
+    header = (
+        f"# Overlay written by `townsim app` on {scenario}\n"
+        f"# Use: townsim run {scenario} --overlay THIS_FILE --seed S --days D\n"
+    )
+    if not overlay:
+        return header + "# (no changes: the base plan)\n{}\n"
+    return header + yaml.safe_dump(overlay, allow_unicode=True, sort_keys=False)
+
+
+def save_overlay(
+    overlay: dict[str, Any], *, scenario: Path, scenario_label: str, folder: Path
+) -> tuple[Path, LoadedScenario]:
+    """Write the overlay into ``folder`` (name = hash of its content) and validate it like the CLI.
+
+    Returns:
+        The overlay file and the loaded base + overlay.
+
+    Raises:
+        ScenarioError: the changed plan is invalid (same message as ``townsim validate --overlay``).
+    """
+    text = overlay_text(overlay, scenario=scenario_label)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"plan_{digest}.yaml"
+    fresh = not path.is_file()
+    if fresh:
+        tmp = folder / f".{path.name}.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    try:
+        loaded = load_scenario(scenario, overlays=[path])
+        build_world(loaded)
+    except ScenarioError:
+        if fresh:  # keep only plans that validate
+            path.unlink()
+        raise
+    return path, loaded

@@ -1,0 +1,257 @@
+"""The planner's page: a Flask app on 127.0.0.1 that edits a plan, runs it against the base, shows results.
+
+Everything the app writes goes under its folder (``--folder``): ``plans/`` (overlay YAML, named by
+the hash of their content), ``runs/`` (the first seed's run folders) and ``reports/``. The page never
+names a file: downloads are looked up by generated ids inside that folder.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, abort, jsonify, request, send_file
+
+from sim.app.geo import map_data
+from sim.app.plan import ACTIONS, Choices, choices_of, overlay_from_edits, save_overlay
+from sim.app.replicate import Replicator, run_name
+from sim.app.results import results_json
+from sim.app.text import TEXT
+from sim.errors import SimError
+from sim.scenario.load import LoadedScenario
+from sim.world.world import build_world
+
+__all__ = ["AppState", "create_app"]
+
+_PLAN_ID = re.compile(r"^plan_[0-9a-f]{12}$")
+
+
+@dataclass
+class Job:
+    """One Run: the changed plan against the base over ``seeds``."""
+
+    id: str
+    plan: Path | None
+    seeds: list[int]
+    days: int
+    state: str = "running"  # running / done / cancelled / error
+    done: int = 0
+    total: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    wall_s: float | None = None
+    error: str | None = None
+    results: dict[str, Any] | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+class AppState:
+    """The base scenario, what can be changed, the worker pool and the jobs."""
+
+    def __init__(
+        self,
+        loaded: LoadedScenario,
+        *,
+        scenario_label: str,
+        candidates: Path | None,
+        folder: Path,
+        workers: int | None = None,
+    ) -> None:
+        self.loaded = loaded
+        self.scenario_label = scenario_label
+        self.folder = folder.resolve()
+        self.choices: Choices = choices_of(loaded, candidates)
+        self.map = map_data(build_world(loaded), self.choices.candidates)
+        self.replicator = Replicator(loaded.path, workers=workers)
+        self.jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Cancel running jobs and stop the workers."""
+        for job in self.jobs.values():
+            job.cancel.set()
+        self.replicator.close()
+
+    # --- plans -------------------------------------------------------------------------------
+    def plan_file(self, edits: dict[str, Any]) -> Path | None:
+        """Validated overlay file of the page's edits; ``None`` when nothing differs from the base.
+
+        Raises:
+            ScenarioError: as ``townsim validate --overlay`` would.
+        """
+        overlay = overlay_from_edits(self.choices, edits)
+        path, _ = save_overlay(
+            overlay,
+            scenario=self.loaded.path,
+            scenario_label=self.scenario_label,
+            folder=self.folder / "plans",
+        )
+        return path if overlay else None
+
+    def overlay_path(self, plan_id: str) -> Path:
+        """An overlay file the app wrote, by id (404 for anything else)."""
+        if not _PLAN_ID.match(plan_id):
+            abort(404)
+        path = self.folder / "plans" / f"{plan_id}.yaml"
+        if not path.is_file():
+            abort(404)
+        return path
+
+    # --- runs ----------------------------------------------------------------------------------
+    def start(self, plan: Path | None, *, replications: int, days: int, seed: int) -> Job:
+        """Start a Run in the background (a running one is cancelled first)."""
+        with self._lock:
+            for old in self.jobs.values():
+                old.cancel.set()
+            job = Job(uuid.uuid4().hex[:12], plan, [seed + i for i in range(replications)], days)
+            self.jobs[job.id] = job
+        threading.Thread(target=self._work, args=(job,), daemon=True).start()
+        return job
+
+    def _work(self, job: Job) -> None:
+        def progress(done: int, total: int) -> None:
+            job.done, job.total = done, total
+
+        try:
+            out = self.replicator.run_pairs(
+                job.plan,
+                seeds=job.seeds,
+                days=job.days,
+                runs_dir=self.folder / "runs",
+                progress=progress,
+                cancel=job.cancel,
+            )
+            if out is None:
+                job.state = "cancelled"
+                return
+            job.results = results_json(*out)
+            job.state = "done"
+        except SimError as exc:
+            job.error, job.state = f"townsim: error: {exc}", "error"
+        except Exception as exc:  # shown on the page rather than lost in a thread
+            job.error, job.state = f"townsim: error: {type(exc).__name__}: {exc}", "error"
+        finally:
+            job.wall_s = round(time.perf_counter() - job.started, 1)
+
+    def run_dir(self, job: Job, which: str) -> Path:
+        """Run folder of the job's first seed, ``base`` or ``plan``."""
+        key = "base" if which == "base" or job.plan is None else job.plan.stem
+        return self.folder / "runs" / run_name(key, job.seeds[0], job.days)
+
+    def commands(self, job: Job) -> list[str]:
+        """CLI commands that reproduce the job's first-seed numbers."""
+        s, d, scen = job.seeds[0], job.days, self.scenario_label
+        base = f"runs/{run_name('base', s, d)}"
+        if job.plan is None:
+            return [f"townsim run {scen} --seed {s} --days {d} --out {base}"]
+        plan = f"runs/{run_name(job.plan.stem, s, d)}"
+        return [
+            f"townsim run {scen} --seed {s} --days {d} --out {base}",
+            f"townsim run {scen} --overlay {job.plan.name} --seed {s} --days {d} --out {plan}",
+            f"townsim compare {base} {plan}",
+        ]
+
+
+def _settings(body: dict[str, Any], state: AppState) -> tuple[int, int, int]:
+    sim = state.loaded.scenario.simulation
+    try:
+        reps = int(body.get("replications", 10))
+        days = int(body.get("days", 91))
+        seed = int(body.get("seed", sim.seed))
+    except (TypeError, ValueError):
+        raise SimError("run settings: expected whole numbers for replications, days and seed") from None
+    if not (1 <= reps <= 100 and 1 <= days <= 3650):
+        raise SimError("run settings: expected 1-100 replications and 1-3650 days")
+    return reps, days, seed
+
+
+def create_app(state: AppState) -> Flask:
+    """The Flask application serving the page and its JSON API."""
+    app = Flask(__name__, static_folder="static", static_url_path="/static")
+
+    @app.get("/")
+    def index() -> Any:
+        return send_file(Path(__file__).parent / "static" / "index.html")
+
+    @app.get("/api/init")
+    def init() -> Any:
+        sim = state.loaded.scenario.simulation
+        return jsonify(
+            {
+                "scenario": state.scenario_label,
+                "name": state.loaded.scenario.name,
+                "text": TEXT,
+                "map": state.map,
+                "candidates": {
+                    lid: {"zh": s.get("zh") or s.get("en") or lid, "en": s.get("en") or lid}
+                    for lid, s in state.choices.candidates.items()
+                },
+                "facilities": [asdict(f) for f in state.choices.facilities],
+                "actions": ACTIONS,
+                "hours": state.choices.hours,
+                "defaults": {"replications": 10, "days": 91, "seed": sim.seed},
+            }
+        )
+
+    @app.post("/api/run")
+    def run() -> Any:
+        body = request.get_json(force=True, silent=True) or {}
+        try:
+            reps, days, seed = _settings(body, state)
+            plan = state.plan_file(body.get("edits") or {})
+        except SimError as exc:
+            return jsonify({"error": f"townsim: error: {exc}"}), 400
+        job = state.start(plan, replications=reps, days=days, seed=seed)
+        return jsonify({"job": job.id, "plan": plan.stem if plan else None})
+
+    @app.get("/api/job/<job_id>")
+    def job_status(job_id: str) -> Any:
+        job = state.jobs.get(job_id) or abort(404)
+        return jsonify(
+            {
+                "state": job.state,
+                "done": job.done,
+                "total": job.total,
+                "wall_s": job.wall_s,
+                "error": job.error,
+                "replications": len(job.seeds),
+                "days": job.days,
+                "plan": job.plan.stem if job.plan else None,
+                "commands": state.commands(job),
+                "results": job.results,
+            }
+        )
+
+    @app.post("/api/job/<job_id>/cancel")
+    def job_cancel(job_id: str) -> Any:
+        job = state.jobs.get(job_id) or abort(404)
+        job.cancel.set()
+        return jsonify({"ok": True})
+
+    @app.get("/download/overlay/<plan_id>.yaml")
+    def download_overlay(plan_id: str) -> Any:
+        return send_file(state.overlay_path(plan_id), mimetype="text/yaml", as_attachment=True)
+
+    @app.get("/download/report/<job_id>.html")
+    def download_report(job_id: str) -> Any:
+        from sim.figures.fonts import choose_language
+        from sim.figures.report import write_report
+
+        job = state.jobs.get(job_id) or abort(404)
+        if job.state != "done":
+            abort(409)
+        lang = "zh" if request.args.get("lang") == "zh" else "en"
+        plan_dir, base_dir = state.run_dir(job, "plan"), state.run_dir(job, "base")
+        out = state.folder / "reports" / f"{plan_dir.name}_vs_base_{lang}.html"
+        if not out.is_file():
+            try:
+                write_report(plan_dir, out, language=choose_language(lang), vs=base_dir)
+            except SimError as exc:
+                return jsonify({"error": f"townsim: error: {exc}"}), 400
+        return send_file(out, mimetype="text/html", as_attachment=True)
+
+    return app
