@@ -11,6 +11,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from sim.metrics.access import access_summary
 from sim.metrics.levers import lever_summary
 from sim.metrics.summary import summarise
 from sim.model.model import AccessModel
@@ -73,6 +74,7 @@ def run_loaded(
         ),
         "levers": lever_summary(result.errands, result.proxy_trips),
     }
+    result.summary["access"] = access_summary(model, result)  # indices, life circles (sim/metrics/access.py)
     result.provenance = {
         "scenario_file": str(loaded.path),
         "scenario": loaded.scenario.name,
