@@ -39,6 +39,7 @@ __all__ = [
     "GRAVITY_BETA",
     "GRAVITY_MIN_COST_MIN",
     "LIFE_CIRCLES_MIN",
+    "ResidentCells",
     "access_summary",
     "facility_mean_wait",
     "gaussian_weight",
@@ -117,7 +118,7 @@ def _wmean(values: np.ndarray, weight: np.ndarray, code: np.ndarray, k: int) -> 
     return np.divide(s, w, out=np.full(k, np.nan), where=w > 0)
 
 
-class _Cells:
+class ResidentCells:
     """Residents grouped in (own modes, village, age band) cells: every measure is constant in a cell.
 
     One O(n) pass over residents; everything after works on at most 2^modes x villages x bands cells.
@@ -137,12 +138,8 @@ class _Cells:
         self.band = grid % n_bands
         self.unit = w.village_unit[self.village]
         self.island = w.unit_island[self.unit].astype(np.int64)
-        typical = np.where(np.isfinite(tab.time_min), tab.time_min, np.nan)
-        with np.errstate(all="ignore"):
-            village_mode_min = np.nan_to_num(np.nanmedian(typical, axis=2), nan=np.inf)  # (modes, villages)
-        self.mode = np.where(self.owns, village_mode_min[:, self.village], np.inf).argmin(
-            axis=0
-        )  # fastest own
+        typical = np.median(tab.time_min, axis=2)  # (modes, villages); unreachable facilities count as far
+        self.mode = np.where(self.owns, typical[:, self.village], np.inf).argmin(axis=0)  # fastest own mode
         self.n_vil = n_vil
 
     def best(self, per_mode: np.ndarray) -> np.ndarray:
@@ -161,7 +158,7 @@ def _service_cost(model: AccessModel, s: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _indices(
-    cells: _Cells, cost: np.ndarray, supply: np.ndarray, users: np.ndarray, wait: np.ndarray
+    cells: ResidentCells, cost: np.ndarray, supply: np.ndarray, users: np.ndarray, wait: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Index value per cell for each method; demand rows are (fastest mode, village) with their users."""
     n_modes = cost.shape[0]
@@ -208,7 +205,7 @@ def access_summary(model: AccessModel, result: RunResult) -> dict[str, Any]:
     """
     w, tab = model.world, model.tables
     sc = model.loaded.scenario
-    cells = _Cells(model)
+    cells = ResidentCells(model)
     walk = tab.modes.index("walk")
     wait = facility_mean_wait(result.facility_days, w.fac_ids)
     unit_ids = w.unit_ids
@@ -270,7 +267,7 @@ def access_summary(model: AccessModel, result: RunResult) -> dict[str, Any]:
     }
 
 
-def _theil_profile(values: np.ndarray, weight: np.ndarray, cells: _Cells) -> dict[str, float | None]:
+def _theil_profile(values: np.ndarray, weight: np.ndarray, cells: ResidentCells) -> dict[str, float | None]:
     unit = theil_decomposition(values, cells.unit, weight)
     isl = theil_decomposition(values, cells.island, weight)
     return {
@@ -305,7 +302,7 @@ def _life_circles(
 def _effect_cells(
     model: AccessModel,
     result: RunResult,
-    cells: _Cells,
+    cells: ResidentCells,
     measures: dict[str, tuple[np.ndarray, np.ndarray]],
 ) -> dict[str, Any]:
     """Per former unit and age band: population, nearest distance and time, E2SFCA, realised distances.

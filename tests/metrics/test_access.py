@@ -115,8 +115,7 @@ def test_village_indices_match_pysal_on_the_model_inputs(tiny_run: tuple) -> Non
     """Multimodal demand rows (fastest own mode, village) rebuilt with pandas, indices by PySAL."""
     model, _result, block = tiny_run
     w, tab, res = model.world, model.tables, model.residents
-    typical = np.where(np.isfinite(tab.time_min), tab.time_min, np.nan)
-    median = pd.DataFrame(np.nanmedian(typical, axis=2))  # (modes, villages)
+    median = pd.DataFrame(np.median(tab.time_min, axis=2))  # (modes, villages)
     for s, name in enumerate(w.services):
         rates = model.loaded.scenario.services[name].rate_per_person_year
         users = np.array([rates.get(b, 0.0) > 0 for b in w.age_bands])[res.band]

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
 from sim.model.queue import draw_service_min, longest_queue, serve_fifo
+from sim.planning.erlang import erlang_c_mean_wait
 from sim.scenario.schema import ServiceTime
-
-
-def erlang_c_mean_wait(lam: float, mu: float, c: int) -> float:
-    """Mean wait in queue of M/M/c (Erlang C), same time unit as 1/lam."""
-    a = lam / mu
-    rho = a / c
-    top = a**c / math.factorial(c) / (1 - rho)
-    p_wait = top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
-    return p_wait / (c * mu - lam)
 
 
 @pytest.mark.parametrize(

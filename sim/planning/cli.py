@@ -1,0 +1,70 @@
+"""``townsim plan-facilities``: registered by ``sim.cli``; heavy modules load only when it runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+__all__ = ["register"]
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from sim.planning.plan import PlanInputError, PlanRequest, plan_facilities, write_overlay
+
+    req = PlanRequest(
+        scenario=Path(args.scenario),
+        kind=args.kind,
+        p=args.p,
+        overlays=tuple(Path(o) for o in args.overlay),
+        candidates=Path(args.candidates) if args.candidates else None,
+        method=args.method,
+        radius_min=args.radius,
+        wait_target_min=args.wait_target,
+        keep=tuple(args.keep),
+        check_days=args.check_days,
+        refine=args.refine,
+        seed=args.seed,
+    )
+    out = Path(args.out)
+    if out.exists():  # fail before the work, and again (atomically) when writing
+        raise PlanInputError(f"{out}: exists; choose another --out (an existing file is never overwritten)")
+    result = plan_facilities(req)
+    write_overlay(result, out)
+    print(result.headline())
+    print(result.table())
+    for note in result.notes:
+        print(f"note: {note}")
+    print(f"wrote {out}; run it with: townsim run {req.scenario} --overlay {out}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``plan-facilities`` to the ``townsim`` subcommands."""
+    p = sub.add_parser(
+        "plan-facilities",
+        help="keep/open p sites (p-median or maximal covering) and size their windows (Erlang C, simulation)",
+    )
+    p.add_argument("scenario")
+    p.add_argument("--kind", required=True, help="hall, clinic or service_point")
+    p.add_argument("--p", type=int, required=True, help="number of sites to keep or open (the budget)")
+    p.add_argument("--candidates", default=None, help="YAML with a 'facilities' mapping of candidate sites")
+    p.add_argument(
+        "--method", default="pmedian", help="pmedian (least travel) or mclp (most demand within --radius)"
+    )
+    p.add_argument("--radius", type=float, default=15.0, help="coverage radius, one-way minutes (default 15)")
+    p.add_argument(
+        "--wait-target", type=float, default=10.0, help="mean queue wait target, minutes (default 10)"
+    )
+    p.add_argument("--keep", action="append", default=[], help="site that must stay (repeatable)")
+    p.add_argument(
+        "--check-days", type=int, default=28, help="days simulated to check the windows (0 = skip)"
+    )
+    p.add_argument(
+        "--refine", type=int, default=3, help="rounds adding a window where the simulation misses the target"
+    )
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: scenario's)")
+    p.add_argument(
+        "--overlay", action="append", default=[], help="YAML merged on the scenario first (repeatable)"
+    )
+    p.add_argument("--out", required=True, help="overlay YAML to write (never overwritten)")
+    p.set_defaults(handler=_cmd_plan)
