@@ -1,4 +1,4 @@
-"""``townsim plan-facilities``: registered by ``sim.cli``; heavy modules load only when it runs."""
+"""``townsim plan-facilities`` and ``townsim merger-effect`` (merger plans); heavy imports only when run."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ __all__ = ["register"]
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from sim.planning.plan import PlanInputError, PlanRequest, plan_facilities, write_overlay
+    from sim.planning.errors import PlanInputError
+    from sim.planning.plan import PlanRequest, plan_facilities, write_overlay
 
     req = PlanRequest(
         scenario=Path(args.scenario),
@@ -68,3 +69,44 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", required=True, help="overlay YAML to write (never overwritten)")
     p.set_defaults(handler=_cmd_plan)
+
+    p = sub.add_parser(
+        "merger-effect",
+        help="difference in differences of distance and accessibility by age band, merged vs unmerged",
+    )
+    p.add_argument("--before", nargs="+", required=True, help="run folders of the pre-merger scenario")
+    p.add_argument(
+        "--after", nargs="+", required=True, help="run folders of the merger plan, same seeds in order"
+    )
+    p.add_argument("--csv", default=None, help="also write the table as CSV (never overwritten)")
+    p.set_defaults(handler=_cmd_effect)
+
+
+def _cmd_effect(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from sim.metrics.effect import merger_effect
+
+    table = merger_effect(args.before, args.after)
+    if args.csv:
+        out = Path(args.csv)
+        if out.exists():
+            from sim.planning.errors import PlanInputError
+
+            raise PlanInputError(
+                f"{out}: exists; choose another --csv (an existing file is never overwritten)"
+            )
+        flat = table.copy()
+        flat.columns = [f"{m}.{stat}" for m, stat in flat.columns]
+        flat.to_csv(out)
+    means = table.xs("mean", axis=1, level=1)
+    low, high = table.xs("ci_low", axis=1, level=1), table.xs("ci_high", axis=1, level=1)
+    print(
+        f"before: {' '.join(args.before)}\nafter:  {' '.join(args.after)}  ({len(args.before)} seed pairs)\n"
+    )
+    for measure in means.columns:
+        print(f"== {measure} ==")
+        block = pd.DataFrame({"mean": means[measure], "ci_low": low[measure], "ci_high": high[measure]})
+        print(block.round(3).to_string())
+        print()
+    return 0

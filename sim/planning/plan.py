@@ -25,24 +25,19 @@ from typing import Any
 import numpy as np
 import yaml
 
-from sim.errors import ScenarioError, SimError
+from sim.errors import ScenarioError
 from sim.metrics.access import ResidentCells, facility_mean_wait
 from sim.model.model import AccessModel
 from sim.planning.erlang import erlang_c_mean_wait, servers_for_wait
+from sim.planning.errors import PlanInputError
 from sim.planning.locate import METHODS, Selection, evaluate, select_sites
 from sim.runner import run_loaded
 from sim.scenario.load import LoadedScenario, load_raw, load_scenario
 from sim.world.world import FACILITY_KINDS
 
-__all__ = ["PlanInputError", "PlanRequest", "PlanResult", "plan_facilities", "write_overlay"]
+__all__ = ["PlanRequest", "PlanResult", "plan_facilities", "write_overlay"]
 
 PLANNED_KINDS = ("clinic", "hall", "service_point")
-
-
-class PlanInputError(SimError):
-    """A planning option or file the plan cannot use (exit code 2, nothing written)."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)
