@@ -97,16 +97,25 @@ def _cmd_effect(args: argparse.Namespace) -> int:
                 f"{out}: exists; choose another --csv (an existing file is never overwritten)"
             )
         flat = table.copy()
-        flat.columns = [f"{m}.{stat}" for m, stat in flat.columns]
+        flat.columns = pd.Index([".".join(map(str, col)) for col in flat.columns])
         flat.to_csv(out)
-    means = table.xs("mean", axis=1, level=1)
-    low, high = table.xs("ci_low", axis=1, level=1), table.xs("ci_high", axis=1, level=1)
+    print(f"before: {' '.join(args.before)}\nafter:  {' '.join(args.after)}  ({len(args.before)} seed pairs)")
     print(
-        f"before: {' '.join(args.before)}\nafter:  {' '.join(args.after)}  ({len(args.before)} seed pairs)\n"
+        "rows: age band; change = after - before; did = change of the group - change of unmerged; ci: 95% t\n"
     )
-    for measure in means.columns:
+    for measure in table.columns.get_level_values(0).unique():
+        m = table[measure]
+        block = pd.DataFrame(
+            {
+                "change_merged": m.loc["change_merged", "mean"],
+                "change_unmerged": m.loc["change_unmerged", "mean"],
+                "did_merged": m.loc["did_merged", "mean"],
+                "ci_low": m.loc["did_merged", "ci_low"],
+                "ci_high": m.loc["did_merged", "ci_high"],
+                "did_absorbed": m.loc["did_absorbed", "mean"],
+            }
+        )
         print(f"== {measure} ==")
-        block = pd.DataFrame({"mean": means[measure], "ci_low": low[measure], "ci_high": high[measure]})
-        print(block.round(3).to_string())
+        print(block.dropna(how="all").round(3).to_string())
         print()
     return 0

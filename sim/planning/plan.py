@@ -245,7 +245,13 @@ def plan_facilities(req: PlanRequest) -> PlanResult:
 
     lam = prob.arrivals_per_min(planned)
     chosen = [site_ids[j] for j in planned.open]
-    mu = np.array([1 / w.fac_service_time[prob.sites[j]].mean_min for j in planned.open])  # type: ignore[union-attr]
+    spec = [w.fac_service_time[prob.sites[j]] for j in planned.open]
+    missing = [f for f, st in zip(chosen, spec, strict=True) if st is None]
+    if missing:
+        raise PlanInputError(
+            f"{missing[0]}: expected a service_time (on the facility or in facility_defaults)"
+        )
+    mu = np.array([1 / st.mean_min for st in spec if st is not None])
     windows = {
         f: servers_for_wait(x, m, req.wait_target_min) for f, x, m in zip(chosen, lam, mu, strict=True)
     }
@@ -335,11 +341,12 @@ def _simulate(
     per_hour = trips.assign(hour=hour).groupby(["facility", "hour"], observed=True).size()
     mean_wait: dict[str, float | None] = {}
     peak: dict[str, float] = {}
+    busiest = per_hour.groupby(level="facility", observed=True).max()
     for f in chosen:
         n = int(open_days.get(f, 0))
-        arrivals = per_hour.loc[f] if f in per_hour.index.get_level_values(0) else None
-        mean_wait[f] = float(waits[model_ids.index(f)]) if arrivals is not None else None
-        peak[f] = float(arrivals.max()) / (60 * n) if arrivals is not None and n else 0.0
+        seen = f in busiest.index
+        mean_wait[f] = float(waits[model_ids.index(f)]) if seen else None
+        peak[f] = float(busiest[f]) / (60 * n) if seen and n else 0.0
     return mean_wait, peak
 
 
