@@ -176,3 +176,16 @@ def test_bad_candidates_and_existing_output_are_refused(
     assert main([*args, "--candidates", str(_candidates(tmp_path)), "--out", str(out)]) == 2
     assert "never overwritten" in capsys.readouterr().err
     assert out.read_text(encoding="utf-8") == "mine\n"
+
+
+def test_groups_force_one_site_each(tiny_instance: tuple[np.ndarray, np.ndarray]) -> None:
+    """One hall per unit: with site groups, maximal covering matches brute force over the feasible sets."""
+    cost, demand = tiny_instance
+    groups = [np.array([0, 1, 2]), np.array([3, 4, 5, 6])]
+    radius = 15.0
+    feasible = [s for s in itertools.combinations(range(7), 2) if all(set(s) & set(g) for g in groups)]
+    best = max(demand[cost[:, list(s)].min(axis=1) <= radius].sum() for s in feasible)
+    sel = select_sites(cost, demand, 2, method="mclp", radius=radius, groups=groups)
+    assert all(set(sel.open) & set(g) for g in groups)
+    assert sel.covered_share is not None
+    assert sel.covered_share * demand.sum() == pytest.approx(best, rel=1e-6)

@@ -43,6 +43,7 @@ def select_sites(
     method: str = "pmedian",
     radius: float | None = None,
     keep: np.ndarray | None = None,
+    groups: list[np.ndarray] | None = None,
 ) -> Selection:
     """Choose p sites with spopt (CBC through PuLP).
 
@@ -53,7 +54,9 @@ def select_sites(
         method: ``pmedian`` (minimise demand-weighted cost) or ``mclp`` (maximise demand within ``radius``).
         radius: coverage radius in minutes (needed by ``mclp``; reported for both).
         keep: site indices that must be among the chosen.
+        groups: site index sets of which each must have at least one chosen (e.g. one hall per unit).
     """
+    import pulp
     from spopt.locate import MCLP, PMedian
 
     predefined = None if keep is None or len(keep) == 0 else np.asarray(keep, dtype=int)
@@ -67,6 +70,8 @@ def select_sites(
             model = MCLP.from_cost_matrix(cost, demand, radius, p, predefined_facilities_arr=predefined)
         else:
             raise ValueError(f"method must be one of {METHODS}, got '{method}'")
+        for k, group in enumerate(groups or []):
+            model.problem += pulp.lpSum(model.fac_vars[int(j)] for j in group) >= 1, f"group_{k}"
         model.solve(_solver())
     chosen = np.array([j for j, var in enumerate(model.fac_vars) if var.value() > 0.5], dtype=int)
     return evaluate(cost, demand, chosen, radius=radius)

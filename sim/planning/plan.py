@@ -229,13 +229,15 @@ def plan_facilities(req: PlanRequest) -> PlanResult:
             )
     keep = np.array([site_ids.index(k) for k in req.keep], dtype=int)
     radius = req.radius_min
+    groups = None
+    if prob.jurisdiction:  # every unit with demand keeps at least one site of its own
+        site_unit = w.fac_new_unit[prob.sites]
+        groups = [np.flatnonzero(site_unit == u) for u in sorted(units)]
     planned = select_sites(
-        prob.cost, prob.demand[prob.rows], req.p, method=req.method, radius=radius, keep=keep
+        prob.cost, prob.demand[prob.rows], req.p, method=req.method, radius=radius, keep=keep, groups=groups
     )
     if np.any(prob.cost[np.arange(len(prob.rows)), planned.assigned] >= prob.penalty):
-        raise PlanInputError(
-            f"--p: {req.p} {req.kind} sites leave some villages without one they may use; raise --p"
-        )
+        raise PlanInputError(f"--p: {req.p} {req.kind} sites leave some villages without one they may use")
     existing = [j for j, f in enumerate(site_ids) if f not in candidates and w.fac_servers[prob.sites[j]] > 0]
     current = (
         evaluate(prob.cost, prob.demand[prob.rows], np.array(existing, dtype=int), radius=radius)
