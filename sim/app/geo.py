@@ -67,11 +67,11 @@ def map_data(world: World, candidates: Mapping[str, Mapping[str, Any]]) -> dict[
     """
     scenario = world.loaded.scenario
     xy = world.node_xy
-    index = {n: i for i, n in enumerate(world.nodes)}
-    edges = []
-    for u, v, data in world.graph.edges(data=True):
-        a, b = xy[index[u]], xy[index[v]]
-        edges.append([_r(a[0]), _r(a[1]), _r(b[0]), _r(b[1]), str(data.get("road_class", "rural"))])
+    e = world.edges  # one row per physical road or ferry edge
+    edges = [
+        [_r(xy[u, 0]), _r(xy[u, 1]), _r(xy[v, 0]), _r(xy[v, 1]), str(c)]
+        for u, v, c in zip(e.u.tolist(), e.v.tolist(), e.road_class.tolist(), strict=True)
+    ]
     pop = world.village_pop.sum(axis=1)
     villages = [
         {

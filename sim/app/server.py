@@ -13,18 +13,19 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, abort, jsonify, request, send_file
 
 from sim.app.geo import map_data
 from sim.app.plan import ACTIONS, Choices, choices_of, overlay_from_edits, save_overlay
-from sim.app.replicate import Replicator, run_name
-from sim.app.results import results_json
 from sim.app.text import TEXT
 from sim.errors import SimError
 from sim.scenario.load import LoadedScenario
 from sim.world.world import build_world
+
+if TYPE_CHECKING:
+    from sim.app.replicate import Replicator
 
 __all__ = ["AppState", "create_app"]
 
@@ -66,15 +67,31 @@ class AppState:
         self.folder = folder.resolve()
         self.choices: Choices = choices_of(loaded, candidates)
         self.map = map_data(build_world(loaded), self.choices.candidates)
-        self.replicator = Replicator(loaded.path, workers=workers)
+        self.workers = workers
         self.jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+        self._replicator: Replicator | None = None
+
+    @property
+    def replicator(self) -> Replicator:
+        """The runner of replications, made on first use (its imports and workers cost seconds)."""
+        with self._lock:
+            if self._replicator is None:
+                from sim.app.replicate import Replicator
+
+                self._replicator = Replicator(self.loaded.path, workers=self.workers)
+            return self._replicator
+
+    def warm_up(self) -> None:
+        """Make the runner in the background once the page is open, so Run starts at once."""
+        threading.Thread(target=lambda: self.replicator, daemon=True).start()
 
     def close(self) -> None:
         """Cancel running jobs and stop the workers."""
         for job in self.jobs.values():
             job.cancel.set()
-        self.replicator.close()
+        if self._replicator is not None:
+            self._replicator.close()
 
     # --- plans -------------------------------------------------------------------------------
     def plan_file(self, edits: dict[str, Any]) -> Path | None:
@@ -113,6 +130,8 @@ class AppState:
         return job
 
     def _work(self, job: Job) -> None:
+        from sim.app.results import results_json
+
         def progress(done: int, total: int) -> None:
             job.done, job.total = done, total
 
@@ -138,12 +157,16 @@ class AppState:
             job.wall_s = round(time.perf_counter() - job.started, 1)
 
     def run_dir(self, job: Job, which: str) -> Path:
+        from sim.app.replicate import run_name
+
         """Run folder of the job's first seed, ``base`` or ``plan``."""
         key = "base" if which == "base" or job.plan is None else job.plan.stem
         return self.folder / "runs" / run_name(key, job.seeds[0], job.days)
 
     def commands(self, job: Job) -> list[str]:
         """CLI commands that reproduce the job's first-seed numbers."""
+        from sim.app.replicate import run_name
+
         s, d, scen = job.seeds[0], job.days, self.scenario_label
         base = f"runs/{run_name('base', s, d)}"
         if job.plan is None:
@@ -179,6 +202,7 @@ def create_app(state: AppState) -> Flask:
 
     @app.get("/api/init")
     def init() -> Any:
+        state.warm_up()
         sim = state.loaded.scenario.simulation
         return jsonify(
             {
