@@ -65,7 +65,7 @@ def cli_run(scenario: Path, days: int | None, *, overlay: str | None = None) -> 
             raise SystemExit(f"townsim run {scenario.name} failed ({proc.returncode}): {err[-2000:]}")
         if not (Path(tmp) / "run" / "trips.parquet").is_file():
             raise SystemExit(f"townsim run {scenario.name} wrote no trips.parquet")
-    return {"wall_s": wall, "peak_mb": usage.ru_maxrss / 1024}
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024}
 
 
 def _stats(values: list[float]) -> str:
@@ -77,6 +77,7 @@ def cmd_cli(args: argparse.Namespace) -> None:
     for name in args.scenarios.split(","):
         runs = [cli_run(PINGTAN / f"{name}.yaml", args.days) for _ in range(args.repeats)]
         wall = [r["wall_s"] for r in runs]
+        cpu = [r["cpu_s"] for r in runs]
         peak = [r["peak_mb"] for r in runs]
         target = TARGETS_S.get(name)
         verdict = (
@@ -88,27 +89,31 @@ def cmd_cli(args: argparse.Namespace) -> None:
             )
         )
         print(
-            f"townsim run {name} ({args.repeats} runs): wall s {_stats(wall)} | "
+            f"townsim run {name} ({args.repeats} runs): wall s {_stats(wall)} | CPU s {_stats(cpu)} | "
             f"peak MB {_stats(peak)}{verdict}"
         )
 
 
 def phase_run(scenario: str, days: int, scale: float) -> dict[str, float]:
     """One run in this process: phase times (s) and peak RSS (MB)."""
-    t0 = time.perf_counter()
+    clock: list[tuple[float, float]] = [(time.perf_counter(), time.process_time())]
+
+    def lap() -> None:
+        clock.append((time.perf_counter(), time.process_time()))
+
     from sim.metrics.summary import summarise
     from sim.model import AccessModel
     from sim.results import build_result, write_run
     from sim.scenario import load_scenario
 
-    t_import = time.perf_counter()
+    lap()
     loaded = load_scenario(scenario)
     model = AccessModel(loaded, population_scale=scale)
-    t1 = time.perf_counter()
+    lap()
     model.run(days)
-    t2 = time.perf_counter()
-    result = build_result(model)
-    t3 = time.perf_counter()
+    lap()
+    result = build_result(model, release_logs=True)
+    lap()
     result.summary = summarise(
         trips=result.trips,
         errands=result.errands,
@@ -116,22 +121,18 @@ def phase_run(scenario: str, days: int, scale: float) -> dict[str, float]:
         residents=result.residents,
         schools=result.schools,
     )
-    t4 = time.perf_counter()
+    lap()
     with tempfile.TemporaryDirectory() as tmp:
         write_run(result, Path(tmp) / "run", scenario_raw=loaded.raw)
-        t5 = time.perf_counter()
-    return {
-        "residents": len(model.residents),
-        "trips": len(result.trips),
-        "imports_s": t_import - t0,
-        "setup_s": t1 - t_import,
-        "days_s": t2 - t1,
-        "tables_s": t3 - t2,
-        "summary_s": t4 - t3,
-        "write_s": t5 - t4,
-        "total_s": t5 - t0,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
+        lap()
+    out: dict[str, float] = {"residents": len(model.residents), "trips": len(result.trips)}
+    for i, name in enumerate(("imports", "setup", "days", "tables", "summary", "write")):
+        out[f"{name}_s"] = clock[i + 1][0] - clock[i][0]
+        out[f"{name}_cpu_s"] = clock[i + 1][1] - clock[i][1]
+    out["total_s"] = clock[-1][0] - clock[0][0]
+    out["total_cpu_s"] = clock[-1][1] - clock[0][1]
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
 
 
 PHASES = ("setup_s", "days_s", "tables_s", "summary_s", "write_s", "total_s")
@@ -169,11 +170,18 @@ def cmd_scale(args: argparse.Namespace) -> None:
         if base is None:
             base, base_scale = med, scale
         growth = " ".join(f"{p[:-2]} x{med[p] / base[p]:.1f}" for p in PHASES)
+        cpu_growth = " ".join(
+            f"{p[:-2]} x{med[p[:-2] + '_cpu_s'] / base[p[:-2] + '_cpu_s']:.1f}" for p in PHASES
+        )
         print(
-            f"scale {scale:g}x: {med['residents']:,.0f} residents, {med['trips']:,.0f} trips | "
-            + " ".join(f"{p[:-2]} {med[p]:.2f}" for p in ("imports_s", *PHASES))
-            + f" s | peak {med['peak_mb']:,.0f} MB | growth vs {base_scale:g}x "
-            f"(population x{scale / base_scale:g}): {growth}"
+            f"scale {scale:g}x: {med['residents']:,.0f} residents, {med['trips']:,.0f} trips, "
+            f"peak {med['peak_mb']:,.0f} MB\n"
+            "  wall s: " + " ".join(f"{p[:-2]} {med[p]:.2f}" for p in ("imports_s", *PHASES)) + "\n"
+            "  CPU s:  "
+            + " ".join(f"{p[:-2]} {med[p[:-2] + '_cpu_s']:.2f}" for p in ("imports_s", *PHASES))
+            + "\n"
+            f"  growth vs {base_scale:g}x (population x{scale / base_scale:g}), wall: {growth}; "
+            f"CPU: {cpu_growth}"
         )
 
 

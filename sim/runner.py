@@ -60,7 +60,7 @@ def run_loaded(
         )
     else:
         model.run(n_days)
-    result = build_result(model)
+    result = build_result(model, release_logs=True)  # the model is discarded after: never hold logs twice
     result.summary = {
         "scenario": loaded.scenario.name,
         "seed": model.seed_value,

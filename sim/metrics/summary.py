@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -45,100 +44,96 @@ def _completed(errands: pd.DataFrame) -> np.ndarray:
 
 def _split_by_code(values: np.ndarray, code: np.ndarray, k: int) -> list[np.ndarray]:
     """``values`` per group 0..k-1, each in its original order (a stable counting sort, O(n))."""
-    if k == 1:
-        return [values]
     small = code.astype(np.uint8 if k <= 256 else np.uint16 if k <= 65536 else np.int64)
     order = np.argsort(small, kind="stable")  # radix sort for 8- and 16-bit keys
     return np.split(values[order], np.cumsum(np.bincount(code, minlength=k))[:-1])
 
 
-@dataclass
-class _Columns:
-    """Arrays every grouping reads, extracted once (errand- and resident-level)."""
-
-    done: np.ndarray  # errand completed (bool per errand)
-    done_resident: np.ndarray  # resident of each completed errand
-    done_burden: np.ndarray
-    done_km: np.ndarray
-    done_yuan: np.ndarray
-    trips_per_resident: np.ndarray  # trips of all errands (completed or pending), summed per resident
-    weight: np.ndarray
-    access: dict[
-        str, tuple[np.ndarray, np.ndarray, dict[int, np.ndarray]]
-    ]  # name: weight, weight*min, weight*over
-
-
-def _columns(residents: pd.DataFrame, errands: pd.DataFrame) -> _Columns:
-    done = _completed(errands)
-    resident = errands["resident"].to_numpy()
-    weight = residents["weight"].to_numpy(float)
-    access = {}
-    for col in [c for c in residents.columns if c.startswith("access_") and c.endswith("_min")]:
-        minutes = residents[col].to_numpy(float)
-        finite = np.isfinite(minutes)
-        access[col[: -len("_min")]] = (
-            np.where(finite, weight, 0.0),
-            np.where(finite, minutes * weight, 0.0),
-            {t: weight * (minutes > t) for t in THRESHOLDS_MIN},
-        )
-    trips = errands["trips"].to_numpy(float)
-    return _Columns(
-        done=done,
-        done_resident=resident[done],
-        done_burden=errands["burden_min"].to_numpy(float)[done],
-        done_km=errands["distance_km"].to_numpy(float)[done],
-        done_yuan=errands["money_yuan"].to_numpy(float)[done],
-        trips_per_resident=np.bincount(resident, weights=trips, minlength=len(weight)),
-        weight=weight,
-        access=access,
-    )
+Grouping = tuple[np.ndarray, list[str]]  # residents' group code 0..k-1 and the k labels
 
 
 def group_metrics(residents: pd.DataFrame, errands: pd.DataFrame, by: str) -> dict[str, dict[str, Any]]:
     """Burden and access metrics per value of a residents column (former_unit, age_band, island)."""
-    code, labels = _codes(residents[by])
-    return _group_metrics(_columns(residents, errands), code, labels)
+    return _grouped_metrics(residents, errands, {by: _codes(residents[by])})[by]
 
 
-def _group_metrics(cols: _Columns, code: np.ndarray, labels: list[str]) -> dict[str, dict[str, Any]]:
-    """:func:`group_metrics` for residents' group codes 0..len(labels)-1: bincounts, O(n), no sorts."""
-    k = len(labels)
-    done_code = code[cols.done_resident]
-    splits = _split_by_code(cols.done_burden, done_code, k)
-    n_done = np.bincount(done_code, minlength=k)
-    trips = np.bincount(code, weights=cols.trips_per_resident, minlength=k)
-    dist = np.bincount(done_code, weights=cols.done_km, minlength=k)
-    money = np.bincount(done_code, weights=cols.done_yuan, minlength=k)
-    pop = np.bincount(code, weights=cols.weight, minlength=k)
-    pop_or_nan = np.where(pop > 0, pop, np.nan)
-    access: dict[str, tuple[np.ndarray, dict[int, np.ndarray]]] = {}
-    for name, (w_finite, w_minutes, w_over) in cols.access.items():
-        wsum = np.bincount(code, weights=w_finite, minlength=k)
-        mean = np.bincount(code, weights=w_minutes, minlength=k) / np.where(wsum > 0, wsum, np.nan)
-        shares = {t: np.bincount(code, weights=w_over[t], minlength=k) / pop_or_nan for t in THRESHOLDS_MIN}
-        access[name] = (mean, shares)
-    out: dict[str, dict[str, Any]] = {}
-    for i, label in enumerate(labels):
-        sub = splits[i]
-        has = n_done[i] > 0
-        entry: dict[str, Any] = {
-            "population": _num(pop[i]),
-            "errands_completed": int(n_done[i]),
-            "burden_min": _burden_stats(sub),
-            "trips_per_completed_errand": _num(trips[i] / n_done[i]) if has else None,
-            "distance_km_per_errand": _num(dist[i] / n_done[i]) if has else None,
-            "money_yuan_per_errand": _num(money[i] / n_done[i]) if has else None,
-            "burden_share_over_min": {
-                str(t): _num(float(np.mean(sub > t))) if has else None for t in THRESHOLDS_MIN
-            },
-        }
-        for name, (mean, shares) in access.items():
-            entry[name] = {
-                "mean_min": _num(mean[i]),
-                **{f"share_over_{t}": _num(shares[t][i]) for t in THRESHOLDS_MIN},
-            }
-        out[label] = entry
+def _access_by_group(
+    residents: pd.DataFrame, groupings: dict[str, Grouping]
+) -> dict[str, dict[str, tuple[np.ndarray, dict[int, np.ndarray]]]]:
+    """Per grouping and access column: weighted mean minutes and shares over each threshold, per group."""
+    weight = residents["weight"].to_numpy(float)
+    pops = {
+        key: np.bincount(code, weights=weight, minlength=len(labels))
+        for key, (code, labels) in groupings.items()
+    }
+    out: dict[str, dict[str, tuple[np.ndarray, dict[int, np.ndarray]]]] = {key: {} for key in groupings}
+    for col in [c for c in residents.columns if c.startswith("access_") and c.endswith("_min")]:
+        minutes = residents[col].to_numpy(float)
+        finite = np.isfinite(minutes)
+        w_finite = np.where(finite, weight, 0.0)
+        w_minutes = np.where(finite, minutes * weight, 0.0)
+        w_over = {t: weight * (minutes > t) for t in THRESHOLDS_MIN}
+        for key, (code, labels) in groupings.items():
+            k = len(labels)
+            wsum = np.bincount(code, weights=w_finite, minlength=k)
+            mean = np.bincount(code, weights=w_minutes, minlength=k) / np.where(wsum > 0, wsum, np.nan)
+            pop = np.where(pops[key] > 0, pops[key], np.nan)
+            shares = {t: np.bincount(code, weights=w_over[t], minlength=k) / pop for t in THRESHOLDS_MIN}
+            out[key][col[: -len("_min")]] = (mean, shares)
     return out
+
+
+def _grouped_metrics(
+    residents: pd.DataFrame, errands: pd.DataFrame, groupings: dict[str, Grouping]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """:func:`group_metrics` for several groupings at once: bincounts and counting sorts, O(n).
+
+    Pending errands are counted in an extra group k (dropped), so no per-grouping copies of the
+    completed errands are made.
+    """
+    weight = residents["weight"].to_numpy(float)
+    resident = errands["resident"].to_numpy()
+    done = _completed(errands)
+    burden = errands["burden_min"].to_numpy(float)
+    km = errands["distance_km"].to_numpy(float)
+    yuan = errands["money_yuan"].to_numpy(float)
+    trips_per_resident = np.bincount(
+        resident, weights=errands["trips"].to_numpy(float), minlength=len(weight)
+    )
+    access = _access_by_group(residents, groupings)
+    result: dict[str, dict[str, dict[str, Any]]] = {}
+    for key, (code, labels) in groupings.items():
+        k = len(labels)
+        err_code = np.where(done, code.astype(np.int32)[resident], np.int32(k))
+        splits = _split_by_code(burden, err_code, k + 1)
+        n_done = np.bincount(err_code, minlength=k + 1)
+        dist = np.bincount(err_code, weights=km, minlength=k + 1)
+        money = np.bincount(err_code, weights=yuan, minlength=k + 1)
+        trips = np.bincount(code, weights=trips_per_resident, minlength=k)
+        pop = np.bincount(code, weights=weight, minlength=k)
+        out: dict[str, dict[str, Any]] = {}
+        for i, label in enumerate(labels):
+            sub = splits[i]
+            has = n_done[i] > 0
+            entry: dict[str, Any] = {
+                "population": _num(pop[i]),
+                "errands_completed": int(n_done[i]),
+                "burden_min": _burden_stats(sub),
+                "trips_per_completed_errand": _num(trips[i] / n_done[i]) if has else None,
+                "distance_km_per_errand": _num(dist[i] / n_done[i]) if has else None,
+                "money_yuan_per_errand": _num(money[i] / n_done[i]) if has else None,
+                "burden_share_over_min": {
+                    str(t): _num(float(np.mean(sub > t))) if has else None for t in THRESHOLDS_MIN
+                },
+            }
+            for name, (mean, shares) in access[key].items():
+                entry[name] = {
+                    "mean_min": _num(mean[i]),
+                    **{f"share_over_{t}": _num(shares[t][i]) for t in THRESHOLDS_MIN},
+                }
+            out[label] = entry
+        result[key] = out
+    return result
 
 
 def transit_summary(trips: pd.DataFrame) -> dict[str, Any]:
@@ -174,14 +169,30 @@ def summarise(
     schools: pd.DataFrame,
 ) -> dict[str, Any]:
     """Headline metrics: burden per completed errand, access shares, queues, equity, by group."""
-    cols = _columns(residents, errands)
-    done_mask = cols.done
+    done_mask = _completed(errands)
     per_resident = residents["burden_min_per_errand"].to_numpy()
     weight = residents["weight"].to_numpy()
-    overall = _group_metrics(cols, np.zeros(len(residents), np.int8), ["all"])["all"]
+    grouped = _grouped_metrics(
+        residents,
+        errands,
+        {
+            "all": (np.zeros(len(residents), np.int8), ["all"]),
+            "former_unit": _codes(residents["former_unit"]),
+            "age_band": _codes(residents["age_band"]),
+            "island": (
+                np.where(residents["island"].to_numpy(), 0, 1).astype(np.int8),
+                ["islands", "main_island"],
+            ),
+        },
+    )
     service_code, services = _codes(errands["service"])
-    by_service_burden = _split_by_code(cols.done_burden, service_code[done_mask], len(services))
-    by_service = {s: _burden_stats(b) for s, b in zip(services, by_service_burden, strict=True)}
+    k = len(services)
+    by_service_burden = _split_by_code(
+        errands["burden_min"].to_numpy(float),
+        np.where(done_mask, service_code.astype(np.int32), np.int32(k)),
+        k + 1,
+    )
+    by_service = {s: _burden_stats(b) for s, b in zip(services, by_service_burden[:k], strict=True)}
     outcome_counts = trips["outcome"].value_counts()
     kinds = {}
     for kind, sub in facility_days.groupby("kind", observed=True):
@@ -219,7 +230,7 @@ def summarise(
             "trips_referred": int(outcome_counts.get("referred", 0)),
             "trips_turned_away": int(outcome_counts.get("turned_away", 0)),
         },
-        **{k: v for k, v in overall.items() if k not in ("population",)},
+        **{key: v for key, v in grouped["all"]["all"].items() if key != "population"},
         "burden_min_by_service": by_service,
         "mode_share": {str(k): _num(v) for k, v in trips["mode"].value_counts(normalize=True).items()},
         "queues_by_kind": kinds,
@@ -231,11 +242,7 @@ def summarise(
             "mean_distance_km": _num(placed["distance_km"].mean()) if len(placed) else None,
         },
         "equity": equity,
-        "by_former_unit": _group_metrics(cols, *_codes(residents["former_unit"])),
-        "by_age_band": _group_metrics(cols, *_codes(residents["age_band"])),
-        "by_island": _group_metrics(
-            cols,
-            np.where(residents["island"].to_numpy(), 0, 1).astype(np.int8),
-            ["islands", "main_island"],
-        ),
+        "by_former_unit": grouped["former_unit"],
+        "by_age_band": grouped["age_band"],
+        "by_island": grouped["island"],
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -65,13 +65,6 @@ def _frame(columns: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(columns, copy=False)
 
 
-def _stacked(parts: Sequence[Any], name: str, dtype: type | None) -> np.ndarray:
-    """Field ``name`` of the daily log parts as one array (``dtype``, or the logged one if None)."""
-    if not parts:
-        return np.zeros(0, dtype or np.float64)
-    return np.concatenate([getattr(p, name) for p in parts], dtype=dtype)
-
-
 def access_times(model: AccessModel) -> dict[str, np.ndarray]:
     """Uncongested one-way minutes from each resident to the nearest facility completing each service.
 
@@ -118,16 +111,24 @@ def _errand_slots(done: Sequence[Needs], pending: Needs) -> int:
     return n
 
 
-def _errands_frame(model: AccessModel) -> pd.DataFrame:
+def _parts(log: list[Any], release: bool) -> Iterator[tuple[int, Any]]:
+    """(index, part) of a daily log, last first; with ``release`` each part leaves the log once used."""
+    for i in range(len(log) - 1, -1, -1):
+        yield i, log.pop() if release else log[i]
+
+
+def _errands_frame(model: AccessModel, *, release: bool) -> pd.DataFrame:
     """One row per errand in errand-id order, by scattering each log part to its ids (no sort)."""
     done, pending = model.done_log, model.pending
     n = _errand_slots(done, pending)
     cols = {name: np.empty(n, dtype) for name, dtype in _ERRAND_FIELDS.items()}
-    status = np.empty(n, np.int8)
-    for part, code in [*((p, 0) for p in done), (pending, 1)]:
+    status = np.zeros(n, np.int8)
+    for _, part in _parts(done, release):
         for name, col in cols.items():
             col[part.errand] = getattr(part, name)
-        status[part.errand] = code
+    for name, col in cols.items():
+        col[pending.errand] = getattr(pending, name)
+    status[pending.errand] = 1
     return _frame(
         {
             "errand": np.arange(n, dtype=np.int64),
@@ -175,9 +176,22 @@ _TRIP_DTYPES: dict[str, type] = {
 }
 
 
-def _trip_columns(model: AccessModel) -> dict[str, np.ndarray]:
-    """The daily trip logs as one array per TripLog field."""
-    return {f.name: _stacked(model.trip_log, f.name, _TRIP_DTYPES.get(f.name)) for f in fields(TripLog)}
+def _trip_columns(model: AccessModel, *, release: bool) -> dict[str, np.ndarray]:
+    """The daily trip logs as one array per TripLog field, each day copied into its slice."""
+    log = model.trip_log
+    ends = np.cumsum([len(part.errand) for part in log], dtype=np.int64)
+    n = int(ends[-1]) if len(ends) else 0
+
+    def dtype(name: str) -> Any:
+        logged = [getattr(part, name).dtype for part in log]
+        return _TRIP_DTYPES.get(name) or (np.result_type(*logged) if logged else np.float64)
+
+    cols = {f.name: np.empty(n, dtype(f.name)) for f in fields(TripLog)}
+    for i, part in _parts(log, release):
+        start = int(ends[i]) - len(part.errand)
+        for name, col in cols.items():
+            col[start : int(ends[i])] = getattr(part, name)
+    return cols
 
 
 def _trips_frame(model: AccessModel, cols: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -221,14 +235,18 @@ def _line_labels(model: AccessModel, codes: np.ndarray) -> pd.Categorical[str]:
 def _group_quantile(values: np.ndarray, key: np.ndarray, n_keys: int, q: float) -> np.ndarray:
     """Quantile ``q`` of ``values`` within each key 0..n_keys-1 (linear interpolation; NaN if empty).
 
-    Sorts by (key, value) once; the same values as ``pandas`` ``groupby(key).quantile(q)``.
+    Sorts by value, then stably by key (a radix sort when keys fit 16 bits); the same values as
+    ``pandas`` ``groupby(key).quantile(q)``.
     """
     count = np.bincount(key, minlength=n_keys)
     out = np.full(n_keys, np.nan)
     has = count > 0
     if not has.any():
         return out
-    ordered = values[np.lexsort((values, key))]
+    by_value = np.argsort(values, kind="stable")
+    key_sorted = key[by_value]
+    by_key = np.argsort(key_sorted.astype(np.uint16) if n_keys <= 1 << 16 else key_sorted, kind="stable")
+    ordered = values[by_value[by_key]]
     start = (np.cumsum(count) - count)[has]
     pos = q * (count[has] - 1)
     lo = np.floor(pos).astype(np.int64)
@@ -411,11 +429,16 @@ def _geography_frames(model: AccessModel) -> tuple[pd.DataFrame, pd.DataFrame]:
     return places, edges
 
 
-def build_result(model: AccessModel) -> RunResult:
-    """Tables of a finished run (summary and provenance are filled by the caller)."""
-    errands = _errands_frame(model)
+def build_result(model: AccessModel, *, release_logs: bool = False) -> RunResult:
+    """Tables of a finished run (summary and provenance are filled by the caller).
+
+    Args:
+        release_logs: empty the model's daily trip and errand logs while copying them into the
+            tables, so they are never held twice (peak memory); the model cannot be tabulated again.
+    """
+    errands = _errands_frame(model, release=release_logs)
     daily = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    trip_cols = _trip_columns(model)
+    trip_cols = _trip_columns(model, release=release_logs)
     places, edges = _geography_frames(model)
     return RunResult(
         places=places,

@@ -241,3 +241,15 @@ def test_written_folder_reads_back_equal(run: str, tmp_path) -> None:
             assert list(getattr(back, name).columns) == list(frame.columns)
             continue
         pd.testing.assert_frame_equal(getattr(back, name), frame, check_exact=True)
+
+
+def test_release_logs_gives_the_same_tables_and_empties_the_logs() -> None:
+    path, days = RUNS["tiny_buses"]
+    kept, released = (AccessModel(load_scenario(path), seed=9) for _ in range(2))
+    kept.run(days)
+    released.run(days)
+    a, b = build_result(kept), build_result(released, release_logs=True)
+    assert released.trip_log == [] and released.done_log == []
+    assert len(kept.trip_log) > 0
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(b, name), getattr(a, name), check_exact=True)
