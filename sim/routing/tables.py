@@ -11,7 +11,9 @@ from scipy.sparse.csgraph import dijkstra
 from sim.world.network import mode_matrices
 from sim.world.world import World
 
-__all__ = ["TravelTables", "accumulate_along_tree", "build_travel_tables"]
+__all__ = ["WALK", "TravelTables", "accumulate_along_tree", "build_travel_tables"]
+
+WALK = "walk"  # the mode everyone has; one-way streets do not bind pedestrians
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,8 @@ def _from_sources(
 def build_travel_tables(world: World) -> TravelTables:
     """Fastest paths between every village and every facility node, per mode, both ways.
 
-    The network is directed (one-way streets) and may hold parallel edges (the fastest counts).
+    The network is directed (one-way streets; pedestrians, mode ``walk``, may walk both ways) and may
+    hold parallel edges (the fastest counts).
     Values are the mean of the way there (village -> facility) and the way back, so a round trip is
     exactly twice the table value; the two differ only where one-way streets force a detour.
     """
@@ -80,7 +83,8 @@ def build_travel_tables(world: World) -> TravelTables:
     v = world.village_node
     for m, name in enumerate(modes):
         mode = sc.modes[name]
-        mats = mode_matrices(world.edges, len(world.nodes), mode)
+        edges = world.edges.subset(slice(None), two_way=True) if name == WALK else world.edges
+        mats = mode_matrices(edges, len(world.nodes), mode)
         back = _from_sources(*mats, sources)  # facility -> village
         there = _from_sources(*(mat.T.tocsr() for mat in mats), sources)  # village -> facility
         t, km, money = ((a[col][:, v].T + b[col][:, v].T) / 2.0 for a, b in zip(there, back, strict=True))

@@ -112,7 +112,10 @@ class Roads(Strict):
     """The road network: generated from parameters or read from a file beside the scenario."""
 
     generate: RoadGenerate | None = None
-    file: str | None = Field(default=None, description="GraphML or edge CSV (u,v,length_km,road_class)")
+    file: str | None = Field(
+        default=None, description="GraphML or edge CSV (u,v,length_km,road_class[,oneway,time_min,fare_yuan])"
+    )
+    nodes: str | None = Field(default=None, description="CSV of road junctions id,x_km,y_km (not villages)")
     ferries: dict[str, Ferry] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -464,4 +467,8 @@ class Scenario(Strict):
     merger: Merger = Merger()
     simulation: Simulation = Simulation()
     transit: Transit | None = Field(default=None, description="timetabled bus and ferry lines (sim.transit)")
+    crs: str | None = Field(
+        default=None,
+        description="coordinate reference system of x_km, y_km (km of its metres), e.g. EPSG:32635",
+    )
     levers: Levers = Levers()

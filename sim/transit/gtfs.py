@@ -369,7 +369,8 @@ def read_gtfs_timetable(path: Path, *, world: World, transit: Transit, date: str
     """The timetable a GTFS feed runs on ``date`` (it then stands for every simulated day).
 
     Stops whose ``stop_id`` is a network node id (as ``export-gtfs`` writes them) map to that node;
-    others snap to the nearest node by coordinates (``transit.origin_latlon`` is x = y = 0 km).
+    others snap to the nearest node by coordinates (projected to the scenario's ``crs`` if it has
+    one, else equirectangular with ``transit.origin_latlon`` at x = y = 0 km).
     Routes become lines (route_type 4 = ferry, else bus); fares come from fare_rules by route,
     else ``transit.gtfs.fare_yuan``; capacity is ``transit.gtfs.capacity``.
     """
@@ -377,9 +378,15 @@ def read_gtfs_timetable(path: Path, *, world: World, transit: Transit, date: str
     feed = read_feed(path)
     index = {n: i for i, n in enumerate(world.nodes)}
     stops = feed.stops
-    xy = latlon_to_xy(
-        stops["stop_lat"].to_numpy(float), stops["stop_lon"].to_numpy(float), transit.origin_latlon
-    )
+    lat, lon = stops["stop_lat"].to_numpy(float), stops["stop_lon"].to_numpy(float)
+    crs = world.loaded.scenario.crs
+    if crs is None:
+        xy = latlon_to_xy(lat, lon, transit.origin_latlon)
+    else:  # a built scenario: km of its projected CRS
+        from pyproj import Transformer
+
+        x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lon, lat)
+        xy = np.column_stack([np.asarray(x) / 1000.0, np.asarray(y) / 1000.0])
     snapped = [
         index[sid] if sid in index else int(np.argmin(np.hypot(*(world.node_xy - xy[i]).T)))
         for i, sid in enumerate(stops["stop_id"].astype(str))

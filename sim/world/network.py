@@ -26,6 +26,7 @@ __all__ = [
     "generated_roads",
     "mode_matrices",
     "read_road_file",
+    "read_road_nodes",
 ]
 
 FERRY = "ferry"
@@ -107,11 +108,11 @@ class RoadEdges:
         """Bool per edge: a ferry crossing."""
         return self.road_class == FERRY
 
-    def subset(self, keep: np.ndarray, *, two_way: bool = False) -> RoadEdges:
+    def subset(self, keep: np.ndarray | slice, *, two_way: bool = False) -> RoadEdges:
         """The edges where ``keep`` is true (all travelled both ways if ``two_way``, as on foot)."""
         parts = {f.name: getattr(self, f.name)[keep] for f in fields(self)}
         if two_way:
-            parts["oneway"] = np.zeros(int(np.count_nonzero(keep)), dtype=bool)
+            parts["oneway"] = np.zeros(len(parts["u"]), dtype=bool)
         return RoadEdges(**parts)
 
     def classes(self) -> set[str]:
@@ -202,49 +203,84 @@ def _flag(value: Any, file: Path, where: str) -> bool:
     raise ScenarioError(str(file), where, f"expected true/false (or 1/0, yes/no), got {value!r}")
 
 
+def read_road_nodes(file: Path) -> dict[str, tuple[float, float]]:
+    """Road junctions (not villages) from a CSV with columns id, x_km, y_km."""
+    if not file.is_file():
+        raise ScenarioError(str(file), "roads.nodes", "expected an existing CSV file of road nodes")
+    out: dict[str, tuple[float, float]] = {}
+    with file.open(encoding="utf-8", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                x, y = float(row["x_km"]), float(row["y_km"])
+                node = row["id"]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ScenarioError(str(file), f"line {line}", f"expected id, x_km, y_km ({exc})") from None
+            if not node or node in out or not (np.isfinite(x) and np.isfinite(y)):
+                raise ScenarioError(
+                    str(file), f"line {line}", f"expected a new id and finite x_km, y_km, got {row}"
+                )
+            out[node] = (x, y)
+    return out
+
+
+def _number(value: Any, file: Path, where: str, *, default: float | None = None) -> float:
+    if (value is None or str(value).strip() == "") and default is not None:
+        return default
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise ScenarioError(str(file), where, f"expected a number, got {value!r}") from None
+    if not np.isfinite(out) or out < 0:
+        raise ScenarioError(str(file), where, f"expected a number >= 0, got {value!r}")
+    return out
+
+
+_COLUMNS = ("u", "v", "length_km", "road_class", "oneway", "time_min", "fare_yuan")
+
+
 def read_road_file(file: Path, known: set[str]) -> EdgeList:
-    """Roads from a GraphML file or an edge CSV (columns u, v, length_km, road_class[, oneway]).
+    """Roads from a GraphML file or an edge CSV (columns u, v, length_km, road_class[, oneway,
+    time_min, fare_yuan]).
 
     Every row is kept (parallel edges between two nodes stay separate; routing takes the fastest).
-    ``oneway`` true: travel only from u to v; a directed GraphML makes every edge one-way. Node ids
-    must be village ids or ``seat:<unit>``.
+    ``oneway`` true: travel only from u to v; a directed GraphML makes every edge one-way. Rows of
+    class ``ferry`` are crossings: ``time_min`` (crossing + mean wait) is required, ``fare_yuan``
+    optional. Node ids must be village ids, ``seat:<unit>`` or road nodes (``roads.nodes``).
     """
     if not file.is_file():
         raise ScenarioError(str(file), "roads.file", "expected an existing GraphML or CSV file")
-    rows: list[tuple[Any, Any, Any, Any, Any]] = []
+    rows: list[dict[str, Any]] = []
     if file.suffix.lower() == ".graphml":
         loaded = nx.read_graphml(file, force_multigraph=True)
         for u, v, data in loaded.edges(data=True):
-            oneway = data.get("oneway", loaded.is_directed())
-            rows.append((str(u), str(v), data.get("length_km"), data.get("road_class"), oneway))
+            rows.append(
+                {**data, "u": str(u), "v": str(v), "oneway": data.get("oneway", loaded.is_directed())}
+            )
     else:
         with file.open(encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                rows.append(
-                    (
-                        row.get("u"),
-                        row.get("v"),
-                        row.get("length_km"),
-                        row.get("road_class"),
-                        row.get("oneway"),
-                    )
-                )
+            rows = list(csv.DictReader(handle))
     out = EdgeList()
-    for line, (u, v, length, road_class, oneway) in enumerate(rows, start=1):
+    for line, row in enumerate(rows, start=1):
+        u, v, length, road_class, oneway, time_min, fare = (row.get(k) for k in _COLUMNS)
         for name, node in (("u", u), ("v", v)):
             if node not in known:
                 raise ScenarioError(
                     str(file), f"edge {line}.{name}", f"expected a known node id, got '{node}'"
                 )
-        try:
-            length_km = float(length)
-        except (TypeError, ValueError):
-            raise ScenarioError(
-                str(file), f"edge {line}.length_km", f"expected a number, got {length!r}"
-            ) from None
-        if not np.isfinite(length_km) or length_km < 0 or not road_class:
-            raise ScenarioError(str(file), f"edge {line}", "expected length_km >= 0 and a road_class")
-        out.add(u, v, length_km, str(road_class), oneway=_flag(oneway, file, f"edge {line}.oneway"))
+        if not road_class:
+            raise ScenarioError(str(file), f"edge {line}.road_class", "expected a road class")
+        length_km = _number(length, file, f"edge {line}.length_km")
+        ferry = road_class == FERRY
+        out.add(
+            u,
+            v,
+            length_km,
+            str(road_class),
+            oneway=_flag(oneway, file, f"edge {line}.oneway"),
+            fixed_min=_number(time_min, file, f"edge {line}.time_min") if ferry else np.nan,
+            fare_yuan=_number(fare, file, f"edge {line}.fare_yuan", default=0.0),
+            name=f"{u}-{v}" if ferry else "",
+        )
     return out
 
 

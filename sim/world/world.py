@@ -13,7 +13,7 @@ from scipy.sparse.csgraph import breadth_first_order
 from sim.errors import ScenarioError
 from sim.scenario.load import LoadedScenario
 from sim.scenario.schema import WEEKDAYS, Facility, Hours, ServiceTime, clock_to_min
-from sim.world.network import RoadEdges, ferry_edges, generated_roads, read_road_file
+from sim.world.network import RoadEdges, ferry_edges, generated_roads, read_road_file, read_road_nodes
 
 __all__ = ["FACILITY_KINDS", "World", "build_world"]
 
@@ -171,6 +171,15 @@ def build_world(loaded: LoadedScenario, *, population_scale: float = 1.0) -> Wor
         where[f"seat:{uid}"] = (unit.seat[0], unit.seat[1], unit.island)
     for v in sc.villages:
         where[v.id] = (v.x_km, v.y_km, sc.units[v.unit].island)
+    if sc.roads.nodes is not None:
+        for node, (x, y) in read_road_nodes(loaded.data_path("roads.nodes", sc.roads.nodes)).items():
+            if node in where:
+                raise ScenarioError(
+                    sc.roads.nodes,
+                    "roads.nodes",
+                    f"expected road node ids unlike village and seat ids, got '{node}'",
+                )
+            where[node] = (x, y, "")
     if sc.roads.generate is not None:
         collected = generated_roads(where, params=sc.roads.generate, seats=[f"seat:{u}" for u in unit_ids])
     else:

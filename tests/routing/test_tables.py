@@ -36,7 +36,7 @@ def reference_tables(world) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         for i in range(len(e)):
             ferry = e.road_class[i] == "ferry"
             t = e.fixed_min[i] if ferry else 60 * e.length_km[i] / mode.speed_kph[e.road_class[i]]
-            pairs = [(e.u[i], e.v[i])] + ([] if e.oneway[i] else [(e.v[i], e.u[i])])
+            pairs = [(e.u[i], e.v[i])] + ([] if e.oneway[i] and name != "walk" else [(e.v[i], e.u[i])])
             for a, b in pairs:
                 g.add_edge(int(a), int(b), t=max(t, 1e-6), km=e.length_km[i])
         rg = g.reverse(copy=False)
@@ -75,7 +75,7 @@ def test_times_and_distances_match_networkx(world_tables) -> None:
 def test_parallel_edges_keep_the_fastest_and_one_way_is_respected(tiny_raw, write_scenario) -> None:
     """Rows a,b,5.0 then a,b,1.0 (or the other order) give 1 km; a one-way edge is not used backwards."""
     tiny_raw["roads"] = {"file": "roads.csv", "ferries": tiny_raw["roads"]["ferries"]}
-    tiny_raw["modes"] = {"walk": {"speed_kph": {"rural": 5}}}
+    tiny_raw["modes"] = {"walk": {"speed_kph": {"rural": 5}}, "car": {"speed_kph": {"rural": 30}}}
     tiny_raw["villages"] = [v for v in tiny_raw["villages"] if v["id"] in ("w1", "w2", "e3", "i1")]
     keep = ("w1", "w2", "e3", "i1", "seat:west", "seat:east", "seat:isle")
     link = [
@@ -101,13 +101,17 @@ def test_parallel_edges_keep_the_fastest_and_one_way_is_respected(tiny_raw, writ
     (w, t1), (_, t2), (w3, t3) = results
     i, f = w.village_ids.index("w2"), w.fac_ids.index("west_hall")
     assert w.fac_node[f] == w.nodes.index("seat:west")
-    assert t1.distance_km[0, i, f] == pytest.approx(1.0)
-    assert t2.distance_km[0, i, f] == pytest.approx(1.0)
-    # one-way w2 -> seat (0.5 km); back the other way round via w1 (4 km): mean 2.25 km
-    assert t3.distance_km[0, i, f] == pytest.approx((0.5 + 4.0) / 2)
-    assert t3.time_min[0, i, f] == pytest.approx(60 * 2.25 / 5)
+    assert t1.distance_km[:, i, f] == pytest.approx([1.0, 1.0])
+    assert t2.distance_km[:, i, f] == pytest.approx([1.0, 1.0])
+    # by car one-way w2 -> seat (0.5 km), back the other way round via w1 (4 km): mean 2.25 km;
+    # on foot both ways along the one-way street
+    assert t3.modes == ["walk", "car"]
+    assert t3.distance_km[:, i, f] == pytest.approx([0.5, (0.5 + 4.0) / 2])
+    assert t3.time_min[1, i, f] == pytest.approx(60 * 2.25 / 30)
     ref = reference_tables(w3)
-    np.testing.assert_allclose(t3.time_min[0], ref["walk"][0], atol=1e-4)
+    for m, name in enumerate(t3.modes):
+        np.testing.assert_allclose(t3.time_min[m], ref[name][0], atol=1e-4)
+        np.testing.assert_allclose(t3.distance_km[m], ref[name][1], atol=1e-6)
 
 
 def test_ferry_fare_is_in_the_money() -> None:
