@@ -94,11 +94,20 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     from sim.app.cli import register as register_app
     from sim.build.cli import register as register_build
     from sim.figures.cli import register as register_figures
+    from sim.gis.cli import register as register_gis
     from sim.planning.cli import register as register_planning
     from sim.sweep.cli import register as register_sweep
     from sim.transit.cli import register as register_transit
 
-    return [register_sweep, register_figures, register_transit, register_app, register_planning, register_build]
+    return [
+        register_sweep,
+        register_figures,
+        register_transit,
+        register_app,
+        register_planning,
+        register_build,
+        register_gis,
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,1 @@
+"""GIS layers of a run folder (GeoParquet; GeoPackage and GeoJSON on request): ``townsim gis``."""
