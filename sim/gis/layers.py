@@ -11,12 +11,12 @@ import pandas as pd
 import yaml
 
 from sim.errors import SimError
+from sim.world.outline import LOCAL_PLANE
 
 __all__ = ["LOCAL_CRS", "layer_crs", "run_layers"]
 
 FACILITY_KINDS = ("school", "clinic", "hall", "service_point")
-# Scenarios without `crs` (synthetic km planes): transverse Mercator centred on transit.origin_latlon
-LOCAL_CRS = "+proj=tmerc +lat_0={lat} +lon_0={lon} +k=1 +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs"
+LOCAL_CRS = LOCAL_PLANE  # scenarios without `crs`: transverse Mercator centred on transit.origin_latlon
 
 
 def layer_crs(scenario: dict[str, Any]) -> tuple[str, str]:
