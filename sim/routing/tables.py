@@ -49,19 +49,48 @@ def accumulate_along_tree(pred: np.ndarray, edge_value: np.ndarray) -> np.ndarra
     return acc
 
 
+def _path_sums(
+    pred: np.ndarray, targets: np.ndarray, n_nodes: int, mats: tuple[sparse.csr_matrix, ...]
+) -> list[np.ndarray]:
+    """(sources, targets) sums of each matrix's values along the tree paths from each source.
+
+    Walks back from every target to its source along ``pred``, all (source, target) pairs at once;
+    edge values are found by binary search in the matrices' sorted (row, col) keys.
+    """
+    lookups = []
+    for m in mats:
+        coo = m.tocoo()
+        keys = coo.row.astype(np.int64) * n_nodes + coo.col
+        order = np.argsort(keys, kind="stable")
+        # a sentinel key past every real one, value 0, stands for an absent entry
+        lookups.append((np.append(keys[order], n_nodes * n_nodes), np.append(coo.data[order], 0.0)))
+    rows = np.arange(pred.shape[0])[:, None]
+    cur = np.broadcast_to(targets[None, :], (pred.shape[0], len(targets))).copy()
+    sums = [np.zeros(cur.shape) for _ in mats]
+    parent = pred[rows, cur]
+    live = parent >= 0
+    while live.any():
+        want = parent[live].astype(np.int64) * n_nodes + cur[live]
+        for total, (keys, vals) in zip(sums, lookups, strict=True):
+            idx = np.searchsorted(keys, want)
+            total[live] += vals[np.where(keys[idx] == want, idx, len(keys) - 1)]
+        cur[live] = parent[live]
+        parent = np.where(live, pred[rows, cur], -1)
+        live = parent >= 0
+    return sums
+
+
 def _from_sources(
     times: sparse.csr_matrix,
     lengths: sparse.csr_matrix,
     money: sparse.csr_matrix,
     sources: np.ndarray,
+    targets: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sources, nodes) time, km and money along the fastest directed paths from each source."""
+    """(sources, targets) time, km and money along the fastest directed paths from each source."""
     dist, pred = dijkstra(times, directed=True, indices=sources, return_predecessors=True)
-    safe_pred = np.where(pred < 0, 0, pred)
-    cols = np.broadcast_to(np.arange(pred.shape[1]), pred.shape)
-    length_edge = np.asarray(lengths[safe_pred.ravel(), cols.ravel()]).reshape(pred.shape)
-    money_edge = np.asarray(money[safe_pred.ravel(), cols.ravel()]).reshape(pred.shape)
-    return dist, accumulate_along_tree(pred, length_edge), accumulate_along_tree(pred, money_edge)
+    km, cost = _path_sums(pred, targets, times.shape[0], (lengths, money))
+    return dist[:, targets], km, cost
 
 
 def build_travel_tables(world: World) -> TravelTables:
@@ -85,9 +114,10 @@ def build_travel_tables(world: World) -> TravelTables:
         mode = sc.modes[name]
         edges = world.edges.subset(slice(None), two_way=True) if name == WALK else world.edges
         mats = mode_matrices(edges, len(world.nodes), mode)
-        back = _from_sources(*mats, sources)  # facility -> village
-        there = _from_sources(*(mat.T.tocsr() for mat in mats), sources)  # village -> facility
-        t, km, money = ((a[col][:, v].T + b[col][:, v].T) / 2.0 for a, b in zip(there, back, strict=True))
+        back = _from_sources(*mats, sources, v)  # facility -> village
+        symmetric = (mats[0] != mats[0].T).nnz == 0
+        there = back if symmetric else _from_sources(*(m.T.tocsr() for m in mats), sources, v)
+        t, km, money = ((a[col].T + b[col].T) / 2.0 for a, b in zip(there, back, strict=True))
         reachable = np.isfinite(t)
         time_min[m] = t + mode.access_min
         distance_km[m] = np.where(reachable, km, np.inf)
