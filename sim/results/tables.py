@@ -152,8 +152,8 @@ def proxy_trips_frame(log: list[np.ndarray], village_ids: list[str], fac_ids: li
     return pd.DataFrame(
         {
             "day": rows[:, 0].astype(np.int32),
-            "village": pd.Categorical.from_codes(rows[:, 1].astype(np.int64), village_ids),
-            "facility": pd.Categorical.from_codes(rows[:, 2].astype(np.int64), fac_ids),
+            "village": _cat(rows[:, 1].astype(np.int64), village_ids),
+            "facility": _cat(rows[:, 2].astype(np.int64), fac_ids),
             "errands": rows[:, 3].astype(np.int64),
             "agent_min": rows[:, 4],
             "agent_km": rows[:, 5],
