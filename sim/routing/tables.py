@@ -49,35 +49,49 @@ def accumulate_along_tree(pred: np.ndarray, edge_value: np.ndarray) -> np.ndarra
     return acc
 
 
+def _edge_slots(csr: sparse.csr_matrix, parent: np.ndarray, child: np.ndarray) -> np.ndarray:
+    """Position in ``csr.data`` of each edge parent -> child (scanning the parent's few out-edges)."""
+    start = csr.indptr[parent]
+    degree = csr.indptr[parent + 1] - start
+    slot = np.full(len(parent), -1, dtype=np.int64)
+    for k in range(int(degree.max(initial=0))):
+        open_ = np.flatnonzero((slot < 0) & (degree > k))
+        j = start[open_] + k
+        hit = csr.indices[j] == child[open_]
+        slot[open_[hit]] = j[hit]
+    return slot
+
+
 def _path_sums(
-    pred: np.ndarray, targets: np.ndarray, n_nodes: int, mats: tuple[sparse.csr_matrix, ...]
+    pred: np.ndarray, targets: np.ndarray, mats: tuple[sparse.csr_matrix, ...]
 ) -> list[np.ndarray]:
     """(sources, targets) sums of each matrix's values along the tree paths from each source.
 
-    Walks back from every target to its source along ``pred``, all (source, target) pairs at once;
-    edge values are found by binary search in the matrices' sorted (row, col) keys.
+    Walks back from every target to its source along ``pred``, all (source, target) pairs at once.
+    The matrices share one sparsity pattern (``mode_matrices`` builds them from the same pairs).
     """
-    lookups = []
-    for m in mats:
-        coo = m.tocoo()
-        keys = coo.row.astype(np.int64) * n_nodes + coo.col
-        order = np.argsort(keys, kind="stable")
-        # a sentinel key past every real one, value 0, stands for an absent entry
-        lookups.append((np.append(keys[order], n_nodes * n_nodes), np.append(coo.data[order], 0.0)))
-    rows = np.arange(pred.shape[0])[:, None]
-    cur = np.broadcast_to(targets[None, :], (pred.shape[0], len(targets))).copy()
+    first = mats[0]
+    for m in mats[1:]:
+        if not (np.array_equal(m.indptr, first.indptr) and np.array_equal(m.indices, first.indices)):
+            raise ValueError("path sums need matrices with one sparsity pattern")
+    rows = np.broadcast_to(np.arange(pred.shape[0])[:, None], (pred.shape[0], len(targets))).ravel()
+    cur = np.broadcast_to(targets[None, :], (pred.shape[0], len(targets))).ravel().copy()
     sums = [np.zeros(cur.shape) for _ in mats]
+    walkers = np.arange(len(cur))
     parent = pred[rows, cur]
-    live = parent >= 0
-    while live.any():
-        want = parent[live].astype(np.int64) * n_nodes + cur[live]
-        for total, (keys, vals) in zip(sums, lookups, strict=True):
-            idx = np.searchsorted(keys, want)
-            total[live] += vals[np.where(keys[idx] == want, idx, len(keys) - 1)]
-        cur[live] = parent[live]
-        parent = np.where(live, pred[rows, cur], -1)
+    while len(walkers):
         live = parent >= 0
-    return sums
+        walkers, parent = walkers[live], parent[live]
+        if not len(walkers):
+            break
+        slot = _edge_slots(first, parent, cur[walkers])
+        if (slot < 0).any():
+            raise ValueError("a predecessor edge is missing from the matrices")
+        for total, m in zip(sums, mats, strict=True):
+            total[walkers] += m.data[slot]
+        cur[walkers] = parent
+        parent = pred[rows[walkers], parent]
+    return [total.reshape(pred.shape[0], len(targets)) for total in sums]
 
 
 def _from_sources(
@@ -89,7 +103,7 @@ def _from_sources(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(sources, targets) time, km and money along the fastest directed paths from each source."""
     dist, pred = dijkstra(times, directed=True, indices=sources, return_predecessors=True)
-    km, cost = _path_sums(pred, targets, times.shape[0], (lengths, money))
+    km, cost = _path_sums(pred, targets, (lengths, money))
     return dist[:, targets], km, cost
 
 
