@@ -41,6 +41,7 @@ __all__ = [
     "LIFE_CIRCLES_MIN",
     "ResidentCells",
     "access_summary",
+    "compare_columns",
     "facility_mean_wait",
     "gaussian_weight",
     "gravity_weight",
@@ -348,3 +349,21 @@ def _effect_cells(
                 }
             )
     return {"merger_status": dict(zip(w.unit_ids, _merger_status(model), strict=True)), "rows": rows}
+
+
+def compare_columns(summary: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    """Extra ``townsim compare`` columns per former township and ALL: E2SFCA and queue-aware minutes
+    per service; for ALL also the between-township share of the Theil index of burden."""
+    out: dict[str, dict[str, float | None]] = {"ALL": {}}
+    for svc, entry in summary.get("access", {}).get("services", {}).items():
+        for col, block in (
+            (f"e2sfca_{svc}", entry["index_per_1000"]["e2sfca"]),
+            (f"queue_aware_{svc}_min", entry["queue_aware_nearest_min"]),
+        ):
+            out["ALL"][col] = block["mean"]
+            for unit, value in block["by_former_unit"].items():
+                out.setdefault(unit, {})[col] = value
+    burden = summary.get("equity", {}).get("burden_min_per_errand", {})
+    if "theil_between_share_former_unit" in burden:
+        out["ALL"]["burden_theil_between_share"] = burden["theil_between_share_former_unit"]
+    return out

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.metrics.access import compare_columns
 from sim.results.io import read_summary
 
 __all__ = ["COMPARE_COLUMNS", "compare_runs", "format_comparison"]
@@ -38,6 +39,8 @@ def _rows(summary: dict) -> dict[str, dict[str, float | None]]:
             if key.startswith("access_") and isinstance(value, dict):
                 row[f"{key}_min"] = value.get("mean_min")
         out[name] = row
+    for name, extra in compare_columns(summary).items():  # accessibility and equity (sim/metrics/access.py)
+        out.setdefault(name, {}).update(extra)
     return out
 
 

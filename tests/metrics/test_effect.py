@@ -80,3 +80,13 @@ def test_pairs_give_a_confidence_interval_and_cli_prints_it(
     assert main([*args, "--csv", str(csv)]) == 2  # never overwritten
     assert main(["merger-effect", "--before", str(runs["before"][0]), "--after", str(runs["after"][1])]) == 2
     assert "same seed" in capsys.readouterr().err
+
+
+def test_compare_shows_accessibility_by_former_township(runs: dict[str, list[Path]]) -> None:
+    from sim.metrics.compare import compare_runs
+
+    table = compare_runs(runs["before"][0], runs["after"][0])
+    change = table[("B-A", "e2sfca_admin_complex")]
+    assert change["west"] < 0  # its hall became a service point
+    assert change["isle"] == pytest.approx(0, abs=1e-9)  # untouched
+    assert np.isfinite(table[("A", "burden_theil_between_share")]["ALL"])
