@@ -29,7 +29,7 @@ def completed_errands(residents: pd.DataFrame, errands: pd.DataFrame) -> pd.Data
     Columns: burden_min (door-to-door minutes: travel, waits, service, repeat trips), village,
     former_unit, age_band, weight.
     """
-    done = errands[errands["status"] == "completed"]
+    done = errands[(errands["status"] == "completed") & (errands["arise_day"] >= 0)]  # not the warm-up's
     who = residents.set_index("resident").loc[
         done["resident"].to_numpy(), ["village", "former_unit", "age_band", "weight"]
     ]
@@ -83,6 +83,7 @@ def hourly_queue(trips: pd.DataFrame, facility_days: pd.DataFrame) -> pd.DataFra
 
     Columns: kind, day, hour (0-23, from arrival_min), arrivals, mean_wait_min.
     """
+    trips = trips[trips["day"] >= 0]  # measured days (warm-up days are negative)
     kinds = facility_days.drop_duplicates("facility").set_index("facility")["kind"]
     kinds.index = kinds.index.astype(str)
     frame = pd.DataFrame(

@@ -9,7 +9,7 @@ import pandas as pd
 
 from sim.metrics.equity import equity_blocks, gini, theil
 
-__all__ = ["THRESHOLDS_MIN", "group_metrics", "summarise"]
+__all__ = ["THRESHOLDS_MIN", "group_metrics", "measured", "summarise"]
 
 THRESHOLDS_MIN = (15, 30, 60)
 
@@ -136,6 +136,17 @@ def _grouped_metrics(
     return result
 
 
+def measured(errands: pd.DataFrame, trips: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Errands that arose from day 0 on (after the warm-up) and their trips."""
+    arise = errands["arise_day"].to_numpy()
+    if len(arise) == 0 or arise.min() >= 0:
+        return errands, trips
+    ids = errands["errand"].to_numpy()
+    arise_by_id = np.zeros(int(ids.max()) + 1, dtype=arise.dtype)
+    arise_by_id[ids] = arise  # errand ids are dense: an O(n) lookup
+    return errands[arise >= 0], trips[arise_by_id[trips["errand"].to_numpy()] >= 0]
+
+
 def transit_summary(trips: pd.DataFrame) -> dict[str, Any]:
     """Bus trips, waits at stops and changes, trips with no way home (empty without a bus mode)."""
     if "mode" not in trips or "bus" not in list(trips["mode"].cat.categories) or "no_way_home" not in trips:
@@ -168,7 +179,12 @@ def summarise(
     residents: pd.DataFrame,
     schools: pd.DataFrame,
 ) -> dict[str, Any]:
-    """Headline metrics: burden per completed errand, access shares, queues, equity, by group."""
+    """Headline metrics: burden per completed errand, access shares, queues, equity, by group.
+
+    Errands that arose in the warm-up (``arise_day < 0``) and their trips are left out; queue
+    metrics use the facility days from day 0 (which the warm-up errands' later trips still load).
+    """
+    errands, trips = measured(errands, trips)
     done_mask = _completed(errands)
     per_resident = residents["burden_min_per_errand"].to_numpy()
     weight = residents["weight"].to_numpy()

@@ -15,7 +15,7 @@ a chooser whose weights did not change picks the same alternative.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -69,20 +69,38 @@ class ChoiceRule(Protocol):
 
 def _first_above(cum: np.ndarray, target: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Per row, the first index whose cumulative weight exceeds ``target`` (a positive-weight index)."""
-    k = np.sum(cum <= target[:, None], axis=1)
-    last = weights.shape[1] - 1 - np.argmax(weights[:, ::-1] > 0, axis=1)  # guard against rounding at u≈1
-    return np.minimum(k, last)
+    k = np.minimum(np.sum(cum <= target[:, None], axis=1), weights.shape[1] - 1)
+    edge = np.flatnonzero(weights[np.arange(len(k)), k] <= 0)  # rounding at u close to 1: last positive one
+    if len(edge):
+        k[edge] = weights.shape[1] - 1 - np.argmax(weights[edge, ::-1] > 0, axis=1)
+    return k
+
+
+def _columns(cand: np.ndarray, fac: np.ndarray) -> np.ndarray:
+    """Position of each facility in the sorted ``cand`` (-1 if absent or fac < 0)."""
+    if len(cand) == 0:
+        return np.full(len(fac), -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(cand, fac), len(cand) - 1)
+    return np.where((fac >= 0) & (cand[pos] == fac), pos, -1)
 
 
 @dataclass(frozen=True)
 class _LogitTables:
-    mode_weight: (
-        np.ndarray
-    )  # (modes, villages, facilities) exp(-scale·(cost - village shift)), 0 = unreachable
+    mode_weight: np.ndarray  # (modes, villages, facilities) exp(-scale (cost - shift)); 0 unreachable
     fac_weight: np.ndarray  # (patterns, villages, facilities) summed over owned modes
     owns: np.ndarray  # (patterns, modes)
     static_min: np.ndarray
     prior_wait_min: float
+    by_cand: dict[bytes, np.ndarray] = field(default_factory=dict)  # see rows()
+
+    def rows(self, cand: np.ndarray) -> np.ndarray:
+        """(patterns x villages, C) facility weights of the candidates: a chooser's row is one gather."""
+        table = self.by_cand.get(cand.tobytes())
+        if table is None:
+            p, v, _ = self.fac_weight.shape
+            table = np.ascontiguousarray(self.fac_weight[:, :, cand].reshape(p * v, len(cand)))
+            self.by_cand[cand.tobytes()] = table
+        return table
 
 
 @dataclass(frozen=True)
@@ -107,10 +125,11 @@ class LogitChoice:
         assert isinstance(t, _LogitTables)
         n = len(who.village)
         rows = np.arange(n)
-        w = t.fac_weight[who.pattern[:, None], who.village[:, None], who.cand[None, :]] * who.eligible
-        hit = who.cand[None, :] == who.mem_fac[:, None]
-        factor = np.exp(-self.scale_per_min * (who.mem_wait.astype(float) - t.prior_wait_min))
-        w = np.where(hit, w * factor[:, None], w)
+        w = t.rows(who.cand)[who.pattern * t.fac_weight.shape[1] + who.village] * who.eligible
+        col = _columns(who.cand, who.mem_fac)
+        mem = np.flatnonzero(col >= 0)
+        factor = np.exp(-self.scale_per_min * (who.mem_wait[mem].astype(float) - t.prior_wait_min))
+        w[mem, col[mem]] *= factor
         cum = np.cumsum(w, axis=1)
         total = cum[:, -1] if w.shape[1] else np.zeros(n)
         fac = np.full(n, -1, dtype=np.int64)

@@ -11,9 +11,9 @@ import numpy as np
 from sim.model.agents import FacilityAgent, Resident
 from sim.model.choice import Choosers, make_choice_rule
 from sim.model.levers import AppointmentDesk, LeverEngine
-from sim.model.needs import Needs, draw_new_needs, need_cells
+from sim.model.needs import Needs, draw_new_needs, need_cells, poisson_inverse
 from sim.model.population import synthesise_residents
-from sim.model.queue import draw_service_min, longest_queue
+from sim.model.queue import QueueDay, draw_service_min, ghost_counts, serve_with_ghosts
 from sim.model.schools import assign_schools
 from sim.model.streams import Streams
 from sim.routing.tables import TravelTables, build_travel_tables
@@ -21,7 +21,7 @@ from sim.scenario.load import LoadedScenario
 from sim.scenario.schema import WEEKDAYS
 from sim.transit.plan import BusLeg, plan_home, plan_out
 from sim.transit.tables import BUS_MODE, BusTables, add_bus_mode, build_bus_tables
-from sim.world.world import World, build_world
+from sim.world.world import FACILITY_KINDS, World, build_world
 
 __all__ = ["OUTCOMES", "AccessModel", "TripLog"]
 
@@ -66,6 +66,10 @@ class AccessModel(mesa.Model):
     them to the new seat) or turned away at closing (they retry on a later day). Waits met
     update what residents expect next time.
 
+    A run starts from empty queues and memories with ``simulation.warmup_days`` W days numbered
+    -W..-1; measured days are 0, 1, ... Errands arising in the warm-up (``arise_day < 0``) and
+    their trips are left out of the metrics, though their trips after day 0 still queue.
+
     Args:
         loaded: a validated scenario.
         seed: overrides ``simulation.seed``.
@@ -109,7 +113,8 @@ class AccessModel(mesa.Model):
         self.behaviour = sc.behaviour
         self.prior_wait_min = sc.behaviour.prior_wait_min
         self.choice_rule = make_choice_rule(sc.behaviour)
-        self.day = 0
+        self.warmup_days = sc.simulation.warmup_days
+        self.day = -self.warmup_days  # warm-up days are -W..-1; measured days 0, 1, ...
         self.start_weekday = WEEKDAYS.index(sc.simulation.start_weekday)
 
         self.residents = synthesise_residents(
@@ -119,6 +124,16 @@ class AccessModel(mesa.Model):
             owns = self.residents.owns
             self.residents.owns = np.vstack([owns, np.ones((1, owns.shape[1]), dtype=bool)])
         self.sample_weight = 1.0 / sc.simulation.sample_fraction
+        self._receiving = (self.world.fac_kind != FACILITY_KINDS.index("school")) & (
+            self.world.fac_servers > 0
+        )
+        n_fac = len(self.world.fac_ids)
+        self._ghost_rate = np.zeros((n_fac, 7))  # smoothed sampled arrivals per facility and weekday
+        self._ghost_days = np.zeros((n_fac, 7), dtype=np.int64)  # open days seen per facility and weekday
+        self._ghost_complete = np.zeros(n_fac)  # smoothed share of visitors whose errand it completes
+        self._ghost_visits = np.zeros(n_fac, dtype=np.int64)  # days with sampled visitors there
+        fraction = sc.simulation.sample_fraction  # weight of the newest day in a ghost rate (see _ghosts):
+        self._ghost_smoothing = min(0.2, 0.6 * fraction / (1 - fraction)) if fraction < 1 else 1.0
         self.schools = assign_schools(self.world, self.residents, self.tables, self.streams)
         self._band_members = [
             np.flatnonzero(self.residents.band == b) for b in range(len(self.world.age_bands))
@@ -239,8 +254,10 @@ class AccessModel(mesa.Model):
         self.day += 1
 
     def run(self, days: int | None = None, *, progress: Iterable[int] | None = None) -> None:
-        """Run ``days`` steps (default: the scenario's ``simulation.days``)."""
+        """Run the warm-up if not yet run, then ``days`` steps (default: ``simulation.days``)."""
         n = self.loaded.scenario.simulation.days if days is None else days
+        while self.day < 0:
+            self.step()
         for _ in progress if progress is not None else range(n):
             self.step()
 
@@ -324,14 +341,8 @@ class AccessModel(mesa.Model):
         travel = tab.time_min[mode, vg, fac]
         dist = tab.distance_km[mode, vg, fac]
         money = tab.money_yuan[mode, vg, fac]
-        open_m, close_m = w.fac_open_wd[fac, weekday], w.fac_close_wd[fac, weekday]
         key, trip_no = needs.key[go], needs.trips[go]
-        offset = np.abs(
-            self.behaviour.arrival_after_open_min
-            + self.behaviour.arrival_sd_min * self.streams.normal("trip.arrival", key, trip_no)
-        )
-        latest = np.maximum(close_m - self.behaviour.latest_arrival_before_close_min, open_m)
-        arrival = np.minimum(open_m + offset, latest)
+        arrival = self._arrival_min(fac, weekday, self.streams.normal("trip.arrival", key, trip_no))
         departure = arrival - travel
         is_bus = mode == self._bus_mode
         bus_out: BusLeg | None = None
@@ -346,45 +357,11 @@ class AccessModel(mesa.Model):
             money[is_bus] = bus_out.fare_yuan
 
         completes = w.fac_completes[fac, s[go]]
-        u_service = self.streams.uniform("trip.service", key, trip_no)
-        order = np.lexsort((arrival, fac))
-        wait = np.empty(len(go))
-        served = np.empty(len(go), dtype=bool)
-        service_min = np.zeros(len(go))
-        bounds = np.flatnonzero(np.diff(fac[order])) + 1
-        groups = np.split(order, bounds)
-        longest = np.zeros(len(groups), dtype=np.int32)
-        for k, idx in enumerate(groups):
-            f = int(fac[idx[0]])
-            spec = w.fac_service_time[f]
-            assert spec is not None, "facilities receiving visitors have a service time (checked at load)"
-            svc = draw_service_min(spec, u_service[idx])
-            svc = np.where(completes[idx], svc, self.behaviour.referral_min) * self.sample_weight
-            q, came = self.appointments.serve(
-                f,
-                arrival[idx],
-                svc,
-                key[idx],
-                trip_no[idx],
-                ~is_bus[idx],
-                servers=int(w.fac_servers[f]),
-                open_min=w.fac_open_wd[f, weekday],
-                close_min=w.fac_close_wd[f, weekday],
-            )
-            departure[idx] += came - arrival[idx]  # a booked visitor leaves home for the slot
-            arrival[idx] = came
-            wait[idx] = q.wait_min
-            served[idx] = q.served
-            service_min[idx] = np.where(q.served, svc, 0.0)
-            self.facility_served_today[f] = int(q.served.sum())
-            longest[k] = longest_queue(arrival[idx], q.start_min)
-        self.facility_log.append(
-            (
-                np.full(len(groups), day, dtype=np.int32),
-                fac[order[np.r_[0, bounds]]].astype(np.int32),
-                longest,
-            )
+        wait, served, service_min, came = self._queue(
+            day, weekday, fac, arrival, completes, key, trip_no, ~is_bus
         )
+        departure += came - arrival  # a booked visitor leaves home for the slot
+        arrival = came
         self._mean_wait_today = float(wait.mean())
         out = np.where(served, np.where(completes, 0, 1), 2).astype(np.int8)
         outcome[go] = out
@@ -451,6 +428,160 @@ class AccessModel(mesa.Model):
             )
         )
         return outcome, len(stay)
+
+    def _arrival_min(self, fac: np.ndarray, weekday: int, z: np.ndarray) -> np.ndarray:
+        """Desired arrival (min after midnight): |N(mean, sd)| after opening from normal scores ``z``,
+        no later than the last arrival time."""
+        w, b = self.world, self.behaviour
+        open_m = w.fac_open_wd[fac, weekday]
+        latest = np.maximum(w.fac_close_wd[fac, weekday] - b.latest_arrival_before_close_min, open_m)
+        return np.minimum(open_m + np.abs(b.arrival_after_open_min + b.arrival_sd_min * z), latest)
+
+    def _service_min(self, f: int, u: np.ndarray, completes: np.ndarray) -> np.ndarray:
+        """Service minutes at facility ``f`` from uniforms; a short referral where it cannot complete."""
+        spec = self.world.fac_service_time[f]
+        assert spec is not None, "facilities receiving visitors have a service time (checked at load)"
+        return np.where(completes, draw_service_min(spec, u), self.behaviour.referral_min)
+
+    def _queue(
+        self,
+        day: int,
+        weekday: int,
+        fac: np.ndarray,
+        arrival: np.ndarray,
+        completes: np.ndarray,
+        key: np.ndarray,
+        trip_no: np.ndarray,
+        can_book: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The day's queues at every facility visited (FIFO, or booked slots with the appointments
+        lever); logs the longest queue per facility.
+
+        With a sample fraction f < 1, ghost arrivals stand for the unsampled residents (see
+        :meth:`_ghosts`, :meth:`_ghost_copies`); only sampled visitors are returned.
+
+        Returns:
+            per visitor: wait (min), served (bool), service minutes (0 if not served) and the
+            time they came (a booked slot, else the desired arrival).
+        """
+        w = self.world
+        n = len(fac)
+        u_service = self.streams.uniform("trip.service", key, trip_no)
+        wait = np.empty(n)
+        served = np.empty(n, dtype=bool)
+        service_min = np.zeros(n)
+        came = arrival.copy()
+        order = np.lexsort((arrival, fac))
+        starts = np.flatnonzero(np.r_[True, np.diff(fac[order]) != 0])
+        visited = fac[order[starts]]
+        bounds = np.r_[starts, n]
+        facilities = visited
+        ghosts = self.sample_weight > 1.0
+        if ghosts:  # ghosts also come where no sampled resident went today
+            facilities = np.union1d(visited, np.flatnonzero(self._receiving & w.fac_days[:, weekday]))
+        position = np.searchsorted(visited, facilities)
+        longest = np.zeros(len(facilities), dtype=np.int32)
+        no_ghosts = (np.zeros(0), np.zeros(0), np.zeros(0, np.uint64))
+        for k, f in enumerate(facilities.tolist()):
+            p = position[k]
+            idx = order[bounds[p] : bounds[p + 1]] if p < len(visited) and visited[p] == f else order[:0]
+            svc = self._service_min(f, u_service[idx], completes[idx])
+            fresh = self._ghosts(day, weekday, f, completes[idx[trip_no[idx] == 0]]) if ghosts else no_ghosts
+            again = (
+                self._ghost_copies(f, weekday, idx[trip_no[idx] > 0], key, trip_no, completes)
+                if ghosts
+                else no_ghosts
+            )
+            g_arrival, g_service, g_key = (np.concatenate(pair) for pair in zip(fresh, again, strict=True))
+            all_key = np.concatenate([key[idx], g_key])
+            all_trip = np.concatenate([trip_no[idx], np.zeros(len(g_key), trip_no.dtype)])
+            all_book = np.concatenate([can_book[idx], np.ones(len(g_key), bool)])
+
+            def serve(
+                pos: np.ndarray,
+                a: np.ndarray,
+                sv: np.ndarray,
+                f: int = f,
+                key_: np.ndarray = all_key,
+                trip_: np.ndarray = all_trip,
+                book_: np.ndarray = all_book,
+            ) -> tuple[QueueDay, np.ndarray]:
+                return self.appointments.serve(
+                    f,
+                    a,
+                    sv,
+                    key_[pos],
+                    trip_[pos],
+                    book_[pos],
+                    servers=int(w.fac_servers[f]),
+                    open_min=w.fac_open_wd[f, weekday],
+                    close_min=w.fac_close_wd[f, weekday],
+                )
+
+            q, came[idx], longest[k] = serve_with_ghosts(arrival[idx], svc, g_arrival, g_service, serve)
+            wait[idx] = q.wait_min
+            served[idx] = q.served
+            service_min[idx] = np.where(q.served, svc, 0.0)
+            self.facility_served_today[f] = int(q.served.sum())
+        self.facility_log.append(
+            (np.full(len(facilities), day, dtype=np.int32), facilities.astype(np.int32), longest)
+        )
+        return wait, served, service_min, came
+
+    def _ghosts(
+        self, day: int, weekday: int, f: int, completes: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Arrival and service minutes of ghost first trips standing for the unsampled residents.
+
+        Their number is Poisson with mean (1/f - 1) times the sampled first trips expected at
+        facility ``f`` on this weekday, estimated by an exponentially weighted mean over past and
+        present days of the same weekday (weight a = min(0.2, 0.6 f / (1 - f)) for the newest, so
+        the estimate's own variance, (1/f - 1) a / (2 - a) of the ghosts' Poisson variance, stays
+        near 30%; a plain mean over the first 1/a days). Replicating today's sampled visitors
+        instead would multiply the day-to-day variance of the load by 1/f and, queues being
+        convex, bias waits upward. Ghosts draw arrival time, service time and whether the
+        facility completes their errand (its smoothed share among sampled first trips) afresh,
+        keyed by (day, facility, ghost number). Returns arrival and service minutes and ghost keys.
+        """
+        self._ghost_days[f, weekday] += 1
+        alpha = max(self._ghost_smoothing, 1.0 / self._ghost_days[f, weekday])  # a plain mean at first
+        est = (1 - alpha) * self._ghost_rate[f, weekday] + alpha * len(completes)
+        self._ghost_rate[f, weekday] = est
+        if len(completes):
+            self._ghost_visits[f] += 1
+            beta = max(self._ghost_smoothing, 1.0 / self._ghost_visits[f])
+            self._ghost_complete[f] = (1 - beta) * self._ghost_complete[f] + beta * completes.mean()
+        share = self._ghost_complete[f] if self._ghost_visits[f] else 1.0
+        lam = (self.sample_weight - 1.0) * est
+        n = poisson_inverse(lam, float(self.streams.uniform("ghost.count", day, f)[0])) if lam > 0 else 0
+        j = np.arange(n)
+        arrival = self._arrival_min(np.full(n, f), weekday, self.streams.normal("ghost.arrival", day, f, j))
+        complete = self.streams.uniform("ghost.completes", day, f, j) < share
+        service = self._service_min(f, self.streams.uniform("ghost.service", day, f, j), complete)
+        return arrival, service, self.streams.key("ghost", day, f, j)
+
+    def _ghost_copies(
+        self,
+        f: int,
+        weekday: int,
+        idx: np.ndarray,
+        key: np.ndarray,
+        trip_no: np.ndarray,
+        completes: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Ghosts of repeat trips (after being turned away or referred): each sampled repeat visitor
+        brings 1/f - 1 on average (see :func:`ghost_counts`), so the return of yesterday's crowd,
+        which depends on the queue's state, reaches the queue the same day as in a full run.
+        Arrival and service times are drawn afresh, keyed by (errand, trip, ghost number).
+        """
+        count = ghost_counts(self.sample_weight, self.streams.uniform("ghost.count", key[idx], trip_no[idx]))
+        owner = np.repeat(idx, count)
+        j = np.arange(len(owner)) - np.repeat(np.cumsum(count) - count, count)
+        z = self.streams.normal("ghost.arrival", key[owner], trip_no[owner], j)
+        arrival = self._arrival_min(np.full(len(owner), f), weekday, z)
+        u = self.streams.uniform("ghost.service", key[owner], trip_no[owner], j)
+        ghost_key = self.streams.key("ghost.copy", key[owner], trip_no[owner], j)
+        return arrival, self._service_min(f, u, completes[owner]), ghost_key
 
     @staticmethod
     def _extra(

@@ -9,7 +9,7 @@ from scipy.special import gammaln
 
 from sim.model.streams import Streams, name_key
 
-__all__ = ["NeedCells", "Needs", "draw_new_needs", "need_cells", "poisson_cdf"]
+__all__ = ["NeedCells", "Needs", "draw_new_needs", "need_cells", "poisson_cdf", "poisson_inverse"]
 
 
 @dataclass
@@ -133,6 +133,12 @@ def poisson_cdf(lam: float) -> np.ndarray:
     k = np.arange(top + 1, dtype=float)
     log_pmf = k * np.log(lam) - lam - gammaln(k + 1)
     return np.cumsum(np.exp(log_pmf))
+
+
+def poisson_inverse(lam: float, u: float) -> int:
+    """Poisson(lam) by inverse CDF of one uniform."""
+    cdf = poisson_cdf(lam)
+    return int(min(np.searchsorted(cdf, u, side="right"), len(cdf) - 1))
 
 
 def need_cells(

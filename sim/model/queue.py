@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,7 +11,7 @@ from scipy.special import ndtri
 
 from sim.scenario.schema import ServiceTime
 
-__all__ = ["QueueDay", "draw_service_min", "longest_queue", "serve_fifo"]
+__all__ = ["QueueDay", "draw_service_min", "ghost_counts", "longest_queue", "serve_fifo", "serve_with_ghosts"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,52 @@ def serve_fifo(
     # turned-away visitors still queued until closing: same formula start - arrival
     wait = np.maximum(start_arr - arrival_min, 0.0)
     return QueueDay(start_min=start_arr, wait_min=wait, served=served)
+
+
+def ghost_counts(weight: float, u: np.ndarray) -> np.ndarray:
+    """Ghost arrivals per sampled visitor, so that each stands for ``weight`` arrivals on average.
+
+    ``floor(weight - 1)`` ghosts, plus one more when the visitor's uniform ``u`` is below the
+    fractional part of ``weight - 1``.
+    """
+    extra = weight - 1.0
+    whole = np.floor(extra + 1e-9)
+    return (whole + (u < extra - whole)).astype(np.int64)
+
+
+def serve_with_ghosts(
+    arrival_min: np.ndarray,
+    service_min: np.ndarray,
+    ghost_arrival_min: np.ndarray,
+    ghost_service_min: np.ndarray,
+    serve: Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[QueueDay, np.ndarray]],
+) -> tuple[QueueDay, np.ndarray, int]:
+    """Serve sampled visitors in one queue with ghost arrivals standing for the unsampled.
+
+    With a sample fraction f, ghosts drawn from the same arrival-time and service-time
+    distributions give the queue the whole population's arrival rate and workload, while only
+    sampled visitors are recorded (without ghosts this is the plain queue of the sampled).
+
+    Args:
+        serve: ``serve(positions, arrival, service)`` serves everyone sorted by desired arrival
+            (``positions`` index the merged list, sampled visitors first, then ghosts) and returns
+            the outcome and the time each came (e.g. :func:`serve_fifo` and the arrival itself).
+
+    Returns:
+        the sampled visitors' outcome and time they came (aligned with ``arrival_min``) and the
+        longest queue, ghosts counted.
+    """
+    n = len(arrival_min)
+    arrival = np.concatenate([arrival_min, ghost_arrival_min])
+    service = np.concatenate([service_min, ghost_service_min])
+    order = np.argsort(arrival, kind="stable")  # sampled visitors first on ties
+    q, came = serve(order, arrival[order], service[order])
+    position = np.empty(len(order), dtype=np.int64)
+    position[order] = np.arange(len(order))
+    mine = position[:n]
+    by_time = np.argsort(came, kind="stable")
+    real = QueueDay(start_min=q.start_min[mine], wait_min=q.wait_min[mine], served=q.served[mine])
+    return real, came[mine], longest_queue(came[by_time], q.start_min[by_time])
 
 
 def longest_queue(arrival_min: np.ndarray, start_min: np.ndarray) -> int:

@@ -270,19 +270,22 @@ def _facility_days_frame(model: AccessModel, cols: dict[str, np.ndarray]) -> pd.
     is_open = w.fac_days[fac_grid, weekday[:, None]]
     day_col, fac_col = day_grid[is_open], fac_grid[is_open]
     key = day_col.astype(np.int64) * n_fac + fac_col
-    trip_key = cols["day"].astype(np.int64) * n_fac + cols["facility"]
-    wait = cols["wait_min"]
-    served = cols["outcome"] != OUTCOMES.index("turned_away")
+    on = cols["day"] >= 0  # trips on measured days (warm-up days are negative)
+    trip_key = cols["day"][on].astype(np.int64) * n_fac + cols["facility"][on]
+    wait = cols["wait_min"][on]
+    served = cols["outcome"][on] != OUTCOMES.index("turned_away")
     arrivals = np.bincount(trip_key, minlength=n_keys)
     served_n = np.bincount(trip_key, weights=served, minlength=n_keys).astype(np.int64)
-    busy = np.bincount(trip_key, weights=cols["service_min"], minlength=n_keys)
+    # sampled service minutes stand for 1/f visitors' (ghost arrivals queue with them, see the model)
+    busy = np.bincount(trip_key, weights=cols["service_min"][on] * model.sample_weight, minlength=n_keys)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_wait = np.bincount(trip_key, weights=wait, minlength=n_keys) / arrivals
     p95 = _group_quantile(wait, trip_key, n_keys, 0.95)
     longest = np.zeros(n_keys, dtype=np.int64)
     if model.facility_log:
         log_day, log_fac, log_len = (np.concatenate(col) for col in zip(*model.facility_log, strict=True))
-        longest[log_day.astype(np.int64) * n_fac + log_fac] = log_len
+        on_log = log_day >= 0
+        longest[log_day[on_log].astype(np.int64) * n_fac + log_fac[on_log]] = log_len[on_log]
     capacity = w.fac_servers[fac_col] * (w.fac_close_min[fac_col] - w.fac_open_min[fac_col])
     return _frame(
         {
@@ -332,11 +335,13 @@ def _school_days(model: AccessModel) -> int:
 def _residents_frame(model: AccessModel, errands: pd.DataFrame) -> pd.DataFrame:
     res, w = model.residents, model.world
     n = len(res)
-    rid = errands["resident"].to_numpy()
-    is_done = errands["status"].cat.codes.to_numpy() == 0
+    measured = errands["arise_day"].to_numpy() >= 0  # errands of the warm-up are not measured
+    rid = errands["resident"].to_numpy()[measured]
+    is_done = errands["status"].cat.codes.to_numpy()[measured] == 0
     completed = np.bincount(rid[is_done], minlength=n)
-    burden = np.bincount(rid[is_done], weights=errands["burden_min"].to_numpy()[is_done], minlength=n)
-    trips = np.bincount(rid, weights=errands["trips"].to_numpy(), minlength=n)
+    done_burden = errands["burden_min"].to_numpy()[measured][is_done]
+    burden = np.bincount(rid[is_done], weights=done_burden, minlength=n)
+    trips = np.bincount(rid, weights=errands["trips"].to_numpy()[measured], minlength=n)
     pending = np.bincount(rid[~is_done], minlength=n)
     school_min = np.full(n, np.nan)
     sa = model.schools

@@ -339,6 +339,11 @@ class Simulation(Strict):
     days: int = Field(default=28, ge=1)
     seed: int = 0
     sample_fraction: float = Field(default=1.0, gt=0, le=1)
+    warmup_days: int = Field(
+        default=42,
+        ge=0,
+        description="days simulated before day 0 from empty queues and memories; their errands are not measured",
+    )
     start_weekday: Weekday = "mon"
 
 

@@ -52,8 +52,13 @@ def test_online_saves_trips_and_matches_its_share(base: Any) -> None:
 
 
 def test_proxy_carries_errands_on_its_days_within_capacity(base: Any) -> None:
-    lever = {"services": ["admin_simple", "admin_complex"], "uptake": {"15-59": 0.5, "60+": 0.9},
-             "days": ["tue"], "capacity_per_day": 3, "delay_days": 1}
+    lever = {
+        "services": ["admin_simple", "admin_complex"],
+        "uptake": {"15-59": 0.5, "60+": 0.9},
+        "days": ["tue"],
+        "capacity_per_day": 3,
+        "delay_days": 1,
+    }
     r = _run({"levers.proxy": lever})
     _same_needs(base.errands, r.errands)
     proxy = r.errands["channel"].astype(str) == "proxy"
@@ -90,9 +95,16 @@ def test_weekend_hours_open_saturdays(base: Any) -> None:
 
 def test_mobile_service_serves_visited_village(base: Any) -> None:
     village = str(base.residents["village"].astype(str).value_counts().index[0])
-    mobile = {"van": {"services": ["admin_simple"], "stops": [{"village": village, "days": ["wed"]}],
-                      "hours": {"open": "09:00", "close": "15:00"}, "windows": 1, "wait_days": 6,
-                      "service_time": {"dist": "exponential", "mean_min": 10}}}
+    mobile = {
+        "van": {
+            "services": ["admin_simple"],
+            "stops": [{"village": village, "days": ["wed"]}],
+            "hours": {"open": "09:00", "close": "15:00"},
+            "windows": 1,
+            "wait_days": 6,
+            "service_time": {"dist": "exponential", "mean_min": 10},
+        }
+    }
     r = _run({"levers.mobile": mobile})
     _same_needs(base.errands, r.errands)
     by_van = r.errands["channel"].astype(str) == "mobile"
@@ -122,8 +134,9 @@ def test_appointment_slots_follow_the_recurrence_and_cut_waits() -> None:
 
     desk = AppointmentDesk(spec, _W(), Streams(1))  # type: ignore[arg-type]
     key = np.arange(n, dtype=np.uint64)
-    q, came = desk.serve(0, desired, svc, key, np.zeros(n, np.int16), np.ones(n, bool),
-                         servers=4, open_min=510, close_min=1020)
+    q, came = desk.serve(
+        0, desired, svc, key, np.zeros(n, np.int16), np.ones(n, bool), servers=4, open_min=510, close_min=1020
+    )
     t, slots = -np.inf, []
     for d in desired:  # brute force: slots spaced slot_min / windows
         t = max(d, t + 7.5)
@@ -141,8 +154,18 @@ def test_lever_references_are_checked() -> None:
     with pytest.raises(ScenarioError, match=r"levers\.online\.nonsense"):
         _run({"levers.online": {"nonsense": {"share": {"60+": 0.1}}}}, days=1)
     with pytest.raises(ScenarioError, match=r"levers\.proxy\.villages"):
-        _run({"levers.proxy": {"services": ["admin_simple"], "uptake": {"60+": 1.0}, "days": ["mon"],
-                               "capacity_per_day": 2, "villages": ["atlantis"]}}, days=1)
+        _run(
+            {
+                "levers.proxy": {
+                    "services": ["admin_simple"],
+                    "uptake": {"60+": 1.0},
+                    "days": ["mon"],
+                    "capacity_per_day": 2,
+                    "villages": ["atlantis"],
+                }
+            },
+            days=1,
+        )
 
 
 @pytest.mark.parametrize("name", ["online", "proxy", "scope", "hours", "mobile", "appointments"])

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.metrics.summary import summarise
 from sim.model import AccessModel, Resident
 from sim.results import TABLES, build_result
 from sim.runner import run_scenario
@@ -126,9 +127,10 @@ def test_resident_agents_are_views_onto_rows() -> None:
 
 def test_datacollector_records_one_row_per_day() -> None:
     model = AccessModel(load_scenario(TINY))
+    warm = model.warmup_days
     model.run(6)
     frame = model.datacollector.get_model_vars_dataframe()
-    assert len(frame) == 6 and frame["day"].tolist() == list(range(6))
+    assert len(frame) == warm + 6 and frame["day"].tolist() == list(range(-warm, 6))
     result = build_result(model)
     assert int(frame["trips"].sum()) == len(result.trips)
 
@@ -140,3 +142,47 @@ def test_sample_fraction_weights_residents() -> None:
     model = AccessModel(loaded)
     assert len(model.residents) == pytest.approx(385_981 * 0.05, rel=0.02)
     assert model.residents.weight.sum() == pytest.approx(385_981, rel=0.02)
+
+
+def test_warmup_runs_first_and_its_errands_are_not_measured() -> None:
+    loaded = load_scenario(TINY_MERGED, overrides={"simulation.warmup_days": 14})
+    model = AccessModel(loaded, seed=2)
+    assert (model.residents.mem_fac == -1).all() and model.day == -14  # memories start empty
+    model.run(21)
+    result = build_result(model)
+    summary = summarise(
+        trips=result.trips,
+        errands=result.errands,
+        facility_days=result.facility_days,
+        residents=result.residents,
+        schools=result.schools,
+    )
+    errands, trips = result.errands, result.trips
+    warm = errands["arise_day"] < 0
+    assert warm.sum() > 0 and errands["arise_day"].min() == -14 and trips["day"].max() == 20
+    assert summary["errands"]["arisen"] == int((~warm).sum())
+    later = trips["errand"].isin(errands.loc[~warm, "errand"])
+    assert summary["errands"]["trips"] == int(later.sum())
+    assert result.facility_days["day"].min() == 0  # queue metrics from day 0
+    assert result.residents["errands_completed"].sum() == int(
+        ((errands["status"] == "completed") & ~warm).sum()
+    )
+    # a warm-up errand still travelling after day 0 loads the queue of that day
+    late = trips[~later & (trips["day"] >= 0)]
+    assert len(late) > 0
+    row = late.iloc[0]
+    fd = result.facility_days
+    day_row = fd[(fd["day"] == row["day"]) & (fd["facility"] == row["facility"])]
+    assert int(day_row["arrivals"].iloc[0]) == int(
+        ((trips["day"] == row["day"]) & (trips["facility"] == row["facility"])).sum()
+    )
+
+
+def test_measured_needs_do_not_depend_on_the_warmup_length() -> None:
+    runs = []
+    for warm in (0, 7):
+        model = AccessModel(load_scenario(TINY_MERGED, overrides={"simulation.warmup_days": warm}), seed=4)
+        model.run(10)
+        e = build_result(model).errands
+        runs.append(e.loc[e["arise_day"] >= 0, ["resident", "service", "arise_day"]].reset_index(drop=True))
+    pd.testing.assert_frame_equal(runs[0], runs[1])
