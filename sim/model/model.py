@@ -481,21 +481,23 @@ class AccessModel(mesa.Model):
             facilities = np.union1d(visited, np.flatnonzero(self._receiving & w.fac_days[:, weekday]))
         position = np.searchsorted(visited, facilities)
         longest = np.zeros(len(facilities), dtype=np.int32)
-        no_ghosts = (np.zeros(0), np.zeros(0), np.zeros(0, np.uint64))
+        no_ghosts = (np.zeros(0), np.zeros(0))
         for k, f in enumerate(facilities.tolist()):
             p = position[k]
             idx = order[bounds[p] : bounds[p + 1]] if p < len(visited) and visited[p] == f else order[:0]
             svc = self._service_min(f, u_service[idx], completes[idx])
-            fresh = self._ghosts(day, weekday, f, completes[idx[trip_no[idx] == 0]]) if ghosts else no_ghosts
-            again = (
-                self._ghost_copies(f, weekday, idx[trip_no[idx] > 0], key, trip_no, completes)
-                if ghosts
-                else no_ghosts
-            )
-            g_arrival, g_service, g_key = (np.concatenate(pair) for pair in zip(fresh, again, strict=True))
-            all_key = np.concatenate([key[idx], g_key])
-            all_trip = np.concatenate([trip_no[idx], np.zeros(len(g_key), trip_no.dtype)])
-            all_book = np.concatenate([can_book[idx], np.ones(len(g_key), bool)])
+            if ghosts:
+                fresh = self._ghosts(day, weekday, f, completes[idx[trip_no[idx] == 0]])
+                again = self._ghost_copies(f, weekday, idx[trip_no[idx] > 0], key, trip_no, completes)
+                g_arrival, g_service, g_key = (
+                    np.concatenate(pair) for pair in zip(fresh, again, strict=True)
+                )
+                all_key = np.concatenate([key[idx], g_key])
+                all_trip = np.concatenate([trip_no[idx], np.zeros(len(g_key), trip_no.dtype)])
+                all_book = np.concatenate([can_book[idx], np.ones(len(g_key), bool)])
+            else:
+                g_arrival, g_service = no_ghosts
+                all_key, all_trip, all_book = key[idx], trip_no[idx], can_book[idx]
 
             def serve(
                 pos: np.ndarray,

@@ -46,18 +46,19 @@ def serve_fifo(
     """
     if servers < 1:
         raise ValueError("serve_fifo needs at least one server")
-    free = [float(open_min)] * servers
-    starts = []
+    free = [float(open_min)] * servers  # heap of the times windows become free
     close = float(close_min)
+    starts: list[float] = []
+    append, replace = starts.append, heapq.heapreplace
     for arrival, duration in zip(arrival_min.tolist(), service_min.tolist(), strict=True):
         earliest = free[0]
         start = arrival if arrival > earliest else earliest
-        if start >= close:
-            starts.append(close)
-            continue
-        heapq.heapreplace(free, start + duration)
-        starts.append(start)
-    start_arr = np.asarray(starts, dtype=float)
+        if start >= close:  # FIFO: everyone after starts no earlier, so all are turned away
+            break
+        replace(free, start + duration)
+        append(start)
+    start_arr = np.full(len(arrival_min), close)
+    start_arr[: len(starts)] = starts
     served = start_arr < close
     # turned-away visitors still queued until closing: same formula start - arrival
     wait = np.maximum(start_arr - arrival_min, 0.0)
@@ -98,6 +99,10 @@ def serve_with_ghosts(
         longest queue, ghosts counted.
     """
     n = len(arrival_min)
+    if len(ghost_arrival_min) == 0:  # a full population (or no ghost today): the plain queue
+        q, came = serve(np.arange(n), arrival_min, service_min)
+        by_time = np.argsort(came, kind="stable")
+        return q, came, longest_queue(came[by_time], q.start_min[by_time])
     arrival = np.concatenate([arrival_min, ghost_arrival_min])
     service = np.concatenate([service_min, ghost_service_min])
     order = np.argsort(arrival, kind="stable")  # sampled visitors first on ties
