@@ -3,7 +3,8 @@
 Each measurement runs in a fresh subprocess: load the scenario, build the model (world, travel
 tables, residents; not timed), then time 365 calls of ``model.step()`` (needs, choice, travel,
 queues, memory, logs). Tables, summary and writing are not included (see bench_year.py).
-Prints median, min and max over repeats per scenario and the load average before and after.
+Prints wall and CPU seconds (median, min and max over repeats) per scenario and the load
+average before and after (on a shared machine CPU seconds are the steadier figure).
 
 Usage: python benchmarks/bench_daily_step.py [--days N] [--repeats R] [SCENARIO ...]
 """
@@ -28,16 +29,15 @@ DEFAULT = [
 
 
 def one_run(scenario: str, days: int) -> dict[str, float]:
-    """Build the model, then time ``days`` daily steps (s)."""
+    """Build the model, then time ``days`` daily steps: wall and CPU seconds of this process."""
     from sim.model import AccessModel
     from sim.scenario import load_scenario
 
     model = AccessModel(load_scenario(scenario))
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(days):
         model.step()
-    elapsed = time.perf_counter() - start
-    return {"steps_s": elapsed}
+    return {"steps_s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu}
 
 
 def main() -> None:
@@ -53,7 +53,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, {platform.platform()}")
     print(f"load average before: {os.getloadavg()[0]:.2f}; {args.days} steps, {args.repeats} fresh runs each")
     for scenario in args.scenarios:
-        times = []
+        times, cpus = [], []
         for _ in range(args.repeats):
             out = subprocess.run(
                 [sys.executable, __file__, "--days", str(args.days), "--child", scenario],
@@ -62,10 +62,13 @@ def main() -> None:
                 check=True,
                 cwd=ROOT,
             )
-            times.append(json.loads(out.stdout.strip().splitlines()[-1])["steps_s"])
+            run = json.loads(out.stdout.strip().splitlines()[-1])
+            times.append(run["steps_s"])
+            cpus.append(run["cpu_s"])
         print(
-            f"{Path(scenario).name}: daily steps median {statistics.median(times):.2f} s "
-            f"(min {min(times):.2f}, max {max(times):.2f})"
+            f"{Path(scenario).name}: daily steps wall median {statistics.median(times):.2f} s "
+            f"(min {min(times):.2f}, max {max(times):.2f}); CPU median {statistics.median(cpus):.2f} s "
+            f"(min {min(cpus):.2f}, max {max(cpus):.2f})"
         )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 

@@ -25,6 +25,7 @@ CONGESTED = {
     "facility_defaults.clinic.service_time.mean_min": 120,
     "facility_defaults.hall.service_time.mean_min": 150,
     "facility_defaults.service_point.service_time.mean_min": 120,
+    "simulation.warmup_days": 0,  # the reference starts empty too
 }
 # largest interval half-width allowed, relative to the value: the size of difference the check can see
 POWER = {

@@ -35,7 +35,7 @@ RUNS = {
 @pytest.fixture(scope="module", params=list(RUNS))
 def finished(request: pytest.FixtureRequest) -> AccessModel:
     path, days = RUNS[request.param]
-    model = AccessModel(load_scenario(path), seed=3)
+    model = AccessModel(load_scenario(path, overrides={"simulation.warmup_days": 0}), seed=3)  # all measured
     model.run(days)
     return model
 

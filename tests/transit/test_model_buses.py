@@ -21,7 +21,7 @@ BUSES = SCENARIOS / "tiny" / "buses.yaml"
 
 @pytest.fixture(scope="module")
 def bus_run() -> pd.DataFrame:
-    _, result = run_scenario(BUSES, days=14)
+    _, result = run_scenario(BUSES, days=14, overrides={"simulation.warmup_days": 0})  # every trip measured
     return result
 
 
