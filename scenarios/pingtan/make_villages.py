@@ -1,10 +1,10 @@
 """Generate ``villages.csv`` for the Pingtan scenarios: a synthetic, seeded village layer.
 
 The geography is *synthetic*: village points are scattered around estimated township
-seats, shaped by a few published facts (see ``/work/shared/DOMAIN.md``):
+seats, shaped by a few published facts (sources in ``scenarios/pingtan/README.md``):
 
 * resident population 385,981 (2020 census), 15 townships, "9 of the 15 under 30,000
-  people" and "8 under 20 km2" (Pingtan reform article, seed 000);
+  people" and "8 under 20 km2" (Pingtan Times 2020);
 * township figures where published: 澳前 28.4 km2 ~46k (41-51k) 21 villages; 北厝 ~58 km2
   ~22k; 平原 23.7 km2 ~27k 14 villages; 屿头 8.6 km2 ~11k; 东庠 4.8 km2 ~11k; 大练 10 km2
   ~6.3k 6 villages; 南海 13.9 km2 ~10k 7 villages, ~16 km from the county seat;
@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 SEED = 2021
-TOTAL_POPULATION = 385_981  # 2020 census (DOMAIN.md)
+TOTAL_POPULATION = 385_981  # 2020 census
 BANDS = ("0-2", "3-5", "6-11", "12-14", "15-59", "60+")
 OUT = Path(__file__).with_name("villages.csv")
 
