@@ -4,9 +4,12 @@ Usage: .venv/bin/python benchmarks/bench_app.py [--repeat N] [--replications R] 
 
 1. Start-up: from launching ``townsim app`` (a fresh process, default Pingtan scenario and
    candidates) until the page and its data (``/`` and ``/api/init``) have been served. Median of N.
+   Also the CPU seconds the app process used (load-independent; wall time depends on the load).
 2. Answer: in one fresh app, the time from pressing Run (POST /api/run) until the results are
    ready, for (a) a first changed plan (a candidate line on: base and plan runs, 2 x R runs) and
-   (b) a second changed plan (2 more windows at the Tancheng hall; base runs cached, R runs).
+   (b) a second changed plan (2 more windows at the Tancheng hall; base runs cached, R runs);
+   and the CPU seconds of both answers (app and worker processes), which divided by the cores is
+   the wall time on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -65,6 +69,12 @@ def _answer(url: str, edits: dict, reps: int, days: int) -> tuple[float, dict]:
     return time.perf_counter() - t0, status
 
 
+def _cpu_children() -> float:
+    """CPU seconds (user + system) of this process's finished children and their children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _stop(proc: subprocess.Popen[str]) -> None:
     proc.terminate()
     proc.wait(timeout=60)
@@ -80,15 +90,20 @@ def main() -> None:
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        starts = []
+        starts, cpus = [], []
         for i in range(args.repeat):
+            cpu0 = _cpu_children()
             proc, _, secs = _start(Path(tmp) / f"s{i}", args.workers)
             starts.append(secs)
             _stop(proc)
+            cpus.append(_cpu_children() - cpu0)
         print(
-            f"start-up (page and data served): median {statistics.median(starts):.2f} s of {starts}",
+            f"start-up (page and data served): median {statistics.median(starts):.2f} s wall of "
+            f"{[round(x, 2) for x in starts]}; CPU of the app process (start and stop) "
+            f"median {statistics.median(cpus):.2f} s",
             flush=True,
         )
+        cpu0 = _cpu_children()
         proc, url, _ = _start(Path(tmp) / "answer", args.workers)
         time.sleep(5)  # let the worker processes finish importing, as after opening the page
         try:
@@ -109,6 +124,8 @@ def main() -> None:
             print(f"second changed plan (base cached; {args.replications} runs): {second:.1f} s", flush=True)
         finally:
             _stop(proc)
+        cpu = _cpu_children() - cpu0 - statistics.median(cpus)
+        print(f"CPU of both answers (app and its workers, start-up CPU taken off): {cpu:.1f} s", flush=True)
     print(f"load average at end {os.getloadavg()[0]:.1f}")
 
 
