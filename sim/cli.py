@@ -6,8 +6,13 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from sim.cli_replications import DEFAULT_REPLICATIONS, add_replication_options
 from sim.errors import SimError
+
+if TYPE_CHECKING:
+    from sim.scenario.load import LoadedScenario
 
 __all__ = ["build_parser", "main"]
 
@@ -36,6 +41,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     loaded = load_scenario(args.scenario, overlays=args.overlay)
     seed = args.seed if args.seed is not None else loaded.scenario.simulation.seed
+    if args.replications > 1 or args.precision is not None or args.max_replications is not None:
+        return _run_replicated(args, loaded, seed)
     out = Path(args.out) if args.out else Path("runs") / f"{loaded.scenario.name}_seed{seed}"
     progress = not args.quiet and sys.stderr.isatty()
     result = run_loaded(loaded, days=args.days, seed=args.seed, progress=progress)
@@ -51,11 +58,83 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_compare(args: argparse.Namespace) -> int:
-    from sim.metrics.compare import compare_runs, format_comparison
+def _run_replicated(args: argparse.Namespace, loaded: LoadedScenario, seed: int) -> int:
+    """``run --replications N``: a replicated run folder (full tables of the first seed, or all)."""
+    import shutil
+    import tempfile
 
-    table = compare_runs(args.run_a, args.run_b)
-    print(format_comparison(table, args.run_a, args.run_b))
+    from sim.cli_replications import OptionError, progress_callback, target_from_args
+    from sim.replications import is_replications_dir, run_replications, write_replications
+
+    if args.csv:
+        raise OptionError("--csv: replicated runs write Parquet only; drop --csv or --replications")
+    target, n, max_n = target_from_args(args)
+    out = Path(args.out) if args.out else Path("runs") / f"{loaded.scenario.name}_seed{seed}_reps"
+    if out.exists() and not is_replications_dir(out):
+        raise SimError(f"{out}: exists and is not a townsim replications folder; choose another --out")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tables.", dir=out.parent))
+    try:
+        with progress_callback(not args.quiet and sys.stderr.isatty(), loaded.scenario.name) as progress:
+            rset = run_replications(
+                loaded,
+                n=n,
+                seed=seed,
+                days=args.days,
+                workers=args.workers,
+                progress=progress,
+                target=target,
+                max_n=max_n,
+                keep_tables="all" if args.keep_tables else "first",
+                tables_dir=staging,
+            )
+        write_replications(rset, out, scenario_raw=loaded.raw, tables_from=staging / "a")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    count, mean, low, high = rset.interval("burden_min.mean")
+    print(
+        f"{rset.scenario}: {rset.n} replications of {rset.days} days (seeds {rset.seeds[0]}, …); "
+        f"burden per errand mean {mean:.2f} min, 95% CI [{low:.2f}, {high:.2f}] over {count} runs"
+    )
+    print(f"wrote {out} in {rset.provenance['wall_time_s_all_runs']} s")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    """Two run folders (replicated or single), or two scenario files run here with paired seeds."""
+    from sim.metrics.compare import compare_folders, render_paired
+    from sim.replications import paired_difference, run_paired
+    from sim.scenario.load import load_scenario
+
+    files = [Path(p).is_file() for p in (args.run_a, args.run_b)]
+    if all(files):
+        from sim.cli_replications import progress_callback, target_from_args
+
+        target, n, max_n = target_from_args(args)
+        loaded_a = load_scenario(args.run_a, overlays=args.overlay)
+        loaded_b = load_scenario(args.run_b, overlays=args.overlay)
+        with progress_callback(sys.stderr.isatty() and args.format == "table", "compare") as progress:
+            a, b = run_paired(
+                loaded_a,
+                loaded_b,
+                n=n,
+                seed=args.seed,
+                days=args.days,
+                workers=args.workers,
+                progress=progress,
+                target=target,
+                max_n=max_n,
+            )
+        table = paired_difference(a, b)
+    elif any(files):
+        from sim.cli_replications import OptionError
+
+        raise OptionError(
+            f"compare: expected two run folders or two scenario files, got {args.run_a} and {args.run_b}"
+        )
+    else:
+        table, a, b = compare_folders(args.run_a, args.run_b)
+    print(render_paired(table, a, b, args.format, label_a=args.run_a, label_b=args.run_b), end="")
     return 0
 
 
@@ -77,11 +156,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overlay", action="append", default=[], help="YAML merged on top (repeatable)")
     p.add_argument("--csv", action="store_true", help="write CSV instead of Parquet")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_replication_options(p, default=1)
+    p.add_argument("--keep-tables", action="store_true", help="with --replications: full tables of every run")
     p.set_defaults(handler=_cmd_run)
 
-    p = sub.add_parser("compare", help="differences between two runs by former township")
-    p.add_argument("run_a")
-    p.add_argument("run_b")
+    p = sub.add_parser("compare", help="B - A with 95%% CIs, paired by seed, overall and by group")
+    p.add_argument("run_a", help="run folder (replicated or single), or a scenario file")
+    p.add_argument("run_b", help="run folder, or a scenario file (both files: run here with paired seeds)")
+    p.add_argument(
+        "--format", choices=("table", "csv", "json"), default="table", help="output (default table)"
+    )
+    p.add_argument("--days", type=int, default=None, help="scenario files: days to simulate")
+    p.add_argument("--seed", type=int, default=None, help="scenario files: base seed (default: A's)")
+    p.add_argument("--overlay", action="append", default=[], help="scenario files: YAML merged on both")
+    add_replication_options(p, default=DEFAULT_REPLICATIONS)
     p.set_defaults(handler=_cmd_compare)
 
     for register in _extra_commands():

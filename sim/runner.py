@@ -16,7 +16,9 @@ from sim.metrics.levers import lever_summary
 from sim.metrics.summary import summarise
 from sim.model.model import AccessModel
 from sim.results.tables import RunResult, build_result
+from sim.routing.tables import TravelTables
 from sim.scenario.load import LoadedScenario, load_scenario
+from sim.world.world import World
 
 __all__ = ["package_version", "run_loaded", "run_scenario"]
 
@@ -47,10 +49,16 @@ def run_loaded(
     seed: int | None = None,
     population_scale: float = 1.0,
     progress: bool = False,
+    world: World | None = None,
+    tables: TravelTables | None = None,
 ) -> RunResult:
-    """Simulate a loaded scenario and return its tables, summary and provenance."""
+    """Simulate a loaded scenario and return its tables, summary and provenance.
+
+    ``world`` and ``tables`` (built once by the caller from the same scenario) skip rebuilding
+    the world and the road travel tables; replications pass them.
+    """
     started = time.perf_counter()
-    model = AccessModel(loaded, seed=seed, population_scale=population_scale)
+    model = AccessModel(loaded, seed=seed, population_scale=population_scale, world=world, tables=tables)
     n_days = loaded.scenario.simulation.days if days is None else days
     if progress:
         from tqdm import tqdm

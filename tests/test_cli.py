@@ -42,7 +42,8 @@ def test_compare_prints_differences_by_former_township(tmp_path: Path, capsys) -
     capsys.readouterr()
     assert main(["compare", str(a), str(b)]) == 0
     text = capsys.readouterr().out
-    assert "== burden_mean_min ==" in text and "west" in text and "ALL" in text and "B-A" in text
+    assert "== burden_min.mean ==" in text and "west" in text and "overall" in text and "B-A" in text
+    assert "n<2: no interval" in text  # one run each: a difference, but no confidence interval
 
 
 def test_bad_scenario_exits_2_and_writes_nothing(tmp_path: Path, tiny_raw, write_scenario) -> None:

@@ -1,15 +1,26 @@
-"""Compare two runs: headline metrics by former township, B minus A."""
+"""Compare runs: B minus A for headline metrics; paired by seed with 95% CIs for replicated runs."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.metrics.access import compare_columns
+from sim.replications import ReplicationSet, paired_difference, read_replications
 from sim.results.io import read_summary
 
-__all__ = ["COMPARE_COLUMNS", "compare_runs", "format_comparison"]
+__all__ = [
+    "COMPARE_COLUMNS",
+    "HEADLINE",
+    "compare_folders",
+    "compare_runs",
+    "format_comparison",
+    "format_paired",
+    "render_paired",
+]
 
 COMPARE_COLUMNS = {
     "burden_mean_min": ("burden_min", "mean"),
@@ -66,3 +77,85 @@ def format_comparison(table: pd.DataFrame, run_a: str | Path, run_b: str | Path)
         lines.append(block.round(2).to_string())
         lines.append("")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------- paired comparison of replicated runs
+
+HEADLINE = (
+    "burden_min.mean",
+    "burden_min.p90",
+    "trips_per_completed_errand",
+    "distance_km_per_errand",
+    "money_yuan_per_errand",
+    "burden_share_over_min.60",
+    "equity.gini_burden_per_resident",
+)
+"""Metrics the text table shows (plus every ``access_*.mean_min``); csv and json hold all metrics."""
+
+
+def compare_folders(
+    run_a: str | Path, run_b: str | Path
+) -> tuple[pd.DataFrame, ReplicationSet, ReplicationSet]:
+    """Read two run folders (replicated or single) and pair them by seed."""
+    a, b = read_replications(run_a), read_replications(run_b)
+    return paired_difference(a, b), a, b
+
+
+def _headline(table: pd.DataFrame) -> pd.DataFrame:
+    access = table["metric"].str.match(r"^access_.*\.mean_min$")
+    return table[table["metric"].isin(HEADLINE) | access]
+
+
+def _ci(row: pd.Series) -> str:
+    if row["n"] < 2 or not np.isfinite(row["ci_low"]):
+        return "n<2: no interval"
+    flag = " *" if row["ci_low"] > 0 or row["ci_high"] < 0 else ""
+    return f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]{flag}"
+
+
+def _describe(label: str, rset: ReplicationSet) -> str:
+    seeds = ", ".join(str(s) for s in rset.seeds[:3]) + (", …" if rset.n > 3 else "")
+    runs = f"{rset.n} run{'s' if rset.n != 1 else ''}"
+    return f"{label} ({rset.scenario}, {rset.days} days, {runs}, seeds {seeds})"
+
+
+def format_paired(
+    table: pd.DataFrame, a: ReplicationSet, b: ReplicationSet, *, label_a: str = "A", label_b: str = "B"
+) -> str:
+    """Readable text: one block per headline metric, rows overall and by former unit, age band, island."""
+    lines = [
+        f"A = {_describe(label_a, a)}",
+        f"B = {_describe(label_b, b)}",
+        "B-A paired by seed; 95% t interval over n seeds; * = the interval excludes 0",
+        "",
+    ]
+    shown = _headline(table)
+    for metric, block in shown.groupby("metric", sort=False):
+        out = pd.DataFrame(
+            {
+                "kind": block["group_kind"],
+                "group": block["group"],
+                "n": block["n"],
+                "mean A": block["mean_a"].round(3),
+                "mean B": block["mean_b"].round(3),
+                "B-A": block["mean_diff"].round(3),
+                "95% CI": block.apply(_ci, axis=1),
+            }
+        )
+        lines.append(f"== {metric} ==")
+        lines.append(out.to_string(index=False))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_paired(table: pd.DataFrame, a: ReplicationSet, b: ReplicationSet, fmt: str, **labels: str) -> str:
+    """The paired table as ``table`` (text), ``csv`` (every metric) or ``json`` (records, NaN as null)."""
+    if fmt == "csv":
+        return table.to_csv(index=False)
+    if fmt == "json":
+        rows = json.loads(table.to_json(orient="records", double_precision=6))
+        meta = {
+            k: {"scenario": s.scenario, "days": s.days, "seeds": s.seeds} for k, s in (("a", a), ("b", b))
+        }
+        return json.dumps({**meta, "level": 0.95, "rows": rows}, ensure_ascii=False, indent=1)
+    return format_paired(table, a, b, **labels)
