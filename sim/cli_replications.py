@@ -50,8 +50,8 @@ def _target(text: str) -> PrecisionTarget:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("--precision: ")) from None
 
 
-def add_replication_options(p: argparse.ArgumentParser, *, default: int) -> None:
-    """``--replications``, ``--precision``, ``--max-replications``, ``--workers`` on a subcommand."""
+def add_replication_options(p: argparse.ArgumentParser, *, default: int, precision: bool = True) -> None:
+    """``--replications``, ``--workers`` and (with ``precision``) ``--precision``, ``--max-replications``."""
     p.add_argument(
         "--replications",
         type=_positive,
@@ -59,6 +59,11 @@ def add_replication_options(p: argparse.ArgumentParser, *, default: int) -> None
         metavar="N",
         help=f"runs with seeds derived from --seed (default {default})",
     )
+    p.add_argument(
+        "--workers", type=_positive, default=None, metavar="W", help="worker processes (default: one per CPU)"
+    )
+    if not precision:
+        return
     p.add_argument(
         "--precision",
         type=_target,
@@ -73,9 +78,6 @@ def add_replication_options(p: argparse.ArgumentParser, *, default: int) -> None
         default=None,
         metavar="M",
         help="upper limit with --precision (default 4 x --replications)",
-    )
-    p.add_argument(
-        "--workers", type=_positive, default=None, metavar="W", help="worker processes (default: one per CPU)"
     )
 
 

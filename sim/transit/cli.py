@@ -7,6 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from sim.cli_replications import DEFAULT_REPLICATIONS, add_replication_options
 from sim.errors import SimError
 
 __all__ = ["register"]
@@ -34,15 +35,30 @@ def _cmd_export_gtfs(args: argparse.Namespace) -> int:
 
 
 def _cmd_rank_lines(args: argparse.Namespace) -> int:
+    import sys
+
+    from sim.cli_replications import progress_callback
     from sim.transit.rank import rank_lines
 
     out = Path(args.out) if args.out else None
     if out is not None and out.is_dir():
         raise SimError(f"{out}: is a folder; give a CSV file path")
-    table, base = rank_lines(
-        args.base, args.candidates, overlays=args.overlay, days=args.days, seed=args.seed
+    with progress_callback(sys.stderr.isatty(), "rank-lines") as progress:
+        table, base = rank_lines(
+            args.base,
+            args.candidates,
+            overlays=args.overlay,
+            days=args.days,
+            seed=args.seed,
+            replications=args.replications,
+            workers=args.workers,
+            progress=progress,
+        )
+    print(
+        f"base: mean burden {base['burden_mean_min']:.2f} min per errand, Gini {base['gini_burden']:.4f}, "
+        f"{base['person_hours_per_day']:.1f} person-hours per day; means of {int(base['replications'])} "
+        "paired runs, 95% t intervals; falls and savings = base - candidate"
     )
-    print(f"base: mean burden {base['burden_mean_min']:.2f} min, Gini {base['gini_burden']:.4f}")
     print(table.round(4).to_string(index=False))
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -71,6 +87,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("candidates", help="YAML with 'lines: {id: line}'")
     p.add_argument("--overlay", action="append", default=[], help="YAML merged on BASE (repeatable)")
     p.add_argument("--days", type=int, default=None, help="days to simulate (default: scenario's)")
-    p.add_argument("--seed", type=int, default=None, help="random seed for every run (default: scenario's)")
+    p.add_argument(
+        "--seed", type=int, default=None, help="base seed of the replications (default: scenario's)"
+    )
     p.add_argument("--out", default=None, help="write the ranking as CSV here")
+    add_replication_options(p, default=DEFAULT_REPLICATIONS, precision=False)
     p.set_defaults(handler=_cmd_rank_lines)

@@ -1,8 +1,9 @@
-"""Rank candidate lines: each added on its own to a base scenario, run with the same seed, compared."""
+"""Rank candidate lines: each added on its own to a base scenario, paired replications against the base."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import ScenarioError
-from sim.runner import run_loaded
+from sim.replications import ReplicationSet, mean_interval, run_many
 from sim.scenario.load import LoadedScenario, load_scenario
 from sim.transit.schema import Line
 from sim.transit.timetable import build_timetable
@@ -24,15 +25,25 @@ RANK_COLUMNS = (
     "rank",
     "line",
     "bus_hours_per_day",
-    "burden_mean_min",
+    "n",
     "burden_fall_min",
-    "burden_fall_per_bus_hour",
-    "gini_burden",
-    "gini_fall",
-    "gini_fall_per_bus_hour",
+    "burden_fall_ci_low",
+    "burden_fall_ci_high",
+    "person_hours_saved_per_day",
+    "person_hours_per_bus_hour",
+    "person_hours_per_bus_hour_ci_low",
+    "person_hours_per_bus_hour_ci_high",
+    "gini_change",
+    "gini_change_ci_low",
+    "gini_change_ci_high",
     "bus_trips",
     "no_way_home",
+    "tied_with",
 )
+"""Ranking columns. Falls and savings are base minus candidate (positive = better); the Gini change
+is candidate minus base (negative = more equal). Means over n paired seeds with 95% t intervals;
+``bus_trips`` and ``no_way_home`` are means per run; ``tied_with`` lists the candidates whose
+person-hours-per-bus-hour interval overlaps this one's (their order is not established)."""
 
 
 def read_candidates(path: str | Path) -> dict[str, dict[str, Any]]:
@@ -66,16 +77,44 @@ def _bus_hours_per_day(loaded: LoadedScenario, line: str) -> float:
     return float((tt.trip_hours()[mine] * tt.trip_days[mine].sum(axis=1)).sum() / 7.0)
 
 
-def _outcome(summary: dict[str, Any]) -> tuple[float, float, int, int]:
-    burden = summary["burden_min"]["mean"]
-    gini = summary["equity"]["gini_burden_per_resident"]
-    transit = summary.get("transit", {})
-    return (
-        float("nan") if burden is None else float(burden),
-        float("nan") if gini is None else float(gini),
-        int(transit.get("bus_trips", 0)),
-        int(transit.get("no_way_home", 0)),
-    )
+def _per_seed(rset: ReplicationSet) -> pd.DataFrame:
+    """Per seed: mean burden (min per errand), Gini of per-resident burden, person-hours of burden
+    per day (all residents represented: burden x completed errands x sample weight / days / 60),
+    bus trips and trips with no way home."""
+    rows = []
+    for seed, s in zip(rset.seeds, rset.summaries, strict=True):
+        burden, gini = s["burden_min"]["mean"], s["equity"]["gini_burden_per_resident"]
+        weight = s["population"] / s["residents_simulated"] if s["residents_simulated"] else float("nan")
+        transit = s.get("transit", {})
+        rows.append(
+            {
+                "seed": seed,
+                "burden": float("nan") if burden is None else float(burden),
+                "gini": float("nan") if gini is None else float(gini),
+                "person_hours": float("nan")
+                if burden is None
+                else burden * s["burden_min"]["n"] * weight / max(rset.days, 1) / 60.0,
+                "bus_trips": float(transit.get("bus_trips", 0)),
+                "no_way_home": float(transit.get("no_way_home", 0)),
+            }
+        )
+    return pd.DataFrame(rows).set_index("seed")
+
+
+def _overlaps(table: pd.DataFrame) -> list[str]:
+    low, high = table["person_hours_per_bus_hour_ci_low"], table["person_hours_per_bus_hour_ci_high"]
+    out = []
+    for i in range(len(table)):
+        if not (np.isfinite(low.iloc[i]) and np.isfinite(high.iloc[i])):
+            out.append("no interval (n < 2)")
+            continue
+        ties = [
+            other
+            for j, other in enumerate(table["line"])
+            if j != i and not (low.iloc[j] > high.iloc[i] or high.iloc[j] < low.iloc[i])
+        ]
+        out.append(",".join(ties))
+    return out
 
 
 def rank_lines(
@@ -85,12 +124,19 @@ def rank_lines(
     overlays: Sequence[str | Path] = (),
     days: int | None = None,
     seed: int | None = None,
+    replications: int = 1,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Run the base and base + each candidate line (same seed); rank by fall in burden per bus-hour.
+    """Run base and base + each candidate with the same seeds; rank by person-hours saved per bus-hour.
+
+    Every scenario runs with ``derive_seeds(seed, replications)``, so each candidate is compared
+    with the base seed by seed under common random numbers; all runs share one pool of workers.
 
     Returns:
-        The ranking (one row per candidate, best first; falls are base minus candidate, so
-        positive = better) and the base run's figures.
+        The ranking (one row per candidate, best first, columns :data:`RANK_COLUMNS`) and the
+        base's means (burden min per errand, Gini, person-hours per day, bus trips, no way home).
     """
     lines = read_candidates(candidates)
     base_loaded = load_scenario(base, overlays=overlays)
@@ -100,41 +146,57 @@ def rank_lines(
         raise ScenarioError(
             str(candidates), f"lines.{clash[0]}", "expected an id that the base scenario does not use"
         )
-    seed = base_loaded.scenario.simulation.seed if seed is None else seed
-    b_burden, b_gini, b_bus, b_nwh = _outcome(run_loaded(base_loaded, days=days, seed=seed).summary)
-    rows = []
+    scenarios = {"\0base": base_loaded}
     for lid, spec in lines.items():
-        loaded = load_scenario(base, overlays=overlays, overrides={f"transit.lines.{lid}": spec})
-        burden, gini, bus_trips, nwh = _outcome(run_loaded(loaded, days=days, seed=seed).summary)
-        hours = _bus_hours_per_day(loaded, lid)
+        scenarios[lid] = load_scenario(base, overlays=overlays, overrides={f"transit.lines.{lid}": spec})
+    sets = run_many(
+        scenarios, n=replications, seed=seed, days=days, workers=workers, progress=progress, cancel=cancel
+    )
+    ref = _per_seed(sets["\0base"])
+    rows = []
+    for lid in lines:
+        hours = _bus_hours_per_day(scenarios[lid], lid)
+        mine = _per_seed(sets[lid]).reindex(ref.index)
+        n, fall, fall_lo, fall_hi = mean_interval((ref["burden"] - mine["burden"]).to_numpy())
+        saved = (ref["person_hours"] - mine["person_hours"]).to_numpy()
+        _, per_hour, per_lo, per_hi = mean_interval(saved / hours if hours > 0 else saved * np.nan)
+        _, gini, gini_lo, gini_hi = mean_interval((mine["gini"] - ref["gini"]).to_numpy())
         rows.append(
             {
                 "line": lid,
                 "bus_hours_per_day": round(hours, 3),
-                "burden_mean_min": burden,
-                "burden_fall_min": b_burden - burden,
-                "burden_fall_per_bus_hour": (b_burden - burden) / hours if hours > 0 else float("nan"),
-                "gini_burden": gini,
-                "gini_fall": b_gini - gini,
-                "gini_fall_per_bus_hour": (b_gini - gini) / hours if hours > 0 else float("nan"),
-                "bus_trips": bus_trips,
-                "no_way_home": nwh,
+                "n": n,
+                "burden_fall_min": fall,
+                "burden_fall_ci_low": fall_lo,
+                "burden_fall_ci_high": fall_hi,
+                "person_hours_saved_per_day": float(np.nanmean(saved)),
+                "person_hours_per_bus_hour": per_hour,
+                "person_hours_per_bus_hour_ci_low": per_lo,
+                "person_hours_per_bus_hour_ci_high": per_hi,
+                "gini_change": gini,
+                "gini_change_ci_low": gini_lo,
+                "gini_change_ci_high": gini_hi,
+                "bus_trips": float(mine["bus_trips"].mean()),
+                "no_way_home": float(mine["no_way_home"].mean()),
             }
         )
     table = (
         pd.DataFrame(rows)
         .sort_values(
-            ["burden_fall_per_bus_hour", "gini_fall_per_bus_hour"],
-            ascending=False,
+            ["person_hours_per_bus_hour", "gini_change"],
+            ascending=[False, True],
             na_position="last",
             kind="stable",
         )
         .reset_index(drop=True)
     )
     table.insert(0, "rank", np.arange(1, len(table) + 1))
+    table["tied_with"] = _overlaps(table)
     return table[list(RANK_COLUMNS)], {
-        "burden_mean_min": b_burden,
-        "gini_burden": b_gini,
-        "bus_trips": b_bus,
-        "no_way_home": b_nwh,
+        "burden_mean_min": float(ref["burden"].mean()),
+        "gini_burden": float(ref["gini"].mean()),
+        "person_hours_per_day": float(ref["person_hours"].mean()),
+        "bus_trips": float(ref["bus_trips"].mean()),
+        "no_way_home": float(ref["no_way_home"].mean()),
+        "replications": float(len(ref)),
     }

@@ -110,12 +110,20 @@ def test_rank_lines_on_the_tiny_scenario(tmp_path: Path, capsys: pytest.CaptureF
         encoding="utf-8",
     )
     out = tmp_path / "rank.csv"
-    assert main(["rank-lines", str(BUSES), str(cand), "--days", "5", "--out", str(out)]) == 0
-    table = pd.read_csv(out)
+    args = ["rank-lines", str(BUSES), str(cand), "--days", "5", "--replications", "3", "--out", str(out)]
+    assert main(args) == 0
+    table = pd.read_csv(out, keep_default_na=False, na_values=[""])
     assert set(table["line"]) == {"c_east", "c_west"}
-    assert list(table["rank"]) == [1, 2]
+    assert list(table["rank"]) == [1, 2] and (table["n"] == 3).all()
     assert (table["bus_hours_per_day"] > 0).all()
-    assert table["burden_fall_per_bus_hour"].is_monotonic_decreasing
+    assert table["person_hours_per_bus_hour"].is_monotonic_decreasing
+    for col in ("burden_fall", "person_hours_per_bus_hour", "gini_change"):
+        mean = table[col if col != "burden_fall" else "burden_fall_min"]
+        assert (table[f"{col}_ci_low"] <= mean).all() and (mean <= table[f"{col}_ci_high"]).all()
+    overlap = not (
+        table["person_hours_per_bus_hour_ci_low"][0] > table["person_hours_per_bus_hour_ci_high"][1]
+    )
+    assert (table["tied_with"][0] == "c_west") == overlap
     assert "c_east" in capsys.readouterr().out
     bad = tmp_path / "bad.yaml"
     bad.write_text("lines: {b1: {stops: [e1, e2], speed_kph: 20, departures: ['08:00']}}\n", encoding="utf-8")
