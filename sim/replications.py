@@ -26,6 +26,7 @@ import shutil
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -504,9 +505,11 @@ def run_many(
     all_seeds = derive_seeds(base_seed, max_n)
     workers = _cpus() if workers is None else max(1, int(workers))
     started = time.perf_counter()
+    call = uuid.uuid4().hex  # this call's keys in _SHARED: concurrent calls (threads) do not collide
+    key = {label: f"{call}/{label}" for label in scenarios}
     for label, loaded in scenarios.items():
         world = build_world(loaded, population_scale=population_scale)
-        _SHARED[label] = (loaded, world, build_travel_tables(world), days, population_scale)
+        _SHARED[key[label]] = (loaded, world, build_travel_tables(world), days, population_scale)
     sets = {
         label: ReplicationSet(
             scenario=loaded.scenario.name,
@@ -527,9 +530,8 @@ def run_many(
             for label in scenarios:
                 for s in batch:
                     keep = keep_tables == "all" or (keep_tables == "first" and s == all_seeds[0])
-                    tasks.append(
-                        (label, s, str(Path(tables_dir, label, f"seed_{s}")) if keep and tables_dir else None)
-                    )
+                    folder = str(Path(tables_dir, label, f"seed_{s}")) if keep and tables_dir else None
+                    tasks.append((key[label], s, folder))
             total = done * len(scenarios) + len(tasks)
             try:
                 reps = _execute(
@@ -541,11 +543,11 @@ def run_many(
                     total=total,
                 )
             except _Cancelled as stop:
-                for label, r in stop.reps.items():
-                    sets[label]._extend(r)
+                for k, r in stop.reps.items():
+                    sets[k.split("/", 1)[1]]._extend(r)
                 raise RunCancelled(sets) from None
-            for label, r in reps.items():
-                sets[label]._extend(r)
+            for k, r in reps.items():
+                sets[k.split("/", 1)[1]]._extend(r)
             done = want
             if target is None or done >= max_n:
                 break
@@ -562,7 +564,7 @@ def run_many(
             want = min(max_n, max(done + 1, needed))
     finally:
         for label in scenarios:
-            _SHARED.pop(label, None)
+            _SHARED.pop(key[label], None)
     wall = round(time.perf_counter() - started, 3)
     for label, rset in sets.items():
         rset.provenance = {
