@@ -133,6 +133,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             f"compare: expected two run folders or two scenario files, got {args.run_a} and {args.run_b}"
         )
     else:
+        given = [
+            f"--{name.replace('_', '-')}"
+            for name in ("days", "seed", "overlay", "precision", "max_replications")
+            if getattr(args, name)
+        ]
+        if given:
+            from sim.cli_replications import OptionError
+
+            raise OptionError(f"compare: {given[0]} applies to scenario files, not to run folders")
         table, a, b = compare_folders(args.run_a, args.run_b)
     print(render_paired(table, a, b, args.format, label_a=args.run_a, label_b=args.run_b), end="")
     return 0

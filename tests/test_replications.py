@@ -231,6 +231,7 @@ def test_replication_options_refuse_bad_input(tmp_path: Path, capsys) -> None:
     assert exc.value.code == 2 and "METRIC=HALF_WIDTH" in capsys.readouterr().err
     assert main(["run", str(TINY), "--max-replications", "5", "--out", str(out)]) == 2
     assert main(["compare", str(TINY), str(tmp_path)]) == 2
+    assert main(["compare", str(tmp_path), str(tmp_path), "--days", "3"]) == 2
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep me", encoding="utf-8")

@@ -106,24 +106,45 @@ def test_rank_lines_on_the_tiny_scenario(tmp_path: Path, capsys: pytest.CaptureF
         "lines:\n"
         "  c_east: {stops: [e1, 'seat:east', e2], speed_kph: 25,"
         " headway: {first: '07:00', last: '17:00', every_min: 60}, fare_yuan: 2}\n"
-        "  c_west: {stops: [w1, w2], along_road: true, speed_kph: 25, departures: ['08:00'], fare_yuan: 2}\n",
+        "  c_west: {stops: [w1, w2], along_road: true, speed_kph: 25, departures: ['08:00'], fare_yuan: 2}\n"
+        "  c_late: {stops: [w1, w2], along_road: true, speed_kph: 25, departures: ['22:30'], fare_yuan: 2}\n",
         encoding="utf-8",
     )
     out = tmp_path / "rank.csv"
     args = ["rank-lines", str(BUSES), str(cand), "--days", "5", "--replications", "3", "--out", str(out)]
     assert main(args) == 0
     table = pd.read_csv(out, keep_default_na=False, na_values=[""])
-    assert set(table["line"]) == {"c_east", "c_west"}
-    assert list(table["rank"]) == [1, 2] and (table["n"] == 3).all()
+    assert set(table["line"]) == {"c_east", "c_west", "c_late"}
+    assert list(table["rank"]) == [1, 2, 3] and (table["n"] == 3).all()
+    late = table.set_index("line").loc["c_late"]  # a line nobody can use: same seeds, same runs
+    zero = [
+        "burden_fall_min",
+        "burden_fall_ci_low",
+        "burden_fall_ci_high",
+        "gini_change",
+        "person_hours_per_bus_hour",
+    ]
+    assert (late[zero] == 0).all()
     assert (table["bus_hours_per_day"] > 0).all()
     assert table["person_hours_per_bus_hour"].is_monotonic_decreasing
     for col in ("burden_fall", "person_hours_per_bus_hour", "gini_change"):
         mean = table[col if col != "burden_fall" else "burden_fall_min"]
         assert (table[f"{col}_ci_low"] <= mean).all() and (mean <= table[f"{col}_ci_high"]).all()
-    overlap = not (
-        table["person_hours_per_bus_hour_ci_low"][0] > table["person_hours_per_bus_hour_ci_high"][1]
-    )
-    assert (table["tied_with"][0] == "c_west") == overlap
+    ranked = table.set_index("line")
+    for line, ties in ranked["tied_with"].items():
+        low, high = ranked.loc[
+            line, ["person_hours_per_bus_hour_ci_low", "person_hours_per_bus_hour_ci_high"]
+        ]
+        overlapping = {
+            other
+            for other in ranked.index
+            if other != line
+            and not (
+                ranked.loc[other, "person_hours_per_bus_hour_ci_low"] > high
+                or ranked.loc[other, "person_hours_per_bus_hour_ci_high"] < low
+            )
+        }
+        assert set(filter(None, str(ties).split(","))) == overlapping
     assert "c_east" in capsys.readouterr().out
     bad = tmp_path / "bad.yaml"
     bad.write_text("lines: {b1: {stops: [e1, e2], speed_kph: 20, departures: ['08:00']}}\n", encoding="utf-8")
