@@ -52,6 +52,11 @@ def one(a: str, b: str, n: int, days: int, workers: int) -> dict[str, float]:
         "in_process_s": t3 - t0,
         "run_median_s": statistics.median(sa.wall_time_s + sb.wall_time_s),
         "peak_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "cpu_s": sum(
+            getattr(resource.getrusage(who), f)
+            for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+            for f in ("ru_utime", "ru_stime")
+        ),
         "rows": len(diff),
         "mean_a": float(burden_a.mean()),
         "mean_b": float(burden_b.mean()),
@@ -112,10 +117,15 @@ def main() -> None:
         print(
             f"repeat {i + 1}: {wall:.1f} s wall (imports {rec['imports_s']:.1f}, runs {rec['runs_s']:.1f}, "
             f"comparison {rec['compare_s']:.2f}; median run {rec['run_median_s']:.1f} s in its worker; "
+            f"CPU time {rec['cpu_s']:.0f} s in all processes; "
             f"peak worker {rec['peak_worker_mb']:.0f} MB; load average before {load_before:.1f})"
         )
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     print(f"\nmedian wall, {2 * args.n} runs + comparison: {med['wall_s']:.1f} s (target <= 90 s)")
+    print(
+        f"median CPU time {med['cpu_s']:.0f} s: {med['cpu_s'] / args.workers:.1f} s of wall if the "
+        f"{args.workers} cores did nothing else (an estimate, not a measurement)"
+    )
     last = runs[-1]
     half = (last["ci_high"] - last["ci_low"]) / 2
     print(

@@ -432,7 +432,8 @@ def _execute(
                 raise _Cancelled(grouped())
             finished(*_run_one(task))
         return grouped()
-    with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
+    # a fresh fork per run (maxtasksperchild=1): memory a run leaves behind does not pile up in a worker
+    with multiprocessing.get_context("fork").Pool(min(workers, len(tasks)), maxtasksperchild=1) as pool:
         for label, rep in pool.imap_unordered(_run_one, tasks):
             finished(label, rep)
             if cancel is not None and cancel.is_set() and len(got) < len(tasks):
