@@ -95,21 +95,16 @@ class RunCancelled(SimError):
 
 
 def derive_seeds(base_seed: int, n: int) -> list[int]:
-    """Seeds of ``n`` replications: ``base_seed`` itself first, then numpy ``SeedSequence(base_seed)`` words.
+    """Seeds of ``n`` replications: ``base_seed, base_seed + 1, …`` (as sweeps and the app use).
 
     Prefix-stable (the first k of n are the seeds of k replications), so adding replications
-    keeps the runs already made, and two scenarios with one base seed are paired seed by seed.
+    keeps the runs already made, and two scenarios with one base seed are paired seed by seed;
+    the model feeds each seed through numpy's ``SeedSequence``, so neighbouring seeds give
+    independent streams.
     """
     if n < 1:
         raise SimError(f"replications: expected n >= 1, got {n}")
-    seeds = [int(base_seed)]
-    words = np.random.SeedSequence(int(base_seed)).generate_state(2 * n + 8, dtype=np.uint32)
-    for w in words:
-        if len(seeds) == n:
-            break
-        if int(w) not in seeds:
-            seeds.append(int(w))
-    return seeds
+    return [int(base_seed) + i for i in range(n)]
 
 
 @dataclass(frozen=True)
