@@ -212,10 +212,10 @@ def test_page_toggle_run_download_and_cli_reproduces(server, browser, folder):
         }
         assert got["base"] == pytest.approx(base, abs=6e-4)
         assert got["plan"] == pytest.approx(plan, abs=6e-4)
-        compare = _cli("compare", f"base{seed}", f"plan{seed}", cwd=cli_dir)
-        block = compare.stdout.split("== burden_mean_min ==")[1]
-        all_row = next(line for line in block.splitlines() if line.startswith("ALL"))
-        assert float(all_row.split()[-1]) == pytest.approx(diff, abs=6e-3)
+        compare = _cli("compare", f"base{seed}", f"plan{seed}", "--format", "json", cwd=cli_dir)
+        rows = json.loads(compare.stdout)["rows"]
+        county = next(r for r in rows if r["metric"] == "burden_min.mean" and r["group_kind"] == "overall")
+        assert county["mean_diff"] == pytest.approx(diff, abs=6e-3)
 
 
 def test_malformed_edit_shows_the_cli_error(server, browser, folder):
