@@ -1,156 +1,173 @@
-"""Paired differences of replications (plan minus base, per seed) with 95% t confidence intervals."""
+"""What the page shows after a Run, from the paired replication sets of the base and the plan."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
-from sim.app.replicate import Outcome
-from sim.metrics.compare import COMPARE_COLUMNS
+from sim.replications import ReplicationSet, mean_interval, paired_difference, paired_place_difference
 
-__all__ = ["by_unit", "facility_table", "line_table", "paired", "per_seed", "results_json", "village_table"]
+__all__ = ["UNIT_METRICS", "results_json"]
 
-#: Metrics shown by former township: (key in COMPARE_COLUMNS, scale to the unit shown).
+#: Metrics shown by former township: summary.json path -> (page key, scale to the unit shown).
 UNIT_METRICS = {
-    "burden_mean_min": 1.0,
-    "burden_p90_min": 1.0,
-    "share_burden_over_60": 100.0,
-    "trips_per_errand": 1.0,
+    "burden_min.mean": ("burden_mean_min", 1.0),
+    "burden_min.p90": ("burden_p90_min", 1.0),
+    "burden_share_over_min.60": ("share_burden_over_60", 100.0),
+    "trips_per_completed_errand": ("trips_per_errand", 1.0),
 }
 
 
-def paired(a: np.ndarray, b: np.ndarray) -> dict[str, float | int | None]:
-    """Mean of A, of B, of B - A over the pairs where both are finite, and the 95% t interval.
-
-    The interval is ``None`` with fewer than 2 pairs (no estimate of the noise).
-    """
-    ok = np.isfinite(a) & np.isfinite(b)
-    n = int(ok.sum())
-    if n == 0:
-        return {"n": 0, "mean_a": None, "mean_b": None, "mean_diff": None, "ci_low": None, "ci_high": None}
-    d = b[ok] - a[ok]
-    mean = float(d.mean())
-    low: float | None = None
-    high: float | None = None
-    if n >= 2:
-        half = float(stats.t.ppf(0.975, n - 1) * d.std(ddof=1) / math.sqrt(n))
-        low, high = mean - half, mean + half
-    return {
-        "n": n,
-        "mean_a": float(a[ok].mean()),
-        "mean_b": float(b[ok].mean()),
-        "mean_diff": mean,
-        "ci_low": low,
-        "ci_high": high,
-    }
+def _num(x: Any, scale: float = 1.0) -> float | None:
+    return None if x is None or not math.isfinite(float(x)) else float(x) * scale
 
 
-def _pick(entry: Any, path: tuple[str, ...]) -> float:
-    for key in path:
-        if not isinstance(entry, dict) or key not in entry:
-            return math.nan
-        entry = entry[key]
-    return math.nan if entry is None else float(entry)
-
-
-def _metric(outcomes: Sequence[Outcome], group: str | None, metric: str) -> np.ndarray:
-    path = COMPARE_COLUMNS[metric]
-    out = []
-    for o in outcomes:
-        entry = o.summary if group is None else o.summary["by_former_unit"].get(group, {})
-        out.append(_pick(entry, path) * UNIT_METRICS[metric])
-    return np.array(out, dtype=float)
-
-
-def by_unit(base: Sequence[Outcome], plan: Sequence[Outcome]) -> list[dict[str, Any]]:
-    """One row per former township (and ``ALL``) and metric: A, B, B - A with its CI and n."""
-    groups = [*base[0].summary["by_former_unit"], None]
+def _by_unit(diff: pd.DataFrame) -> list[dict[str, Any]]:
     rows = []
-    for group in groups:
-        for metric in UNIT_METRICS:
-            rows.append(
+    sel = diff[diff["group_kind"].isin(["former_unit", "overall"]) & diff["metric"].isin(list(UNIT_METRICS))]
+    for r in sel.to_dict("records"):
+        key, scale = UNIT_METRICS[str(r["metric"])]
+        row: dict[str, Any] = {
+            "group": "ALL" if r["group_kind"] == "overall" else str(r["group"]),
+            "metric": key,
+            "n": int(r["n"]),
+        }
+        for c in ("mean_a", "mean_b", "mean_diff", "ci_low", "ci_high"):
+            row[c] = _num(r[c], scale)
+        rows.append(row)
+    return sorted(rows, key=lambda r: r["group"] == "ALL")  # the county last, under its townships
+
+
+def _per_seed(base: ReplicationSet, plan: ReplicationSet) -> list[dict[str, Any]]:
+    b = dict(zip(plan.seeds, plan.summaries, strict=True))
+    out = []
+    for seed, s in zip(base.seeds, base.summaries, strict=True):
+        if seed in b:
+            a_val, b_val = s["burden_min"]["mean"], b[seed]["burden_min"]["mean"]
+            out.append(
                 {
-                    "group": group or "ALL",
-                    "metric": metric,
-                    **paired(_metric(base, group, metric), _metric(plan, group, metric)),
+                    "seed": seed,
+                    "a": a_val,
+                    "b": b_val,
+                    "diff": None if None in (a_val, b_val) else b_val - a_val,
                 }
             )
-    return rows
-
-
-def per_seed(base: Sequence[Outcome], plan: Sequence[Outcome]) -> list[dict[str, Any]]:
-    """County mean burden per errand per seed (what ``townsim compare`` of those two runs shows as ALL)."""
-    a, b = _metric(base, None, "burden_mean_min"), _metric(plan, None, "burden_mean_min")
-    return [
-        {"seed": o.seed, "a": float(x), "b": float(y), "diff": float(y - x)}
-        for o, x, y in zip(base, a, b, strict=True)
-    ]
-
-
-def village_table(base: Sequence[Outcome], plan: Sequence[Outcome]) -> dict[str, dict[str, Any]]:
-    """Per village: paired difference of mean burden per errand (min) and whether its CI excludes 0."""
-    a = pd.concat([o.villages for o in base], axis=1).to_numpy(float)
-    b = pd.concat([o.villages for o in plan], axis=1).to_numpy(float)
-    out = {}
-    for vid, ra, rb in zip(base[0].villages.index, a, b, strict=True):
-        p = paired(ra, rb)
-        if p["n"]:
-            clear = p["ci_low"] is not None and (p["ci_low"] > 0 or p["ci_high"] < 0)  # type: ignore[operator]
-            out[str(vid)] = {"diff": p["mean_diff"], "a": p["mean_a"], "b": p["mean_b"], "clear": bool(clear)}
     return out
 
 
-def _mean_frames(outcomes: Sequence[Outcome], attr: str) -> pd.DataFrame:
-    frames = [getattr(o, attr) for o in outcomes]
-    numeric = pd.concat([f.select_dtypes("number") for f in frames]).groupby(level=0).mean()
-    first = frames[0].select_dtypes(exclude="number")
-    return numeric.join(first) if not first.empty else numeric
-
-
-def facility_table(base: Sequence[Outcome], plan: Sequence[Outcome]) -> list[dict[str, Any]]:
-    """Queue loads per facility, mean over replications, base and plan side by side (closed: absent)."""
-    a, b = _mean_frames(base, "facilities"), _mean_frames(plan, "facilities")
-    ids = list(dict.fromkeys([*a.index, *b.index]))
-    rows = []
-    for fid in ids:
-        row: dict[str, Any] = {"id": fid, "kind": (b if fid in b.index else a).loc[fid, "kind"]}
-        for side, frame in (("a", a), ("b", b)):
-            for col in ("servers", "arrivals_per_day", "mean_wait_min", "utilisation", "turned_away_per_day"):
-                row[f"{col}_{side}"] = _none(frame.loc[fid, col]) if fid in frame.index else None
-        rows.append(row)
-    return rows
-
-
-def line_table(base: Sequence[Outcome], plan: Sequence[Outcome]) -> list[dict[str, Any]]:
-    """Line loads, mean over replications, base and plan (a line absent from one side: None)."""
-    a, b = _mean_frames(base, "lines"), _mean_frames(plan, "lines")
-    rows = []
-    for line in list(dict.fromkeys([*a.index, *b.index])):
-        row: dict[str, Any] = {"line": line}
-        for side, frame in (("a", a), ("b", b)):
-            for col in frame.columns:
-                row[f"{col}_{side}"] = _none(frame.loc[line, col]) if line in frame.index else None
-        rows.append(row)
-    return rows
-
-
-def _none(value: Any) -> Any:
-    if isinstance(value, float | np.floating) and not np.isfinite(value):
-        return None
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def results_json(base: Sequence[Outcome], plan: Sequence[Outcome]) -> dict[str, Any]:
-    """Everything the page shows after a Run."""
+def _villages(base: ReplicationSet, plan: ReplicationSet) -> dict[str, dict[str, Any]]:
+    diff = paired_place_difference(base, plan)
     return {
-        "by_unit": by_unit(base, plan),
-        "per_seed": per_seed(base, plan),
-        "villages": village_table(base, plan),
-        "facilities": facility_table(base, plan),
-        "lines": line_table(base, plan),
+        str(r["village"]): {
+            "diff": _num(r["mean_diff"]),
+            "a": _num(r["mean_a"]),
+            "b": _num(r["mean_b"]),
+            "clear": not bool(r["ci_includes_zero"]),
+        }
+        for r in diff.to_dict("records")
+        if int(r["n"]) > 0
+    }
+
+
+def _facilities(
+    base: ReplicationSet, plan: ReplicationSet, servers: tuple[dict[str, int], dict[str, int]]
+) -> list[dict[str, Any]]:
+    cols = ["arrivals_per_day", "mean_wait_min", "mean_utilisation", "turned_away"]
+    means = [s.facilities.groupby("facility")[cols].mean() for s in (base, plan)]
+    kinds = (
+        pd.concat([base.facilities, plan.facilities])
+        .drop_duplicates("facility")
+        .set_index("facility")["kind"]
+    )
+    waits = paired_place_difference(base, plan, table="facilities", value="mean_wait_min").set_index(
+        "facility"
+    )
+    rows = []
+    for fid in dict.fromkeys([*means[0].index, *means[1].index]):
+        row: dict[str, Any] = {"id": fid, "kind": kinds[fid]}
+        for side, frame, days, srv in (
+            ("a", means[0], base.days, servers[0]),
+            ("b", means[1], plan.days, servers[1]),
+        ):
+            have = fid in frame.index
+            row[f"servers_{side}"] = srv.get(fid)
+            row[f"arrivals_per_day_{side}"] = _num(frame.loc[fid, "arrivals_per_day"]) if have else None
+            row[f"mean_wait_min_{side}"] = _num(frame.loc[fid, "mean_wait_min"]) if have else None
+            row[f"utilisation_{side}"] = _num(frame.loc[fid, "mean_utilisation"]) if have else None
+            row[f"turned_away_per_day_{side}"] = _num(frame.loc[fid, "turned_away"] / days) if have else None
+        if fid in waits.index:
+            row["wait_ci"] = [_num(waits.loc[fid, "ci_low"]), _num(waits.loc[fid, "ci_high"])]
+        rows.append(row)
+    return rows
+
+
+def _line_loads(run_dir: Path) -> pd.DataFrame:
+    """Mean and highest load factor and left behind per day by line, from a kept run folder."""
+    file = run_dir / "line_loads.parquet"
+    if not file.is_file():
+        return pd.DataFrame()
+    ll = pd.read_parquet(file)
+    if ll.empty:
+        return pd.DataFrame()
+    g = ll.groupby(ll["line"].astype(str))
+    return pd.DataFrame(
+        {
+            "mean_load_factor": g["load_factor"].mean(),
+            "max_load_factor": g["load_factor"].max(),
+            "left_behind": g["left_behind"].sum(),
+        }
+    )
+
+
+def _boardings(rset: ReplicationSet) -> pd.DataFrame:
+    """Boardings per line (columns) and seed (rows); a line a run does not have carries 0."""
+    rows = {
+        seed: (s.get("transit") or {}).get("boardings_by_line") or {}
+        for seed, s in zip(rset.seeds, rset.summaries, strict=True)
+    }
+    return pd.DataFrame.from_dict(rows, orient="index", dtype=float)
+
+
+def _lines(base: ReplicationSet, plan: ReplicationSet, first_run: Path | None) -> list[dict[str, Any]]:
+    a, b = _boardings(base), _boardings(plan)
+    seeds = [s for s in base.seeds if s in set(plan.seeds)]
+    names = list(dict.fromkeys([*a.columns, *b.columns]))
+    a = a.reindex(index=seeds, columns=names).fillna(0.0)
+    b = b.reindex(index=seeds, columns=names).fillna(0.0)
+    loads = _line_loads(first_run) if first_run is not None else pd.DataFrame()
+    rows = []
+    for line in names:
+        _, _, low, high = mean_interval((b[line] - a[line]).to_numpy(float) / plan.days)
+        row: dict[str, Any] = {
+            "line": line,
+            "boardings_per_day_a": float(a[line].mean()) / base.days,
+            "boardings_per_day_b": float(b[line].mean()) / plan.days,
+            "boardings_ci": [_num(low), _num(high)],
+        }
+        if line in loads.index:
+            row["mean_load_factor_b"] = _num(loads.loc[line, "mean_load_factor"])
+            row["max_load_factor_b"] = _num(loads.loc[line, "max_load_factor"])
+            row["left_behind_per_day_b"] = _num(loads.loc[line, "left_behind"], 1 / plan.days)
+        rows.append(row)
+    return rows
+
+
+def results_json(
+    base: ReplicationSet,
+    plan: ReplicationSet,
+    *,
+    servers: tuple[dict[str, int], dict[str, int]],
+    first_run: Path | None,
+) -> dict[str, Any]:
+    """Everything the page shows after a Run (None where a value is undefined, never NaN)."""
+    diff = paired_difference(base, plan)
+    return {
+        "by_unit": _by_unit(diff),
+        "per_seed": _per_seed(base, plan),
+        "villages": _villages(base, plan),
+        "facilities": _facilities(base, plan, servers),
+        "lines": _lines(base, plan, first_run),
     }

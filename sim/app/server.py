@@ -21,8 +21,8 @@ from sim.app.geo import map_data
 from sim.app.plan import ACTIONS, Choices, choices_of, overlay_from_edits, save_overlay
 from sim.app.text import TEXT
 from sim.errors import SimError
-from sim.scenario.load import LoadedScenario
-from sim.world.world import build_world
+from sim.scenario.load import LoadedScenario, load_scenario
+from sim.world.world import World, build_world
 
 if TYPE_CHECKING:
     from sim.app.replicate import Replicator
@@ -66,7 +66,8 @@ class AppState:
         self.scenario_label = scenario_label
         self.folder = folder.resolve()
         self.choices: Choices = choices_of(loaded, candidates)
-        self.map = map_data(build_world(loaded), self.choices.candidates)
+        self.world = build_world(loaded)
+        self.map = map_data(self.world, self.choices.candidates)
         self.workers = workers
         self.jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
@@ -79,7 +80,7 @@ class AppState:
             if self._replicator is None:
                 from sim.app.replicate import Replicator
 
-                self._replicator = Replicator(self.loaded.path, workers=self.workers)
+                self._replicator = Replicator(self.loaded, workers=self.workers)
             return self._replicator
 
     def warm_up(self) -> None:
@@ -87,11 +88,9 @@ class AppState:
         threading.Thread(target=lambda: self.replicator, daemon=True).start()
 
     def close(self) -> None:
-        """Cancel running jobs and stop the workers."""
+        """Cancel running jobs (their worker processes stop after the current runs)."""
         for job in self.jobs.values():
             job.cancel.set()
-        if self._replicator is not None:
-            self._replicator.close()
 
     # --- plans -------------------------------------------------------------------------------
     def plan_file(self, edits: dict[str, Any]) -> Path | None:
@@ -121,10 +120,12 @@ class AppState:
     # --- runs ----------------------------------------------------------------------------------
     def start(self, plan: Path | None, *, replications: int, days: int, seed: int) -> Job:
         """Start a Run in the background (a running one is cancelled first)."""
+        from sim.replications import derive_seeds
+
         with self._lock:
             for old in self.jobs.values():
                 old.cancel.set()
-            job = Job(uuid.uuid4().hex[:12], plan, [seed + i for i in range(replications)], days)
+            job = Job(uuid.uuid4().hex[:12], plan, derive_seeds(seed, replications), days)
             self.jobs[job.id] = job
         threading.Thread(target=self._work, args=(job,), daemon=True).start()
         return job
@@ -136,9 +137,10 @@ class AppState:
             job.done, job.total = done, total
 
         try:
-            out = self.replicator.run_pairs(
+            out = self.replicator.run_pair(
                 job.plan,
-                seeds=job.seeds,
+                n=len(job.seeds),
+                seed=job.seeds[0],
                 days=job.days,
                 runs_dir=self.folder / "runs",
                 progress=progress,
@@ -147,7 +149,16 @@ class AppState:
             if out is None:
                 job.state = "cancelled"
                 return
-            job.results = results_json(*out)
+            plan_world = (
+                self.world
+                if job.plan is None
+                else build_world(load_scenario(self.loaded.path, overlays=[job.plan]))
+            )
+            job.results = results_json(
+                *out,
+                servers=(_servers(self.world), _servers(plan_world)),
+                first_run=self.run_dir(job, "plan"),
+            )
             job.state = "done"
         except SimError as exc:
             job.error, job.state = f"townsim: error: {exc}", "error"
@@ -157,26 +168,27 @@ class AppState:
             job.wall_s = round(time.perf_counter() - job.started, 1)
 
     def run_dir(self, job: Job, which: str) -> Path:
-        from sim.app.replicate import run_name
-
         """Run folder of the job's first seed, ``base`` or ``plan``."""
-        key = "base" if which == "base" or job.plan is None else job.plan.stem
-        return self.folder / "runs" / run_name(key, job.seeds[0], job.days)
+        from sim.app.replicate import first_run_dir
+
+        plan = None if which == "base" else job.plan
+        return first_run_dir(self.folder / "runs", plan, job.seeds[0], job.days)
 
     def commands(self, job: Job) -> list[str]:
-        """CLI commands that reproduce the job's first-seed numbers."""
-        from sim.app.replicate import run_name
-
-        s, d, scen = job.seeds[0], job.days, self.scenario_label
-        base = f"runs/{run_name('base', s, d)}"
+        """CLI commands that reproduce the job's numbers: every replication, and the comparison."""
+        s, d, n, scen = job.seeds[0], job.days, len(job.seeds), self.scenario_label
+        run = f"--replications {n} --seed {s} --days {d}"
         if job.plan is None:
-            return [f"townsim run {scen} --seed {s} --days {d} --out {base}"]
-        plan = f"runs/{run_name(job.plan.stem, s, d)}"
+            return [f"townsim run {scen} {run} --out runs/base"]
         return [
-            f"townsim run {scen} --seed {s} --days {d} --out {base}",
-            f"townsim run {scen} --overlay {job.plan.name} --seed {s} --days {d} --out {plan}",
-            f"townsim compare {base} {plan}",
+            f"townsim run {scen} {run} --out runs/base",
+            f"townsim run {scen} --overlay {job.plan.name} {run} --out runs/plan",
+            "townsim compare runs/base runs/plan",
         ]
+
+
+def _servers(world: World) -> dict[str, int]:
+    return dict(zip(world.fac_ids, world.fac_servers.tolist(), strict=True))
 
 
 def _settings(body: dict[str, Any], state: AppState) -> tuple[int, int, int]:

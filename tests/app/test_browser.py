@@ -212,10 +212,25 @@ def test_page_toggle_run_download_and_cli_reproduces(server, browser, folder):
         }
         assert got["base"] == pytest.approx(base, abs=6e-4)
         assert got["plan"] == pytest.approx(plan, abs=6e-4)
-        compare = _cli("compare", f"base{seed}", f"plan{seed}", "--format", "json", cwd=cli_dir)
-        rows = json.loads(compare.stdout)["rows"]
-        county = next(r for r in rows if r["metric"] == "burden_min.mean" and r["group_kind"] == "overall")
-        assert county["mean_diff"] == pytest.approx(diff, abs=6e-3)
+        assert plan - base == pytest.approx(diff, abs=2e-3)
+    # ... and the replicated comparison (all seeds, 95% CI) that the page shows for the county
+    seeds = sorted(changed)
+    for name, extra in (("base", []), ("plan", ["--overlay", str(overlay)])):
+        run = ["run", str(TINY), *extra, "--replications", str(len(seeds)), "--seed", str(seeds[0])]
+        out = _cli(*run, "--days", str(DAYS), "--out", f"{name}_all", "--quiet", cwd=cli_dir)
+        assert out.returncode == 0, out.stderr
+    compare = _cli("compare", "base_all", "plan_all", "--format", "json", cwd=cli_dir)
+    assert compare.returncode == 0, compare.stderr
+    row = next(
+        r
+        for r in json.loads(compare.stdout)["rows"]
+        if r["metric"] == "burden_min.mean" and r["group_kind"] == "overall"
+    )
+    county = [c.text for c in d.find_elements(By.CSS_SELECTOR, "#unit-table tbody tr:last-child td")]
+    low, high = (float(x) for x in county[4].replace("+", "").split(" … "))
+    assert float(county[3].replace("+", "")) == pytest.approx(row["mean_diff"], abs=0.051)
+    assert (low, high) == pytest.approx((row["ci_low"], row["ci_high"]), abs=0.051)
+    assert row["n"] == len(seeds) == int(county[5])
 
 
 def test_malformed_edit_shows_the_cli_error(server, browser, folder):

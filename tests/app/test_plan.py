@@ -6,13 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import yaml
-from scipy import stats
 
 from sim.app.plan import choices_of, overlay_from_edits, overlay_text, save_overlay
-from sim.app.results import paired
 from sim.errors import ScenarioError
 from sim.scenario.load import load_scenario
 from sim.world.world import build_world
@@ -121,18 +118,3 @@ def test_candidate_clashing_with_a_base_line_is_refused(tmp_path):
     clash.write_text(CANDIDATES.read_text(encoding="utf-8").replace("cand_w2_east", "b1"), encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"lines\.b1"):
         choices_of(load_scenario(TINY), clash)
-
-
-def test_paired_interval_matches_scipy():
-    rng = np.random.default_rng(3)
-    a = rng.normal(50, 5, 10)
-    b = a + rng.normal(-2, 1, 10)
-    got = paired(a, b)
-    ref = stats.ttest_rel(b, a).confidence_interval(0.95)
-    assert got["n"] == 10
-    assert got["mean_diff"] == pytest.approx(float(np.mean(b - a)))
-    assert (got["ci_low"], got["ci_high"]) == pytest.approx((ref.low, ref.high))
-    one = paired(a[:1], b[:1])
-    assert one["n"] == 1 and one["ci_low"] is None  # no noise estimate from one pair
-    gap = paired(np.array([1.0, np.nan, 3.0]), np.array([2.0, 5.0, np.nan]))
-    assert gap["n"] == 1 and gap["mean_diff"] == 1.0

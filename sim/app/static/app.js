@@ -293,19 +293,20 @@ function renderResults() {
   table("per-seed", ["seed", T("base"), T("plan"), T("change")],
     res.per_seed.map((r) => [String(r.seed), fmt(r.a, 3), fmt(r.b, 3), {text: signed(r.diff, 3), key: "seed-" + r.seed}]));
   const lineName = (id) => { const l = S.init.map.lines.find((x) => x.id === id); return l ? nm(l) : id; };
-  table("line-table", [T("line"), `${T("boardings")} ${T("base")}`, `${T("boardings")} ${T("plan")}`,
+  const ci = (pair, d) => (pair && pair[0] !== null ? `${signed(pair[0], d)} … ${signed(pair[1], d)}` : "–");
+  table("line-table", [T("line"), `${T("boardings")} ${T("base")}`, `${T("boardings")} ${T("plan")}`, T("ci"),
     `${T("load_factor")} ${T("plan")}`, `${T("max_load")} ${T("plan")}`, `${T("left_behind")} ${T("plan")}`],
-    res.lines.map((r) => [lineName(r.line), fmt(r.boardings_per_day_a, 1), fmt(r.boardings_per_day_b, 1),
-      fmt(r.mean_load_factor_b === null ? null : 100 * r.mean_load_factor_b, 1),
-      fmt(r.max_load_factor_b === null ? null : 100 * r.max_load_factor_b, 0), fmt(r.left_behind_per_day_b, 1)]));
+    res.lines.map((r) => [lineName(r.line), fmt(r.boardings_per_day_a, 1), fmt(r.boardings_per_day_b, 1), ci(r.boardings_ci, 1),
+      fmt(r.mean_load_factor_b == null ? null : 100 * r.mean_load_factor_b, 1),
+      fmt(r.max_load_factor_b == null ? null : 100 * r.max_load_factor_b, 0), fmt(r.left_behind_per_day_b, 1)]));
   const facName = (id) => { const f = S.init.map.facilities.find((x) => x.id === id) || S.init.facilities.find((x) => x.id === id); return f ? nm(f) : id; };
-  const pct = (x) => (x === null ? null : 100 * x);
+  const pct = (x) => (x == null ? null : 100 * x);
   table("queue-table", [T("facility"), T("windows"), `${T("arrivals")} ${T("base")}`, `${T("arrivals")} ${T("plan")}`,
-    `${T("wait")} ${T("base")}`, `${T("wait")} ${T("plan")}`, `${T("util")} ${T("base")}`, `${T("util")} ${T("plan")}`,
-    `${T("turned")} ${T("plan")}`],
-    res.facilities.map((r) => [facName(r.id), `${fmt(r.servers_a, 0)} → ${r.servers_b === null ? T("closed") : fmt(r.servers_b, 0)}`,
+    `${T("wait")} ${T("base")}`, `${T("wait")} ${T("plan")}`, `${T("change")} ${T("ci")}`, `${T("util")} ${T("base")}`,
+    `${T("util")} ${T("plan")}`, `${T("turned")} ${T("plan")}`],
+    res.facilities.map((r) => [facName(r.id), `${fmt(r.servers_a, 0)} → ${r.servers_b == null ? T("closed") : fmt(r.servers_b, 0)}`,
       fmt(r.arrivals_per_day_a, 1), fmt(r.arrivals_per_day_b, 1), fmt(r.mean_wait_min_a, 1), fmt(r.mean_wait_min_b, 1),
-      fmt(pct(r.utilisation_a), 0), fmt(pct(r.utilisation_b), 0), fmt(r.turned_away_per_day_b, 1)]));
+      ci(r.wait_ci, 1), fmt(pct(r.utilisation_a), 0), fmt(pct(r.utilisation_b), 0), fmt(r.turned_away_per_day_b, 1)]));
 }
 
 // ---------- run ----------
