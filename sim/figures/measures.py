@@ -14,10 +14,10 @@ __all__ = [
     "completed_errands",
     "facility_load",
     "facility_utilisation",
-    "hourly_queue",
     "read_line_loads",
     "threshold_shares",
     "village_burden",
+    "weekly_queue",
 ]
 
 LINE_LOADS = "line_loads"  # optional table written by runs with transit
@@ -78,10 +78,11 @@ def threshold_shares(
     return shares
 
 
-def hourly_queue(trips: pd.DataFrame, facility_days: pd.DataFrame) -> pd.DataFrame:
-    """Trips pooled by facility kind, day and hour of arrival: arrivals and mean wait (min).
+def weekly_queue(trips: pd.DataFrame, facility_days: pd.DataFrame, *, start_weekday: int = 0) -> pd.DataFrame:
+    """Trips pooled by facility kind, weekday and hour of arrival over all simulated weeks.
 
-    Columns: kind, day, hour (0-23, from arrival_min), arrivals, mean_wait_min.
+    Columns: kind, weekday (0 = Monday; day 0 is ``start_weekday``), hour (0-23, from arrival_min),
+    arrivals, mean_wait_min.
     """
     trips = trips[trips["day"] >= 0]  # measured days (warm-up days are negative)
     kinds = facility_days.drop_duplicates("facility").set_index("facility")["kind"]
@@ -89,12 +90,12 @@ def hourly_queue(trips: pd.DataFrame, facility_days: pd.DataFrame) -> pd.DataFra
     frame = pd.DataFrame(
         {
             "kind": trips["facility"].astype(str).map(kinds.astype(str)),
-            "day": trips["day"].to_numpy(np.int64),
+            "weekday": (trips["day"].to_numpy(np.int64) + start_weekday) % 7,
             "hour": (trips["arrival_min"].to_numpy(float) // 60).astype(np.int64),
             "wait": trips["wait_min"].to_numpy(float),
         }
     ).dropna(subset=["kind"])
-    grouped = frame.groupby(["kind", "day", "hour"])["wait"]
+    grouped = frame.groupby(["kind", "weekday", "hour"])["wait"]
     return grouped.agg(arrivals="size", mean_wait_min="mean").reset_index()
 
 
@@ -129,10 +130,10 @@ def read_line_loads(run_dir: str | Path) -> pd.DataFrame | None:
     Reads ``line_loads.parquet`` (or ``.csv``) defensively: needs ``line``, a departure time
     (``departure_min`` in minutes after midnight, ``departure_h`` in hours, or ``departure`` as
     minutes, hours or "HH:MM") and ``peak_load`` (else ``boardings``); ``capacity``,
-    ``left_behind`` and ``trip`` are optional. Each vehicle run is averaged over the days it ran,
-    then runs leaving at the same time on one line (e.g. both directions) are pooled: the larger
-    peak, the summed left-behind. Columns out: line, departure_h, peak_load, capacity,
-    left_behind (per day; NaN when absent).
+    ``left_behind`` and ``trip`` (``line:direction:HHMM``) are optional. Each vehicle run is averaged
+    over the days it ran, then runs of one line and direction leaving at the same time are pooled: the
+    larger peak, the summed left-behind. Columns out: line, direction (0 outbound, 1 return; 0 when
+    the trip id does not say), departure_h, peak_load, capacity, left_behind (per day; NaN when absent).
     """
     run_dir = Path(run_dir)
     parquet, csv = run_dir / f"{LINE_LOADS}.parquet", run_dir / f"{LINE_LOADS}.csv"
@@ -158,10 +159,131 @@ def read_line_loads(run_dir: str | Path) -> pd.DataFrame | None:
     ).dropna(subset=["departure_h", "peak_load"])
     if frame.empty:
         return None
-    runs = frame.groupby(["line", "trip", "departure_h"], as_index=False).mean()
-    pooled = runs.groupby(["line", "departure_h"], as_index=False).agg(
+    direction = frame["trip"].str.extract(r"^[^:]*:(\d+):", expand=False)
+    frame["direction"] = pd.to_numeric(direction, errors="coerce").fillna(0).astype(np.int64)
+    runs = frame.groupby(["line", "direction", "trip", "departure_h"], as_index=False).mean()
+    pooled = runs.groupby(["line", "direction", "departure_h"], as_index=False).agg(
         peak_load=("peak_load", "max"), capacity=("capacity", "max"), left_behind=("left_behind", "sum")
     )
     if runs["left_behind"].isna().all():
         pooled["left_behind"] = np.nan
     return pooled
+
+
+DIFFERENCE_COLUMNS = (
+    "metric",
+    "group_kind",
+    "group",
+    "n",
+    "mean_a",
+    "mean_b",
+    "mean_diff",
+    "ci_low",
+    "ci_high",
+)
+
+
+def replicate_dirs(run_dir: str | Path) -> list[Path]:
+    """The run folders of one scenario: the folder itself, or its replication sub-folders (any
+    sub-folder, or ``replications/`` sub-folder, that is itself a run folder), sorted by name."""
+    from sim.results.io import is_run_dir
+
+    run_dir = Path(run_dir)
+    for parent in (run_dir / "replications", run_dir):
+        subs = sorted(p for p in parent.glob("*") if p.is_dir() and is_run_dir(p)) if parent.is_dir() else []
+        if subs:
+            return subs
+    return [run_dir]
+
+
+def _seed(run_dir: Path) -> object:
+    from sim.results.io import read_summary
+
+    return read_summary(run_dir).get("seed")
+
+
+def paired_replicates(run_dir: str | Path, vs: str | Path) -> list[tuple[Path, Path]]:
+    """(this run, comparison run) folder pairs, matched by seed; a single run on each side is one pair."""
+    mine, theirs = replicate_dirs(run_dir), replicate_dirs(vs)
+    if len(mine) == 1 and len(theirs) == 1:
+        return [(mine[0], theirs[0])]
+    by_seed = {_seed(p): p for p in theirs}
+    return [(p, by_seed[s]) for p in mine if (s := _seed(p)) in by_seed]
+
+
+def t_interval(diffs: np.ndarray, *, level: float = 0.95) -> tuple[float, float, float, int]:
+    """Mean of paired differences (rows: replications) and its t confidence interval per column.
+
+    Returns (mean, low, high, n) for a 1-D array; the interval is NaN with fewer than 2 values.
+    """
+    from scipy import stats
+
+    d = np.asarray(diffs, float)
+    d = d[np.isfinite(d)]
+    n = len(d)
+    if n == 0:
+        return np.nan, np.nan, np.nan, 0
+    mean = float(d.mean())
+    if n < 2:
+        return mean, np.nan, np.nan, n
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * d.std(ddof=1) / np.sqrt(n))
+    return mean, mean - half, mean + half, n
+
+
+def unit_differences(pairs: list[tuple[Path, Path]]) -> pd.DataFrame:
+    """Headline metrics by former township and overall, this run minus the comparison run, with the
+    paired 95% interval across replications (NaN for a single run); ``share_*`` metrics in percent.
+    Columns: DIFFERENCE_COLUMNS
+    (``mean_a`` is the comparison run, ``mean_b`` this run; group "ALL" is everyone)."""
+    from sim.metrics.compare import compare_runs
+
+    tables = [compare_runs(theirs, mine) for mine, theirs in pairs]
+    for table in tables:  # shares in percent, so differences read as percentage points
+        shares = [c for c in table.columns if str(c[1]).startswith("share_")]
+        table[shares] = table[shares] * 100
+    rows = []
+    for metric in dict.fromkeys(tables[0].columns.get_level_values(1)):
+        for group in tables[0].index:
+            a = np.array([t[("A", metric)].get(group, np.nan) for t in tables], float)
+            b = np.array([t[("B", metric)].get(group, np.nan) for t in tables], float)
+            mean, lo, hi, n = t_interval(b - a)
+            rows.append(
+                {
+                    "metric": metric,
+                    "group_kind": "all" if group == "ALL" else "former_unit",
+                    "group": str(group),
+                    "n": n,
+                    "mean_a": float(np.nanmean(a)) if np.isfinite(a).any() else np.nan,
+                    "mean_b": float(np.nanmean(b)) if np.isfinite(b).any() else np.nan,
+                    "mean_diff": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                }
+            )
+    return pd.DataFrame(rows, columns=list(DIFFERENCE_COLUMNS))
+
+
+def village_differences(pairs: list[tuple[Path, Path]]) -> pd.DataFrame:
+    """Villages (id, x_km, y_km, population) with the change in mean burden per errand (this run minus
+    the comparison run, min) and its paired 95% interval across replications (NaN for a single run)."""
+    from sim.results.io import read_run
+
+    per_pair = []
+    villages = None
+    for mine, theirs in pairs:
+        a, b = read_run(theirs), read_run(mine)
+        after = village_burden(b.places, completed_errands(b.residents, b.errands))
+        before = village_burden(a.places, completed_errands(a.residents, a.errands)).set_index("id")
+        per_pair.append(
+            after["burden_min"].to_numpy(float) - after["id"].map(before["burden_min"]).to_numpy(float)
+        )
+        villages = after if villages is None else villages
+    assert villages is not None
+    stacked = np.vstack(per_pair)
+    stats = [t_interval(stacked[:, j]) for j in range(stacked.shape[1])]
+    out = villages.drop(columns="burden_min")
+    out["burden_change_min"] = [s[0] for s in stats]
+    out["ci_low"] = [s[1] for s in stats]
+    out["ci_high"] = [s[2] for s in stats]
+    out["n"] = [s[3] for s in stats]
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,6 +26,7 @@ __all__ = [
     "QUEUE_CMAP",
     "SEQUENTIAL_CMAP",
     "figure_style",
+    "footnote",
     "kind_colour",
     "new_figure",
     "rc_params",
@@ -92,6 +94,21 @@ def new_figure(
     fig = Figure(figsize=(width_in, height_in or width_in * 0.75), layout="constrained")
     axes = fig.subplots(**subplots)
     return fig, axes
+
+
+def footnote(fig: Figure, text: str, *, fontsize: float = 6.0) -> None:
+    """A note under the figure, wrapped to its width; constrained layout makes room for it."""
+    per_line = int(fig.get_figwidth() * 72 / (fontsize * (1.0 if _cjk(text) else 0.52)))
+    wrapped = (
+        "\n".join(textwrap.wrap(text, max(per_line, 20)))
+        if not _cjk(text)
+        else "\n".join(text[i : i + per_line] for i in range(0, len(text), per_line))
+    )
+    fig.supxlabel(wrapped, x=0.0, ha="left", fontsize=fontsize, color="#525252")
+
+
+def _cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def series_styles(n: int) -> list[dict[str, str]]:

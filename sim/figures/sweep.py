@@ -2,44 +2,40 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from sim.errors import SimError
 from sim.figures.figset import FigureSet
 from sim.figures.fonts import Language
-from sim.figures.labels import Labeller
-from sim.figures.style import OKABE_ITO, SEQUENTIAL_CMAP, figure_style, new_figure
+from sim.figures.labels import TEXT, Labeller, scenario_names
+from sim.figures.style import OKABE_ITO, SEQUENTIAL_CMAP, figure_style, footnote, new_figure
+from sim.scenario.load import load_raw
 
 __all__ = [
     "POINT_COLUMNS",
     "is_sweep_dir",
     "outcome_curve",
     "parameter_heatmap",
-    "quantity_label",
+    "parameter_labels",
     "read_sweep",
     "sensitivity_bars",
     "sweep_figures",
+    "sweep_labeller",
     "sweep_parameters",
+    "unique_stems",
 ]
 
 POINT_COLUMNS = ("lever", "outcome", "n", "mean", "std", "ci_low", "ci_high")
-_UNITS = (("_per_min", "1/min"), ("_min", "min"), ("_km", "km"), ("_kph", "km/h"), ("_yuan", "yuan"))
 _GRID_MAX = 8  # more distinct values than this: treat the parameter as continuous and bin it
 _INDEX_PAIRS = {"sobol": ("S1", "ST"), "morris": ("mu_star", "sigma")}
-
-
-def quantity_label(name: str) -> str:
-    """Axis label of an outcome or parameter with the unit its name ends in ("wait_min": "(min)")."""
-    unit = next((u for suffix, u in _UNITS if name.endswith(suffix)), None)
-    if unit is None and "gini" in name.lower():
-        unit = "dimensionless"
-    return f"{name} ({unit})" if unit else name
 
 
 def _table(folder: Path, name: str) -> pd.DataFrame | None:
@@ -97,7 +93,7 @@ def _held(points: pd.DataFrame, keep: list[str]) -> tuple[pd.DataFrame, dict[str
 
 
 def _lever_label(lever: str, labels: Labeller) -> str:
-    return lever if lever else labels.t("baseline_lever")
+    return labels.scenario(lever) if lever else labels.t("baseline_lever")
 
 
 def outcome_curve(points: pd.DataFrame, *, outcome: str, parameter: str, labels: Labeller) -> Figure:
@@ -133,20 +129,11 @@ def outcome_curve(points: pd.DataFrame, *, outcome: str, parameter: str, labels:
         handles.append(Patch(color="#7f7f7f", alpha=0.25))
         texts.append(labels.t("ci"))
     ax.legend(handles, texts, fontsize=6)
-    ax.set_xlabel(quantity_label(parameter))
-    ax.set_ylabel(quantity_label(outcome))
-    ax.set_title(labels.t("t_sweep_curve", outcome=outcome, parameter=parameter.rsplit(".", 1)[-1]))
+    ax.set_xlabel(labels.parameter(parameter))
+    ax.set_ylabel(labels.metric(outcome))
     if held:
-        values = ", ".join(f"{k.rsplit('.', 1)[-1]} = {v:g}" for k, v in held.items())
-        ax.text(
-            0.0,
-            -0.3,
-            labels.t("held_at", values=values),
-            transform=ax.transAxes,
-            fontsize=6,
-            va="top",
-            color="#525252",
-        )
+        values = "; ".join(f"{labels.parameter(k)} = {v:g}" for k, v in held.items())
+        footnote(fig, labels.t("held_at", values=values))
     return fig
 
 
@@ -191,12 +178,11 @@ def parameter_heatmap(points: pd.DataFrame, *, outcome: str, x: str, y: str, lab
                         fontsize=6,
                         color="white" if value < (lo + hi) / 2 else "black",
                     )
-        ax.set_xlabel(quantity_label(x))
+        ax.set_xlabel(labels.parameter(x))
         ax.set_title(_lever_label(str(lever), labels), loc="left")
         ax.spines[["top", "right"]].set_visible(True)
-    axes[0, 0].set_ylabel(quantity_label(y))
-    fig.suptitle(labels.t("t_sweep_heat", outcome=outcome), fontsize=8)
-    fig.colorbar(images[0], ax=axes[0].tolist(), label=quantity_label(outcome))
+    axes[0, 0].set_ylabel(labels.parameter(y))
+    fig.colorbar(images[0], ax=axes[0].tolist(), label=labels.metric(outcome))
     return fig
 
 
@@ -226,28 +212,60 @@ def sensitivity_bars(sens: pd.DataFrame, *, method: str, outcome: str, labels: L
                 height,
                 xerr=np.where(np.isfinite(conf), conf, 0),
                 color=OKABE_ITO[j],
-                label=index,
+                label=labels.t(index) if index in TEXT else index,
                 error_kw={"lw": 0.6, "capsize": 1.5},
             )
         ax.axvline(0, color="black", lw=0.5)
         ax.set_xlabel(labels.t("index_value"))
         ax.set_title(_lever_label(lever, labels), loc="left")
-    axes[0, 0].set_yticks(
-        pos, [p.rsplit(".", 2)[-2] + "." + p.rsplit(".", 1)[-1] if p.count(".") else p for p in params]
-    )
+    axes[0, 0].set_yticks(pos, list(parameter_labels(params, labels).values()), fontsize=6)
     axes[0, 0].set_ylabel(labels.t("parameter"))
-    axes[0, -1].legend(fontsize=6)
-    fig.suptitle(labels.t("t_sens", method=method.capitalize(), outcome=outcome), fontsize=8)
+    handles, texts = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, texts, loc="outside upper center", ncol=len(indices), fontsize=6)
     return fig
 
 
-def _stem(*parts: str) -> str:
-    return "_".join(re.sub(r"[^A-Za-z0-9_]+", "-", p).strip("-") for p in parts)
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]+", "-", text.replace("+", "plus")).strip("-")
+
+
+def unique_stems(paths: list[str]) -> dict[str, str]:
+    """A file-name part per dotted parameter path, built from the whole path (``.`` -> ``-``); paths
+    that still collide after slugging get a short hash of the path, so every name is unique."""
+    slugs = {p: _slug(p) for p in paths}
+    counts = pd.Series(list(slugs.values())).value_counts()
+    return {
+        p: s if counts[s] == 1 else f"{s}-{hashlib.sha1(p.encode()).hexdigest()[:6]}"
+        for p, s in slugs.items()
+    }
+
+
+def parameter_labels(paths: list[str], labels: Labeller) -> dict[str, str]:
+    """Human label per parameter path; labels that would repeat get the whole path to tell them apart."""
+    human = {p: labels.parameter(p) for p in paths}
+    counts = pd.Series(list(human.values())).value_counts()
+    return {p: h if counts[h] == 1 else f"{h} ({p})" for p, h in human.items()}
+
+
+def sweep_labeller(path: Path, language: Language) -> Labeller:
+    """Labeller with the zh/en names of the sweep's base scenario (units, facilities, lines)."""
+    labels = Labeller(language.lang)
+    try:
+        experiment = yaml.safe_load((path / "experiment.yaml").read_text(encoding="utf-8")) or {}
+        base = experiment.get("base")
+        if base:
+            raw, _ = load_raw(Path(base) if Path(base).is_absolute() else path / base)
+            labels.add_names(scenario_names(raw))
+    except (OSError, SimError, yaml.YAMLError):
+        pass  # names are a nicety: without the base scenario, ids are shown
+    return labels
 
 
 def sweep_figures(path: str | Path, *, language: Language) -> FigureSet:
-    """Every figure of an analysed sweep folder: a curve per outcome and parameter, a heatmap per
-    outcome over the first two varied parameters, index bars per method and outcome.
+    """Every figure of an analysed sweep folder: a curve per outcome and varied parameter (a parameter
+    that cannot be drawn is listed in ``skipped`` with the reason), a heatmap per outcome over the
+    first two varied parameters, index bars per method and outcome. File names carry the whole
+    parameter path, so no two parameters share a file.
 
     Raises:
         SimError: ``path`` is not an analysed sweep folder.
@@ -255,23 +273,35 @@ def sweep_figures(path: str | Path, *, language: Language) -> FigureSet:
     path = Path(path)
     points, sens = read_sweep(path)
     figset = FigureSet(source=path, language=language)
-    labels = Labeller(language.lang)
+    labels = sweep_labeller(path, language)
+    declared = [c for c in points.columns if c not in POINT_COLUMNS]
     params = sweep_parameters(points)
+    stems = unique_stems(declared)
     outcomes = list(dict.fromkeys(points["outcome"]))
     with figure_style(language):
         for outcome in outcomes:
-            for parameter in params:
-                stem = _stem("sweep", outcome, "vs", parameter.rsplit(".", 1)[-1])
+            for parameter in declared:
+                stem = f"sweep_{_slug(outcome)}_vs_{stems[parameter]}"
+                if parameter not in params:
+                    figset.skipped[stem] = labels.t("skip_not_numeric")
+                    continue
                 figset.figures[stem] = outcome_curve(
                     points, outcome=outcome, parameter=parameter, labels=labels
                 )
-                figset.captions[stem] = f"{outcome} / {parameter}: {labels.t('ci')}"
-            stem = _stem("sweep", outcome, "heatmap")
+                figset.captions[stem] = labels.t(
+                    "cap_curve", outcome=labels.metric(outcome), parameter=labels.parameter(parameter)
+                )
+            stem = f"sweep_{_slug(outcome)}_heatmap"
             if len(params) >= 2:
                 figset.figures[stem] = parameter_heatmap(
                     points, outcome=outcome, x=params[0], y=params[1], labels=labels
                 )
-                figset.captions[stem] = f"{outcome}: {params[0]} × {params[1]}"
+                figset.captions[stem] = labels.t(
+                    "cap_heat",
+                    outcome=labels.metric(outcome),
+                    x=labels.parameter(params[0]),
+                    y=labels.parameter(params[1]),
+                )
             else:
                 figset.skipped[stem] = labels.t("skip_two_params")
         if sens is None:
@@ -279,9 +309,13 @@ def sweep_figures(path: str | Path, *, language: Language) -> FigureSet:
         else:
             for method in sorted(sens["method"].astype(str).unique()):
                 for outcome in list(dict.fromkeys(sens.loc[sens["method"] == method, "outcome"].astype(str))):
-                    stem = _stem("sensitivity", method, outcome)
+                    stem = f"sensitivity_{_slug(method)}_{_slug(outcome)}"
                     figset.figures[stem] = sensitivity_bars(
                         sens, method=method, outcome=outcome, labels=labels
                     )
-                    figset.captions[stem] = f"{method} indices of {outcome} (error bars: 95% confidence)"
+                    figset.captions[stem] = labels.t(
+                        "cap_sens",
+                        method=labels.t(method) if method in TEXT else method,
+                        outcome=labels.metric(outcome),
+                    )
     return figset

@@ -61,24 +61,32 @@ SWEEP_PARAMS = {
     "behaviour.logit_scale_per_min": [0.1, 0.3],
 }
 SWEEP_OUTCOMES = ("burden_mean_min", "burden_gini")
-SWEEP_LEVERS = ("baseline", "merged")
+SWEEP_LEVERS = ("tiny_baseline", "tiny_merged")
 
 
-def write_synthetic_sweep(folder: Path, *, sensitivity: bool = True) -> Path:
-    """A sweep folder holding exactly the contract's files, with made-up numbers."""
+def write_synthetic_sweep(
+    folder: Path, *, sensitivity: bool = True, params: dict[str, list] | None = None
+) -> Path:
+    """A sweep folder holding exactly the contract's files, with made-up numbers (``params``: path ->
+    values, default SWEEP_PARAMS; the first two drive the outcome)."""
+    params = params or SWEEP_PARAMS
     (folder / "results").mkdir(parents=True)
     (folder / "analysis").mkdir()
     (folder / "experiment.yaml").write_text(
-        yaml.safe_dump(
-            {"name": "synthetic", "parameters": {k: {"values": v} for k, v in SWEEP_PARAMS.items()}}
-        ),
+        yaml.safe_dump({"name": "synthetic", "parameters": {k: {"values": v} for k, v in params.items()}}),
         encoding="utf-8",
     )
     rows = []
-    names = list(SWEEP_PARAMS)
-    for values in itertools.product(*SWEEP_PARAMS.values()):
+    names = list(params)
+    grid = (
+        itertools.product(*params.values())
+        if len(params) <= 3
+        else zip(*params.values(), strict=True)  # a sampled design: one point per row of values
+    )
+    for values in grid:
         for lever, outcome in itertools.product(SWEEP_LEVERS, SWEEP_OUTCOMES):
-            mean = 40 + 2 * values[0] + 10 * values[1] + (5 if lever == "merged" else 0)
+            numeric = [v if isinstance(v, float) else 0.0 for v in values]
+            mean = 40 + 2 * numeric[0] + 10 * numeric[1] + (5 if lever == "tiny_merged" else 0)
             mean = mean / 100 if outcome == "burden_gini" else mean
             rows.append(
                 {

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
-from sim.figures.measures import completed_errands, read_line_loads, threshold_shares, village_burden
+from sim.figures.measures import (
+    completed_errands,
+    read_line_loads,
+    t_interval,
+    threshold_shares,
+    village_burden,
+)
 from sim.results.io import read_run
 
 
@@ -48,12 +56,12 @@ def test_line_loads_read_defensively(tmp_path, departure, hours):
     assert loads["capacity"].isna().all() and loads["left_behind"].isna().all()
 
 
-def test_line_loads_average_days_and_pool_directions(tmp_path):
+def test_line_loads_average_days_and_keep_directions_apart(tmp_path):
     pd.DataFrame(
         {
             "day": [0, 1, 0, 0],
             "line": ["b1"] * 4,
-            "trip": ["out", "out", "back", "x"],
+            "trip": ["b1:0:0700", "b1:0:0700", "b1:1:0700", "b1:0:0800"],
             "departure_min": [420.0, 420.0, 420.0, 480.0],
             "peak_load": [10, 20, 4, 1],
             "capacity": [30] * 4,
@@ -62,6 +70,24 @@ def test_line_loads_average_days_and_pool_directions(tmp_path):
     ).to_parquet(tmp_path / "line_loads.parquet")
     loads = read_line_loads(tmp_path)
     assert loads is not None
-    at7 = loads[loads["departure_h"] == 7.0].iloc[0]
-    assert at7["peak_load"] == 15  # mean over days of "out", larger than "back"
-    assert at7["left_behind"] == 2  # 1 per day on "out" plus 1 on "back"
+    at7 = loads[loads["departure_h"] == 7.0].set_index("direction")
+    assert at7.loc[0, "peak_load"] == 15  # mean over the two days it ran
+    assert at7.loc[0, "left_behind"] == 1
+    assert at7.loc[1, "peak_load"] == 4 and at7.loc[1, "left_behind"] == 1
+
+
+def test_t_interval_matches_scipy_and_needs_two_values():
+    rng = np.random.default_rng(3)
+    d = rng.normal(2.0, 1.5, 12)
+    mean, lo, hi, n = t_interval(d)
+    ref = stats.t.interval(0.95, len(d) - 1, loc=d.mean(), scale=stats.sem(d))
+    assert n == 12 and mean == pytest.approx(d.mean())
+    assert (lo, hi) == pytest.approx(ref)
+    single = t_interval(np.array([4.0]))
+    assert single[0] == 4.0 and np.isnan(single[1]) and np.isnan(single[2]) and single[3] == 1
+
+
+def test_t_interval_covers_the_true_mean_about_95_percent_of_the_time():
+    rng = np.random.default_rng(7)
+    hits = sum(lo <= 1.0 <= hi for _, lo, hi, _ in (t_interval(rng.normal(1.0, 3.0, 5)) for _ in range(2000)))
+    assert 0.93 <= hits / 2000 <= 0.97

@@ -1,0 +1,94 @@
+"""Map geometry from a run folder: former-township outlines (convex hulls) and transit line paths."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from scipy.spatial import ConvexHull, QhullError
+
+__all__ = ["line_paths", "township_hulls"]
+
+_HULL_PAD_KM = 0.4  # outlines drawn this far outside the outermost village (km)
+
+
+def township_hulls(places: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Former township id -> closed outline (k x 2, km): the convex hull of its villages and seat,
+    buffered by a little so that edge villages sit inside. A stand-in until real boundaries ship."""
+    points = places[places["kind"].isin(["village", "seat"])]
+    out: dict[str, np.ndarray] = {}
+    for unit, rows in points.groupby(points["former_unit"].astype(str), sort=False):
+        xy = rows[["x_km", "y_km"]].to_numpy(float)
+        centre = xy.mean(axis=0)
+        try:
+            ring = xy[ConvexHull(xy).vertices]
+        except (QhullError, ValueError):  # fewer than 3 points or all on a line: a small diamond
+            ring = centre + np.array([[1, 0], [0, 1], [-1, 0], [0, -1]], float) * 0.8
+        offset = ring - centre
+        norm = np.hypot(offset[:, 0], offset[:, 1])[:, None]
+        ring = ring + offset / np.where(norm > 0, norm, 1) * _HULL_PAD_KM
+        out[str(unit)] = np.vstack([ring, ring[:1]])
+    return out
+
+
+def _stop_xy(ref: Any, xy: Mapping[str, np.ndarray]) -> str | np.ndarray | None:
+    if isinstance(ref, list | tuple) and len(ref) == 2:
+        return np.asarray(ref, float)
+    return str(ref) if str(ref) in xy else None
+
+
+def line_paths(
+    transit: Mapping[str, Any] | None, places: pd.DataFrame, edges: pd.DataFrame
+) -> dict[str, tuple[str, np.ndarray]]:
+    """Line id -> (kind "bus"/"ferry", polyline k x 2 in km) for the scenario's own transit lines.
+
+    Stops are place ids (village, ``seat:<unit>``, facility) or [x, y]; ``along_road`` lines follow
+    the shortest road path (rural roads first, as the timetable does), others join their stops
+    straight. Lines from a GTFS feed have no stop list in the scenario and are left out.
+    """
+    lines = (transit or {}).get("lines") or {}
+    xy = {str(i): np.array([x, y]) for i, x, y in places[["id", "x_km", "y_km"]].itertuples(index=False)}
+    for u, x0, y0, v, x1, y1 in edges[["u", "x0_km", "y0_km", "v", "x1_km", "y1_km"]].itertuples(index=False):
+        xy.setdefault(str(u), np.array([x0, y0]))
+        xy.setdefault(str(v), np.array([x1, y1]))
+    roads = edges[edges["road_class"].astype(str) != "ferry"]
+    graph = nx.Graph()
+    graph.add_weighted_edges_from(
+        zip(roads["u"].astype(str), roads["v"].astype(str), roads["length_km"].astype(float), strict=True),
+        weight="length_km",
+    )
+    rural = graph.edge_subgraph(
+        [
+            (str(u), str(v))
+            for u, v, c in roads[["u", "v", "road_class"]].itertuples(index=False)
+            if c != "trunk"
+        ]
+    )
+    out: dict[str, tuple[str, np.ndarray]] = {}
+    for lid, line in lines.items():
+        if not isinstance(line, Mapping):
+            continue
+        stops = [_stop_xy(s, xy) for s in line.get("stops") or []]
+        if len(stops) < 2 or any(s is None for s in stops):
+            continue
+        kind = str(line.get("kind", "bus"))
+        points: list[np.ndarray] = []
+        for a, b in itertools.pairwise(stops):
+            pa = xy[a] if isinstance(a, str) else a
+            pb = xy[b] if isinstance(b, str) else b
+            path = None
+            if line.get("along_road") and isinstance(a, str) and isinstance(b, str) and kind == "bus":
+                for g in (rural, graph):
+                    try:
+                        path = nx.shortest_path(g, a, b, weight="length_km")
+                        break
+                    except (nx.NetworkXNoPath, nx.NodeNotFound):
+                        continue
+            segment = [xy[n] for n in path] if path else [pa, pb]
+            points.extend(segment if not points else segment[1:])
+        out[str(lid)] = (kind, np.asarray(points, float))
+    return out
