@@ -122,7 +122,7 @@ def test_synthetic_sweep_gives_curves_heatmaps_and_index_bars(synthetic_sweep):
     assert sobol.axes[0].get_xlabel() == "Index value (dimensionless)"
     assert [t.get_text() for t in sobol.legends[0].get_texts()] == ["First order S1", "Total ST"]
     morris = figset.figures["sensitivity_morris_burden_gini"]
-    assert [t.get_text() for t in morris.legends[0].get_texts()][0].startswith("μ*")
+    assert next(t.get_text() for t in morris.legends[0].get_texts()).startswith("μ*")
 
 
 def test_sweep_without_sensitivity_says_so(tmp_path):
