@@ -55,9 +55,11 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from sim.figures.report import write_report
-    from sim.figures.runset import read_run_dir
+    from sim.figures.runset import primary_dir
+    from sim.figures.sweep import is_sweep_dir
 
-    read_run_dir(args.run_dir)  # fail early, before fonts are looked for
+    if not is_sweep_dir(Path(args.run_dir)):
+        primary_dir(args.run_dir)  # fail early, before fonts are looked for
     language = _language(args.lang)
     out = (
         Path(args.out)
@@ -76,7 +78,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "folder", help="run folder (townsim run) or analysed sweep folder (townsim sweep, analyze)"
     )
     p.add_argument(
-        "--vs", default=None, metavar="OTHER_RUN", help="run folder to compare with (difference map)"
+        "--vs",
+        default=None,
+        metavar="OTHER_RUN",
+        help="run folder to compare with: before/after in every figure, difference map and bars",
     )
     p.add_argument("--lang", default="en", help=f"label language: {' or '.join(LANGS)} (default en)")
     p.add_argument("--format", default="png,pdf,svg", help="comma-separated: png,pdf,svg (default all three)")
@@ -85,8 +90,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(handler=_cmd_figures)
 
-    p = sub.add_parser("report", help="one self-contained HTML report of a run (figures embedded)")
-    p.add_argument("run_dir")
+    p = sub.add_parser(
+        "report", help="one self-contained HTML report of a run or an analysed sweep (figures embedded)"
+    )
+    p.add_argument("run_dir", metavar="FOLDER", help="run folder, or analysed sweep folder")
     p.add_argument("--vs", default=None, metavar="OTHER_RUN", help="run folder to compare with")
     p.add_argument("--lang", default="en", help=f"language: {' or '.join(LANGS)} (default en)")
     p.add_argument(

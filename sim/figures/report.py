@@ -1,42 +1,80 @@
-"""Self-contained HTML run report: headline tables, the scenario difference, provenance, embedded figures."""
+"""Self-contained HTML reports from Jinja2 templates (autoescaped): a run report (headline and transit
+tables, by township, paired differences with CIs, scenario difference, figures, provenance) and a
+sweep report (parameters, outcomes by lever, sensitivity indices, figures)."""
 
 from __future__ import annotations
 
 import base64
-import html
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import pandas as pd
 import yaml
 
 from sim.errors import SimError
 from sim.figures.figset import FigureSet, figure_bytes
 from sim.figures.fonts import Language
-from sim.figures.labels import Labeller
-from sim.figures.runset import read_run_dir, run_figures, run_labeller
-from sim.metrics.compare import compare_runs
+from sim.figures.labels import TEXT, Labeller
+from sim.figures.runset import (
+    DIFFERENCE_METRICS,
+    cdf_panels,
+    compare_with,
+    primary_dir,
+    read_run_dir,
+    read_scenario,
+    run_figures,
+    run_labeller,
+)
+from sim.figures.sweep import parameter_labels, read_sweep, sweep_figures, sweep_labeller, sweep_parameters
 from sim.metrics.summary import THRESHOLDS_MIN
 from sim.runner import package_version
 
-__all__ = ["GENERATOR", "build_report", "flatten", "headline_rows", "write_report"]
+__all__ = [
+    "GENERATOR",
+    "Cell",
+    "Table",
+    "build_report",
+    "build_sweep_report",
+    "flatten",
+    "headline_rows",
+    "write_report",
+]
 
 GENERATOR = "townsim report"
-_CSS = """
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",system-ui,sans-serif;
-max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
-h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
-table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
-th,td{border:1px solid #ddd;padding:.25em .6em;text-align:right}
-th:first-child,td:first-child{text-align:left}thead th{background:#f3f3f3}
-td.neg{color:#2166ac}td.pos{color:#b2182b}
-figure{margin:1.5em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
-figcaption{font-size:.85em;color:#444}.note{background:#fff4d6;padding:.5em 1em}
-code{font-size:.9em}footer{margin-top:3em;font-size:.8em;color:#666}
-"""
+_TEMPLATES = Path(__file__).with_name("templates")
+
+
+@dataclass
+class Cell:
+    """One table cell: text, CSS classes (num, name, up, down, sure, text, code) and an optional CI line."""
+
+    text: str
+    cls: str = ""
+    ci: str = ""
+
+
+@dataclass
+class Table:
+    """A table for the templates: header texts and rows of cells."""
+
+    header: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(_TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -61,6 +99,28 @@ def _pct(x: Any) -> float | None:
     return None if x is None else 100 * float(x)
 
 
+def _fmt(value: Any, *, signed: bool = False) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    sign = "+" if signed and value > 0 else ""
+    text = f"{value:,.0f}" if float(value).is_integer() and abs(value) >= 100 else f"{value:,.3g}"
+    if "e" in text:
+        text = f"{value:,.1f}"
+    return sign + text.replace("-", "−")
+
+
+def _num(value: Any) -> Cell:
+    return Cell(_fmt(value), "num")
+
+
+def _change(value: Any) -> Cell:
+    if not isinstance(value, int | float) or value != value or value == 0:
+        return Cell(_fmt(value), "num")
+    return Cell(_fmt(value, signed=True), "num " + ("up" if value > 0 else "down"))
+
+
 def headline_rows(summary: Mapping[str, Any], labels: Labeller) -> dict[str, float | None]:
     """Headline metrics of a summary.json, labelled in the report's language (values in the units named)."""
     rows: dict[str, float | None] = {
@@ -80,6 +140,8 @@ def headline_rows(summary: Mapping[str, Any], labels: Labeller) -> dict[str, flo
         service = labels.service(key[len("access_") :])
         rows[labels.t("m_access", service=service)] = _get(summary, key, "mean_min")
         rows[labels.t("m_access_over", service=service)] = _pct(_get(summary, key, "share_over_30"))
+    for mode, share in (summary.get("mode_share") or {}).items():
+        rows[labels.t("m_mode_share", mode=labels.mode(mode))] = _pct(share)
     for kind, q in (summary.get("queues_by_kind") or {}).items():
         rows[labels.t("m_wait", kind=labels.kind(kind))] = q.get("mean_wait_min")
         rows[labels.t("m_util", kind=labels.kind(kind))] = _pct(q.get("mean_utilisation"))
@@ -90,109 +152,141 @@ def headline_rows(summary: Mapping[str, Any], labels: Labeller) -> dict[str, flo
     return rows
 
 
-def _fmt(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return "–"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return html.escape(str(value))
-    return f"{value:,.0f}" if float(value).is_integer() and abs(value) >= 100 else f"{value:,.3g}"
+def transit_rows(summary: Mapping[str, Any], labels: Labeller) -> dict[str, float | None]:
+    """The transit block of a summary.json (bus trips, share, waits, boardings by line); empty without."""
+    transit = summary.get("transit") or {}
+    if not transit:
+        return {}
+    rows: dict[str, float | None] = {
+        labels.t("m_bus_trips"): transit.get("bus_trips"),
+        labels.t("m_bus_share"): _pct(transit.get("bus_share")),
+        labels.t("m_no_way_home"): transit.get("no_way_home"),
+        labels.t("m_stop_wait"): transit.get("mean_stop_wait_min"),
+        labels.t("m_transfer_wait"): transit.get("mean_transfer_wait_min"),
+        labels.t("m_bus_there"): transit.get("mean_travel_there_min"),
+        labels.t("m_bus_home"): transit.get("mean_travel_home_min"),
+    }
+    for line, count in (transit.get("boardings_by_line") or {}).items():
+        rows[labels.t("m_boardings", line=labels.name(line))] = count
+    return rows
 
 
-def _table(header: Iterable[str], rows: Iterable[Iterable[Any]], *, signed: int | None = None) -> str:
-    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
-    body = []
-    for row in rows:
-        cells = []
-        for i, value in enumerate(row):
-            text = _fmt(value) if i else html.escape(str(value))
-            if i == signed and isinstance(value, int | float) and value == value and value != 0:
-                cells.append(
-                    f'<td class="{"pos" if value > 0 else "neg"}">{"+" if value > 0 else ""}{text}</td>'
-                )
-            else:
-                cells.append(f"<td>{text}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+def _compare_table(
+    mine: Mapping[str, Any], theirs: Mapping[str, Any] | None, labels: Labeller, *, name: str, other: str
+) -> Table:
+    if theirs is None:
+        return Table(
+            [labels.t("r_metric"), labels.t("r_value")], [[Cell(k, "text"), _num(v)] for k, v in mine.items()]
+        )
+    table = Table([labels.t("r_metric"), other, name, labels.t("r_change")])
+    for key in dict.fromkeys([*mine, *theirs]):
+        a, b = theirs.get(key), mine.get(key)
+        change = b - a if isinstance(a, int | float) and isinstance(b, int | float) else None
+        table.rows.append([Cell(key, "text"), _num(a), _num(b), _change(change)])
+    return table
 
 
-def _by_unit(summary: Mapping[str, Any], labels: Labeller) -> str:
-    header = [
-        labels.t("former_unit"),
-        labels.t("m_population"),
-        labels.t("m_burden_mean"),
-        labels.t("m_burden_p90"),
-        labels.t("m_burden_over", t=60),
-        labels.t("m_trips"),
-    ]
-    rows = []
+def _by_unit(summary: Mapping[str, Any], labels: Labeller) -> Table:
+    table = Table(
+        [
+            labels.t("former_unit"),
+            labels.t("m_population"),
+            labels.t("m_burden_mean"),
+            labels.t("m_burden_p90"),
+            labels.t("m_burden_over", t=60),
+            labels.t("m_trips"),
+        ]
+    )
     for unit, entry in (summary.get("by_former_unit") or {}).items():
-        rows.append(
+        table.rows.append(
             [
-                labels.name(unit),
-                entry.get("population"),
-                _get(entry, "burden_min", "mean"),
-                _get(entry, "burden_min", "p90"),
-                _pct(_get(entry, "burden_share_over_min", "60")),
-                entry.get("trips_per_completed_errand"),
+                Cell(labels.name(unit), "name"),
+                _num(entry.get("population")),
+                _num(_get(entry, "burden_min", "mean")),
+                _num(_get(entry, "burden_min", "p90")),
+                _num(_pct(_get(entry, "burden_share_over_min", "60"))),
+                _num(entry.get("trips_per_completed_errand")),
             ]
         )
-    return _table(header, rows)
+    return table
 
 
-def _difference(run_dir: Path, vs: Path, labels: Labeller) -> str:
-    table = compare_runs(vs, run_dir)["B-A"]
-    header = [labels.t("former_unit"), *[str(c) for c in table.columns]]
-    rows = [
-        [labels.name(i) if i != "ALL" else "ALL", *row]
-        for i, row in zip(table.index, table.to_numpy(), strict=True)
-    ]
-    return _table(header, rows)
+def difference_table(diffs: pd.DataFrame, order: Sequence[str], labels: Labeller) -> Table:
+    """Paired differences by former township (rows) and metric (columns): the mean difference, and under
+    it the 95% interval when the runs are replicated; bold when the interval excludes 0."""
+    metrics = [m for m in DIFFERENCE_METRICS if m in set(diffs["metric"])]
+    table = Table([labels.t("former_unit"), *[labels.metric(m) for m in metrics]])
+    index = diffs.set_index(["metric", "group"])
+    for group in order:
+        row = [Cell(labels.group("former_unit", group), "name")]
+        for metric in metrics:
+            if (metric, group) not in index.index:
+                row.append(Cell("–", "num"))
+                continue
+            d = index.loc[(metric, group)]
+            cell = _change(float(d["mean_diff"]))
+            if pd.notna(d["ci_low"]) and pd.notna(d["ci_high"]):
+                cell.ci = f"({_fmt(float(d['ci_low']))}, {_fmt(float(d['ci_high']))})"
+                if d["ci_low"] > 0 or d["ci_high"] < 0:
+                    cell.cls += " sure"
+            row.append(cell)
+        table.rows.append(row)
+    return table
 
 
-def _scenario(run_dir: Path) -> dict[str, Any]:
-    file = run_dir / "scenario.yaml"
-    return (yaml.safe_load(file.read_text(encoding="utf-8")) or {}) if file.is_file() else {}
-
-
-def _scenario_section(run_dir: Path, vs: Path | None, labels: Labeller) -> str:
-    mine = _scenario(run_dir)
-    if vs is None:
+def _scenario_section(
+    mine: Mapping[str, Any], theirs: Mapping[str, Any] | None, labels: Labeller
+) -> tuple[str, Table | None]:
+    if theirs is None:
         merger = mine.get("merger")
         if not merger:
-            return f"<p>{labels.t('r_no_merger')}</p>"
+            return labels.t("r_no_merger"), None
         flat = flatten(merger, "merger")
-        return f"<h3>{labels.t('r_merger')}</h3>" + _table(
+        return labels.t("r_merger"), Table(
             [labels.t("r_field"), labels.t("r_value")],
-            [[k, json.dumps(v, ensure_ascii=False)] for k, v in flat.items()],
+            [[Cell(k, "code"), Cell(json.dumps(v, ensure_ascii=False), "code")] for k, v in flat.items()],
         )
-    theirs, ours = flatten(_scenario(vs)), flatten(mine)
+    a, b = flatten(theirs), flatten(mine)
     absent = labels.t("r_absent")
-    keys = [k for k in dict.fromkeys([*theirs, *ours]) if theirs.get(k, absent) != ours.get(k, absent)]
+    keys = [k for k in dict.fromkeys([*a, *b]) if a.get(k, absent) != b.get(k, absent)]
     if not keys:
-        return f"<p>{labels.t('r_scenario_same')}</p>"
+        return labels.t("r_scenario_same"), None
 
-    def show(d: dict[str, Any], k: str) -> str:
-        return json.dumps(d[k], ensure_ascii=False) if k in d else absent
+    def show(d: dict[str, Any], k: str) -> Cell:
+        return Cell(json.dumps(d[k], ensure_ascii=False) if k in d else absent, "code")
 
-    rows = [[k, show(theirs, k), show(ours, k)] for k in keys]
-    return _table([labels.t("r_field"), labels.t("r_other"), labels.t("r_run")], rows)
+    return "", Table(
+        [labels.t("r_field"), labels.t("r_other"), labels.t("r_run")],
+        [[Cell(k, "code"), show(a, k), show(b, k)] for k in keys],
+    )
 
 
-def _figures_section(figset: FigureSet, labels: Labeller) -> str:
-    parts = []
-    for name, figure in figset.figures.items():
-        data = base64.b64encode(figure_bytes(figure, "png", language=figset.language)).decode("ascii")
-        caption = html.escape(figset.captions.get(name, ""))
-        parts.append(
-            f'<figure id="fig-{name}"><img alt="{html.escape(name)}" src="data:image/png;base64,{data}">'
-            f"<figcaption><b>{html.escape(name)}</b>. {caption}</figcaption></figure>"
-        )
-    if figset.skipped:
-        items = "".join(
-            f"<li><code>{html.escape(k)}</code>: {html.escape(v)}</li>" for k, v in figset.skipped.items()
-        )
-        parts.append(f"<h3>{labels.t('r_skipped')}</h3><ul>{items}</ul>")
-    return "".join(parts)
+def _figure_items(figset: FigureSet, labels: Labeller) -> list[dict[str, str]]:
+    return [
+        {
+            "name": name,
+            "alt": figset.captions.get(name, name),
+            "data": base64.b64encode(figure_bytes(figure, "png", language=figset.language)).decode("ascii"),
+            "number": labels.t("r_figure_n", n=i),
+            "caption": figset.captions.get(name, ""),
+        }
+        for i, (name, figure) in enumerate(figset.figures.items(), start=1)
+    ]
+
+
+def _words(labels: Labeller) -> dict[str, str]:
+    return {k[2:]: labels.t(k) for k in TEXT if k.startswith("r_") and "{" not in TEXT[k]["en"]}
+
+
+def _common(labels: Labeller, language: Language, title: str) -> dict[str, Any]:
+    return {
+        "html_lang": "zh-CN" if language.lang == "zh" else "en",
+        "generator": f"{GENERATOR} {package_version()}",
+        "title": title,
+        "language_note": language.note,
+        "footer": labels.t("r_footer", version=package_version()),
+        "t": _words(labels),
+    }
 
 
 def build_report(run_dir: str | Path, *, language: Language, vs: str | Path | None = None) -> str:
@@ -207,71 +301,206 @@ def build_report(run_dir: str | Path, *, language: Language, vs: str | Path | No
     summary = result.summary
     labels = run_labeller(run_dir, result.places, language)
     figset = run_figures(run_dir, language=language, vs=other)
-    name = str(summary.get("scenario", run_dir.name))
-    scenario = _scenario(run_dir)
-    out = [
-        "<!DOCTYPE html>",
-        f'<html lang="{"zh-CN" if language.lang == "zh" else "en"}"><head><meta charset="utf-8">',
-        f'<meta name="generator" content="{GENERATOR} {html.escape(package_version())}">',
-        f"<title>{html.escape(labels.t('r_title', run=name))}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{html.escape(labels.t('r_title', run=name))}</h1>",
+    name = labels.scenario(summary.get("scenario", run_dir.name))
+    scenario = read_scenario(run_dir)
+    cmp = compare_with(run_dir, other, labels) if other is not None else None
+    theirs = cmp.result.summary if cmp else None
+    other_name = cmp.name if cmp else ""
+    transit_mine = transit_rows(summary, labels)
+    transit_theirs = transit_rows(theirs, labels) if theirs else None
+    context = _common(labels, language, labels.t("r_title", run=name))
+    sections = [("headline", labels.t("r_headline")), ("by-unit", labels.t("r_by_unit"))]
+    difference = None
+    if cmp is not None:
+        units = [str(u) for u in result.places.loc[result.places["kind"] == "seat", "former_unit"]]
+        panels = cdf_panels(scenario, cmp.scenario, units)
+        order = ["ALL", *[u for members in panels.values() for u in members]]
+        difference = difference_table(cmp.units, order, labels)
+        sections.append(("difference", labels.t("r_change")))
+    sections += [
+        ("scenario", labels.t("r_scenario")),
+        ("figures", labels.t("r_figures")),
+        ("provenance", labels.t("r_provenance")),
     ]
-    if language.note:
-        out.append(f'<p class="note">{html.escape(language.note)}</p>')
-    if scenario.get("description"):
-        out.append(f"<p>{html.escape(str(scenario['description']))}</p>")
-    out.append(
-        f"<p>{html.escape(labels.t('r_days', days=summary.get('days'), seed=summary.get('seed')))}</p>"
+    scenario_text, scenario_table = _scenario_section(scenario, cmp.scenario if cmp else None, labels)
+    provenance = [(name, result.provenance)] + ([(other_name, cmp.result.provenance)] if cmp else [])
+    context.update(
+        description=str(scenario.get("description", "")),
+        run_meta=f"{name}: " + labels.t("r_days", days=summary.get("days"), seed=summary.get("seed")),
+        other_meta=(
+            f"{labels.t('r_vs', other=other_name)}: "
+            + labels.t("r_days", days=theirs.get("days"), seed=theirs.get("seed"))
+            if theirs
+            else ""
+        ),
+        sections=sections,
+        headline=_compare_table(
+            headline_rows(summary, labels),
+            headline_rows(theirs, labels) if theirs else None,
+            labels,
+            name=name,
+            other=other_name,
+        ),
+        transit=(
+            _compare_table(transit_mine, transit_theirs or None, labels, name=name, other=other_name)
+            if transit_mine
+            else None
+        ),
+        by_unit=_by_unit(summary, labels),
+        difference=difference,
+        difference_title=labels.t("r_difference", run=name, other=other_name) if cmp else "",
+        difference_note=(
+            labels.t("r_diff_note_single") if cmp and len(cmp.pairs) == 1 else labels.t("r_diff_note_ci")
+        ),
+        scenario_text=scenario_text,
+        scenario=scenario_table,
+        figures=_figure_items(figset, labels),
+        skipped=figset.skipped,
+        provenance=[
+            (title, Table([labels.t("r_field"), labels.t("r_value")], _kv(prov)))
+            for title, prov in provenance
+        ],
     )
-    mine = headline_rows(summary, labels)
-    out.append(f"<h2>{labels.t('r_headline')}</h2>")
-    if other is not None:
-        other_summary = read_run_dir(other).summary
-        other_name = str(other_summary.get("scenario", other.name))
-        out.append(f"<p>{html.escape(labels.t('r_vs', other=other_name))}</p>")
-        theirs = headline_rows(other_summary, labels)
-        rows = []
-        for key, value in mine.items():
-            before = theirs.get(key)
-            change = (
-                value - before if isinstance(value, int | float) and isinstance(before, int | float) else None
-            )
-            rows.append([key, before, value, change])
-        out.append(_table([labels.t("r_metric"), other_name, name, labels.t("r_change")], rows, signed=3))
-    else:
-        out.append(_table([labels.t("r_metric"), labels.t("r_value")], mine.items()))
-    out.append(f"<h2>{labels.t('r_by_unit')}</h2>{_by_unit(summary, labels)}")
-    if other is not None:
-        out.append(f"<h2>{html.escape(labels.t('r_difference', run=name, other=other_name))}</h2>")
-        out.append(_difference(run_dir, other, labels))
-    out.append(f"<h2>{labels.t('r_scenario')}</h2>{_scenario_section(run_dir, other, labels)}")
-    out.append(f"<h2>{labels.t('r_figures')}</h2>{_figures_section(figset, labels)}")
-    out.append(f"<h2>{labels.t('r_provenance')}</h2>")
-    for title, folder in [(name, run_dir), *([(other_name, other)] if other is not None else [])]:
-        prov = read_run_dir(folder).provenance if folder != run_dir else result.provenance
-        out.append(f"<h3>{html.escape(title)}</h3>")
-        out.append(_table([labels.t("r_field"), labels.t("r_value")], [[k, str(v)] for k, v in prov.items()]))
-    out.append(
-        f"<footer>{html.escape(labels.t('r_footer', version=package_version()))}</footer></body></html>"
+    return _environment().get_template("report.html.j2").render(context)
+
+
+def _kv(mapping: Mapping[str, Any]) -> list[list[Cell]]:
+    return [
+        [Cell(str(k), "code"), Cell(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False), "code")]
+        for k, v in mapping.items()
+    ]
+
+
+def _values_text(values: Iterable[Any]) -> str:
+    unique = sorted({float(v) for v in values if isinstance(v, int | float) and v == v})
+    if not unique:
+        return ", ".join(sorted({str(v) for v in values}))
+    if len(unique) <= 6:
+        return ", ".join(f"{v:g}" for v in unique)
+    return f"{unique[0]:g} – {unique[-1]:g} ({len(unique)})"
+
+
+def build_sweep_report(folder: str | Path, *, language: Language) -> str:
+    """The report of an analysed sweep folder as one HTML document.
+
+    Raises:
+        SimError: not an analysed sweep folder.
+    """
+    folder = Path(folder)
+    points, sens = read_sweep(folder)
+    labels = sweep_labeller(folder, language)
+    figset = sweep_figures(folder, language=language)
+    experiment = yaml.safe_load((folder / "experiment.yaml").read_text(encoding="utf-8")) or {}
+    declared = [
+        c for c in points.columns if c not in ("lever", "outcome", "n", "mean", "std", "ci_low", "ci_high")
+    ]
+    varied = set(sweep_parameters(points))
+    human = parameter_labels(declared, labels)
+    parameters = Table([labels.t("parameter"), labels.t("r_path"), labels.t("r_range")])
+    for path in declared:
+        parameters.rows.append(
+            [
+                Cell(human[path], "text"),
+                Cell(path, "code"),
+                Cell(_values_text(points[path]) if path in varied else labels.t("skip_not_numeric"), "text"),
+            ]
+        )
+    outcomes = Table([labels.t("r_outcome"), labels.t("r_lever"), labels.t("r_mean_range"), labels.t("r_n")])
+    for (outcome, lever), rows in points.groupby(["outcome", "lever"], sort=False):
+        outcomes.rows.append(
+            [
+                Cell(labels.metric(outcome), "text"),
+                Cell(labels.scenario(lever) if lever else labels.t("baseline_lever"), "text"),
+                Cell(f"{_fmt(float(rows['mean'].min()))} – {_fmt(float(rows['mean'].max()))}", "num"),
+                _num(
+                    int(rows["n"].min())
+                    if rows["n"].nunique() == 1
+                    else f"{rows['n'].min()}–{rows['n'].max()}"
+                ),
+            ]
+        )
+    sensitivity = []
+    if sens is not None:
+        sens = sens.assign(lever=sens["lever"].fillna("").astype(str) if "lever" in sens else "")
+        for (method, outcome, lever), rows in sens.groupby(["method", "outcome", "lever"], sort=False):
+            indices = list(dict.fromkeys(rows["index"].astype(str)))
+            table = Table([labels.t("parameter"), *[labels.t(i) if i in TEXT else i for i in indices]])
+            for path, prow in rows.groupby("parameter", sort=False):
+                cells = [Cell(human.get(str(path), labels.parameter(str(path))), "text")]
+                for index in indices:
+                    hit = prow[prow["index"].astype(str) == index]
+                    value = float(hit["value"].iloc[0]) if len(hit) else None
+                    conf = float(hit["conf"].iloc[0]) if len(hit) and pd.notna(hit["conf"].iloc[0]) else None
+                    cells.append(Cell(_fmt(value), "num", f"± {_fmt(conf)}" if conf is not None else ""))
+                table.rows.append(cells)
+            method_name = labels.t(str(method)) if str(method) in TEXT else str(method)
+            lever_name = labels.scenario(lever) if lever else labels.t("baseline_lever")
+            heading = f"{method_name}: {labels.metric(outcome)} · {lever_name}"
+            sensitivity.append((heading, table))
+    results = _sweep_counts(folder)
+    name = str(experiment.get("name", folder.name))
+    context = _common(labels, language, labels.t("r_sweep_title", name=name))
+    sections = [("parameters", labels.t("r_parameters")), ("outcomes", labels.t("r_outcomes"))]
+    if sensitivity:
+        sections.append(("sensitivity", labels.t("r_sensitivity")))
+    sections.append(("figures", labels.t("r_figures")))
+    context.update(
+        description=str(experiment.get("description", "")),
+        about=labels.t(
+            "r_sweep_about",
+            runs=results["runs"],
+            ok=results["ok"],
+            failed=results["failed"],
+            points=points.drop_duplicates(declared).shape[0] if declared else 1,
+            levers=points["lever"].nunique(),
+        ),
+        sections=sections,
+        parameters=parameters,
+        outcomes=outcomes,
+        sensitivity=sensitivity,
+        figures=_figure_items(figset, labels),
+        skipped=figset.skipped,
     )
-    return "\n".join(out)
+    return _environment().get_template("sweep_report.html.j2").render(context)
+
+
+def _sweep_counts(folder: Path) -> dict[str, int]:
+    parts = sorted((folder / "results").glob("part-*.parquet")) if (folder / "results").is_dir() else []
+    if not parts:
+        return {"runs": 0, "ok": 0, "failed": 0}
+    rows = pd.concat([pd.read_parquet(p, columns=["run_key", "status"]) for p in parts])
+    rows = rows.drop_duplicates("run_key", keep="last")
+    return {
+        "runs": len(rows),
+        "ok": int((rows["status"] == "ok").sum()),
+        "failed": int((rows["status"] == "failed").sum()),
+    }
 
 
 def write_report(
-    run_dir: str | Path, out: str | Path, *, language: Language, vs: str | Path | None = None
+    source: str | Path, out: str | Path, *, language: Language, vs: str | Path | None = None
 ) -> Path:
-    """Write the report atomically (temporary file, then rename); an existing file is replaced only
-    if it is a townsim report.
+    """Write the report of a run folder (or of an analysed sweep folder) atomically (temporary file,
+    then rename); an existing file is replaced only if it is a townsim report.
 
     Raises:
-        SimError: a run folder is invalid, or ``out`` exists and is not a townsim report.
+        SimError: a folder is invalid, ``vs`` given for a sweep, or ``out`` exists and is not a
+            townsim report.
     """
+    from sim.figures.sweep import is_sweep_dir
+
     out = Path(out)
     if out.exists() and (
         out.is_dir() or GENERATOR not in out.read_text(encoding="utf-8", errors="replace")[:2000]
     ):
         raise SimError(f"{out}: exists and is not a townsim report; choose another --out")
-    document = build_report(run_dir, language=language, vs=vs)
+    if is_sweep_dir(Path(source)):
+        if vs is not None:
+            raise SimError("--vs compares two run folders; it does not apply to a sweep folder")
+        document = build_sweep_report(source, language=language)
+    else:
+        primary_dir(source)  # a clear error for anything that is not a run folder
+        document = build_report(source, language=language, vs=vs)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     try:
