@@ -1,22 +1,22 @@
-"""townsim: access to schools, clinics and service halls after township mergers (Mesa + numpy)."""
+"""townsim: access to schools, clinics and service halls after township mergers (Mesa + numpy).
 
-from sim.errors import ScenarioError, SimError
-from sim.model import AccessModel
-from sim.results import RunResult, read_run, write_run
-from sim.runner import run_scenario
-from sim.scenario import Scenario, load_scenario
-from sim.world import World, build_world
+Names are imported on first use, so the command line starts without loading Mesa or pandas.
+"""
 
-__all__ = [
-    "AccessModel",
-    "RunResult",
-    "Scenario",
-    "ScenarioError",
-    "SimError",
-    "World",
-    "build_world",
-    "load_scenario",
-    "read_run",
-    "run_scenario",
-    "write_run",
-]
+from sim.lazy import lazy_exports
+
+_EXPORTS = {
+    "AccessModel": "sim.model",
+    "RunResult": "sim.results",
+    "Scenario": "sim.scenario",
+    "ScenarioError": "sim.errors",
+    "SimError": "sim.errors",
+    "World": "sim.world",
+    "build_world": "sim.world",
+    "load_scenario": "sim.scenario",
+    "read_run": "sim.results",
+    "run_scenario": "sim.runner",
+    "write_run": "sim.results",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

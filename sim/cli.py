@@ -1,22 +1,43 @@
-"""Command line: ``townsim run | validate | compare`` (and the commands other modules register)."""
+"""Command line: ``townsim run | validate | compare`` (and the commands other modules register).
+
+Only argparse and the error classes are imported up front: each command imports what it uses
+when it runs, so ``townsim --help`` starts in a fraction of a second.
+
+Exit codes: 0 done; 2 bad input or an output townsim may not write (one ``townsim: error:`` line);
+130 interrupted (SIGINT), 143 terminated (SIGTERM), 129 hung up (SIGHUP); 141 output pipe
+closed (e.g. ``| head``); 1 an internal error (a bug: traceback shown).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn
 
+from sim.argtypes import days, seed
 from sim.cli_replications import DEFAULT_REPLICATIONS, add_replication_options
 from sim.errors import SimError
 
 if TYPE_CHECKING:
     from sim.scenario.load import LoadedScenario
 
-__all__ = ["build_parser", "main"]
+__all__ = ["Terminated", "build_parser", "main"]
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: stop like Ctrl-C (cleanup runs, nothing half-written stays)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -35,18 +56,19 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from sim.results.io import write_run
+    from sim.results.io import check_run_out, write_run
     from sim.runner import run_loaded
-    from sim.scenario.load import load_scenario
+    from sim.scenario.load import load_scenario, scenario_digest
 
-    loaded = load_scenario(args.scenario, overlays=args.overlay)
-    seed = args.seed if args.seed is not None else loaded.scenario.simulation.seed
+    loaded = load_scenario(args.scenario, overlays=args.overlay, name=args.name)
+    seed_value = args.seed if args.seed is not None else loaded.scenario.simulation.seed
     if args.replications > 1 or args.precision is not None or args.max_replications is not None:
-        return _run_replicated(args, loaded, seed)
-    out = Path(args.out) if args.out else Path("runs") / f"{loaded.scenario.name}_seed{seed}"
+        return _run_replicated(args, loaded, seed_value)
+    out = Path(args.out) if args.out else Path("runs") / f"{loaded.run_name}_seed{seed_value}"
+    check_run_out(out, scenario_digest(loaded), force=args.force)  # before the run, not after
     progress = not args.quiet and sys.stderr.isatty()
     result = run_loaded(loaded, days=args.days, seed=args.seed, progress=progress)
-    write_run(result, out, csv=args.csv, scenario_raw=loaded.raw)
+    write_run(result, out, csv=args.csv, scenario_raw=loaded.raw, force=args.force)
     s = result.summary
     burden = s["burden_min"]
     print(
@@ -69,7 +91,7 @@ def _run_replicated(args: argparse.Namespace, loaded: LoadedScenario, seed: int)
     if args.csv:
         raise OptionError("--csv: replicated runs write Parquet only; drop --csv or --replications")
     target, n, max_n = target_from_args(args)
-    out = Path(args.out) if args.out else Path("runs") / f"{loaded.scenario.name}_seed{seed}_reps"
+    out = Path(args.out) if args.out else Path("runs") / f"{loaded.run_name}_seed{seed}_reps"
     if out.exists() and not is_replications_dir(out):
         raise SimError(f"{out}: exists and is not a townsim replications folder; choose another --out")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -147,9 +169,23 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: looks the version up only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the townsim version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> NoReturn:
+        from sim.version import package_version
+
+        print(f"townsim {package_version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``townsim`` argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="townsim", description=__doc__)
+    parser = argparse.ArgumentParser(prog="townsim", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="check scenario files")
@@ -159,10 +195,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a scenario and write a run folder")
     p.add_argument("scenario")
-    p.add_argument("--days", type=int, default=None, help="days to simulate (default: scenario's)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: scenario's)")
-    p.add_argument("--out", default=None, help="run folder (default: runs/<scenario>_seed<seed>)")
+    p.add_argument("--days", type=days, default=None, help="days to simulate, >= 1 (default: scenario's)")
+    p.add_argument("--seed", type=seed, default=None, help="random seed, 0..2**32-1 (default: scenario's)")
+    p.add_argument("--out", default=None, help="run folder (default: runs/<name>_seed<seed>)")
     p.add_argument("--overlay", action="append", default=[], help="YAML merged on top (repeatable)")
+    p.add_argument(
+        "--name", default=None, help="run name (default: the scenario's name, then '+<overlay>' per overlay)"
+    )
+    p.add_argument("--force", action="store_true", help="replace a run folder of a different scenario")
     p.add_argument("--csv", action="store_true", help="write CSV instead of Parquet")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_replication_options(p, default=1)
@@ -187,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
-    """``register(subparsers)`` functions of commands defined in other modules."""
+    """``register(subparsers)`` functions of commands defined in other modules (light imports only)."""
     from sim.app.cli import register as register_app
     from sim.build.cli import register as register_build
     from sim.figures.cli import register as register_figures
@@ -207,18 +247,63 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     ]
 
 
+def _raise_terminated(signum: int, frame: FrameType | None) -> NoReturn:
+    raise Terminated(signum)
+
+
+@contextmanager
+def _stop_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise :class:`Terminated` while a command runs (SIGINT already raises)."""
+    caught = (signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, _raise_terminated) for s in caught}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _error(message: str) -> int:
+    print(f"townsim: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader of stdout went away (``| head``): stop quietly, like other Unix tools."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``townsim`` console script."""
+    """Entry point of the ``townsim`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     try:
-        return handler(args)
+        with _stop_signals():
+            code = handler(args)
+            sys.stdout.flush()
+            return code
     except SimError as exc:
-        print(f"townsim: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _error(str(exc))
+    except Terminated as exc:
+        print("townsim: terminated", file=sys.stderr)
+        return 128 + exc.signum
     except KeyboardInterrupt:
         print("townsim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except RecursionError:
+        return _error("input nested too deeply (recursion limit); expected a flatter file")
+    except MemoryError:
+        return _error("out of memory; expected a smaller scenario (see the bounds in README)")
+    except UnicodeError as exc:
+        return _error(f"expected UTF-8 text ({exc})")
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _error(f"{where}{exc.strerror or exc}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -17,18 +16,11 @@ from sim.metrics.summary import summarise
 from sim.model.model import AccessModel
 from sim.results.tables import RunResult, build_result
 from sim.routing.tables import TravelTables
-from sim.scenario.load import LoadedScenario, load_scenario
+from sim.scenario.load import LoadedScenario, load_scenario, scenario_digest
+from sim.version import package_version
 from sim.world.world import World
 
 __all__ = ["package_version", "run_loaded", "run_scenario"]
-
-
-def package_version() -> str:
-    """Installed townsim version."""
-    try:
-        return metadata.version("townsim")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def _git_commit() -> str | None:
@@ -70,7 +62,7 @@ def run_loaded(
         model.run(n_days)
     result = build_result(model, release_logs=True)  # the model is discarded after: never hold logs twice
     result.summary = {
-        "scenario": loaded.scenario.name,
+        "scenario": loaded.run_name,
         "seed": model.seed_value,
         "days": n_days,
         **summarise(
@@ -85,7 +77,9 @@ def run_loaded(
     result.summary["access"] = access_summary(model, result)  # indices, life circles (sim/metrics/access.py)
     result.provenance = {
         "scenario_file": str(loaded.path),
-        "scenario": loaded.scenario.name,
+        "scenario": loaded.run_name,
+        "overlays": loaded.overlay_records(),
+        "scenario_sha256": scenario_digest(loaded),
         "seed": model.seed_value,
         "days": n_days,
         "population_scale": population_scale,

@@ -63,9 +63,9 @@ def test_run_refuses_to_overwrite_a_folder_it_did_not_write(tmp_path: Path, caps
     precious = tmp_path / "thesis"
     precious.mkdir()
     (precious / "chapter1.txt").write_text("do not lose me", encoding="utf-8")
-    assert main(["run", str(TINY), "--days", "2", "--out", str(precious), "--quiet"]) == 1
+    assert main(["run", str(TINY), "--days", "2", "--out", str(precious), "--quiet"]) == 2
     assert (precious / "chapter1.txt").read_text(encoding="utf-8") == "do not lose me"
-    assert "not a townsim run folder" in capsys.readouterr().err
+    assert "was not written by townsim" in capsys.readouterr().err
 
 
 def test_validate_reports_ok(capsys) -> None:
@@ -76,5 +76,5 @@ def test_validate_reports_ok(capsys) -> None:
 
 @pytest.mark.parametrize("args", [["compare", "nope_a", "nope_b"]])
 def test_compare_of_missing_runs_is_a_clear_error(args, capsys) -> None:
-    assert main(args) == 1
+    assert main(args) == 2
     assert "not a townsim run folder" in capsys.readouterr().err

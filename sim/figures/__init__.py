@@ -1,20 +1,21 @@
-"""Publication figures and self-contained HTML reports of run and sweep folders (zh/en)."""
+"""Publication figures and self-contained HTML reports of run and sweep folders (zh/en).
 
-from sim.figures.figset import FigureSet, write_figures
-from sim.figures.fonts import Language, choose_language, find_cjk_font
-from sim.figures.report import build_report, write_report
-from sim.figures.runset import run_figures
-from sim.figures.sweep import is_sweep_dir, sweep_figures
+Names are imported on first use (``townsim --help`` must not load matplotlib).
+"""
 
-__all__ = [
-    "FigureSet",
-    "Language",
-    "build_report",
-    "choose_language",
-    "find_cjk_font",
-    "is_sweep_dir",
-    "run_figures",
-    "sweep_figures",
-    "write_figures",
-    "write_report",
-]
+from sim.lazy import lazy_exports
+
+_EXPORTS = {
+    "FigureSet": "sim.figures.figset",
+    "Language": "sim.figures.fonts",
+    "build_report": "sim.figures.report",
+    "choose_language": "sim.figures.fonts",
+    "find_cjk_font": "sim.figures.fonts",
+    "is_sweep_dir": "sim.figures.sweep",
+    "run_figures": "sim.figures.runset",
+    "sweep_figures": "sim.figures.sweep",
+    "write_figures": "sim.figures.figset",
+    "write_report": "sim.figures.report",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from matplotlib.figure import Figure
 from sim.errors import SimError
 from sim.figures.fonts import Language
 from sim.figures.style import figure_style
-from sim.results.io import replace_dir
+from sim.ownership import check_replaceable, commit_dir, output_lock, staged_dir, write_marker
 
 __all__ = ["FORMATS", "MANIFEST", "FigureSet", "figure_bytes", "parse_formats", "write_figures"]
 
@@ -77,32 +75,29 @@ def write_figures(figset: FigureSet, out: str | Path, *, formats: tuple[str, ...
     """Write every figure in every format, plus ``figures.json`` (language, captions, skipped figures).
 
     Files go to a temporary sibling folder renamed into place, so a failure leaves nothing
-    half-written. An existing figures folder at ``out`` is replaced; any other path is refused.
+    half-written. An existing figures folder at ``out`` is replaced only if townsim wrote it and
+    nothing was added since (:mod:`sim.ownership`); any other path is refused.
 
     Raises:
-        SimError: ``out`` exists and is not a figures folder written by townsim.
+        SimError: ``out`` exists and is not an unchanged figures folder written by townsim.
     """
     out = Path(out)
-    if out.exists() and not (out / MANIFEST).is_file():
-        raise SimError(f"{out}: exists and is not a townsim figures folder; choose another --out")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        for name, figure in figset.figures.items():
-            for fmt in formats:
-                (tmp / f"{name}.{fmt}").write_bytes(figure_bytes(figure, fmt, language=figset.language))
-        manifest = {
-            "source": str(figset.source),
-            "lang": figset.language.lang,
-            "font": figset.language.font,
-            "note": figset.language.note,
-            "formats": list(formats),
-            "figures": {name: figset.captions.get(name, "") for name in figset.figures},
-            "skipped": figset.skipped,
-        }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-        replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with output_lock(out):
+        check_replaceable(out, "figures")
+        with staged_dir(out) as tmp:
+            for name, figure in figset.figures.items():
+                for fmt in formats:
+                    (tmp / f"{name}.{fmt}").write_bytes(figure_bytes(figure, fmt, language=figset.language))
+            manifest = {
+                "source": str(figset.source),
+                "lang": figset.language.lang,
+                "font": figset.language.font,
+                "note": figset.language.note,
+                "formats": list(formats),
+                "figures": {name: figset.captions.get(name, "") for name in figset.figures},
+                "skipped": figset.skipped,
+            }
+            (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+            write_marker(tmp, "figures")
+            commit_dir(tmp, out)
     return out

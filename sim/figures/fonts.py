@@ -6,8 +6,6 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from matplotlib import font_manager
-
 from sim.errors import SimError
 
 __all__ = ["CJK_FAMILIES", "INSTALL_HINT", "LANGS", "Language", "choose_language", "find_cjk_font"]
@@ -53,6 +51,8 @@ def find_cjk_font() -> str | None:
     Looks in matplotlib's font list, then registers CJK-looking system font files that a stale
     matplotlib font cache does not know about yet (e.g. installed after matplotlib first ran).
     """
+    from matplotlib import font_manager
+
     known = {f.name for f in font_manager.fontManager.ttflist}
     for family in CJK_FAMILIES:
         if family in known:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +31,7 @@ from sim.figures.runset import (
 )
 from sim.figures.sweep import parameter_labels, read_sweep, sweep_figures, sweep_labeller, sweep_parameters
 from sim.metrics.summary import THRESHOLDS_MIN
+from sim.ownership import check_replaceable, write_file_owned
 from sim.runner import package_version
 
 __all__ = [
@@ -480,8 +479,9 @@ def _sweep_counts(folder: Path) -> dict[str, int]:
 def write_report(
     source: str | Path, out: str | Path, *, language: Language, vs: str | Path | None = None
 ) -> Path:
-    """Write the report of a run folder (or of an analysed sweep folder) atomically (temporary file,
-    then rename); an existing file is replaced only if it is a townsim report.
+    """Write the report of a run folder (or of an analysed sweep folder) atomically (staging file,
+    then rename); an existing file is replaced only if townsim wrote it as a report and it is
+    unchanged since (:mod:`sim.ownership`).
 
     Raises:
         SimError: a folder is invalid, ``vs`` given for a sweep, or ``out`` exists and is not a
@@ -490,10 +490,7 @@ def write_report(
     from sim.figures.sweep import is_sweep_dir
 
     out = Path(out)
-    if out.exists() and (
-        out.is_dir() or GENERATOR not in out.read_text(encoding="utf-8", errors="replace")[:2000]
-    ):
-        raise SimError(f"{out}: exists and is not a townsim report; choose another --out")
+    check_replaceable(out, "report")  # fail before the figures are drawn; checked again when written
     if is_sweep_dir(Path(source)):
         if vs is not None:
             raise SimError("--vs compares two run folders; it does not apply to a sweep folder")
@@ -501,13 +498,5 @@ def write_report(
     else:
         primary_dir(source)  # a clear error for anything that is not a run folder
         document = build_report(source, language=language, vs=vs)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(document)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_file_owned(out, "report", lambda tmp: tmp.write_text(document, encoding="utf-8"))
     return out

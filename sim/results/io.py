@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -14,31 +12,22 @@ import pandas as pd
 import yaml
 
 from sim.errors import SimError
+from sim.ownership import check_replaceable, commit_dir, output_lock, staged_dir, write_marker
 from sim.results.tables import TABLES, RunResult
 
-__all__ = ["is_run_dir", "read_run", "read_summary", "replace_dir", "write_run"]
+__all__ = ["check_run_out", "is_run_dir", "read_run", "read_summary", "write_run", "write_tables"]
 
 MARKER = "provenance.json"
+KIND = "run"
 
 
 def is_run_dir(path: Path) -> bool:
-    """Whether ``path`` is a townsim run folder."""
+    """Whether ``path`` looks like a townsim run folder (summary and provenance present)."""
     return (path / MARKER).is_file() and (path / "summary.json").is_file()
 
 
 def _json(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False, default=str)
-
-
-def replace_dir(tmp: Path, out: Path) -> None:
-    """Move a finished folder ``tmp`` to ``out``, swapping out an existing ``out`` by renames."""
-    if out.exists():
-        trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-        out.rename(trash / out.name)
-        tmp.rename(out)
-        shutil.rmtree(trash)
-    else:
-        tmp.rename(out)
 
 
 def _write_table(frame: pd.DataFrame, path: Path) -> None:
@@ -68,32 +57,62 @@ def write_tables(result: RunResult, folder: Path, *, csv: bool = False) -> None:
             job.result()
 
 
-def write_run(result: RunResult, out: str | Path, *, csv: bool = False, scenario_raw: dict[str, Any]) -> Path:
-    """Write a run folder atomically.
-
-    Everything is written to a temporary sibling folder, then renamed into place. An existing
-    *run folder* at ``out`` is replaced; any other existing path is refused (never overwritten).
+def check_run_out(out: Path, scenario_hash: str | None, *, force: bool = False) -> None:
+    """Refuse ``out`` unless townsim may put a run of this scenario there (see :func:`write_run`).
 
     Raises:
-        SimError: ``out`` exists and is not a run folder.
+        SimError: ``out`` is not replaceable, or holds a run of another scenario and not ``force``.
+    """
+    existing = check_replaceable(out, KIND)
+    old_hash = (existing or {}).get("scenario_hash")
+    if old_hash and scenario_hash and old_hash != scenario_hash and not force:
+        raise SimError(
+            f"{out}: holds a run of another scenario ({existing.get('scenario')}); "
+            "use --force to replace it or choose another --out"
+        )
+
+
+def write_run(
+    result: RunResult,
+    out: str | Path,
+    *,
+    csv: bool = False,
+    scenario_raw: dict[str, Any],
+    force: bool = False,
+) -> Path:
+    """Write a run folder atomically (staging folder, then one swap into place).
+
+    ``out`` is replaced only if townsim wrote it as a run folder and nothing was added since
+    (:mod:`sim.ownership`); a run folder of a different resolved scenario (provenance
+    ``scenario_sha256``) is replaced only with ``force``.
+
+    Raises:
+        SimError: ``out`` is not replaceable, or holds a run of another scenario and not ``force``.
     """
     out = Path(out)
-    if out.exists() and not is_run_dir(out):
-        raise SimError(f"{out}: exists and is not a townsim run folder; choose another --out")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        write_tables(result, tmp, csv=csv)
-        (tmp / "summary.json").write_text(_json(result.summary), encoding="utf-8")
-        (tmp / "scenario.yaml").write_text(
-            yaml.safe_dump(scenario_raw, allow_unicode=True, sort_keys=False), encoding="utf-8"
-        )
-        (tmp / MARKER).write_text(_json(result.provenance), encoding="utf-8")
-        replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    scenario_hash = result.provenance.get("scenario_sha256")
+    with output_lock(out):
+        check_run_out(out, scenario_hash, force=force)
+        with staged_dir(out) as tmp:
+            write_tables(result, tmp, csv=csv)
+            (tmp / "summary.json").write_text(_json(result.summary), encoding="utf-8")
+            (tmp / "scenario.yaml").write_text(
+                yaml.safe_dump(scenario_raw, allow_unicode=True, sort_keys=False), encoding="utf-8"
+            )
+            (tmp / MARKER).write_text(_json(result.provenance), encoding="utf-8")
+            write_marker(tmp, KIND, scenario=result.summary.get("scenario"), scenario_hash=scenario_hash)
+            commit_dir(tmp, out)
     return out
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise SimError(f"{path}: expected a JSON object written by townsim ({exc})") from None
+    if not isinstance(data, dict):
+        raise SimError(f"{path}: expected a JSON object written by townsim")
+    return data
 
 
 def read_summary(run_dir: str | Path) -> dict[str, Any]:
@@ -101,7 +120,7 @@ def read_summary(run_dir: str | Path) -> dict[str, Any]:
     run_dir = Path(run_dir)
     if not is_run_dir(run_dir):
         raise SimError(f"{run_dir}: not a townsim run folder (expected summary.json and {MARKER})")
-    return json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    return _read_json(run_dir / "summary.json")
 
 
 def read_run(run_dir: str | Path) -> RunResult:
@@ -111,6 +130,12 @@ def read_run(run_dir: str | Path) -> RunResult:
     frames: dict[str, pd.DataFrame] = {}
     for name in TABLES:
         parquet, csv = run_dir / f"{name}.parquet", run_dir / f"{name}.csv"
-        frames[name] = pd.read_parquet(parquet) if parquet.is_file() else pd.read_csv(csv)
-    provenance = json.loads((run_dir / MARKER).read_text(encoding="utf-8"))
+        path = parquet if parquet.is_file() else csv
+        try:
+            frames[name] = pd.read_parquet(path) if path is parquet else pd.read_csv(path)
+        except Exception as exc:  # pyarrow and pandas raise many types for a damaged file
+            raise SimError(
+                f"{path}: expected the '{name}' table of a townsim run ({type(exc).__name__}: {exc})"
+            ) from None
+    provenance = _read_json(run_dir / MARKER)
     return RunResult(**frames, summary=summary, provenance=provenance)

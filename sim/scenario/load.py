@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import copy
 import csv
+import hashlib
+import io
+import json
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,9 +19,28 @@ from sim.errors import ScenarioError
 from sim.scenario.checks import check_consistency
 from sim.scenario.schema import Scenario
 
-__all__ = ["LoadedScenario", "get_path", "load_raw", "load_scenario", "set_path"]
+__all__ = [
+    "LoadedScenario",
+    "extends_chain",
+    "get_path",
+    "load_raw",
+    "load_scenario",
+    "parse_yaml",
+    "read_text",
+    "scenario_digest",
+    "set_path",
+]
 
 Raw = dict[str, Any]
+
+#: Largest scenario or data file read, bytes (a bound, not a limit anyone should meet).
+MAX_FILE_BYTES = 200_000_000
+#: Longest ``extends:`` chain.
+MAX_EXTENDS = 32
+#: Most villages in a village CSV.
+MAX_VILLAGES = 1_000_000
+#: Largest absolute number in a village CSV cell.
+MAX_CSV_VALUE = 1e9
 
 
 class LoadedScenario:
@@ -29,14 +52,34 @@ class LoadedScenario:
         base_dir: folder of that file (data files are resolved against the file that named them).
         raw: the merged raw mapping (what ``provenance/scenario.yaml`` records).
         origins: field path prefix -> file that set it.
+        overlays: the overlay files applied, in order.
+        files: every YAML and data file read -> SHA-256 of its bytes.
+        run_name: the name of a run of it: ``--name``, or the scenario's name followed by
+            ``+<overlay file stem>`` per overlay applied after the file that set the name.
     """
 
-    def __init__(self, scenario: Scenario, path: Path, raw: Raw, origins: dict[str, str]) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        path: Path,
+        raw: Raw,
+        origins: dict[str, str],
+        *,
+        overlays: Sequence[Path] = (),
+        files: Mapping[str, str] | None = None,
+        name: str | None = None,
+    ) -> None:
         self.scenario = scenario
         self.path = path
         self.base_dir = path.parent
         self.raw = raw
         self.origins = origins
+        self.overlays = tuple(overlays)
+        self.files = dict(files or {})
+        names = [str(o) for o in self.overlays]
+        named_by = origins.get("name")
+        after = self.overlays[names.index(named_by) + 1 :] if named_by in names else self.overlays
+        self.run_name = name or scenario.name + "".join(f"+{o.stem}" for o in after)
 
     def origin(self, field: str) -> str:
         """File that set ``field`` (longest matching prefix), or the top file."""
@@ -45,6 +88,10 @@ class LoadedScenario:
     def data_path(self, field: str, name: str) -> Path:
         """Resolve a data file named at ``field`` relative to the file that named it."""
         return Path(self.origin(field)).parent / name
+
+    def overlay_records(self) -> list[dict[str, str]]:
+        """Each overlay file with the SHA-256 of its bytes (for provenance)."""
+        return [{"file": str(o), "sha256": self.files.get(str(o), "")} for o in self.overlays]
 
 
 def _origin(origins: Mapping[str, str], top: Path, field: str) -> str:
@@ -56,13 +103,83 @@ def _origin(origins: Mapping[str, str], top: Path, field: str) -> str:
     return str(top)
 
 
-def _read_yaml(path: Path) -> Raw:
-    if not path.is_file():
-        raise ScenarioError(str(path), "(file)", "expected an existing YAML file")
+def read_text(path: Path, field: str = "(file)") -> str:
+    """A UTF-8 text file (a byte-order mark is accepted), as the project's error otherwise.
+
+    Raises:
+        ScenarioError: missing, unreadable, or not UTF-8 (naming the byte and the encoding expected).
+    """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError(str(path), field, "expected an existing file") from None
+    except OSError as exc:
+        raise ScenarioError(str(path), field, f"expected a readable file ({exc.strerror})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(str(path), field, f"expected at most {MAX_FILE_BYTES:,} bytes, got {len(data):,}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            str(path),
+            field,
+            f"expected UTF-8 text, byte {exc.start} (0x{data[exc.start]:02x}) is not UTF-8; "
+            "save the file as UTF-8 (e.g. iconv -f GBK -t UTF-8 for GBK/GB18030)",
+        ) from None
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: object, line: int) -> None:
+        super().__init__(key, line)
+        self.key, self.line = key, line
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Safe YAML loading that refuses duplicate keys and aliases (no silent wins, no alias bombs)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, (list, dict)):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "expected a plain key", key_node.start_mark
+                )
+            if key in seen:
+                raise _DuplicateKey(key, key_node.start_mark.line + 1)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "expected no aliases (*name): write the values out", event.start_mark
+            )
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+def parse_yaml(path: Path) -> Any:
+    """Parse one YAML file strictly (UTF-8, no duplicate keys, no aliases), as the project's error."""
+    text = read_text(path)
+    try:
+        return yaml.load(text, Loader=_StrictLoader)
+    except _DuplicateKey as exc:
+        raise ScenarioError(
+            str(path),
+            str(exc.key),
+            f"expected each key once in a mapping, '{exc.key}' repeats on line {exc.line}",
+        ) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(str(path), "(file)", f"expected valid YAML: {exc}") from None
+        raise ScenarioError(
+            str(path), "(file)", f"expected valid YAML: {' '.join(str(exc).split())}"
+        ) from None
+    except RecursionError:
+        raise ScenarioError(str(path), "(file)", "expected YAML nested less deeply") from None
+
+
+def _read_yaml(path: Path) -> Raw:
+    data = parse_yaml(path)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -71,44 +188,78 @@ def _read_yaml(path: Path) -> Raw:
 
 
 def _merge(base: Raw, top: Mapping[str, Any], origins: dict[str, str], file: str, prefix: str = "") -> Raw:
-    """Deep-merge ``top`` into ``base``: mappings merge, anything else replaces, null deletes."""
+    """Apply the diff ``top`` to ``base``: mappings merge, anything else replaces, null deletes."""
     out = dict(base)
     for key, value in top.items():
         path = f"{prefix}{key}"
         if value is None:
             out.pop(key, None)
+            _forget(origins, path)
             origins[path] = file
         elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
             out[key] = _merge(out[key], value, origins, file, path + ".")
         else:
-            out[key] = copy.deepcopy(value)
-            for old in [p for p in origins if p.startswith(path + ".")]:
-                del origins[old]
+            out[key] = _strip_nulls(value)
+            _forget(origins, path)
             origins[path] = file
     return out
 
 
-def load_raw(path: str | Path, *, _chain: tuple[Path, ...] = ()) -> tuple[Raw, dict[str, str]]:
-    """Read one scenario file and its ``extends:`` ancestors into one merged mapping.
+def _forget(origins: dict[str, str], path: str) -> None:
+    for old in [p for p in origins if p.startswith(path + ".")]:
+        del origins[old]
+
+
+def _strip_nulls(value: Any) -> Any:
+    """A deep copy of a new value with null mapping entries dropped (nothing to delete below it)."""
+    if isinstance(value, Mapping):
+        return {k: _strip_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_strip_nulls(v) for v in value]
+    return copy.deepcopy(value)
+
+
+def extends_chain(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> list[tuple[Path, Raw]]:
+    """A file and its ``extends:`` ancestors, root first, each with its own content (a diff)."""
+    path = Path(path).resolve()
+    if path in _seen:
+        loop = " -> ".join(p.name for p in (*_seen, path))
+        raise ScenarioError(str(path), "extends", f"expected no loop of extends, found {loop}")
+    if len(_seen) >= MAX_EXTENDS:
+        raise ScenarioError(str(path), "extends", f"expected a chain of at most {MAX_EXTENDS} files")
+    data = _read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return [(path, data)]
+    if not isinstance(parent, str):
+        raise ScenarioError(str(path), "extends", "expected a relative path to a scenario file")
+    return [*extends_chain(path.parent / parent, _seen=(*_seen, path)), (path, data)]
+
+
+def load_raw(path: str | Path, *, overlays: Sequence[str | Path] = ()) -> tuple[Raw, dict[str, str]]:
+    """Resolve a scenario file and its overlays into one merged mapping.
+
+    Every file of the scenario's ``extends:`` chain is applied root first as a diff on an empty
+    mapping, then each overlay's chain, skipping files already applied: so ``--overlay O`` where
+    ``O`` extends the scenario gives exactly what running ``O`` does.
 
     Returns:
         The merged mapping (without ``extends``) and the origin file per field path.
     """
-    path = Path(path).resolve()
-    if path in _chain:
-        loop = " -> ".join(p.name for p in (*_chain, path))
-        raise ScenarioError(str(path), "extends", f"expected no loop of extends, found {loop}")
-    data = _read_yaml(path)
-    parent = data.pop("extends", None)
+    raw, origins, _ = _resolve(path, overlays)
+    return raw, origins
+
+
+def _resolve(path: str | Path, overlays: Sequence[str | Path]) -> tuple[Raw, dict[str, str], list[Path]]:
+    raw: Raw = {}
     origins: dict[str, str] = {}
-    if parent is None:
-        base: Raw = {}
-    elif isinstance(parent, str):
-        base, origins = load_raw(path.parent / parent, _chain=(*_chain, path))
-    else:
-        raise ScenarioError(str(path), "extends", "expected a relative path to a scenario file")
-    merged = _merge(base, data, origins, str(path))
-    return merged, origins
+    applied: list[Path] = []
+    for top in (path, *overlays):
+        for file, diff in extends_chain(top):
+            if file not in applied:
+                applied.append(file)
+                raw = _merge(raw, diff, origins, str(file))
+    return raw, origins, applied
 
 
 def get_path(raw: Raw, field: str) -> Any:
@@ -136,36 +287,73 @@ def set_path(raw: Raw, field: str, value: Any, *, file: str = "(override)") -> N
     node[parts[-1]] = value
 
 
+def _finite(text: str | None, column: str, convert: type[float] | type[int]) -> float | int:
+    """One CSV cell as a finite number within bounds (ValueError naming the column otherwise)."""
+    try:
+        value = convert(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        kind = "a whole number" if convert is int else "a number"
+        raise _BadCell(column, f"expected {kind}, got {text!r}") from None
+    if not math.isfinite(value) or abs(value) > MAX_CSV_VALUE:
+        raise _BadCell(
+            column, f"expected a finite number of at most {MAX_CSV_VALUE:g} in absolute value, got {text!r}"
+        )
+    return value
+
+
+class _BadCell(ValueError):
+    def __init__(self, column: str, expected: str) -> None:
+        super().__init__(expected)
+        self.column = column
+
+
 def _read_villages_csv(file: Path, bands: Sequence[str]) -> list[Raw]:
     """Villages from a CSV with columns id, unit, x_km, y_km, pop_<band>..., source."""
-    if not file.is_file():
-        raise ScenarioError(str(file), "villages.file", "expected an existing CSV file")
-    with file.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
+    text = read_text(file, "villages.file")
+    wanted = ["id", "unit", "x_km", "y_km", *(f"pop_{band}" for band in bands)]
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = next(reader, None)
+        if header is None:
+            raise ScenarioError(str(file), "line 1", f"expected a header row with columns {wanted}")
+        repeated = sorted({c for c in header if header.count(c) > 1})
+        if repeated:
+            raise ScenarioError(str(file), "line 1", f"expected each column once, {repeated} repeat")
+        missing = [c for c in wanted if c not in header]
+        other = [c for c in header if c not in wanted and c != "source"]
+        if missing or other:
+            found = f"missing {missing}" if missing else f"found other columns {other}"
+            raise ScenarioError(
+                str(file), "line 1", f"expected columns {wanted} (and optional source), {found}"
+            )
         rows: list[Raw] = []
-        for line, row in enumerate(reader, start=2):
+        for record in reader:
+            line = reader.line_num
+            if not record:
+                continue
+            if len(record) != len(header):
+                raise ScenarioError(
+                    str(file), f"line {line}", f"expected {len(header)} fields, got {len(record)}"
+                )
+            if len(rows) >= MAX_VILLAGES:
+                raise ScenarioError(str(file), f"line {line}", f"expected at most {MAX_VILLAGES:,} villages")
+            row = dict(zip(header, record, strict=True))
             try:
-                population = {band: int(row.pop(f"pop_{band}")) for band in bands}
+                population = {band: _finite(row[f"pop_{band}"], f"pop_{band}", int) for band in bands}
                 rows.append(
                     {
-                        "id": row.pop("id"),
-                        "unit": row.pop("unit"),
-                        "x_km": float(row.pop("x_km")),
-                        "y_km": float(row.pop("y_km")),
+                        "id": row["id"],
+                        "unit": row["unit"],
+                        "x_km": _finite(row["x_km"], "x_km", float),
+                        "y_km": _finite(row["y_km"], "y_km", float),
                         "population": population,
-                        **({"source": row.pop("source")} if "source" in row else {}),
+                        **({"source": row["source"]} if "source" in row else {}),
                     }
                 )
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ScenarioError(
-                    str(file),
-                    f"line {line}",
-                    f"expected id, unit, x_km, y_km and integer pop_<band> columns ({exc})",
-                ) from None
-            if row:
-                raise ScenarioError(
-                    str(file), f"line {line}", f"expected no other columns, found {sorted(row)}"
-                )
+            except _BadCell as exc:
+                raise ScenarioError(str(file), f"line {line}, column {exc.column}", str(exc)) from None
+    except csv.Error as exc:
+        raise ScenarioError(str(file), f"line {reader.line_num}", f"expected valid CSV ({exc})") from None
     return rows
 
 
@@ -176,11 +364,29 @@ def _format_loc(loc: Sequence[str | int]) -> str:
     return out
 
 
+def scenario_digest(loaded: LoadedScenario) -> str:
+    """Hash of a scenario's merged content and the data files it names (villages, roads)."""
+    digest = hashlib.sha256(json.dumps(loaded.raw, sort_keys=True, default=str).encode())
+    for field in ("villages", "roads"):
+        node = loaded.raw.get(field)
+        if isinstance(node, Mapping) and isinstance(node.get("file"), str):
+            digest.update(loaded.data_path(field, node["file"]).read_bytes())
+    return digest.hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
 def load_scenario(
     path: str | Path,
     *,
     overlays: Sequence[str | Path] = (),
     overrides: Mapping[str, Any] | None = None,
+    name: str | None = None,
 ) -> LoadedScenario:
     """Load, merge and validate a scenario.
 
@@ -188,16 +394,15 @@ def load_scenario(
         path: the scenario YAML file.
         overlays: further YAML files merged on top, in order (each may itself ``extends:``).
         overrides: dotted field path -> value, applied last (used by sweeps).
+        name: the run name (default: the scenario's name plus ``+<stem>`` per overlay).
 
     Raises:
         ScenarioError: with the file, the field path and what was expected.
     """
     path = Path(path).resolve()
-    raw, origins = load_raw(path)
-    for overlay in overlays:
-        top, top_origins = load_raw(overlay)
-        origins.update(top_origins)
-        raw = _merge(raw, top, origins, str(Path(overlay).resolve()))
+    overlay_paths = [Path(o).resolve() for o in overlays]
+    raw, origins, applied = _resolve(path, overlay_paths)
+    files = [*applied]
     for field, value in (overrides or {}).items():
         set_path(raw, field, value)
         origins[field] = "(override)"
@@ -205,9 +410,11 @@ def load_scenario(
     resolved = copy.deepcopy(raw)
     if isinstance(villages, Mapping) and set(villages) == {"file"}:
         bands = raw.get("age_bands") or []
-        resolved["villages"] = _read_villages_csv(
-            Path(_origin(origins, path, "villages")).parent / str(villages["file"]), bands
-        )
+        if not isinstance(bands, list) or not all(isinstance(b, str) for b in bands):
+            raise ScenarioError(_origin(origins, path, "age_bands"), "age_bands", "expected a list of labels")
+        village_file = Path(_origin(origins, path, "villages")).parent / str(villages["file"])
+        resolved["villages"] = _read_villages_csv(village_file, bands)
+        files.append(village_file)
     try:
         scenario = Scenario.model_validate(resolved)
     except ValidationError as exc:
@@ -217,6 +424,14 @@ def load_scenario(
         got_text = "" if isinstance(got, (dict, list)) else f", got {got!r}"
         message = "expected no such field (unknown field)" if err["type"] == "extra_forbidden" else err["msg"]
         raise ScenarioError(_origin(origins, path, field), field, f"{message}{got_text}") from None
-    loaded = LoadedScenario(scenario, path, raw, origins)
+    loaded = LoadedScenario(
+        scenario,
+        path,
+        raw,
+        origins,
+        overlays=overlay_paths,
+        files={str(f): _sha256(f) for f in files},
+        name=name,
+    )
     check_consistency(loaded)
     return loaded

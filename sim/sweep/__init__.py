@@ -1,6 +1,16 @@
-"""Parameter sweeps: declared experiments run on Dask into a resumable Parquet store, then analysed."""
+"""Parameter sweeps: declared experiments run on Dask into a resumable Parquet store, then analysed.
 
-from sim.sweep.experiment import Experiment, LoadedExperiment, load_experiment
-from sim.sweep.runner import SweepReport, run_sweep
+Names are imported on first use (``townsim --help`` must not load Dask).
+"""
 
-__all__ = ["Experiment", "LoadedExperiment", "SweepReport", "load_experiment", "run_sweep"]
+from sim.lazy import lazy_exports
+
+_EXPORTS = {
+    "Experiment": "sim.sweep.experiment",
+    "LoadedExperiment": "sim.sweep.experiment",
+    "SweepReport": "sim.sweep.runner",
+    "load_experiment": "sim.sweep.experiment",
+    "run_sweep": "sim.sweep.runner",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

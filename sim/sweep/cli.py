@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from types import FrameType
-from typing import NoReturn
+from typing import TYPE_CHECKING
 
-from sim.sweep.runner import SweepProgress
+from sim.argtypes import positive_int
+
+if TYPE_CHECKING:
+    from sim.sweep.runner import SweepProgress
 
 __all__ = ["register"]
 
@@ -39,34 +40,20 @@ def _progress_bar(*, enabled: bool) -> Iterator[Callable[[SweepProgress], None] 
             bar.close()
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text}")
-    return value
-
-
-def _terminated(signum: int, frame: FrameType | None) -> NoReturn:
-    raise KeyboardInterrupt
-
-
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from sim.sweep.runner import run_sweep
 
-    # SIGTERM (a batch system, `kill`) stops a sweep like Ctrl-C: finished rows are flushed first.
-    previous = signal.signal(signal.SIGTERM, _terminated)
-    try:
-        with _progress_bar(enabled=not args.quiet and sys.stderr.isatty()) as progress:
-            report = run_sweep(
-                args.experiment,
-                out=args.out,
-                workers=args.workers,
-                scheduler=args.scheduler,
-                retry_failed=args.retry_failed,
-                progress=progress,
-            )
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    # SIGTERM (a batch system, `kill`) stops a sweep like Ctrl-C (sim.cli.main turns it into
+    # KeyboardInterrupt): finished rows are flushed first.
+    with _progress_bar(enabled=not args.quiet and sys.stderr.isatty()) as progress:
+        report = run_sweep(
+            args.experiment,
+            out=args.out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            retry_failed=args.retry_failed,
+            progress=progress,
+        )
     state = report.progress
     print(
         f"{report.out}: {report.planned:,} runs planned, {report.skipped:,} already stored; "
@@ -101,7 +88,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("experiment", help="experiment YAML file (see experiments/)")
     where = p.add_mutually_exclusive_group()
     where.add_argument(
-        "--workers", type=_positive_int, default=None, help="local worker processes (default: one per CPU)"
+        "--workers", type=positive_int, default=None, help="local worker processes (default: one per CPU)"
     )
     where.add_argument(
         "--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786"

@@ -12,7 +12,7 @@ import pandas as pd
 
 from sim.errors import ScenarioError
 from sim.runner import run_scenario
-from sim.scenario.load import LoadedScenario, get_path, load_scenario
+from sim.scenario.load import LoadedScenario, get_path, load_scenario, scenario_digest
 from sim.sweep.experiment import LoadedExperiment, Scalar
 from sim.sweep.samplers import Design, build_design
 from sim.sweep.task import RunTask, extract_outcomes
@@ -48,16 +48,6 @@ class Plan:
             for t in self.tasks
         ]
         return pd.DataFrame(rows, columns=columns)
-
-
-def scenario_digest(loaded: LoadedScenario) -> str:
-    """Hash of a scenario's merged content and the data files it names (villages, roads)."""
-    digest = hashlib.sha256(json.dumps(loaded.raw, sort_keys=True, default=str).encode())
-    for field in ("villages", "roads"):
-        node = loaded.raw.get(field)
-        if isinstance(node, Mapping) and isinstance(node.get("file"), str):
-            digest.update(loaded.data_path(field, node["file"]).read_bytes())
-    return digest.hexdigest()
 
 
 def run_key(*, digest: str, lever: str, overrides: Mapping[str, Scalar], seed: int, days: int) -> str:

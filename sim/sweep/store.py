@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import SimError
+from sim.ownership import check_replaceable, read_marker, write_marker
 
 __all__ = ["SweepStore", "write_atomic"]
 
@@ -78,9 +79,13 @@ class SweepStore:
     def acquire(self) -> None:
         """Take the folder's writer lock (a stale lock of a dead process on this host is taken over).
 
+        The folder gets townsim's ownership marker; a non-empty folder without one is refused.
+        Temporary files a killed sweep left behind are removed.
+
         Raises:
-            SimError: another live sweep writes this folder.
+            SimError: another live sweep writes this folder, or it holds files townsim did not write.
         """
+        check_replaceable(self.root, "sweep")  # never write into a folder townsim did not make
         self.root.mkdir(parents=True, exist_ok=True)
         lock = self.root / ".sweep.lock"
         me = f"{socket.gethostname()} {os.getpid()}"
@@ -98,6 +103,10 @@ class SweepStore:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(me)
             self._lock = lock
+            if read_marker(self.root) is None:
+                write_marker(self.root, "sweep", files=False)
+            for stale in [*self.root.glob(".*.tmp"), *self.results.glob(".*.tmp")]:
+                stale.unlink(missing_ok=True)  # temporary files of a killed sweep
             return
         raise SimError(f"{self.root}: could not take the sweep lock {lock}")
 

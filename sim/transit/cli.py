@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
+from sim.argtypes import days, seed
 from sim.cli_replications import DEFAULT_REPLICATIONS, add_replication_options
 from sim.errors import SimError
 
@@ -14,6 +13,14 @@ __all__ = ["register"]
 
 
 def _cmd_export_gtfs(args: argparse.Namespace) -> int:
+    from sim.ownership import (
+        check_replaceable,
+        commit_dir,
+        output_lock,
+        staged_dir,
+        write_file_owned,
+        write_marker,
+    )
     from sim.scenario.load import load_scenario
     from sim.transit.gtfs import write_gtfs
     from sim.transit.timetable import build_timetable
@@ -24,12 +31,21 @@ def _cmd_export_gtfs(args: argparse.Namespace) -> int:
     if transit is None:
         raise SimError(f"{args.scenario}: the scenario has no transit lines to export")
     out = Path(args.out)
-    if out.exists():
-        raise SimError(f"{out}: exists; choose a new path for the feed")
+    check_replaceable(out, "gtfs", option="feed path")
     world = build_world(loaded)
     tt = build_timetable(loaded, world)
     names = {lid: line.en or line.zh or lid for lid, line in transit.lines.items()}
-    write_gtfs(tt, world, transit, out, names=names)
+    if out.suffix.lower() == ".zip":
+        write_file_owned(
+            out, "gtfs", lambda tmp: write_gtfs(tt, world, transit, tmp, names=names), option="feed path"
+        )
+    else:
+        with output_lock(out):
+            check_replaceable(out, "gtfs", option="feed path")
+            with staged_dir(out) as tmp:
+                write_gtfs(tt, world, transit, tmp / "feed", names=names)
+                write_marker(tmp / "feed", "gtfs")
+                commit_dir(tmp / "feed", out)
     print(f"wrote {out}: {len(tt.line_ids)} lines, {tt.n_trips} trips, {len(set(tt.st_stop.tolist()))} stops")
     return 0
 
@@ -38,11 +54,14 @@ def _cmd_rank_lines(args: argparse.Namespace) -> int:
     import sys
 
     from sim.cli_replications import progress_callback
+    from sim.ownership import check_replaceable, write_file_owned
     from sim.transit.rank import rank_lines
 
     out = Path(args.out) if args.out else None
-    if out is not None and out.is_dir():
-        raise SimError(f"{out}: is a folder; give a CSV file path")
+    if out is not None:
+        if out.is_dir():
+            raise SimError(f"{out}: is a folder; give a CSV file path for --out")
+        check_replaceable(out, "ranking")  # fail before the runs; checked again when written
     with progress_callback(sys.stderr.isatty(), "rank-lines") as progress:
         table, base = rank_lines(
             args.base,
@@ -61,15 +80,7 @@ def _cmd_rank_lines(args: argparse.Namespace) -> int:
     )
     print(table.round(4).to_string(index=False))
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        os.close(fd)
-        try:
-            table.to_csv(tmp, index=False)
-            os.replace(tmp, out)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_file_owned(out, "ranking", lambda tmp: table.to_csv(tmp, index=False))
         print(f"wrote {out}")
     return 0
 
@@ -86,9 +97,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("base", help="base scenario")
     p.add_argument("candidates", help="YAML with 'lines: {id: line}'")
     p.add_argument("--overlay", action="append", default=[], help="YAML merged on BASE (repeatable)")
-    p.add_argument("--days", type=int, default=None, help="days to simulate (default: scenario's)")
+    p.add_argument("--days", type=days, default=None, help="days to simulate (default: scenario's)")
     p.add_argument(
-        "--seed", type=int, default=None, help="base seed of the replications (default: scenario's)"
+        "--seed", type=seed, default=None, help="base seed of the replications (default: scenario's)"
     )
     p.add_argument("--out", default=None, help="write the ranking as CSV here")
     add_replication_options(p, default=DEFAULT_REPLICATIONS, precision=False)

@@ -71,9 +71,12 @@ def test_export_folder_and_refuse_existing(tmp_path: Path, capsys: pytest.Captur
         "calendar.txt",
         "agency.txt",
     }
-    assert main(["export-gtfs", str(BUSES), str(out)]) == 1
-    assert "exists" in capsys.readouterr().err
-    assert main(["export-gtfs", str(MERGED), str(tmp_path / "none.zip")]) == 1
+    assert main(["export-gtfs", str(BUSES), str(out)]) == 0  # townsim's own, unchanged feed is replaced
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    assert main(["export-gtfs", str(BUSES), str(out)]) == 2
+    assert "'notes.txt' was added" in capsys.readouterr().err
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert main(["export-gtfs", str(MERGED), str(tmp_path / "none.zip")]) == 2
     assert not (tmp_path / "none.zip").exists()
 
 
