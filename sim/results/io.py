@@ -19,6 +19,8 @@ __all__ = ["check_run_out", "is_run_dir", "read_run", "read_summary", "write_run
 
 MARKER = "provenance.json"
 KIND = "run"
+#: Fields every summary.json has (checked when a run folder is read).
+SUMMARY_KEYS = ("scenario", "by_former_unit")
 
 
 def is_run_dir(path: Path) -> bool:
@@ -120,7 +122,11 @@ def read_summary(run_dir: str | Path) -> dict[str, Any]:
     run_dir = Path(run_dir)
     if not is_run_dir(run_dir):
         raise SimError(f"{run_dir}: not a townsim run folder (expected summary.json and {MARKER})")
-    return _read_json(run_dir / "summary.json")
+    summary = _read_json(run_dir / "summary.json")
+    for key in SUMMARY_KEYS:
+        if key not in summary:
+            raise SimError(f"{run_dir / 'summary.json'}: field '{key}': expected a townsim run summary")
+    return summary
 
 
 def read_run(run_dir: str | Path) -> RunResult:

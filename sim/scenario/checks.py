@@ -11,9 +11,11 @@ from sim.transit.checks import check_transit
 if TYPE_CHECKING:
     from sim.scenario.load import LoadedScenario
 
-__all__ = ["GENERATED_ROAD_CLASSES", "check_consistency"]
+__all__ = ["GENERATED_ROAD_CLASSES", "MAX_RESIDENTS", "check_consistency"]
 
 GENERATED_ROAD_CLASSES = ("trunk", "rural")
+#: Most residents a scenario may hold (memory grows with residents; Pingtan's 386,000 take about 1 GB).
+MAX_RESIDENTS = 20_000_000
 
 
 def check_consistency(loaded: LoadedScenario) -> None:
@@ -38,6 +40,21 @@ def check_consistency(loaded: LoadedScenario) -> None:
             )
     if not sc.villages:
         fail("villages", "expected at least one village")
+    for i, village in enumerate(sc.villages):
+        if village.id.startswith("seat:"):
+            fail(
+                f"villages[{i}].id",
+                f"expected a village id not starting with 'seat:' (the seat nodes), got '{village.id}'",
+            )
+    total = sum(sum(v.population.values()) for v in sc.villages)
+    if total > MAX_RESIDENTS:
+        fail("villages", f"expected at most {MAX_RESIDENTS:,} residents in all, got {total:,}")
+    fraction = sc.simulation.sample_fraction
+    if total * fraction < 1:
+        fail(
+            "simulation.sample_fraction",
+            f"expected a fraction sampling one of {total:,} residents, got {fraction}",
+        )
     nodes = village_ids | {f"seat:{u}" for u in units}
 
     for fid, ferry in sc.roads.ferries.items():
@@ -48,7 +65,7 @@ def check_consistency(loaded: LoadedScenario) -> None:
 
     road_classes = set(GENERATED_ROAD_CLASSES) if sc.roads.generate else set()
     if "walk" not in sc.modes:
-        fail("modes", "expected a 'walk' mode (everyone can walk)")
+        fail("modes.walk", "expected a 'walk' mode (everyone can walk)")
     for name, mode in sc.modes.items():
         missing = road_classes - set(mode.speed_kph)
         if missing:

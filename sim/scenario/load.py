@@ -233,6 +233,8 @@ def extends_chain(path: str | Path, *, _seen: tuple[Path, ...] = ()) -> list[tup
         return [(path, data)]
     if not isinstance(parent, str):
         raise ScenarioError(str(path), "extends", "expected a relative path to a scenario file")
+    if not (path.parent / parent).is_file():
+        raise ScenarioError(str(path), "extends", f"expected an existing scenario file, '{parent}' not found")
     return [*extends_chain(path.parent / parent, _seen=(*_seen, path)), (path, data)]
 
 
@@ -287,17 +289,17 @@ def set_path(raw: Raw, field: str, value: Any, *, file: str = "(override)") -> N
     node[parts[-1]] = value
 
 
-def _finite(text: str | None, column: str, convert: type[float] | type[int]) -> float | int:
-    """One CSV cell as a finite number within bounds (ValueError naming the column otherwise)."""
+def _finite(
+    text: str | None, column: str, convert: type[float] | type[int], *, low: float = -MAX_CSV_VALUE
+) -> float | int:
+    """One CSV cell as a finite number in [low, MAX_CSV_VALUE] (``_BadCell`` naming the column otherwise)."""
     try:
         value = convert(text)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         kind = "a whole number" if convert is int else "a number"
         raise _BadCell(column, f"expected {kind}, got {text!r}") from None
-    if not math.isfinite(value) or abs(value) > MAX_CSV_VALUE:
-        raise _BadCell(
-            column, f"expected a finite number of at most {MAX_CSV_VALUE:g} in absolute value, got {text!r}"
-        )
+    if not math.isfinite(value) or not low <= value <= MAX_CSV_VALUE:
+        raise _BadCell(column, f"expected a finite number from {low:g} to {MAX_CSV_VALUE:g}, got {text!r}")
     return value
 
 
@@ -339,7 +341,7 @@ def _read_villages_csv(file: Path, bands: Sequence[str]) -> list[Raw]:
                 raise ScenarioError(str(file), f"line {line}", f"expected at most {MAX_VILLAGES:,} villages")
             row = dict(zip(header, record, strict=True))
             try:
-                population = {band: _finite(row[f"pop_{band}"], f"pop_{band}", int) for band in bands}
+                population = {band: _finite(row[f"pop_{band}"], f"pop_{band}", int, low=0) for band in bands}
                 rows.append(
                     {
                         "id": row["id"],

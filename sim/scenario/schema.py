@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sim.argtypes import MAX_DAYS, MAX_SEED
 from sim.transit.schema import Transit
 
 __all__ = [
@@ -42,6 +43,18 @@ __all__ = [
 ]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# Upper bounds: far above any real county, low enough that memory is not exhausted first.
+#: Residents of one age band in one village.
+MAX_BAND_POPULATION = 10_000_000
+#: Windows or doctors of one facility.
+MAX_SERVERS = 10_000
+#: Places of one school.
+MAX_SEATS = 1_000_000
+#: Visits per person-year of one service (one a day).
+MAX_RATE = 365.0
+#: Logit scale, 1/min.
+MAX_LOGIT_SCALE = 10.0
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 
@@ -53,9 +66,9 @@ def clock_to_min(clock: str) -> int:
 
 
 class Strict(BaseModel):
-    """Base model: unknown fields are errors, instances are immutable."""
+    """Base model: unknown fields are errors, numbers are finite, instances are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Unit(Strict):
@@ -83,8 +96,10 @@ class Village(Strict):
     @classmethod
     def _non_negative(cls, value: dict[str, int]) -> dict[str, int]:
         for band, count in value.items():
-            if count < 0:
-                raise ValueError(f"population of band '{band}' must be >= 0, got {count}")
+            if not 0 <= count <= MAX_BAND_POPULATION:
+                raise ValueError(
+                    f"population of band '{band}' must be 0..{MAX_BAND_POPULATION:,}, got {count}"
+                )
         return value
 
 
@@ -221,8 +236,8 @@ class Facility(Strict):
     zh: str | None = None
     en: str | None = None
     level: str | None = Field(default=None, description="school level")
-    seats: int | None = Field(default=None, ge=0, description="school places")
-    servers: int = Field(default=0, ge=0, description="windows or doctors")
+    seats: int | None = Field(default=None, ge=0, le=MAX_SEATS, description="school places")
+    servers: int = Field(default=0, ge=0, le=MAX_SERVERS, description="windows or doctors")
     services: tuple[str, ...] = ()
     service_time: ServiceTime | None = None
     hours: Hours | None = None
@@ -255,8 +270,10 @@ class Service(Strict):
     @classmethod
     def _rates(cls, value: dict[str, float]) -> dict[str, float]:
         for band, rate in value.items():
-            if rate < 0:
-                raise ValueError(f"rate of band '{band}' must be >= 0, got {rate}")
+            if not 0 <= rate <= MAX_RATE:
+                raise ValueError(
+                    f"rate of band '{band}' must be 0..{MAX_RATE} visits per person-year, got {rate}"
+                )
         return value
 
 
@@ -283,7 +300,9 @@ class Behaviour(Strict):
     """Choice rules and their parameters."""
 
     choice: Literal["nearest", "logit"] = "logit"
-    logit_scale_per_min: float = Field(default=0.15, gt=0, description="logit scale, 1/min")
+    logit_scale_per_min: float = Field(
+        default=0.15, gt=0, le=MAX_LOGIT_SCALE, description="logit scale, 1/min (above 10: choice is nearest)"
+    )
     value_of_time_yuan_per_h: float = Field(default=20.0, gt=0)
     prior_wait_min: float = Field(default=10.0, ge=0)
     wait_memory: float = Field(default=0.3, ge=0, le=1, description="weight of the newest wait")
@@ -320,9 +339,9 @@ class FacilityChange(Strict):
     """What a merger plan does to one facility."""
 
     action: Literal["keep", "close", "downgrade", "restaff"]
-    servers: int | None = Field(default=None, ge=0)
+    servers: int | None = Field(default=None, ge=0, le=MAX_SERVERS)
     services: tuple[str, ...] | None = None
-    seats: int | None = Field(default=None, ge=0)
+    seats: int | None = Field(default=None, ge=0, le=MAX_SEATS)
 
 
 class Merger(Strict):
@@ -336,8 +355,8 @@ class Merger(Strict):
 class Simulation(Strict):
     """Run settings."""
 
-    days: int = Field(default=28, ge=1)
-    seed: int = 0
+    days: int = Field(default=28, ge=1, le=MAX_DAYS)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED, description="0..2**32-1 (numpy's seed range)")
     sample_fraction: float = Field(default=1.0, gt=0, le=1)
     warmup_days: int = Field(
         default=42,

@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.errors import ScenarioError
+from sim.scenario.load import parse_yaml
 
 __all__ = [
     "RESERVED_COLUMNS",
@@ -217,10 +218,7 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     path = Path(path).resolve()
     if not path.is_file():
         raise ScenarioError(str(path), "(file)", "expected an existing experiment YAML file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ScenarioError(str(path), "(file)", f"expected valid YAML: {exc}") from None
+    data = parse_yaml(path)
     if not isinstance(data, dict):
         raise ScenarioError(str(path), "(top level)", "expected a mapping of fields")
     try:

@@ -9,12 +9,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import ValidationError
 
 from sim.errors import ScenarioError
 from sim.replications import ReplicationSet, mean_interval, run_many
-from sim.scenario.load import LoadedScenario, load_scenario
+from sim.scenario.load import LoadedScenario, load_scenario, parse_yaml
 from sim.transit.schema import Line
 from sim.transit.timetable import build_timetable
 from sim.world.world import build_world
@@ -51,10 +50,7 @@ def read_candidates(path: str | Path) -> dict[str, dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(str(path), "(file)", "expected an existing YAML file of candidate lines")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ScenarioError(str(path), "(file)", f"expected valid YAML: {exc}") from None
+    data = parse_yaml(path) or {}
     lines = data.get("lines") if isinstance(data, dict) else None
     if not isinstance(lines, dict) or not lines:
         raise ScenarioError(str(path), "lines", "expected a mapping of candidate line id -> line")

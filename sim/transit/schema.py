@@ -24,7 +24,7 @@ def clock_to_min(clock: str) -> int:
 class Strict(BaseModel):
     """Base model: unknown fields are errors, instances are immutable (as in sim.scenario.schema)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _check_clock(value: str) -> str:

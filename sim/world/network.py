@@ -4,6 +4,7 @@ parallel edges kept; per-mode directed CSR matrices with the fastest of parallel
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
@@ -16,6 +17,7 @@ from scipy import sparse
 from scipy.spatial import Delaunay, QhullError
 
 from sim.errors import ScenarioError
+from sim.scenario.load import read_text
 from sim.scenario.schema import Ferry, Mode, RoadGenerate
 
 __all__ = [
@@ -250,15 +252,21 @@ def read_road_file(file: Path, known: set[str]) -> EdgeList:
     if not file.is_file():
         raise ScenarioError(str(file), "roads.file", "expected an existing GraphML or CSV file")
     rows: list[dict[str, Any]] = []
+    text = read_text(file, "roads.file")  # UTF-8 (BOM accepted) or a clear error
     if file.suffix.lower() == ".graphml":
-        loaded = nx.read_graphml(file, force_multigraph=True)
+        try:
+            loaded = nx.parse_graphml(text, force_multigraph=True)
+        except Exception as exc:  # ElementTree and networkx raise many types for a broken file
+            raise ScenarioError(str(file), "roads.file", f"expected valid GraphML ({exc})") from None
         for u, v, data in loaded.edges(data=True):
             rows.append(
                 {**data, "u": str(u), "v": str(v), "oneway": data.get("oneway", loaded.is_directed())}
             )
     else:
-        with file.open(encoding="utf-8", newline="") as handle:
-            rows = list(csv.DictReader(handle))
+        try:
+            rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        except csv.Error as exc:
+            raise ScenarioError(str(file), "roads.file", f"expected valid CSV ({exc})") from None
     out = EdgeList()
     for line, row in enumerate(rows, start=1):
         u, v, length, road_class, oneway, time_min, fare = (row.get(k) for k in _COLUMNS)

@@ -40,7 +40,8 @@ def test_every_figure_in_every_format(figure_sets, tmp_path):
 
 def test_existing_other_folder_is_refused(figure_sets, tmp_path):
     (tmp_path / "precious").mkdir()
-    with pytest.raises(SimError, match="not a townsim figures folder"):
+    (tmp_path / "precious" / "paper.tex").write_text("mine", encoding="utf-8")
+    with pytest.raises(SimError, match="not written by townsim"):
         write_figures(figure_sets("tiny_baseline"), tmp_path / "precious", formats=("png",))
 
 
