@@ -131,7 +131,7 @@ def test_bus_scenario_report_has_transit_headline(run_dirs, tmp_path):
 def test_report_refuses_to_overwrite_other_files(run_dirs, tmp_path):
     precious = tmp_path / "notes.html"
     precious.write_text("<html>mine</html>", encoding="utf-8")
-    with pytest.raises(SimError, match="not a townsim report"):
+    with pytest.raises(SimError, match="not written by townsim"):
         write_report(run_dirs["tiny_baseline"], precious, language=EN)
     assert precious.read_text(encoding="utf-8") == "<html>mine</html>"
 
@@ -141,7 +141,7 @@ def test_report_without_vs_shows_the_merger(run_dirs, tmp_path):
     text = out.read_text(encoding="utf-8")
     assert "Merger in this scenario" in text and "merger.units.eastwest.members" in text
     assert "needs --vs OTHER_RUN" in text
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".r.html.townsim", "r.html"]  # file + ownership marker
 
 
 def test_sweep_report(synthetic_sweep, tmp_path):

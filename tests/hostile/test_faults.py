@@ -1,0 +1,138 @@
+"""Faults with real signals and real processes: kills at random moments, concurrent writers, umask.
+
+After SIGINT, SIGTERM or SIGKILL at any moment, ``--out`` is either absent, or the previous
+complete output, or the new complete output; never a partial folder that looks complete. Hidden
+staging leftovers (only after SIGKILL) are removed by the next writer.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from sim.ownership import check_replaceable, output_lock, read_marker
+from sim.results.io import read_run
+from tests.conftest import ROOT, TINY
+
+KINDS = {"run": "run", "figures": "figures", "report": "report"}
+
+
+def _restore_sigint() -> None:
+    """Undo SIG_IGN inherited from a non-interactive shell (CI), as a terminal user would have it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _spawn(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as handle:
+        return subprocess.Popen(
+            [sys.executable, "-m", "sim.cli", *argv],
+            stdout=subprocess.DEVNULL,
+            stderr=handle,
+            cwd=ROOT,
+            preexec_fn=_restore_sigint,
+        )
+
+
+def _argv(command: str, out: Path, run: Path) -> list[str]:
+    if command == "run":
+        return ["run", str(TINY), "--days", "20", "--out", str(out), "--quiet"]
+    if command == "figures":
+        return ["figures", str(run), "--format", "png", "--out", str(out)]
+    return ["report", str(run), "--out", str(out)]
+
+
+def _assert_absent_or_complete(out: Path, command: str) -> None:
+    if not out.exists():
+        return
+    marker = read_marker(out)
+    assert marker is not None, f"{out} exists without a complete marker"
+    check_replaceable(out, KINDS[command])  # listed files all there, sizes as written
+    if command == "run":
+        read_run(out)
+
+
+def _leftovers(out: Path) -> list[str]:
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.townsim-"))
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    assert main(["run", str(TINY), "--days", "5", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+@pytest.mark.parametrize("command", ["run", "figures", "report"])
+def test_signals_at_random_moments_never_leave_a_partial_output(
+    command: str, tmp_path: Path, finished_run: Path
+) -> None:
+    out = tmp_path / ("report.html" if command == "report" else "out")
+    started = time.monotonic()
+    assert _spawn(_argv(command, out, finished_run), tmp_path / "first.log").wait(timeout=300) == 0
+    lifetime = time.monotonic() - started
+    _assert_absent_or_complete(out, command)
+    rng = random.Random(f"faults-{command}")  # seeded: the same moments on every run of the test
+    # caught signals first (each must clean up after itself), then SIGKILL (leaves hidden staging)
+    for trial, sig in enumerate([signal.SIGINT, signal.SIGTERM] * 2 + [signal.SIGKILL] * 3):
+        proc = _spawn(_argv(command, out, finished_run), tmp_path / f"trial{trial}.log")
+        time.sleep(rng.uniform(0.0, lifetime))
+        proc.send_signal(sig)
+        code = proc.wait(timeout=300)
+        err = (tmp_path / f"trial{trial}.log").read_text(encoding="utf-8", errors="replace")
+        assert "Traceback" not in err, err
+        assert code in (0, 128 + sig, -sig), (code, err)
+        _assert_absent_or_complete(out, command)
+        if sig != signal.SIGKILL:
+            assert _leftovers(out) == [], "a caught signal must clean up"
+    # the next writer removes whatever a SIGKILL left behind
+    assert _spawn(_argv(command, out, finished_run), tmp_path / "last.log").wait(timeout=300) == 0
+    _assert_absent_or_complete(out, command)
+    assert out.exists() and _leftovers(out) == []
+
+
+def test_concurrent_writers_give_one_complete_result(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    argv = ["run", str(TINY), "--days", "30", "--out", str(out), "--quiet"]
+    procs = [_spawn(argv, tmp_path / f"w{i}.log") for i in range(3)]
+    codes = [p.wait(timeout=300) for p in procs]
+    logs = [(tmp_path / f"w{i}.log").read_text(encoding="utf-8") for i in range(3)]
+    assert 0 in codes and set(codes) <= {0, 2}, (codes, logs)
+    for code, log in zip(codes, logs, strict=True):
+        if code == 2:
+            assert "another townsim process" in log and "is writing this output" in log
+    _assert_absent_or_complete(out, "run")
+    assert _leftovers(out) == []
+
+
+def test_a_locked_output_is_refused_with_a_clear_message(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    with output_lock(out):
+        assert main(["run", str(TINY), "--days", "1", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"pid {os.getpid()}" in err and "wait for it to finish or choose another --out" in err
+    assert not out.exists()
+    assert main(["run", str(TINY), "--days", "1", "--out", str(out), "--quiet"]) == 0
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_outputs_follow_the_users_umask(tmp_path: Path, umask: int) -> None:
+    previous = os.umask(umask)
+    try:
+        out = tmp_path / "run"
+        assert main(["run", str(TINY), "--days", "1", "--out", str(out), "--quiet"]) == 0
+        report = tmp_path / "r.html"
+        assert main(["report", str(out), "--out", str(report)]) == 0
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask
+    for path in [*out.iterdir(), report]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path
