@@ -58,6 +58,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     from sim.results.io import check_run_out, write_run
     from sim.runner import run_loaded
+    from sim.scenario.checks import unreachable_warnings
     from sim.scenario.load import load_scenario, scenario_digest
 
     loaded = load_scenario(args.scenario, overlays=args.overlay, name=args.name)
@@ -69,6 +70,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     progress = not args.quiet and sys.stderr.isatty()
     result = run_loaded(loaded, days=args.days, seed=args.seed, progress=progress)
     write_run(result, out, csv=args.csv, scenario_raw=loaded.raw, force=args.force)
+    for warning in unreachable_warnings(result.residents):
+        print(f"townsim: warning: {warning}", file=sys.stderr)
     s = result.summary
     burden = s["burden_min"]
     print(

@@ -261,13 +261,13 @@ def commit_dir(tmp: Path, out: Path) -> None:
     shutil.rmtree(tmp, ignore_errors=True)  # now the old folder; a leftover is cleaned next time
 
 
-def write_file_owned(out: Path, kind: str, write: Callable[[Path], None], *, option: str = "--out") -> Path:
+def write_file_owned(out: Path, kind: str, write: Callable[[Path], object], *, option: str = "--out") -> Path:
     """Write one file atomically with its sidecar marker, replacing only townsim's own file.
 
     Args:
         out: the file to write.
         kind: output kind recorded in the marker (e.g. "report", "ranking").
-        write: writes the content to the path it is given (a hidden staging file).
+        write: writes the content to the path it is given (a hidden staging file); its result is ignored.
 
     Raises:
         SimError: ``out`` exists and is not an unchanged file townsim wrote.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -78,3 +79,44 @@ def test_validate_reports_ok(capsys) -> None:
 def test_compare_of_missing_runs_is_a_clear_error(args, capsys) -> None:
     assert main(args) == 2
     assert "not a townsim run folder" in capsys.readouterr().err
+
+
+def test_run_warns_when_an_island_is_cut_off_from_its_hall(tmp_path: Path, capsys) -> None:
+    overlay = tmp_path / "cut.yaml"
+    overlay.write_text(
+        "roads: {ferries: {isle_ferry: null}}\nfacilities: {isle_hall: {at: e1, unit: east}}\n", encoding="utf-8"
+    )
+    out = tmp_path / "run"
+    assert main(["run", str(TINY), "--overlay", str(overlay), "--days", "3", "--out", str(out), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "residents of former unit 'isle' cannot reach any facility able to complete 'admin_simple'" in err
+    assert "'east'" not in err and "'clinic'" not in err  # the clinic is on the island; the main island is fine
+    capsys.readouterr()
+    assert main(["run", str(TINY), "--days", "3", "--out", str(tmp_path / "ok"), "--quiet"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_version_and_broken_pipe(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "sim.cli", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("townsim ")
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["run", str(TINY), "--days", "2", "--out", str(a), "--quiet"]) == 0
+    assert main(["run", str(TINY_MERGED), "--days", "2", "--out", str(b), "--quiet"]) == 0
+    # `townsim compare a b | head -0`: the reader is gone before anything is written
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "compare", str(a), str(b)], stdout=write_end, stderr=subprocess.PIPE
+    )
+    os.close(write_end)
+    err = proc.stderr.decode()
+    assert proc.returncode == 141 and "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_a_dollar_sign_in_a_name_is_text_not_tex(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(TINY.read_text(encoding="utf-8").replace("en: East,", 'en: "$\\\\undefined$",'), encoding="utf-8")
+    assert main(["run", str(path), "--days", "2", "--out", str(tmp_path / "r"), "--quiet"]) == 0
+    assert main(["figures", str(tmp_path / "r"), "--format", "png", "--out", str(tmp_path / "f")]) == 0
+    assert main(["report", str(tmp_path / "r"), "--out", str(tmp_path / "r.html")]) == 0
+    assert "$\\undefined$" in (tmp_path / "r.html").read_text(encoding="utf-8")

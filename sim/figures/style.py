@@ -76,6 +76,7 @@ def rc_params(language: Language) -> dict[str, Any]:
         "ps.fonttype": 42,
         "svg.fonttype": "path",  # SVG needs no fonts on the reader's machine
         "image.cmap": SEQUENTIAL_CMAP,
+        "text.parse_math": False,  # names are text: a "$" in a unit name is not TeX
     }
 
 

@@ -1,6 +1,15 @@
-"""Run outputs: tables, run folders."""
+"""Run outputs: tables, run folders (names imported on first use: reading a summary needs no model)."""
 
-from sim.results.io import is_run_dir, read_run, read_summary, write_run
-from sim.results.tables import TABLES, RunResult, build_result
+from sim.lazy import lazy_exports
 
-__all__ = ["TABLES", "RunResult", "build_result", "is_run_dir", "read_run", "read_summary", "write_run"]
+_EXPORTS = {
+    "TABLES": "sim.results.tables",
+    "RunResult": "sim.results.tables",
+    "build_result": "sim.results.tables",
+    "is_run_dir": "sim.results.io",
+    "read_run": "sim.results.io",
+    "read_summary": "sim.results.io",
+    "write_run": "sim.results.io",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -6,14 +6,16 @@ import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import yaml
 
 from sim.errors import SimError
 from sim.ownership import check_replaceable, commit_dir, output_lock, staged_dir, write_marker
-from sim.results.tables import TABLES, RunResult
+
+if TYPE_CHECKING:
+    from sim.results.tables import RunResult
 
 __all__ = ["check_run_out", "is_run_dir", "read_run", "read_summary", "write_run", "write_tables"]
 
@@ -47,6 +49,8 @@ def write_tables(result: RunResult, folder: Path, *, csv: bool = False) -> None:
 
     Arrow's encoders release the GIL, so the tables are encoded in parallel.
     """
+    from sim.results.tables import TABLES
+
     frames = sorted(((name, getattr(result, name)) for name in TABLES), key=lambda nf: -nf[1].size)
     with ThreadPoolExecutor(max_workers=max(1, min(len(frames), os.cpu_count() or 1))) as pool:
         jobs = [
@@ -65,8 +69,8 @@ def check_run_out(out: Path, scenario_hash: str | None, *, force: bool = False) 
     Raises:
         SimError: ``out`` is not replaceable, or holds a run of another scenario and not ``force``.
     """
-    existing = check_replaceable(out, KIND)
-    old_hash = (existing or {}).get("scenario_hash")
+    existing = check_replaceable(out, KIND) or {}
+    old_hash = existing.get("scenario_hash")
     if old_hash and scenario_hash and old_hash != scenario_hash and not force:
         raise SimError(
             f"{out}: holds a run of another scenario ({existing.get('scenario')}); "
@@ -131,6 +135,8 @@ def read_summary(run_dir: str | Path) -> dict[str, Any]:
 
 def read_run(run_dir: str | Path) -> RunResult:
     """Load a run folder (Parquet or CSV tables) back into a RunResult."""
+    from sim.results.tables import TABLES, RunResult
+
     run_dir = Path(run_dir)
     summary = read_summary(run_dir)
     frames: dict[str, pd.DataFrame] = {}

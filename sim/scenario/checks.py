@@ -9,9 +9,11 @@ from sim.scenario.lever_checks import check_levers
 from sim.transit.checks import check_transit
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.scenario.load import LoadedScenario
 
-__all__ = ["GENERATED_ROAD_CLASSES", "MAX_RESIDENTS", "check_consistency"]
+__all__ = ["GENERATED_ROAD_CLASSES", "MAX_RESIDENTS", "check_consistency", "unreachable_warnings"]
 
 GENERATED_ROAD_CLASSES = ("trunk", "rural")
 #: Most residents a scenario may hold (memory grows with residents; Pingtan's 386,000 take about 1 GB).
@@ -134,3 +136,27 @@ def check_consistency(loaded: LoadedScenario) -> None:
 
     check_transit(loaded)
     check_levers(loaded)
+
+
+def unreachable_warnings(residents: pd.DataFrame) -> list[str]:
+    """One line per former unit and service whose residents can reach no facility completing it.
+
+    Uses the residents table's uncongested access columns (``access_<service>_min``: infinite when
+    no facility able to complete the errand, within the resident's unit for jurisdiction services,
+    is reachable by any of the resident's modes); such errands can only stay pending.
+    """
+    import numpy as np
+
+    lines = []
+    for column in [c for c in residents.columns if c.startswith("access_") and c.endswith("_min")]:
+        cut_off = ~np.isfinite(residents[column].to_numpy(dtype=float))
+        if not cut_off.any():
+            continue
+        service = column[len("access_") : -len("_min")]
+        counts = residents.loc[cut_off, "former_unit"].astype(str).value_counts().sort_index()
+        for unit, n in counts.items():
+            lines.append(
+                f"{n:,} residents of former unit '{unit}' cannot reach any facility able to complete "
+                f"'{service}' (its errands stay pending); check roads, ferries and the merger plan"
+            )
+    return lines

@@ -40,8 +40,36 @@ def _progress_bar(*, enabled: bool) -> Iterator[Callable[[SweepProgress], None] 
             bar.close()
 
 
+def _security(args: argparse.Namespace) -> object | None:
+    """A ``distributed.Security`` from the --tls-* options (None without them: Dask's own config applies)."""
+    files = {"--tls-ca-file": args.tls_ca_file, "--tls-cert": args.tls_cert, "--tls-key": args.tls_key}
+    if not any(files.values()):
+        return None
+    from pathlib import Path
+
+    from distributed.security import Security
+
+    from sim.errors import SimError
+
+    if args.scheduler is None:
+        raise SimError("--tls-* options secure a remote --scheduler; give --scheduler tls://HOST:PORT")
+    for option, file in files.items():
+        if file is None:
+            raise SimError(f"{option}: expected a PEM file (all of --tls-ca-file, --tls-cert, --tls-key)")
+        if not Path(file).is_file():
+            raise SimError(f"{file}: {option}: expected an existing PEM file")
+    return Security(
+        tls_ca_file=args.tls_ca_file,
+        tls_client_cert=args.tls_cert,
+        tls_client_key=args.tls_key,
+        require_encryption=True,
+    )
+
+
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from sim.sweep.runner import run_sweep
+
+    security = _security(args)
 
     # SIGTERM (a batch system, `kill`) stops a sweep like Ctrl-C (sim.cli.main turns it into
     # KeyboardInterrupt): finished rows are flushed first.
@@ -53,6 +81,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             retry_failed=args.retry_failed,
             progress=progress,
+            security=security,
         )
     state = report.progress
     print(
@@ -93,6 +122,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     where.add_argument(
         "--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786"
     )
+    for option, what in [
+        ("--tls-ca-file", "CA certificate that signed the scheduler's and workers' certificates"),
+        ("--tls-cert", "this client's certificate"),
+        ("--tls-key", "this client's private key"),
+    ]:
+        p.add_argument(option, default=None, metavar="PEM", help=f"with --scheduler tls://...: {what}")
     p.add_argument("--out", default=None, help="sweep folder (default: sweeps/<experiment name>)")
     p.add_argument("--retry-failed", action="store_true", help="re-run runs stored as failed")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

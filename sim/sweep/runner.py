@@ -83,13 +83,16 @@ def result_columns(exp: LoadedExperiment) -> list[str]:
 
 
 @contextmanager
-def _client(*, workers: int | None, scheduler: str | None) -> Iterator[object]:
-    """A Dask client on the given scheduler, or on a new LocalCluster of single-threaded worker processes."""
+def _client(
+    *, workers: int | None, scheduler: str | None, security: object | None = None
+) -> Iterator[object]:
+    """A Dask client on the given scheduler (``security``: a ``distributed.Security`` for TLS), or on
+    a new LocalCluster of single-threaded worker processes."""
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout="20s", security=security)
         except (OSError, TimeoutError) as exc:
             raise SimError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
         try:
@@ -122,6 +125,7 @@ def run_sweep(
     retry_failed: bool = False,
     progress: Callable[[SweepProgress], None] | None = None,
     flush_s: float = 2.0,
+    security: object | None = None,
 ) -> SweepReport:
     """Run every planned run not yet stored, on Dask, writing rows from the client as runs complete.
 
@@ -135,6 +139,7 @@ def run_sweep(
             raised raises again with the same inputs and code).
         progress: called after each finished run.
         flush_s: longest time finished rows wait in memory before they are written, seconds.
+        security: a ``distributed.Security`` (TLS certificates) for ``scheduler``.
 
     Raises:
         ScenarioError: the experiment is invalid (checked before anything runs).
@@ -153,7 +158,9 @@ def run_sweep(
         state = SweepProgress(total=len(todo))
         run_time = 0.0
         if todo:
-            run_time = _execute(todo, store, state, workers=workers, scheduler=scheduler, progress=progress)
+            run_time = _execute(
+                todo, store, state, workers=workers, scheduler=scheduler, progress=progress, security=security
+            )
         if retry_failed:
             store.compact()
     finally:
@@ -187,13 +194,14 @@ def _execute(
     workers: int | None,
     scheduler: str | None,
     progress: Callable[[SweepProgress], None] | None,
+    security: object | None = None,
 ) -> float:
     """Submit the tasks and store each row as its future completes; returns summed run time, seconds."""
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
     run_time = 0.0
-    with _client(workers=workers, scheduler=scheduler) as client:
+    with _client(workers=workers, scheduler=scheduler, security=security) as client:
         futures = [
             client.submit(run_task, task, key=f"townsim-run-{task.run_key}", pure=False)  # type: ignore[attr-defined]
             for task in todo

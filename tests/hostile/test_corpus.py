@@ -474,6 +474,94 @@ OTHER_READERS: list[tuple[str, Callable[[Path, Path], list[str]], str]] = [
 ]
 
 
+# -- road files and GTFS feeds named by a scenario ------------------------------------------------
+ROAD_CSV = "u,v,length_km,road_class\ne1,e2,3.2,rural\ne1,e3,2.5,rural\ne3,seat:east,1.0,trunk\n"
+
+
+def _roads(name: str, content: bytes) -> Callable[[Path, Path], list[str]]:
+    def setup(tmp: Path, run: Path) -> list[str]:
+        (tmp / name).write_bytes(content)
+        raw = copy.deepcopy(BASE)
+        raw["roads"] = {"file": name, "ferries": raw["roads"]["ferries"]}
+        path = tmp / "scenario.yaml"
+        path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        return ["validate", str(path)]
+
+    return setup
+
+
+ROADS: list[tuple[str, str, bytes, str]] = [
+    ("roads_length_nan", "roads.csv", ROAD_CSV.replace("3.2", "nan").encode(), "edge 1"),
+    ("roads_length_inf", "roads.csv", ROAD_CSV.replace("2.5", "inf").encode(), "edge 2"),
+    ("roads_length_text", "roads.csv", ROAD_CSV.replace("3.2", "far").encode(), "edge 1.length_km"),
+    ("roads_unknown_node", "roads.csv", ROAD_CSV.replace("e2,", "x9,").encode(), "edge 1.v"),
+    ("roads_gbk", "roads.csv", (ROAD_CSV + "e2,e3,1.0,乡道\n").encode("gbk"), "expected UTF-8"),
+    (
+        "graphml_truncated",
+        "roads.graphml",
+        b'<?xml version="1.0"?><graphml><graph edgedefault="undirected"><node id="e1"/>',
+        "GraphML",
+    ),
+    ("graphml_garbage", "roads.graphml", b"\x00\x01 not xml at all", "roads.file"),
+]
+
+
+def _gtfs(damage: Callable[[Path], None]) -> Callable[[Path, Path], list[str]]:
+    def setup(tmp: Path, run: Path) -> list[str]:
+        feed = tmp / "feed"
+        shutil.copytree(run.parent / "feed", feed)
+        damage(feed)
+        overlay = tmp / "gtfs.yaml"
+        overlay.write_text(
+            "roads: {ferries: {isle_ferry: null}}\n"
+            "transit: {walk_max_km: 2.0, gtfs: {path: feed, date: '20240506'}}\n",
+            encoding="utf-8",
+        )
+        return [
+            "run",
+            str(SCENARIOS / "tiny" / "merged.yaml"),
+            "--overlay",
+            str(overlay),
+            "--out",
+            str(tmp / "out"),
+            "--quiet",
+        ]
+
+    return setup
+
+
+def _rewrite(name: str, old: str, new: str, encoding: str = "utf-8") -> Callable[[Path], None]:
+    def damage(feed: Path) -> None:
+        text = (feed / name).read_text(encoding="utf-8")
+        (feed / name).write_bytes(text.replace(old, new).encode(encoding))
+
+    return damage
+
+
+def _set_date(date: str) -> Callable[[Path], None]:
+    def damage(feed: Path) -> None:
+        text = (feed / "calendar.txt").read_text(encoding="utf-8").splitlines()
+        header, rows = text[0], text[1:]
+        cols = header.split(",")
+        start, end = cols.index("start_date"), cols.index("end_date")
+        fixed = []
+        for row in rows:
+            cells = row.split(",")
+            cells[start], cells[end] = date, date
+            fixed.append(",".join(cells))
+        (feed / "calendar.txt").write_text("\n".join([header, *fixed]) + "\n", encoding="utf-8")
+
+    return damage
+
+
+GTFS: list[tuple[str, Callable[[Path], None], str]] = [
+    ("gtfs_no_service_on_date", _set_date("20990101"), "20240506"),
+    ("gtfs_month_13", _set_date("20241306"), "calendar.txt"),
+    ("gtfs_calendar_utf16", _rewrite("calendar.txt", "service_id", "service_id", "utf-16"), "calendar.txt"),
+    ("gtfs_no_stop_times", lambda f: (f / "stop_times.txt").unlink(), "stop_times.txt"),
+]
+
+
 def _cases() -> list[Case]:
     cases: list[Case] = []
     for command in ("validate", "run"):
@@ -487,6 +575,10 @@ def _cases() -> list[Case]:
         cases.append(Case(cid, _villages_csv(content), ("villages.csv", named)))
     for cid, extra, named in ARGS:
         cases.append(Case(cid, _args(*extra), (named,)))
+    for cid, name, content, named in ROADS:
+        cases.append(Case(cid, _roads(name, content), (name, named)))
+    for cid, damage, named in GTFS:
+        cases.append(Case(cid, _gtfs(damage), (named,)))
     for cid, setup, named in [*OUTPUTS, *RUNS, *OTHER_READERS]:
         cases.append(Case(cid, setup, (named,)))
     return cases
@@ -500,6 +592,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A finished 3-day run of the tiny baseline (copied before any case damages it)."""
     out = tmp_path_factory.mktemp("runs") / "tiny"
     assert main(["run", str(TINY), "--days", "3", "--out", str(out), "--quiet"]) == 0
+    assert main(["export-gtfs", str(SCENARIOS / "tiny" / "buses.yaml"), str(out.parent / "feed")]) == 0
     return out
 
 

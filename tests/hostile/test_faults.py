@@ -82,7 +82,9 @@ def test_signals_at_random_moments_never_leave_a_partial_output(
     _assert_absent_or_complete(out, command)
     rng = random.Random(f"faults-{command}")  # seeded: the same moments on every run of the test
     # caught signals first (each must clean up after itself), then SIGKILL (leaves hidden staging)
-    for trial, sig in enumerate([signal.SIGINT, signal.SIGTERM] * 2 + [signal.SIGKILL] * 3):
+    for trial, sig in enumerate(
+        [signal.SIGINT, signal.SIGTERM, signal.SIGTERM, signal.SIGKILL, signal.SIGKILL]
+    ):
         proc = _spawn(_argv(command, out, finished_run), tmp_path / f"trial{trial}.log")
         time.sleep(rng.uniform(0.0, lifetime))
         proc.send_signal(sig)
@@ -136,3 +138,20 @@ def test_outputs_follow_the_users_umask(tmp_path: Path, umask: int) -> None:
     assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask
     for path in [*out.iterdir(), report]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path
+
+
+def test_a_sweep_removes_what_a_killed_sweep_left(tmp_path: Path) -> None:
+    from sim.sweep.store import SweepStore
+
+    store = SweepStore(tmp_path / "sweep")
+    store.acquire()
+    store.release()
+    (store.results).mkdir()
+    leftovers = [store.root / ".experiment.yaml.0a1b.tmp", store.results / ".part-x.parquet.0a1b.tmp"]
+    for path in leftovers:
+        path.write_bytes(b"half")
+    (store.root / ".sweep.lock").write_text(f"{os.uname().nodename} 999999999", encoding="utf-8")  # killed
+    store.acquire()
+    store.release()
+    assert not any(p.exists() for p in leftovers)
+    assert read_marker(store.root) is not None

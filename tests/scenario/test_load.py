@@ -86,7 +86,7 @@ BAD_CASES = [
         lambda r: r["facilities"]["east_hall"].update(at="nowhere"),
         r"field 'facilities.east_hall.at'",
     ),
-    ("no walk mode", lambda r: r["modes"].pop("walk"), r"field 'modes'.*walk"),
+    ("no walk mode", lambda r: r["modes"].pop("walk"), r"field 'modes.walk'.*walk"),
     (
         "ownership out of range",
         lambda r: r["modes"]["car"]["ownership"].update({"60+": 1.5}),
