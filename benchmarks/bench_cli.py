@@ -1,6 +1,7 @@
 """Start-up cost of the command line: ``townsim --help`` and each command's imports.
 
-Each measurement is a fresh ``python -m sim.cli`` process, timed from outside (wall clock). A
+Each measurement is a fresh Python process running ``sim.cli.main``, timed from outside (wall
+clock, and CPU seconds user + system, which a loaded machine inflates much less). A
 command's import cost is measured by running it on a path that does not exist: the command
 imports what it uses, then stops with exit code 2 at the first read, so the time is start-up
 plus its imports plus one failed ``stat``. The heavy libraries each command loaded are listed.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -50,28 +52,22 @@ json.dump({{"code": code, "heavy": heavy}}, open(sys.argv[1], "w"))
 """
 
 
-def _once(argv: list[str], missing: str) -> tuple[float, dict[str, object]]:
+def _timed(args: list[str]) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(args, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _once(argv: list[str], missing: str) -> tuple[float, float, dict[str, object]]:
     with tempfile.NamedTemporaryFile("r", suffix=".txt") as report:
         args = [a.format(x=missing) for a in argv]
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-c", PROBE.format(heavy=HEAVY), report.name, *args],
-            check=False,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wall = time.perf_counter() - started
+        wall, cpu = _timed([sys.executable, "-c", PROBE.format(heavy=HEAVY), report.name, *args])
         info = json.loads(Path(report.name).read_text(encoding="utf-8"))
-    return wall, info
-
-
-def _bare_python(repeat: int) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], check=True)
-        times.append(time.perf_counter() - started)
-    return times
+    return wall, cpu, info
 
 
 def main() -> None:

@@ -95,12 +95,21 @@ class LoadedScenario:
 
 
 def _origin(origins: Mapping[str, str], top: Path, field: str) -> str:
+    """File that last set ``field``, anything below it, or the nearest mapping holding it.
+
+    ``origins`` keeps insertion order = order of setting, so the newest candidate wins: an
+    overlay that changed ``hours.open`` is named for an error about ``hours`` as a whole.
+    """
     parts = field.replace("[", ".").replace("]", "").split(".")
-    for cut in range(len(parts), 0, -1):
-        hit = origins.get(".".join(parts[:cut]))
-        if hit:
-            return hit
-    return str(top)
+    key = ".".join(parts)
+    holder = next(
+        (".".join(parts[:cut]) for cut in range(len(parts), 0, -1) if ".".join(parts[:cut]) in origins), None
+    )
+    candidates = [p for p in origins if p.startswith(key + ".")] + ([holder] if holder else [])
+    if not candidates:
+        return str(top)
+    order = {p: i for i, p in enumerate(origins)}
+    return origins[max(candidates, key=order.__getitem__)]
 
 
 def read_text(path: Path, field: str = "(file)") -> str:
@@ -195,12 +204,14 @@ def _merge(base: Raw, top: Mapping[str, Any], origins: dict[str, str], file: str
         if value is None:
             out.pop(key, None)
             _forget(origins, path)
+            origins.pop(path, None)
             origins[path] = file
         elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
             out[key] = _merge(out[key], value, origins, file, path + ".")
         else:
             out[key] = _strip_nulls(value)
             _forget(origins, path)
+            origins.pop(path, None)  # re-inserted last: the newest setting
             origins[path] = file
     return out
 
@@ -407,6 +418,7 @@ def load_scenario(
     files = [*applied]
     for field, value in (overrides or {}).items():
         set_path(raw, field, value)
+        origins.pop(field, None)
         origins[field] = "(override)"
     villages = raw.get("villages")
     resolved = copy.deepcopy(raw)
