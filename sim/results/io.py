@@ -17,7 +17,15 @@ from sim.ownership import check_replaceable, commit_dir, output_lock, staged_dir
 if TYPE_CHECKING:
     from sim.results.tables import RunResult
 
-__all__ = ["check_run_out", "is_run_dir", "read_run", "read_summary", "write_run", "write_tables"]
+__all__ = [
+    "check_run_out",
+    "is_run_dir",
+    "read_run",
+    "read_summary",
+    "replace_dir",
+    "write_run",
+    "write_tables",
+]
 
 MARKER = "provenance.json"
 KIND = "run"
@@ -32,6 +40,11 @@ def is_run_dir(path: Path) -> bool:
 
 def _json(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False, default=str)
+
+
+def replace_dir(tmp: Path, out: Path) -> None:
+    """Put the finished folder ``tmp`` at ``out`` in one atomic swap (:func:`sim.ownership.commit_dir`)."""
+    commit_dir(tmp, out)
 
 
 def _write_table(frame: pd.DataFrame, path: Path) -> None:
