@@ -27,9 +27,9 @@ def _stem(source: Path, vs: str | None) -> str:
 
 def _cmd_figures(args: argparse.Namespace) -> int:
     from sim.figures.figset import parse_formats, write_figures
-    from sim.figures.measures import replicate_dirs
     from sim.figures.runset import run_figures
     from sim.figures.sweep import is_sweep_dir, sweep_figures
+    from sim.replications import is_replications_dir
     from sim.results.io import is_run_dir
 
     source = Path(args.folder)
@@ -39,12 +39,12 @@ def _cmd_figures(args: argparse.Namespace) -> int:
         if args.vs:
             raise SimError("--vs compares two run folders; it does not apply to a sweep folder")
         figset = sweep_figures(source, language=language)
-    elif is_run_dir(source) or replicate_dirs(source) != [source]:
+    elif is_run_dir(source) or is_replications_dir(source):
         figset = run_figures(source, language=language, vs=args.vs)
     else:
         raise SimError(
-            f"{source}: neither a run folder (summary.json, provenance.json), a folder of replication run "
-            "folders, nor an analysed sweep folder "
+            f"{source}: neither a run folder (summary.json, provenance.json), a replicated run folder "
+            "(replications.json), nor an analysed sweep folder "
             "(experiment.yaml, analysis/points); run `townsim run`, or `townsim sweep` and `townsim analyze`"
         )
     out = Path(args.out) if args.out else _DEFAULT_OUT / f"{_stem(source, args.vs)}_{language.lang}"

@@ -1,4 +1,5 @@
-"""Tables figures are drawn from, derived from a run's tables (burden by village, queues by hour, loads)."""
+"""Tables figures are drawn from: derived from a run's tables (burden by village, queues by hour, loads),
+and paired differences of replicated runs (from ``sim.replications``)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,19 @@ import numpy as np
 import pandas as pd
 
 from sim.metrics.summary import THRESHOLDS_MIN
+from sim.replications import ReplicationSet, paired_difference, paired_place_difference
 
 __all__ = [
+    "FIGURE_METRICS",
     "LINE_LOADS",
     "completed_errands",
     "facility_load",
     "facility_utilisation",
     "read_line_loads",
     "threshold_shares",
+    "unit_differences",
     "village_burden",
+    "village_differences",
     "weekly_queue",
 ]
 
@@ -170,120 +175,42 @@ def read_line_loads(run_dir: str | Path) -> pd.DataFrame | None:
     return pooled
 
 
-DIFFERENCE_COLUMNS = (
-    "metric",
-    "group_kind",
-    "group",
-    "n",
-    "mean_a",
-    "mean_b",
-    "mean_diff",
-    "ci_low",
-    "ci_high",
-)
+#: Summary metrics the difference figures show, by the name figures and labels use for them.
+FIGURE_METRICS = {
+    "burden_min.mean": "burden_mean_min",
+    "burden_min.p90": "burden_p90_min",
+    "burden_share_over_min.60": "share_burden_over_60",
+}
+_SHARES = {"burden_share_over_min.60"}  # fractions in summary.json, percent (points) in figures
 
 
-def replicate_dirs(run_dir: str | Path) -> list[Path]:
-    """The run folders of one scenario: the folder itself, or its replication sub-folders (any
-    sub-folder, or ``replications/`` sub-folder, that is itself a run folder), sorted by name."""
-    from sim.results.io import is_run_dir
-
-    run_dir = Path(run_dir)
-    for parent in (run_dir / "replications", run_dir):
-        subs = sorted(p for p in parent.glob("*") if p.is_dir() and is_run_dir(p)) if parent.is_dir() else []
-        if subs:
-            return subs
-    return [run_dir]
-
-
-def _seed(run_dir: Path) -> object:
-    from sim.results.io import read_summary
-
-    return read_summary(run_dir).get("seed")
-
-
-def paired_replicates(run_dir: str | Path, vs: str | Path) -> list[tuple[Path, Path]]:
-    """(this run, comparison run) folder pairs, matched by seed; a single run on each side is one pair."""
-    mine, theirs = replicate_dirs(run_dir), replicate_dirs(vs)
-    if len(mine) == 1 and len(theirs) == 1:
-        return [(mine[0], theirs[0])]
-    by_seed = {_seed(p): p for p in theirs}
-    return [(p, by_seed[s]) for p in mine if (s := _seed(p)) in by_seed]
-
-
-def t_interval(diffs: np.ndarray, *, level: float = 0.95) -> tuple[float, float, float, int]:
-    """Mean of paired differences (rows: replications) and its t confidence interval per column.
-
-    Returns (mean, low, high, n) for a 1-D array; the interval is NaN with fewer than 2 values.
+def unit_differences(before: ReplicationSet, after: ReplicationSet) -> pd.DataFrame:
+    """The :data:`FIGURE_METRICS` overall (group "ALL") and by former township, ``after`` minus
+    ``before``, paired by seed with 95% intervals (``sim.replications.paired_difference``); shares in
+    percent, so differences read as percentage points. Columns: ``DIFFERENCE_COLUMNS`` of
+    ``sim.replications`` (``mean_a``: the comparison run ``before``, ``mean_b``: this run ``after``).
     """
-    from scipy import stats
-
-    d = np.asarray(diffs, float)
-    d = d[np.isfinite(d)]
-    n = len(d)
-    if n == 0:
-        return np.nan, np.nan, np.nan, 0
-    mean = float(d.mean())
-    if n < 2:
-        return mean, np.nan, np.nan, n
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * d.std(ddof=1) / np.sqrt(n))
-    return mean, mean - half, mean + half, n
+    diff = paired_difference(before, after)
+    keep = diff["metric"].isin(list(FIGURE_METRICS)) & diff["group_kind"].isin(["overall", "former_unit"])
+    rows = diff[keep].copy()
+    share = rows["metric"].isin(list(_SHARES)).to_numpy()
+    values = ["mean_a", "mean_b", "mean_diff", "ci_low", "ci_high"]
+    rows.loc[share, values] = rows.loc[share, values] * 100
+    rows["group"] = rows["group"].where(rows["group_kind"] != "overall", "ALL")
+    rows["metric"] = rows["metric"].map(FIGURE_METRICS)
+    return rows.reset_index(drop=True)
 
 
-def unit_differences(pairs: list[tuple[Path, Path]]) -> pd.DataFrame:
-    """Headline metrics by former township and overall, this run minus the comparison run, with the
-    paired 95% interval across replications (NaN for a single run); ``share_*`` metrics in percent.
-    Columns: DIFFERENCE_COLUMNS
-    (``mean_a`` is the comparison run, ``mean_b`` this run; group "ALL" is everyone)."""
-    from sim.metrics.compare import compare_runs
-
-    tables = [compare_runs(theirs, mine) for mine, theirs in pairs]
-    for table in tables:  # shares in percent, so differences read as percentage points
-        shares = [c for c in table.columns if str(c[1]).startswith("share_")]
-        table[shares] = table[shares] * 100
-    rows = []
-    for metric in dict.fromkeys(tables[0].columns.get_level_values(1)):
-        for group in tables[0].index:
-            a = np.array([t[("A", metric)].get(group, np.nan) for t in tables], float)
-            b = np.array([t[("B", metric)].get(group, np.nan) for t in tables], float)
-            mean, lo, hi, n = t_interval(b - a)
-            rows.append(
-                {
-                    "metric": metric,
-                    "group_kind": "all" if group == "ALL" else "former_unit",
-                    "group": str(group),
-                    "n": n,
-                    "mean_a": float(np.nanmean(a)) if np.isfinite(a).any() else np.nan,
-                    "mean_b": float(np.nanmean(b)) if np.isfinite(b).any() else np.nan,
-                    "mean_diff": mean,
-                    "ci_low": lo,
-                    "ci_high": hi,
-                }
-            )
-    return pd.DataFrame(rows, columns=list(DIFFERENCE_COLUMNS))
-
-
-def village_differences(pairs: list[tuple[Path, Path]]) -> pd.DataFrame:
-    """Villages (id, x_km, y_km, population) with the change in mean burden per errand (this run minus
-    the comparison run, min) and its paired 95% interval across replications (NaN for a single run)."""
-    from sim.results.io import read_run
-
-    per_pair = []
-    villages = None
-    for mine, theirs in pairs:
-        a, b = read_run(theirs), read_run(mine)
-        after = village_burden(b.places, completed_errands(b.residents, b.errands))
-        before = village_burden(a.places, completed_errands(a.residents, a.errands)).set_index("id")
-        per_pair.append(
-            after["burden_min"].to_numpy(float) - after["id"].map(before["burden_min"]).to_numpy(float)
-        )
-        villages = after if villages is None else villages
-    assert villages is not None
-    stacked = np.vstack(per_pair)
-    stats = [t_interval(stacked[:, j]) for j in range(stacked.shape[1])]
-    out = villages.drop(columns="burden_min")
-    out["burden_change_min"] = [s[0] for s in stats]
-    out["ci_low"] = [s[1] for s in stats]
-    out["ci_high"] = [s[2] for s in stats]
-    out["n"] = [s[3] for s in stats]
+def village_differences(places: pd.DataFrame, before: ReplicationSet, after: ReplicationSet) -> pd.DataFrame:
+    """Villages (id, x_km, y_km, population) with the change in mean burden per completed errand
+    (``after`` minus ``before``, min; ``burden_change_min``), its paired 95% interval (``ci_low``,
+    ``ci_high``, NaN with fewer than 2 seeds) and ``n`` seeds, from the per-seed village tables
+    (``sim.replications.paired_place_difference``)."""
+    diff = paired_place_difference(before, after, table="villages").set_index("village")
+    out = places[places["kind"] == "village"][["id", "x_km", "y_km", "population"]].reset_index(drop=True)
+    key = out["id"].astype(str)
+    out["burden_change_min"] = key.map(diff["mean_diff"]).astype(float)
+    out["ci_low"] = key.map(diff["ci_low"]).astype(float)
+    out["ci_high"] = key.map(diff["ci_high"]).astype(float)
+    out["n"] = key.map(diff["n"]).fillna(0).astype(int)
     return out

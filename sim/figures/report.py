@@ -349,7 +349,7 @@ def build_report(run_dir: str | Path, *, language: Language, vs: str | Path | No
         difference=difference,
         difference_title=labels.t("r_difference", run=name, other=other_name) if cmp else "",
         difference_note=(
-            labels.t("r_diff_note_single") if cmp and len(cmp.pairs) == 1 else labels.t("r_diff_note_ci")
+            labels.t("r_diff_note_single") if cmp and cmp.n == 1 else labels.t("r_diff_note_ci")
         ),
         scenario_text=scenario_text,
         scenario=scenario_table,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,11 @@ from sim.figures.fonts import Language
 from sim.figures.geometry import line_paths, township_hulls
 from sim.figures.labels import TEXT, Labeller, scenario_names
 from sim.figures.measures import (
+    FIGURE_METRICS,
     completed_errands,
     facility_load,
     facility_utilisation,
-    paired_replicates,
     read_line_loads,
-    replicate_dirs,
     threshold_shares,
     unit_differences,
     village_burden,
@@ -30,6 +29,7 @@ from sim.figures.measures import (
     weekly_queue,
 )
 from sim.figures.style import figure_style
+from sim.replications import ReplicationSet, is_replications_dir, read_replications
 from sim.results.io import is_run_dir, read_run
 from sim.results.tables import RunResult
 
@@ -122,19 +122,27 @@ _CAPTIONS = {
 
 
 def primary_dir(path: str | Path) -> Path:
-    """The run folder figures of ``path`` are drawn from: the folder itself, or the first replication of
-    a replicated run.
+    """The run folder whose full tables figures of ``path`` are drawn from: the folder itself, or for a
+    replicated run folder (``townsim run --replications N``) the first seed with full tables.
 
     Raises:
-        SimError: neither a run folder nor a folder of replication run folders.
+        SimError: neither a run folder nor a replicated run folder with a seed's full tables.
     """
     path = Path(path)
     if is_run_dir(path):
         return path
-    first = replicate_dirs(path)[0]
-    if first != path and is_run_dir(first):
-        return first
-    raise SimError(f"{path}: not a townsim run folder (expected summary.json and provenance.json)")
+    if is_replications_dir(path):
+        for seed in read_replications(path).seeds:
+            if is_run_dir(path / f"seed_{seed}"):
+                return path / f"seed_{seed}"
+        raise SimError(
+            f"{path}: replicated run folder without the full tables of any seed "
+            "(expected seed_<seed>/ as `townsim run --replications N` writes it)"
+        )
+    raise SimError(
+        f"{path}: not a townsim run folder (expected summary.json and provenance.json, or replications.json "
+        "of `townsim run --replications N`)"
+    )
 
 
 def read_run_dir(path: str | Path) -> RunResult:
@@ -202,27 +210,50 @@ def _lorenz_samples(result: RunResult, labels: Labeller, suffix: str = "") -> di
 class Comparison:
     """The comparison run of a figure set and the paired differences against it."""
 
-    result: RunResult
+    result: RunResult  # the comparison run's full tables (its first seed's when replicated)
     name: str
     scenario: dict[str, Any]
-    pairs: list[tuple[Path, Path]]
-    units: pd.DataFrame  # DIFFERENCE_COLUMNS by former township and ALL
+    before: ReplicationSet  # the comparison run, per seed
+    after: ReplicationSet  # this run, per seed
+    n: int  # seeds paired
+    units: pd.DataFrame  # sim.replications.DIFFERENCE_COLUMNS by former township and ALL
     note: str  # "single run, no CI" or "N paired replications, 95% CI"
 
 
+def paired_sets(run_dir: Path, vs: Path) -> tuple[ReplicationSet, ReplicationSet]:
+    """(comparison run, this run) per seed, for ``sim.replications``' paired differences; one single
+    run on each side is one pair even when their seeds differ."""
+    before, after = read_replications(vs), read_replications(run_dir)
+    if before.n == 1 and after.n == 1 and before.seeds != after.seeds:
+        seed = after.seeds[0]
+        before = replace(
+            before,
+            seeds=[seed],
+            villages=before.villages.assign(seed=seed),
+            facilities=before.facilities.assign(seed=seed),
+        )
+    return before, after
+
+
 def compare_with(run_dir: Path, vs: Path, labels: Labeller) -> Comparison:
-    """Read the comparison run and the paired differences (this run minus ``vs``)."""
+    """Read the comparison run and the paired differences (this run minus ``vs``).
+
+    Raises:
+        SimError: ``vs`` is not a run folder, or the two runs share no seed.
+    """
     other = read_run_dir(vs)
-    pairs = paired_replicates(run_dir, vs)
-    if not pairs:
-        raise SimError(f"{run_dir} and {vs}: no replications with the same seed to pair")
-    note = labels.t("single_run") if len(pairs) == 1 else labels.t("replicated", n=len(pairs))
+    before, after = paired_sets(run_dir, vs)
+    units = unit_differences(before, after)
+    n = len(set(before.seeds) & set(after.seeds))
+    note = labels.t("single_run") if n == 1 else labels.t("replicated", n=n)
     return Comparison(
         result=other,
         name=labels.scenario(other.summary.get("scenario", Path(vs).name)),
         scenario=read_scenario(vs),
-        pairs=pairs,
-        units=unit_differences(pairs),
+        before=before,
+        after=after,
+        n=n,
+        units=units,
         note=note,
     )
 
@@ -265,7 +296,12 @@ def run_figures(run_dir: str | Path, *, language: Language, vs: str | Path | Non
         )
         if cmp is not None:
             figs["difference_map"] = maps.difference_map(
-                village_differences(cmp.pairs), layers, labels=labels, run=name, other=cmp.name, note=cmp.note
+                village_differences(result.places, cmp.before, cmp.after),
+                layers,
+                labels=labels,
+                run=name,
+                other=cmp.name,
+                note=cmp.note,
             )
             figs["difference_bars"] = charts.difference_bars(
                 cmp.units,
@@ -328,7 +364,7 @@ def run_figures(run_dir: str | Path, *, language: Language, vs: str | Path | Non
     return figset
 
 
-DIFFERENCE_METRICS = ("burden_mean_min", "burden_p90_min", "share_burden_over_60")
+DIFFERENCE_METRICS = tuple(FIGURE_METRICS.values())
 
 
 def _start_weekday(scenario: Mapping[str, Any]) -> int:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from sim.figures.measures import (
     completed_errands,
     read_line_loads,
-    t_interval,
     threshold_shares,
     village_burden,
 )
@@ -74,20 +71,3 @@ def test_line_loads_average_days_and_keep_directions_apart(tmp_path):
     assert at7.loc[0, "peak_load"] == 15  # mean over the two days it ran
     assert at7.loc[0, "left_behind"] == 1
     assert at7.loc[1, "peak_load"] == 4 and at7.loc[1, "left_behind"] == 1
-
-
-def test_t_interval_matches_scipy_and_needs_two_values():
-    rng = np.random.default_rng(3)
-    d = rng.normal(2.0, 1.5, 12)
-    mean, lo, hi, n = t_interval(d)
-    ref = stats.t.interval(0.95, len(d) - 1, loc=d.mean(), scale=stats.sem(d))
-    assert n == 12 and mean == pytest.approx(d.mean())
-    assert (lo, hi) == pytest.approx(ref)
-    single = t_interval(np.array([4.0]))
-    assert single[0] == 4.0 and np.isnan(single[1]) and np.isnan(single[2]) and single[3] == 1
-
-
-def test_t_interval_covers_the_true_mean_about_95_percent_of_the_time():
-    rng = np.random.default_rng(7)
-    hits = sum(lo <= 1.0 <= hi for _, lo, hi, _ in (t_interval(rng.normal(1.0, 3.0, 5)) for _ in range(2000)))
-    assert 0.93 <= hits / 2000 <= 0.97
