@@ -15,8 +15,11 @@ def lever_summary(errands: pd.DataFrame, proxy_trips: pd.DataFrame) -> dict[str,
 
     Returns ``{"channel_share": {trip, online, proxy, mobile}, "completed_by_channel": counts,
     "proxy": {agent_trips, errands_carried, agent_hours, agent_km, errands_per_agent_trip}}``;
-    shares are of completed errands (None when none completed).
+    shares are of completed errands (None when none completed). Only the measured period
+    counts: errands that arose from day 0 on, agent trips from day 0 on (warm-up days are negative).
     """
+    errands = errands[errands["arise_day"] >= 0]
+    proxy_trips = proxy_trips[proxy_trips["day"] >= 0]
     done = errands[errands["status"] == "completed"]
     channel = done["channel"].astype(str) if "channel" in done else pd.Series("trip", index=done.index)
     counts = channel.value_counts()

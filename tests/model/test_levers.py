@@ -174,3 +174,15 @@ def test_pingtan_lever_overlays_conserve_errands(name: str) -> None:
     base = run_scenario(SCENARIOS / "pingtan" / "merged_2021.yaml", days=14, overrides=ov)[1]
     r = run_scenario(SCENARIOS / "pingtan" / "levers" / f"{name}.yaml", days=14, overrides=ov)[1]
     _same_needs(base.errands, r.errands)
+
+
+def test_lever_summary_counts_the_measured_period_only() -> None:
+    r = run_scenario(TINY, days=21, seed=7, overrides={
+        "simulation.warmup_days": 14,
+        "levers.online": {"admin_simple": {"share": {"15-59": 0.6, "60+": 0.6}}},
+    })[1]
+    measured = r.errands[(r.errands["arise_day"] >= 0) & (r.errands["status"] == "completed")]
+    assert (r.errands["arise_day"] < 0).any()
+    counts = r.summary["levers"]["completed_by_channel"]
+    assert counts["online"] == int((measured["channel"].astype(str) == "online").sum())
+    assert sum(counts.values()) == len(measured)
