@@ -84,13 +84,18 @@ def test_compare_of_missing_runs_is_a_clear_error(args, capsys) -> None:
 def test_run_warns_when_an_island_is_cut_off_from_its_hall(tmp_path: Path, capsys) -> None:
     overlay = tmp_path / "cut.yaml"
     overlay.write_text(
-        "roads: {ferries: {isle_ferry: null}}\nfacilities: {isle_hall: {at: e1, unit: east}}\n", encoding="utf-8"
+        "roads: {ferries: {isle_ferry: null}}\nfacilities: {isle_hall: {at: e1, unit: east}}\n",
+        encoding="utf-8",
     )
     out = tmp_path / "run"
-    assert main(["run", str(TINY), "--overlay", str(overlay), "--days", "3", "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(["run", str(TINY), "--overlay", str(overlay), "--days", "3", "--out", str(out), "--quiet"]) == 0
+    )
     err = capsys.readouterr().err
     assert "residents of former unit 'isle' cannot reach any facility able to complete 'admin_simple'" in err
-    assert "'east'" not in err and "'clinic'" not in err  # the clinic is on the island; the main island is fine
+    assert (
+        "'east'" not in err and "'clinic'" not in err
+    )  # the clinic is on the island; the main island is fine
     capsys.readouterr()
     assert main(["run", str(TINY), "--days", "3", "--out", str(tmp_path / "ok"), "--quiet"]) == 0
     assert "warning" not in capsys.readouterr().err
@@ -115,7 +120,9 @@ def test_version_and_broken_pipe(tmp_path: Path) -> None:
 
 def test_a_dollar_sign_in_a_name_is_text_not_tex(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
-    path.write_text(TINY.read_text(encoding="utf-8").replace("en: East,", 'en: "$\\\\undefined$",'), encoding="utf-8")
+    path.write_text(
+        TINY.read_text(encoding="utf-8").replace("en: East,", 'en: "$\\\\undefined$",'), encoding="utf-8"
+    )
     assert main(["run", str(path), "--days", "2", "--out", str(tmp_path / "r"), "--quiet"]) == 0
     assert main(["figures", str(tmp_path / "r"), "--format", "png", "--out", str(tmp_path / "f")]) == 0
     assert main(["report", str(tmp_path / "r"), "--out", str(tmp_path / "r.html")]) == 0

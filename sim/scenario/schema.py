@@ -361,7 +361,9 @@ class Simulation(Strict):
     warmup_days: int = Field(
         default=42,
         ge=0,
-        description="days simulated before day 0 from empty queues and memories; their errands are not measured",
+        description=(
+            "days simulated before day 0 from empty queues and memories; their errands are not measured"
+        ),
     )
     start_weekday: Weekday = "mon"
 

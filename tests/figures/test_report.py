@@ -141,7 +141,8 @@ def test_report_without_vs_shows_the_merger(run_dirs, tmp_path):
     text = out.read_text(encoding="utf-8")
     assert "Merger in this scenario" in text and "merger.units.eastwest.members" in text
     assert "needs --vs OTHER_RUN" in text
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".r.html.townsim", "r.html"]  # file + ownership marker
+    # the file and its ownership marker
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".r.html.townsim", "r.html"]
 
 
 def test_sweep_report(synthetic_sweep, tmp_path):

@@ -147,5 +147,8 @@ def test_villages_csv_errors_name_the_line(tmp_path: Path) -> None:
     (tmp_path / "villages.csv").write_text("\n".join([header, ",".join(first)]) + "\n", encoding="utf-8")
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(ScenarioError, match=r"villages.csv: field 'line 2, column pop_0-2': expected a whole number, got 'many'"):
+    with pytest.raises(
+        ScenarioError,
+        match=r"villages.csv: field 'line 2, column pop_0-2': expected a whole number, got 'many'",
+    ):
         load_scenario(path)

@@ -20,7 +20,11 @@ TINY_BUSES = SCENARIOS / "tiny" / "buses.yaml"
 @pytest.mark.parametrize(
     ("base", "overlay", "direct"),
     [
-        (PINGTAN / "merged_2021.yaml", PINGTAN / "merged_2021_buses.yaml", PINGTAN / "merged_2021_buses.yaml"),
+        (
+            PINGTAN / "merged_2021.yaml",
+            PINGTAN / "merged_2021_buses.yaml",
+            PINGTAN / "merged_2021_buses.yaml",
+        ),
         (TINY_MERGED, TINY_BUSES, TINY_BUSES),
     ],
 )
@@ -46,7 +50,7 @@ def _write(path: Path, text: str) -> Path:
 
 def test_nulls_at_any_depth_and_at_the_top_level(tmp_path: Path) -> None:
     # a partial file with its own extends: its nulls must still delete in the scenario it overlays
-    part = _write(tmp_path / "part.yaml", "behaviour: {choice: nearest}\n")
+    _write(tmp_path / "part.yaml", "behaviour: {choice: nearest}\n")
     overlay = _write(
         tmp_path / "overlay.yaml",
         "extends: part.yaml\n"
@@ -86,11 +90,15 @@ def test_villages_csv_with_byte_order_mark(tmp_path: Path) -> None:
     raw = yaml.safe_load((PINGTAN / "baseline.yaml").read_text(encoding="utf-8"))
     (tmp_path / "villages.csv").write_bytes(b"\xef\xbb\xbf" + (PINGTAN / "villages.csv").read_bytes())
     path = _write(tmp_path / "s.yaml", yaml.safe_dump(raw, allow_unicode=True))
-    assert len(load_scenario(path).scenario.villages) == len(load_scenario(PINGTAN / "baseline.yaml").scenario.villages)
+    assert len(load_scenario(path).scenario.villages) == len(
+        load_scenario(PINGTAN / "baseline.yaml").scenario.villages
+    )
 
 
 def test_duplicate_key_names_key_and_line(tmp_path: Path) -> None:
-    text = TINY.read_text(encoding="utf-8").replace("simulation: {days: 14, seed: 7}", "simulation: {days: 14, days: 3}")
+    text = TINY.read_text(encoding="utf-8").replace(
+        "simulation: {days: 14, seed: 7}", "simulation: {days: 14, days: 3}"
+    )
     with pytest.raises(ScenarioError, match=r"field 'days': expected each key once.*line \d+"):
         load_scenario(_write(tmp_path / "dup.yaml", text))
 
@@ -110,7 +118,9 @@ def test_run_name_and_provenance_record_overlays(tmp_path: Path, monkeypatch: py
     ]
     assert provenance["scenario_sha256"] == scenario_digest(load_scenario(TINY, overlays=[overlay]))
     # --name wins; the base run without overlay goes to its own folder
-    assert main(["run", str(TINY), "--overlay", str(overlay), "--days", "2", "--quiet", "--name", "mine"]) == 0
+    assert (
+        main(["run", str(TINY), "--overlay", str(overlay), "--days", "2", "--quiet", "--name", "mine"]) == 0
+    )
     assert (tmp_path / "runs" / "mine_seed7" / "summary.json").is_file()
 
 
