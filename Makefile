@@ -16,6 +16,7 @@ demo: $(STAMP)
 	$(BIN)/townsim run scenarios/pingtan/baseline.yaml --out runs/baseline
 	$(BIN)/townsim run scenarios/pingtan/merged_2021.yaml --out runs/merged_2021
 	$(BIN)/townsim compare runs/baseline runs/merged_2021
+	$(BIN)/townsim compare scenarios/pingtan/baseline.yaml scenarios/pingtan/merged_2021.yaml --days 91 --replications 5
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -23,6 +23,7 @@ import math
 import multiprocessing
 import os
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -428,13 +429,20 @@ def _execute(
             finished(*_run_one(task))
         return grouped()
     # a fresh fork per run (maxtasksperchild=1): memory a run leaves behind does not pile up in a worker
-    with multiprocessing.get_context("fork").Pool(min(workers, len(tasks)), maxtasksperchild=1) as pool:
+    pool_ctx = multiprocessing.get_context("fork")
+    with pool_ctx.Pool(min(workers, len(tasks)), initializer=_worker_signals, maxtasksperchild=1) as pool:
         for label, rep in pool.imap_unordered(_run_one, tasks):
             finished(label, rep)
             if cancel is not None and cancel.is_set() and len(got) < len(tasks):
                 pool.terminate()
                 raise _Cancelled(grouped())
     return grouped()
+
+
+def _worker_signals() -> None:
+    """Workers end quietly when the pool stops them: default SIGTERM/SIGHUP, not the CLI's handler."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 class _Cancelled(Exception):
