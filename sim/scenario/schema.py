@@ -197,31 +197,17 @@ class DayHours(Strict):
         return self
 
 
-class Hours(Strict):
+class Hours(DayHours):
     """Opening hours and days; ``by_day`` sets other hours on given weekdays (and opens them).
 
     Staggered (错时), extended (延时) and weekend (周末) opening are hours per facility or kind,
     e.g. ``{open: "08:30", close: "19:00", by_day: {sat: {open: "09:00", close: "12:00"}}}``.
+    The clock and order checks are DayHours'.
     """
 
-    open: str
-    close: str
     days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
     by_day: dict[Weekday, DayHours] = Field(default_factory=dict)
     source: str = "assumed"
-
-    @field_validator("open", "close")
-    @classmethod
-    def _clock(cls, value: str) -> str:
-        if not _CLOCK.match(value):
-            raise ValueError(f"expected a time 'HH:MM', got '{value}'")
-        return value
-
-    @model_validator(mode="after")
-    def _order(self) -> Hours:
-        if clock_to_min(self.close) <= clock_to_min(self.open):
-            raise ValueError(f"closing time {self.close} must be after opening time {self.open}")
-        return self
 
 
 FacilityKind = Literal["school", "clinic", "hall", "service_point"]
