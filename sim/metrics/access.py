@@ -11,7 +11,8 @@ A_i = sum_j R_j f(t_ij). Reported per 1,000 residents (servers per 1,000 users o
 - ``gravity``: f = max(t, t_min)^-beta with no cut-off (Joseph & Bantock 1982: supply over
   competing gravity-weighted demand).
 - ``e2sfca_queue``: E2SFCA where the cost is travel plus the expected wait at the facility
-  (arrival-weighted mean wait of the simulated facility-days, or Erlang C for a plan not yet run).
+  (arrival-weighted mean wait of the simulated facility-days, or for a plan not yet simulated the
+  wait expected from demand assignment and the M(t)/M/c chain, :mod:`sim.planning.waits`).
 
 Demand is multimodal (Mao & Nekorchuk 2013): each resident travels by their fastest own mode, so
 a village contributes one demand row per mode. Errands with jurisdiction only reach facilities of
@@ -197,18 +198,38 @@ def _merger_status(model: AccessModel) -> list[str]:
     return out
 
 
-def access_summary(model: AccessModel, result: RunResult) -> dict[str, Any]:
+def access_summary(model: AccessModel, result: RunResult | None) -> dict[str, Any]:
     """The ``access`` block of summary.json: indices, queue-aware times, life circles, merger-effect cells.
 
     Args:
-        model: the finished model (world, travel tables, residents).
-        result: its tables (facility-days for waits, errands and schools for realised distances).
+        model: the model (world, travel tables, residents), finished if ``result`` is given.
+        result: its tables (facility-days for waits, errands and schools for realised distances);
+            None for a plan not yet simulated: waits are then expected ones from demand assignment
+            and the M(t)/M/c chain (:func:`sim.planning.waits.planned_waits`), and the realised
+            distances are left out.
     """
     w, tab = model.world, model.tables
     sc = model.loaded.scenario
     cells = ResidentCells(model)
     walk = tab.modes.index("walk")
-    wait = facility_mean_wait(result.facility_days, w.fac_ids)
+    expected: dict[str, Any] | None = None
+    if result is None:
+        from sim.planning.waits import planned_waits
+
+        planned = planned_waits(model, cells)
+        wait = planned.wait_min
+        expected = {
+            f: {
+                "visits_per_open_day": _round(planned.visits_per_open_day[i]),
+                "wait_min": _round(planned.wait_min[i]),
+                "erlang_c_day_mean_min": _round(planned.erlang_c_day_mean_min[i]),
+                "utilisation": _round(planned.utilisation[i]),
+            }
+            for i, f in enumerate(w.fac_ids)
+            if planned.visits_per_open_day[i] > 0
+        }
+    else:
+        wait = facility_mean_wait(result.facility_days, w.fac_ids)
     unit_ids = w.unit_ids
     services: dict[str, Any] = {}
     cell_measures: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (value, user weight) per cell
@@ -248,14 +269,15 @@ def access_summary(model: AccessModel, result: RunResult) -> dict[str, Any]:
         cell_measures[f"nearest_km_{name}"] = (dist_km, uw)
         cell_measures[f"e2sfca_{name}"] = (idx["e2sfca"], uw)
         services[name] = entry
-    return {
+    out: dict[str, Any] = {
         "parameters": {
             "catchment_min": CATCHMENT_MIN,
             "gaussian_sigma_min": GAUSSIAN_SIGMA_MIN,
             "gravity_beta": GRAVITY_BETA,
             "gravity_min_cost_min": GRAVITY_MIN_COST_MIN,
             "index_unit": "servers per 1,000 users of the service (users: age bands with a visit rate)",
-            "travel": "one-way min, fastest own mode; e2sfca_queue adds the mean simulated wait",
+            "travel": "one-way min, fastest own mode; e2sfca_queue adds the facility's mean wait",
+            "wait_source": "simulated facility-days (arrival-weighted mean wait)",
         },
         "services": services,
         "facility_mean_wait_min": {f: _round(x) for f, x in zip(w.fac_ids, wait, strict=True) if x > 0},
@@ -266,6 +288,12 @@ def access_summary(model: AccessModel, result: RunResult) -> dict[str, Any]:
         },
         "merger_effect_cells": _effect_cells(model, result, cells, cell_measures),
     }
+    if expected is not None:
+        out["parameters"]["wait_source"] = (
+            "expected: demand assignment and the M(t)/M/c chain (not simulated)"
+        )
+        out["facility_expected_wait"] = expected
+    return out
 
 
 def _theil_profile(values: np.ndarray, weight: np.ndarray, cells: ResidentCells) -> dict[str, float | None]:
@@ -302,14 +330,14 @@ def _life_circles(
 
 def _effect_cells(
     model: AccessModel,
-    result: RunResult,
+    result: RunResult | None,
     cells: ResidentCells,
     measures: dict[str, tuple[np.ndarray, np.ndarray]],
 ) -> dict[str, Any]:
     """Per former unit and age band: population, nearest distance and time, E2SFCA, realised distances.
 
     These are the cells ``townsim merger-effect`` differences between runs (before / after a merger,
-    merged vs unmerged former townships).
+    merged vs unmerged former townships). Realised distances need a run (``result``).
     """
     w = model.world
     n_units, n_bands = len(w.unit_ids), len(w.age_bands)
@@ -318,10 +346,30 @@ def _effect_cells(
     table: dict[str, np.ndarray] = {"population": np.bincount(key, weights=cells.weight, minlength=k)}
     for name, (values, weight) in measures.items():
         table[name] = _wmean(values, weight, key, k)
-    res = model.residents
+    if result is not None:
+        table.update(_realised_km(model, result, k))
+    rows = []
+    for u in range(n_units):
+        for b in range(n_bands):
+            i = u * n_bands + b
+            rows.append(
+                {
+                    "former_unit": w.unit_ids[u],
+                    "age_band": w.age_bands[b],
+                    **{name: _round(col[i]) for name, col in table.items()},
+                }
+            )
+    return {"merger_status": dict(zip(w.unit_ids, _merger_status(model), strict=True)), "rows": rows}
+
+
+def _realised_km(model: AccessModel, result: RunResult, k: int) -> dict[str, np.ndarray]:
+    """Per (former unit, age band) cell: round-trip km per completed errand by group, school km."""
+    w, res = model.world, model.residents
+    n_bands = len(w.age_bands)
     r_key = res.unit.astype(np.int64) * n_bands + res.band
     r_weight = res.weight
     errands = result.errands
+    table: dict[str, np.ndarray] = {}
     done = (errands["status"] == "completed").to_numpy()
     e_res = errands["resident"].to_numpy(np.int64)[done]
     e_svc = errands["service"].cat.codes.to_numpy(np.int64)[done]
@@ -337,18 +385,7 @@ def _effect_cells(
     table["school_km"] = _wmean(
         pupils["distance_km"].to_numpy(float)[placed], r_weight[p_res], r_key[p_res], k
     )
-    rows = []
-    for u in range(n_units):
-        for b in range(n_bands):
-            i = u * n_bands + b
-            rows.append(
-                {
-                    "former_unit": w.unit_ids[u],
-                    "age_band": w.age_bands[b],
-                    **{name: _round(col[i]) for name, col in table.items()},
-                }
-            )
-    return {"merger_status": dict(zip(w.unit_ids, _merger_status(model), strict=True)), "rows": rows}
+    return table
 
 
 def compare_columns(summary: dict[str, Any]) -> dict[str, dict[str, float | None]]:

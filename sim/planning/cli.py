@@ -1,4 +1,4 @@
-"""``townsim plan-facilities`` and ``townsim merger-effect`` (merger plans); heavy imports only when run."""
+"""``townsim plan-facilities``, ``access`` and ``merger-effect``; heavy imports only when run."""
 
 from __future__ import annotations
 
@@ -80,6 +80,72 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--csv", default=None, help="also write the table as CSV (never overwritten)")
     p.set_defaults(handler=_cmd_effect)
+
+    p = sub.add_parser(
+        "access",
+        help="accessibility indices of a plan without simulating it (waits expected by the M(t)/M/c chain)",
+    )
+    p.add_argument("scenario")
+    p.add_argument("--overlay", action="append", default=[], help="YAML merged on the scenario (repeatable)")
+    p.add_argument(
+        "--seed", type=int, default=None, help="seed of the synthetic population (default: scenario's)"
+    )
+    p.add_argument("--out", default=None, help="also write the access block as JSON (never overwritten)")
+    p.set_defaults(handler=_cmd_access)
+
+
+def _cmd_access(args: argparse.Namespace) -> int:
+    import json
+
+    from sim.metrics.access import access_summary
+    from sim.model.model import AccessModel
+    from sim.planning.errors import PlanInputError
+    from sim.scenario.load import load_scenario
+
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists():
+        raise PlanInputError(f"{out}: exists; choose another --out (an existing file is never overwritten)")
+    loaded = load_scenario(Path(args.scenario), overlays=tuple(Path(o) for o in args.overlay))
+    block = access_summary(AccessModel(loaded, seed=args.seed), None)
+    print(
+        f"{loaded.scenario.name}: accessibility without simulation; "
+        f"waits {block['parameters']['wait_source']}"
+    )
+    print(
+        f"{'service':<16}{'2SFCA':>8}{'E2SFCA':>8}{'gravity':>9}{'E2SFCA+q':>9}{'near+q min':>11}"
+        f"{'own 15 min':>11}{'own 30 min':>11}"
+    )
+    for name, e in block["services"].items():
+        ix = e["index_per_1000"]
+        life = e["life_circle_share"]["own_mode"]
+        cols = [ix[m]["mean"] for m in ("2sfca", "e2sfca", "gravity", "e2sfca_queue")]
+        print(
+            f"{name:<16}"
+            + "".join(f"{_fmt(x, 3):>{wd}}" for x, wd in zip(cols, (8, 8, 9, 9), strict=True))
+            + f"{_fmt(e['queue_aware_nearest_min']['mean'], 1):>11}"
+            + "".join(f"{_fmt(None if life[t] is None else 100 * life[t], 1):>11}" for t in ("15", "30"))
+        )
+    print(f"\n{'facility':<24}{'visits/day':>11}{'util':>6}{'wait min':>9}{'Erlang C day mean':>18}")
+    for fid, x in block["facility_expected_wait"].items():
+        print(
+            f"{fid:<24}{_fmt(x['visits_per_open_day'], 1):>11}{_fmt(x['utilisation'], 2):>6}"
+            f"{_fmt(x['wait_min'], 1):>9}{_fmt(x['erlang_c_day_mean_min'], 1):>18}"
+        )
+    if out is not None:
+        import os
+        import tempfile
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(block, fh, ensure_ascii=False, indent=1, allow_nan=False)
+        os.replace(tmp, out)
+        print(f"wrote {out}")
+    return 0
+
+
+def _fmt(x: float | None, digits: int) -> str:
+    return "-" if x is None else f"{x:.{digits}f}"
 
 
 def _cmd_effect(args: argparse.Namespace) -> int:
