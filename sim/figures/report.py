@@ -1,6 +1,7 @@
 """Self-contained HTML reports from Jinja2 templates (autoescaped): a run report (headline and transit
-tables, by township, paired differences with CIs, scenario difference, figures, provenance) and a
-sweep report (parameters, outcomes by lever, sensitivity indices, figures)."""
+tables, by township, paired differences with CIs, equity and accessibility (``report_blocks``),
+scenario difference, figures, provenance) and a sweep report (parameters, outcomes by lever,
+sensitivity indices, figures)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from sim.figures.runset import (
 from sim.figures.sweep import parameter_labels, read_sweep, sweep_figures, sweep_labeller, sweep_parameters
 from sim.metrics.summary import THRESHOLDS_MIN
 from sim.ownership import check_replaceable, write_file_owned
+from sim.replications import read_replications
 from sim.runner import package_version
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "Table",
     "build_report",
     "build_sweep_report",
+    "diff_cell",
     "flatten",
     "headline_rows",
     "write_report",
@@ -210,25 +213,29 @@ def _by_unit(summary: Mapping[str, Any], labels: Labeller) -> Table:
     return table
 
 
+def diff_cell(mean: float, low: float, high: float, scale: float = 1.0) -> Cell:
+    """A paired difference (times ``scale``) with its 95% interval beneath; bold if it excludes 0."""
+    cell = _change(float(mean) * scale)
+    if pd.notna(low) and pd.notna(high):
+        cell.ci = f"({_fmt(float(low) * scale)}, {_fmt(float(high) * scale)})"
+        if low > 0 or high < 0:
+            cell.cls += " sure"
+    return cell
+
+
 def difference_table(diffs: pd.DataFrame, order: Sequence[str], labels: Labeller) -> Table:
     """Paired differences by former township (rows) and metric (columns): the mean difference, and under
     it the 95% interval when the runs are replicated; bold when the interval excludes 0."""
     metrics = [m for m in DIFFERENCE_METRICS if m in set(diffs["metric"])]
     table = Table([labels.t("former_unit"), *[labels.metric(m) for m in metrics]])
-    index = diffs.set_index(["metric", "group"])
+    index: dict[Any, dict[Any, Any]] = diffs.set_index(["metric", "group"]).to_dict("index")
     for group in order:
         row = [Cell(labels.group("former_unit", group), "name")]
         for metric in metrics:
-            if (metric, group) not in index.index:
-                row.append(Cell("–", "num"))
-                continue
-            d = index.loc[(metric, group)]
-            cell = _change(float(d["mean_diff"]))
-            if pd.notna(d["ci_low"]) and pd.notna(d["ci_high"]):
-                cell.ci = f"({_fmt(float(d['ci_low']))}, {_fmt(float(d['ci_high']))})"
-                if d["ci_low"] > 0 or d["ci_high"] < 0:
-                    cell.cls += " sure"
-            row.append(cell)
+            d = index.get((metric, group))
+            row.append(
+                Cell("–", "num") if d is None else diff_cell(d["mean_diff"], d["ci_low"], d["ci_high"])
+            )
         table.rows.append(row)
     return table
 
@@ -308,6 +315,8 @@ def build_report(run_dir: str | Path, *, language: Language, vs: str | Path | No
     transit_mine = transit_rows(summary, labels)
     transit_theirs = transit_rows(theirs, labels) if theirs else None
     context = _common(labels, language, labels.t("r_title", run=name))
+    from sim.figures import report_blocks as blocks  # imports this module's Cell and Table
+
     sections = [("headline", labels.t("r_headline")), ("by-unit", labels.t("r_by_unit"))]
     difference = None
     if cmp is not None:
@@ -316,6 +325,17 @@ def build_report(run_dir: str | Path, *, language: Language, vs: str | Path | No
         order = ["ALL", *[u for members in panels.values() for u in members]]
         difference = difference_table(cmp.units, order, labels)
         sections.append(("difference", labels.t("r_change")))
+    values = (
+        blocks.MetricValues.of(cmp.after, cmp.before)
+        if cmp is not None
+        else blocks.MetricValues.of(read_replications(run_dir))
+    )
+    equity = blocks.equity_tables(summary, values, labels)
+    access = blocks.access_tables(summary, values, labels)
+    if equity:
+        sections.append(("equity", blocks.TEXT["equity"][language.lang]))
+    if access:
+        sections.append(("access", blocks.TEXT["access"][language.lang]))
     sections += [
         ("scenario", labels.t("r_scenario")),
         ("figures", labels.t("r_figures")),
@@ -351,6 +371,19 @@ def build_report(run_dir: str | Path, *, language: Language, vs: str | Path | No
         difference_note=(
             labels.t("r_diff_note_single") if cmp and cmp.n == 1 else labels.t("r_diff_note_ci")
         ),
+        equity=equity,
+        equity_title=blocks.TEXT["equity"][language.lang],
+        equity_note=blocks.TEXT["equity_note"][language.lang],
+        access=access,
+        access_title=blocks.TEXT["access"][language.lang],
+        access_note=blocks.access_note(summary, labels),
+        change=(
+            blocks.change_table(summary, values, labels, name=name, other=other_name)
+            if cmp is not None
+            else None
+        ),
+        change_title=blocks.TEXT["change"][language.lang],
+        change_note=blocks.TEXT["change_note"][language.lang],
         scenario_text=scenario_text,
         scenario=scenario_table,
         figures=_figure_items(figset, labels),
@@ -422,10 +455,10 @@ def build_sweep_report(folder: str | Path, *, language: Language) -> str:
     if sens is not None:
         sens = sens.assign(lever=sens["lever"].fillna("").astype(str) if "lever" in sens else "")
         for (method, outcome, lever), rows in sens.groupby(["method", "outcome", "lever"], sort=False):
-            indices = list(dict.fromkeys(rows["index"].astype(str)))
+            indices = [str(i) for i in dict.fromkeys(rows["index"].astype(str))]
             table = Table([labels.t("parameter"), *[labels.t(i) if i in TEXT else i for i in indices]])
-            for path, prow in rows.groupby("parameter", sort=False):
-                cells = [Cell(human.get(str(path), labels.parameter(str(path))), "text")]
+            for param, prow in rows.groupby("parameter", sort=False):
+                cells = [Cell(human.get(str(param), labels.parameter(str(param))), "text")]
                 for index in indices:
                     hit = prow[prow["index"].astype(str) == index]
                     value = float(hit["value"].iloc[0]) if len(hit) else None

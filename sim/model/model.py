@@ -107,9 +107,21 @@ class AccessModel(mesa.Model):
             if BUS_MODE not in self.tables.modes:
                 self.tables = add_bus_mode(self.tables, self.bus, self.world, latest)
             self._bus_mode = self.tables.modes.index(BUS_MODE)
+            # a journey must arrive by each facility's latest arrival on that weekday (by_day hours)
+            latest_wd = np.maximum(
+                w.fac_close_wd - sc.behaviour.latest_arrival_before_close_min, w.fac_open_wd
+            )
+            day_kind = [(int(self.bus.weekday_pattern[d]), latest_wd[:, d].tobytes()) for d in range(7)]
+            kinds = list(dict.fromkeys(day_kind))
+            self._bus_day_kind = np.array([kinds.index(k) for k in day_kind])  # weekday -> day kind
             self._bus_feasible = np.stack(
-                [self.bus.feasible(p, self.world, latest) for p in range(len(self.bus.patterns))]
-            )  # (patterns, villages, facilities)
+                [
+                    self.bus.feasible(
+                        int(self.bus.weekday_pattern[day_kind.index(k)]), w, latest_wd[:, day_kind.index(k)]
+                    )
+                    for k in kinds
+                ]
+            )  # (day kinds, villages, facilities)
         self.behaviour = sc.behaviour
         self.prior_wait_min = sc.behaviour.prior_wait_min
         self.choice_rule = make_choice_rule(sc.behaviour)
@@ -157,7 +169,7 @@ class AccessModel(mesa.Model):
         code = (self.residents.owns.T.astype(np.uint64) * bits).sum(axis=1)
         codes, self._owns_pattern = np.unique(code, return_inverse=True)
         self._owns_table = (codes[:, None] & bits[None, :]) > 0  # (ownership patterns, modes)
-        self._prepared: dict[int, object] = {}  # choice tables per bus day pattern (-1: no transit)
+        self._prepared: dict[int, object] = {}  # choice tables per bus day kind (-1: no transit)
         self.levers = LeverEngine(
             sc.levers,
             self.world,
@@ -262,16 +274,16 @@ class AccessModel(mesa.Model):
             self.step()
 
     def _choice_tables(self, weekday: int) -> object:
-        """The choice rule's tables for today's bus pattern (built on first use, then cached)."""
-        pattern = -1 if self.bus is None else int(self.bus.weekday_pattern[weekday])
-        prepared = self._prepared.get(pattern)
+        """The choice rule's tables for today's bus pattern and hours (built on first use, then cached)."""
+        kind = -1 if self.bus is None else int(self._bus_day_kind[weekday])
+        prepared = self._prepared.get(kind)
         if prepared is None:
             static = self._static_cost
             if self.bus is not None:  # the bus is no alternative where no journey arrives in time
                 static = static.copy()
-                static[self._bus_mode] = np.where(self._bus_feasible[pattern], static[self._bus_mode], np.inf)
+                static[self._bus_mode] = np.where(self._bus_feasible[kind], static[self._bus_mode], np.inf)
             prepared = self.choice_rule.prepare(static, self._owns_table, self.prior_wait_min)
-            self._prepared[pattern] = prepared
+            self._prepared[kind] = prepared
         return prepared
 
     def _choose(self, needs: Needs, weekday: int) -> tuple[np.ndarray, np.ndarray]:

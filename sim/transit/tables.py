@@ -133,9 +133,9 @@ def build_bus_tables(loaded: LoadedScenario, world: World, *, slot_min: float | 
     walk = build_walk_links(world, tt, walk_max_km=transit.walk_max_km)
     patterns, weekday_pattern = tt.day_patterns()
     fac_nodes, fac_col = np.unique(world.fac_node, return_inverse=True)
-    hours = world.fac_close_min > world.fac_open_min
-    open_min = float(world.fac_open_min[hours].min()) if hours.any() else 480.0
-    close_min = float(world.fac_close_min[hours].max()) if hours.any() else 1020.0
+    hours = world.fac_days & (world.fac_close_wd > world.fac_open_wd)  # every weekday's own hours
+    open_min = float(world.fac_open_wd[hours].min()) if hours.any() else 480.0
+    close_min = float(world.fac_close_wd[hours].max()) if hours.any() else 1020.0
     first = np.floor(open_min / step) * step
     out_slots = slot_grid(first, close_min, step)
     home_slots = slot_grid(first, close_min + 180.0, step)

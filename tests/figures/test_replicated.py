@@ -97,3 +97,18 @@ def test_report_table_shows_the_intervals_of_paired_difference(replicated):
     expected = paired_difference(read_replications(baseline), read_replications(merged))
     row = expected[(expected["metric"] == "burden_min.mean") & (expected["group_kind"] == "overall")].iloc[0]
     assert f'<span class="ci">({_fmt(float(row["ci_low"]))}, {_fmt(float(row["ci_high"]))})' in text
+
+
+def test_report_equity_and_access_carry_intervals_over_seeds(replicated):
+    from sim.replications import mean_interval
+
+    merged, _ = replicated
+    text = build_report(merged, language=EN)
+    sums = read_replications(merged).summaries
+    for values in (
+        [s["equity"]["burden_min_per_errand"]["gini"] for s in sums],
+        [s["access"]["services"]["admin_complex"]["queue_aware_nearest_min"]["mean"] for s in sums],
+    ):
+        n, mean, low, high = mean_interval(np.array(values, dtype=float))
+        assert n == N and low < mean < high
+        assert f'>{_fmt(mean)}<span class="ci">({_fmt(low)}, {_fmt(high)})</span>' in text

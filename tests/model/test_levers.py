@@ -177,12 +177,36 @@ def test_pingtan_lever_overlays_conserve_errands(name: str) -> None:
 
 
 def test_lever_summary_counts_the_measured_period_only() -> None:
-    r = run_scenario(TINY, days=21, seed=7, overrides={
-        "simulation.warmup_days": 14,
-        "levers.online": {"admin_simple": {"share": {"15-59": 0.6, "60+": 0.6}}},
-    })[1]
+    r = run_scenario(
+        TINY,
+        days=21,
+        seed=7,
+        overrides={
+            "simulation.warmup_days": 14,
+            "levers.online": {"admin_simple": {"share": {"15-59": 0.6, "60+": 0.6}}},
+        },
+    )[1]
     measured = r.errands[(r.errands["arise_day"] >= 0) & (r.errands["status"] == "completed")]
     assert (r.errands["arise_day"] < 0).any()
     counts = r.summary["levers"]["completed_by_channel"]
     assert counts["online"] == int((measured["channel"].astype(str) == "online").sum())
     assert sum(counts.values()) == len(measured)
+
+
+def test_bus_riders_only_travel_to_facilities_open_when_they_arrive() -> None:
+    """Hours lever with transit: on a day with short by_day hours (clinics open 06:00-06:45 on
+    Sundays, latest arrival 06:15, first bus 06:30), the bus is an alternative only where a journey
+    arrives by that day's latest arrival time, so no bus rider reaches a facility after it (with the
+    usual hours' check they came at 06:38); the errands are the same (conservation)."""
+    buses = SCENARIOS / "tiny" / "buses.yaml"
+    hours = {"open": "08:00", "close": "17:30", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+             "by_day": {"sun": {"open": "06:00", "close": "06:45"}}}  # fmt: skip
+    loaded, r = run_scenario(buses, days=28, seed=3, overrides={"facility_defaults.clinic.hours": hours})
+    _, plain = run_scenario(buses, days=28, seed=3)
+    _same_needs(plain.errands, r.errands)
+    bus = r.trips["mode"].astype(str) == "bus"
+    latest = loaded.scenario.behaviour.latest_arrival_before_close_min
+    sunday = (r.trips["day"] % 7 == 6) & r.trips["facility"].astype(str).str.endswith("clinic")
+    assert (bus & ~sunday).sum() > 0  # riders on other days
+    assert (r.trips.loc[bus & sunday, "arrival_min"] <= 6 * 60 + 45 - latest + 1e-9).all()
+    assert sunday.sum() > 0  # Sunday clinic trips by other modes
