@@ -87,6 +87,8 @@ class LeverEngine:
     Args:
         levers: the scenario's ``levers`` block.
         band, village, new_unit: per resident (age band, village, current unit).
+        weight: residents each simulated resident stands for (1 / sample fraction): an agent's
+            capacity counts the errands of the whole population.
     """
 
     levers: Levers
@@ -96,6 +98,7 @@ class LeverEngine:
     band: np.ndarray
     village: np.ndarray
     new_unit: np.ndarray
+    weight: float = 1.0
     proxy_log: list[np.ndarray] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -175,8 +178,12 @@ class LeverEngine:
         order = np.lexsort((handed.errand, v))
         v_sorted = v[order]
         rank = np.arange(len(order)) - np.searchsorted(v_sorted, v_sorted, side="left")
+        # capacity in simulated errands (each stands for ``weight``), rounded up or down at random
+        # (keyed by day and village) so that the expected load is the agents' capacity
+        room = p.capacity_per_day * p.agents_per_village / self.weight
+        limit = np.floor(room + self.streams.uniform("lever.proxy_room", np.full(len(v), day), v))
         carry = np.zeros(len(handed), dtype=bool)
-        carry[order[rank < p.capacity_per_day * p.agents_per_village]] = True
+        carry[order[rank < limit[order]]] = True
         carried, waiting = handed.take(carry), handed.take(~carry)
         waiting.next_day[:] = day + 1
         fac = self._proxy_facility(carried)
@@ -185,7 +192,7 @@ class LeverEngine:
         mode = self.tables.modes.index(p.mode)
         cv = self.village[carried.resident]
         pairs, count = np.unique(np.stack([cv, fac]), axis=1, return_counts=True)
-        agents = np.ceil(count / p.capacity_per_day)
+        agents = np.ceil(np.round(count * self.weight, 9) / p.capacity_per_day)
         trips = np.column_stack(
             [
                 np.full(len(count), day),

@@ -178,6 +178,7 @@ class AccessModel(mesa.Model):
             band=self.residents.band,
             village=self.residents.village,
             new_unit=self.residents.new_unit,
+            weight=1.0 / sc.simulation.sample_fraction,
         )
         self.appointments = AppointmentDesk(sc.levers.appointments, self.world, self.streams)
         self._next_errand = 0

@@ -210,3 +210,23 @@ def test_bus_riders_only_travel_to_facilities_open_when_they_arrive() -> None:
     assert (bus & ~sunday).sum() > 0  # riders on other days
     assert (r.trips.loc[bus & sunday, "arrival_min"] <= 6 * 60 + 45 - latest + 1e-9).all()
     assert sunday.sum() > 0  # Sunday clinic trips by other modes
+
+
+def test_proxy_capacity_counts_the_whole_population_when_sampling() -> None:
+    """With half the residents simulated (each standing for 2), an agent with capacity 3 carries
+    1.5 simulated errands a day on average (1 or 2, rounded at random), not 3; no errand is lost."""
+    lever = {
+        "services": ["admin_simple", "admin_complex", "clinic"],
+        "uptake": {b: 1.0 for b in ("0-2", "3-5", "6-11", "12-14", "15-59", "60+")},
+        "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        "capacity_per_day": 3,
+        "delay_days": 0,
+    }
+    over = {"levers.proxy": lever, "simulation.sample_fraction": 0.5}
+    r = _run(over)
+    plain = _run({"simulation.sample_fraction": 0.5})
+    _same_needs(plain.errands, r.errands)
+    per_day = r.proxy_trips.groupby(["day", "village"], observed=True)["errands"].sum()
+    assert per_day.max() == 2 and per_day.min() >= 1
+    assert 1.0 < per_day.mean() < 1.55  # at most 1.5 on average where the capacity binds
+    assert (r.proxy_trips["agent_min"] > 0).all()
