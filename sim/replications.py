@@ -371,6 +371,7 @@ def paired_place_difference(
 # ---------------------------------------------------------------- running
 
 _SHARED: dict[str, tuple[LoadedScenario, World, TravelTables, int | None, float]] = {}
+_CANCEL_POLL_S = 0.2  # how often a waiting pool looks at ``cancel`` (s)
 
 
 def _run_one(task: tuple[str, int, str | None]) -> tuple[str, _Rep]:
@@ -422,7 +423,8 @@ def _execute(
         return out
 
     can_fork = "fork" in multiprocessing.get_all_start_methods()
-    if workers <= 1 or len(tasks) <= 1 or not can_fork:
+    # a cancellable call always runs in worker processes, so that cancel can stop runs in progress
+    if not can_fork or (cancel is None and (workers <= 1 or len(tasks) <= 1)):
         for task in tasks:
             if cancel is not None and cancel.is_set():
                 raise _Cancelled(grouped())
@@ -431,11 +433,15 @@ def _execute(
     # a fresh fork per run (maxtasksperchild=1): memory a run leaves behind does not pile up in a worker
     pool_ctx = multiprocessing.get_context("fork")
     with pool_ctx.Pool(min(workers, len(tasks)), initializer=_worker_signals, maxtasksperchild=1) as pool:
-        for label, rep in pool.imap_unordered(_run_one, tasks):
-            finished(label, rep)
-            if cancel is not None and cancel.is_set() and len(got) < len(tasks):
-                pool.terminate()
+        results = pool.imap_unordered(_run_one, tasks)
+        while len(got) < len(tasks):
+            if cancel is not None and cancel.is_set():
+                pool.terminate()  # stops the runs in progress (SIGTERM to the workers)
                 raise _Cancelled(grouped())
+            try:
+                finished(*results.next(timeout=_CANCEL_POLL_S))
+            except multiprocessing.TimeoutError:
+                continue
     return grouped()
 
 
@@ -604,7 +610,8 @@ def run_replications(
 
     The world and travel tables are built once and reused; runs go to ``workers`` forked
     processes (default: one per CPU; 1 = in this process). ``progress(done, total)`` is called
-    after each finished run; ``cancel`` (a ``threading.Event``) is checked between runs. With
+    after each finished run; ``cancel`` (a ``threading.Event``) stops the runs in progress
+    within ~0.2 s (their worker processes are terminated) and raises :class:`RunCancelled`. With
     ``target`` replications are added up to ``max_n`` until its CI half-width is reached.
     ``keep_tables`` ("first" or "all") writes full run folders ``<tables_dir>/a/seed_<s>``.
     """

@@ -5,28 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sim.figures.labels import TEXT as LABELS
 from sim.scenario.schema import Scenario
 from sim.world.world import FACILITY_KINDS, World
 
 __all__ = ["facility_name", "map_data"]
 
-_KIND_NAMES = {
-    "hall": ("便民服务中心", "service hall"),
-    "service_point": ("便民服务点", "service point"),
-    "clinic": ("卫生院", "health centre"),
-    "school": ("学校", "school"),
-}
-
 
 def facility_name(scenario: Scenario, fid: str, lang: str) -> str:
-    """A facility's own name in ``lang``, else its township and kind (e.g. "East service hall")."""
+    """A facility's own name in ``lang``, else its township and kind (e.g. "East Service hall")."""
     fac = scenario.facilities[fid]
     own = fac.zh if lang == "zh" else fac.en
     if own:
         return own
     unit = scenario.units[fac.unit]
-    zh, en = _KIND_NAMES.get(fac.kind, (fac.kind, fac.kind))
-    return f"{unit.zh}{zh}" if lang == "zh" else f"{unit.en} {en}"
+    kind = LABELS.get(f"kind_{fac.kind}", {}).get(lang, fac.kind)
+    return LABELS["facility_name"][lang].format(unit=unit.zh if lang == "zh" else unit.en, kind=kind)
 
 
 def _r(x: float) -> float:

@@ -17,8 +17,8 @@ import yaml
 from sim.app.geo import facility_name
 from sim.errors import ScenarioError
 from sim.scenario.load import LoadedScenario, load_scenario
-from sim.transit.rank import read_candidates
-from sim.world.world import build_world
+from sim.scenario.schema import Hours
+from sim.transit.candidates import read_candidates
 
 __all__ = [
     "ACTIONS",
@@ -53,6 +53,8 @@ class FacilityChoice:
     action: str  # keep / restaff / downgrade / close in the base plan
     servers: int  # windows (doctors) after the base plan; 0 if closed
     services: tuple[str, ...] | None  # services the base plan's change sets, if any
+    hours: dict[str, str] | None  # its own opening hours {"open", "close"}; None: its kind's hours
+    week: dict[str, Any]  # days and by_day of the hours it has in the base plan (kept when edited)
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,10 @@ def choices_of(loaded: LoadedScenario, candidates: str | Path | None) -> Choices
         change = sc.merger.facilities.get(fid)
         action = change.action if change else "keep"
         servers = fac.servers if change is None or change.servers is None else change.servers
+        # a downgrade takes the service points' hours (the facility's own are dropped)
+        own = None if action == "downgrade" else fac.hours
+        kind_hours = sc.facility_defaults.get("service_point" if action == "downgrade" else fac.kind)
+        effective = own or (kind_hours.hours if kind_hours is not None else None)
         facilities.append(
             FacilityChoice(
                 id=fid,
@@ -96,6 +102,8 @@ def choices_of(loaded: LoadedScenario, candidates: str | Path | None) -> Choices
                 action=action,
                 servers=0 if action == "close" else int(servers),
                 services=change.services if change else None,
+                hours={"open": own.open, "close": own.close} if own is not None else None,
+                week=_week(effective),
             )
         )
     hours = {}
@@ -104,6 +112,24 @@ def choices_of(loaded: LoadedScenario, candidates: str | Path | None) -> Choices
         if defaults is not None and defaults.hours is not None:
             hours[kind] = {"open": defaults.hours.open, "close": defaults.hours.close}
     return Choices(candidates=lines, facilities=facilities, hours=hours, existing_lines=existing)
+
+
+def _week(hours: Hours | None) -> dict[str, Any]:
+    """The days and other-weekday hours of ``hours`` as overlay YAML holds them ({} if none)."""
+    if hours is None:
+        return {}
+    week: dict[str, Any] = {"days": list(hours.days)}
+    if hours.by_day:
+        week["by_day"] = {d: {"open": h.open, "close": h.close} for d, h in hours.by_day.items()}
+    return week
+
+
+def _own_hours(value: Any) -> dict[str, str] | None:
+    """Own hours as typed on the page; ``None`` (its kind's hours) when both fields are empty."""
+    if not isinstance(value, dict):
+        return None
+    new = {k: str(value.get(k) or "").strip() for k in ("open", "close")}
+    return None if not any(new.values()) else new
 
 
 def _number(value: Any) -> Any:
@@ -122,8 +148,10 @@ def overlay_from_edits(choices: Choices, edits: dict[str, Any]) -> dict[str, Any
 
     Args:
         choices: what the base offers (from :func:`choices_of`).
-        edits: ``{"lines": [candidate ids switched on], "facilities": {id: {"action", "servers"}},
-            "hours": {kind: {"open", "close"}}}``; values are as typed (validation checks them).
+        edits: ``{"lines": [candidate ids switched on], "facilities": {id: {"action", "servers",
+            "hours": {"open", "close"} or None for its kind's hours}}, "hours": {kind: {"open",
+            "close"}}}``; values are as typed (validation checks them). A facility's own hours
+            keep the days of the hours it has in the base plan.
 
     Raises:
         ScenarioError: an edit names a line, facility, action or kind the page does not offer.
@@ -140,6 +168,7 @@ def overlay_from_edits(choices: Choices, edits: dict[str, Any]) -> dict[str, Any
         overlay["transit"] = {"lines": {lid: choices.candidates[lid] for lid in on}}
     by_id = {f.id: f for f in choices.facilities}
     changes: dict[str, Any] = {}
+    own_hours: dict[str, Any] = {}
     for fid, edit in (edits.get("facilities") or {}).items():
         base = by_id.get(fid)
         if base is None:
@@ -152,6 +181,16 @@ def overlay_from_edits(choices: Choices, edits: dict[str, Any]) -> dict[str, Any
                 where, f"facilities.{fid}.action", f"expected one of {list(ACTIONS[base.kind])}"
             )
         servers = _number(edit.get("servers", base.servers))
+        own = _own_hours(edit["hours"]) if "hours" in edit else base.hours
+        if own != base.hours and action != "close":
+            if action == "downgrade" and own is not None:
+                raise ScenarioError(
+                    where,
+                    f"facilities.{fid}.hours",
+                    "expected no own hours for a facility the plan downgrades "
+                    "(it takes the service points' hours)",
+                )
+            own_hours[fid] = {"hours": None if own is None else {**own, **base.week}}
         if action == base.action and (action == "close" or servers == base.servers):
             continue
         if action == "close":
@@ -163,6 +202,8 @@ def overlay_from_edits(choices: Choices, edits: dict[str, Any]) -> dict[str, Any
                 "servers": servers,
                 "services": list(base.services) if keep_services and base.services else None,
             }
+    if own_hours:
+        overlay["facilities"] = own_hours
     if changes:
         overlay["merger"] = {"facilities": changes}
     hours: dict[str, Any] = {}
@@ -208,6 +249,8 @@ def save_overlay(
         tmp = folder / f".{path.name}.tmp"
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
+    from sim.world.world import build_world  # imported when a plan is first run, not at start-up
+
     try:
         loaded = load_scenario(scenario, overlays=[path])
         build_world(loaded)

@@ -1,24 +1,31 @@
 """Paired replications of the base and a changed plan for the page, in the background, cancellable.
 
 Runs go through :mod:`sim.replications` (seeds from ``derive_seeds``, world and travel tables built
-once, forked workers), so the page's numbers are those of ``townsim compare --replications``. The
-base plan's replications are cached per (seed, days, n): a planner trying several plans waits only
-for the changed plan's runs after the first.
+once per call, runs in forked worker processes), so the page's numbers are those of
+``townsim compare`` on ``townsim run --replications`` folders. The base plan's replications are made
+once per (first seed, days) and reused for every plan (common random numbers: plan run k uses the
+seed of base run k); asking for more replications later runs only the missing base seeds. When the
+base is not yet cached, base and plan run in one pool, so both cores stay busy to the end.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from sim.replications import ReplicationSet, RunCancelled, run_replications
-from sim.scenario.load import LoadedScenario, load_scenario
+import pandas as pd
 
-__all__ = ["Pair", "Replicator", "first_run_dir"]
+from sim.replications import KeepTables, ReplicationSet, RunCancelled, run_many
+from sim.scenario.load import LoadedScenario
+
+__all__ = ["BASE", "Pair", "Replicator", "first_run_dir"]
 
 Progress = Callable[[int, int], None]
 Pair = tuple[ReplicationSet, ReplicationSet]
+#: Label of the base plan's runs (plans are labelled by their overlay's stem, ``plan_<hash>``).
+BASE = "base"
 
 
 class Replicator:
@@ -27,12 +34,18 @@ class Replicator:
     def __init__(self, base: LoadedScenario, *, workers: int | None = None) -> None:
         self.base = base
         self.workers = workers
-        self._cache: dict[tuple[int, int, int], ReplicationSet] = {}
+        self._cache: dict[tuple[int, int], ReplicationSet] = {}  # (first seed, days) -> base runs
         self._lock = threading.Lock()
+
+    def cached(self, seed: int, days: int) -> int:
+        """How many base replications from ``seed`` over ``days`` days are cached."""
+        with self._lock:
+            hit = self._cache.get((seed, days))
+        return hit.n if hit is not None else 0
 
     def run_pair(
         self,
-        plan: Path | None,
+        plan: tuple[str, LoadedScenario] | None,
         *,
         n: int,
         seed: int,
@@ -43,53 +56,82 @@ class Replicator:
     ) -> Pair | None:
         """Base and plan replication sets (plan ``None``: the base itself); ``None`` if cancelled.
 
+        Args:
+            plan: the plan's label (its overlay's stem) and the loaded base + overlay.
+            n: replications; seeds ``seed, seed + 1, …``.
+
         The first seed's runs are kept as run folders (:func:`first_run_dir`) for the report and
         for checking against the CLI.
         """
-        key = (seed, days, n)
-        with self._lock:
-            base = self._cache.get(key)
-        todo = (base is None) + (plan is not None)
+        have = self.cached(seed, days)
+        missing = max(0, n - have)
+        total = missing + (n if plan is not None else 0)
         done_before = 0
 
-        def step(done: int, total: int) -> None:
-            progress(done_before + done, total * todo)
+        def step(done: int, _total: int) -> None:
+            progress(done_before + done, total)
 
-        try:
-            if base is None:
-                base = run_replications(
-                    self.base,
-                    n=n,
-                    seed=seed,
-                    days=days,
-                    workers=self.workers,
-                    progress=step,
-                    cancel=cancel,
-                    keep_tables="first",
-                    tables_dir=runs_dir / "base" / f"{days}d",
-                )
-                with self._lock:
-                    self._cache[key] = base
-                done_before = n
-            if plan is None:
-                return base, base
-            loaded = load_scenario(self.base.path, overlays=[plan])
-            changed = run_replications(
-                loaded,
-                n=n,
-                seed=seed,
+        def run(scenarios: Mapping[str, LoadedScenario], count: int, first: int, keep: KeepTables) -> dict:
+            return run_many(
+                scenarios,
+                n=count,
+                seed=first,
                 days=days,
                 workers=self.workers,
                 progress=step,
                 cancel=cancel,
-                keep_tables="first",
-                tables_dir=runs_dir / plan.stem / f"{days}d",
+                keep_tables=keep,
+                tables_dir=runs_dir / f"{days}d",
             )
+
+        try:
+            progress(0, total)
+            new: dict[str, ReplicationSet] = {}
+            if have == 0 and plan is not None:  # one pool for base and plan
+                new = run({BASE: self.base, plan[0]: plan[1]}, n, seed, "first")
+            else:
+                if missing:  # the base seeds not yet run (its first seed's folder only once)
+                    new = run({BASE: self.base}, missing, seed + have, "first" if have == 0 else "none")
+                    done_before = missing
+                if plan is not None:
+                    new |= run({plan[0]: plan[1]}, n, seed, "first")
         except RunCancelled:
             return None
-        return base, changed
+        with self._lock:
+            old = self._cache.get((seed, days))
+            if BASE in new:
+                self._cache[(seed, days)] = new[BASE] if old is None else _joined(old, new[BASE])
+            base = _head(self._cache[(seed, days)], n)
+        return base, (new[plan[0]] if plan is not None else base)
 
 
-def first_run_dir(runs_dir: Path, plan: Path | None, seed: int, days: int) -> Path:
-    """Run folder of the first seed of the base (``plan`` None) or of a plan, as kept by :meth:`run_pair`."""
-    return runs_dir / (plan.stem if plan is not None else "base") / f"{days}d" / "a" / f"seed_{seed}"
+def _head(rset: ReplicationSet, n: int) -> ReplicationSet:
+    """The first ``n`` replications of a set."""
+    if rset.n <= n:
+        return rset
+    seeds = rset.seeds[:n]
+    return dataclasses.replace(
+        rset,
+        seeds=seeds,
+        summaries=rset.summaries[:n],
+        villages=rset.villages[rset.villages["seed"].isin(seeds)].reset_index(drop=True),
+        facilities=rset.facilities[rset.facilities["seed"].isin(seeds)].reset_index(drop=True),
+        wall_time_s=rset.wall_time_s[:n],
+    )
+
+
+def _joined(a: ReplicationSet, b: ReplicationSet) -> ReplicationSet:
+    """Replications of one scenario made in two calls (``b``'s seeds follow ``a``'s)."""
+    return dataclasses.replace(
+        a,
+        seeds=a.seeds + b.seeds,
+        summaries=a.summaries + b.summaries,
+        villages=pd.concat([a.villages, b.villages], ignore_index=True),
+        facilities=pd.concat([a.facilities, b.facilities], ignore_index=True),
+        wall_time_s=a.wall_time_s + b.wall_time_s,
+    )
+
+
+def first_run_dir(runs_dir: Path, label: str, seed: int, days: int) -> Path:
+    """Run folder of the first seed of the base (label :data:`BASE`) or of a plan (its overlay's stem)."""
+    return runs_dir / f"{days}d" / label / f"seed_{seed}"

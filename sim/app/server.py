@@ -7,21 +7,23 @@ names a file: downloads are looked up by generated ids inside that folder.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, abort, jsonify, request, send_file
+from flask import Flask, Response, abort, jsonify, request, send_file
 
 from sim.app.geo import map_data
 from sim.app.plan import ACTIONS, Choices, choices_of, overlay_from_edits, save_overlay
 from sim.app.text import TEXT
 from sim.errors import SimError
-from sim.scenario.load import LoadedScenario, load_scenario
+from sim.scenario.load import LoadedScenario
 from sim.world.world import World, build_world
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ class Job:
 
     id: str
     plan: Path | None
+    plan_loaded: LoadedScenario | None  # base + the plan's overlay
     seeds: list[int]
     days: int
     state: str = "running"  # running / done / cancelled / error
@@ -48,6 +51,7 @@ class Job:
     error: str | None = None
     results: dict[str, Any] | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
 
 
 class AppState:
@@ -87,26 +91,50 @@ class AppState:
         """Make the runner in the background once the page is open, so Run starts at once."""
         threading.Thread(target=lambda: self.replicator, daemon=True).start()
 
+    @cached_property
+    def init_json(self) -> bytes:
+        """What the page loads first (texts, map, choices, defaults), serialised once."""
+        sim = self.loaded.scenario.simulation
+        data = {
+            "scenario": self.scenario_label,
+            "name": self.loaded.scenario.name,
+            "text": TEXT,
+            "map": self.map,
+            "candidates": {
+                lid: {"zh": s.get("zh") or s.get("en") or lid, "en": s.get("en") or lid}
+                for lid, s in self.choices.candidates.items()
+            },
+            "facilities": [asdict(f) for f in self.choices.facilities],
+            "actions": ACTIONS,
+            "hours": self.choices.hours,
+            "defaults": {"replications": 10, "days": 91, "seed": sim.seed},
+        }
+        return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
     def close(self) -> None:
-        """Cancel running jobs (their worker processes stop after the current runs)."""
+        """Cancel running jobs and wait (up to 10 s) until their worker processes are stopped."""
         for job in self.jobs.values():
             job.cancel.set()
+        for job in self.jobs.values():
+            if job.thread is not None:
+                job.thread.join(timeout=10)
 
     # --- plans -------------------------------------------------------------------------------
-    def plan_file(self, edits: dict[str, Any]) -> Path | None:
-        """Validated overlay file of the page's edits; ``None`` when nothing differs from the base.
+    def plan_file(self, edits: dict[str, Any]) -> tuple[Path, LoadedScenario] | None:
+        """Validated overlay file of the page's edits and the changed plan; ``None`` when nothing
+        differs from the base.
 
         Raises:
             ScenarioError: as ``townsim validate --overlay`` would.
         """
         overlay = overlay_from_edits(self.choices, edits)
-        path, _ = save_overlay(
+        path, loaded = save_overlay(
             overlay,
             scenario=self.loaded.path,
             scenario_label=self.scenario_label,
             folder=self.folder / "plans",
         )
-        return path if overlay else None
+        return (path, loaded) if overlay else None
 
     def overlay_path(self, plan_id: str) -> Path:
         """An overlay file the app wrote, by id (404 for anything else)."""
@@ -118,16 +146,20 @@ class AppState:
         return path
 
     # --- runs ----------------------------------------------------------------------------------
-    def start(self, plan: Path | None, *, replications: int, days: int, seed: int) -> Job:
+    def start(
+        self, plan: tuple[Path, LoadedScenario] | None, *, replications: int, days: int, seed: int
+    ) -> Job:
         """Start a Run in the background (a running one is cancelled first)."""
         from sim.replications import derive_seeds
 
         with self._lock:
             for old in self.jobs.values():
                 old.cancel.set()
-            job = Job(uuid.uuid4().hex[:12], plan, derive_seeds(seed, replications), days)
+            path, loaded = plan if plan is not None else (None, None)
+            job = Job(uuid.uuid4().hex[:12], path, loaded, derive_seeds(seed, replications), days)
             self.jobs[job.id] = job
-        threading.Thread(target=self._work, args=(job,), daemon=True).start()
+        job.thread = threading.Thread(target=self._work, args=(job,), daemon=True)
+        job.thread.start()
         return job
 
     def _work(self, job: Job) -> None:
@@ -137,8 +169,11 @@ class AppState:
             job.done, job.total = done, total
 
         try:
+            plan = None
+            if job.plan is not None and job.plan_loaded is not None:
+                plan = (job.plan.stem, job.plan_loaded)
             out = self.replicator.run_pair(
-                job.plan,
+                plan,
                 n=len(job.seeds),
                 seed=job.seeds[0],
                 days=job.days,
@@ -149,11 +184,7 @@ class AppState:
             if out is None:
                 job.state = "cancelled"
                 return
-            plan_world = (
-                self.world
-                if job.plan is None
-                else build_world(load_scenario(self.loaded.path, overlays=[job.plan]))
-            )
+            plan_world = self.world if plan is None else build_world(plan[1])
             job.results = results_json(
                 *out,
                 servers=(_servers(self.world), _servers(plan_world)),
@@ -169,10 +200,10 @@ class AppState:
 
     def run_dir(self, job: Job, which: str) -> Path:
         """Run folder of the job's first seed, ``base`` or ``plan``."""
-        from sim.app.replicate import first_run_dir
+        from sim.app.replicate import BASE, first_run_dir
 
-        plan = None if which == "base" else job.plan
-        return first_run_dir(self.folder / "runs", plan, job.seeds[0], job.days)
+        label = job.plan.stem if which == "plan" and job.plan is not None else BASE
+        return first_run_dir(self.folder / "runs", label, job.seeds[0], job.days)
 
     def commands(self, job: Job) -> list[str]:
         """CLI commands that reproduce the job's numbers: every replication, and the comparison."""
@@ -214,24 +245,9 @@ def create_app(state: AppState) -> Flask:
 
     @app.get("/api/init")
     def init() -> Any:
-        state.warm_up()
-        sim = state.loaded.scenario.simulation
-        return jsonify(
-            {
-                "scenario": state.scenario_label,
-                "name": state.loaded.scenario.name,
-                "text": TEXT,
-                "map": state.map,
-                "candidates": {
-                    lid: {"zh": s.get("zh") or s.get("en") or lid, "en": s.get("en") or lid}
-                    for lid, s in state.choices.candidates.items()
-                },
-                "facilities": [asdict(f) for f in state.choices.facilities],
-                "actions": ACTIONS,
-                "hours": state.choices.hours,
-                "defaults": {"replications": 10, "days": 91, "seed": sim.seed},
-            }
-        )
+        body = state.init_json
+        state.warm_up()  # after the page's data: the first paint does not wait for it
+        return Response(body, mimetype="application/json")
 
     @app.post("/api/run")
     def run() -> Any:
@@ -242,7 +258,7 @@ def create_app(state: AppState) -> Flask:
         except SimError as exc:
             return jsonify({"error": f"townsim: error: {exc}"}), 400
         job = state.start(plan, replications=reps, days=days, seed=seed)
-        return jsonify({"job": job.id, "plan": plan.stem if plan else None})
+        return jsonify({"job": job.id, "plan": job.plan.stem if job.plan else None})
 
     @app.get("/api/job/<job_id>")
     def job_status(job_id: str) -> Any:

@@ -1,6 +1,13 @@
-"""Every fixed string on the page, in English and Chinese (sent to the page as JSON)."""
+"""Every fixed string on the page, in English and Chinese (sent to the page as JSON).
+
+Names of facility kinds and headline metrics come from :mod:`sim.figures.labels`, the one source
+of the figures' and reports' labels, so the page and the reports name them alike.
+"""
 
 from __future__ import annotations
+
+from sim.figures.labels import METRICS
+from sim.figures.labels import TEXT as LABELS
 
 __all__ = ["TEXT"]
 
@@ -25,15 +32,16 @@ TEXT: dict[str, dict[str, str]] = {
     "action": {"en": "Plan", "zh": "方案"},
     "windows": {"en": "Windows / doctors", "zh": "窗口/医生数"},
     "hours": {"en": "Opening hours (by kind)", "zh": "开放时间（按类型）"},
+    "own_hours": {"en": "Own hours (empty: as its kind)", "zh": "本设施开放时间（空：按类型）"},
     "opens": {"en": "opens", "zh": "开门"},
     "closes": {"en": "closes", "zh": "关门"},
     "a_keep": {"en": "keep", "zh": "保留"},
     "a_restaff": {"en": "restaff", "zh": "调整人员"},
     "a_downgrade": {"en": "downgrade to service point", "zh": "降为便民服务点"},
     "a_close": {"en": "close", "zh": "关闭"},
-    "k_hall": {"en": "Service hall", "zh": "便民服务中心"},
-    "k_service_point": {"en": "Service point", "zh": "便民服务点"},
-    "k_clinic": {"en": "Health centre", "zh": "卫生院"},
+    "k_hall": LABELS["kind_hall"],
+    "k_service_point": LABELS["kind_service_point"],
+    "k_clinic": LABELS["kind_clinic"],
     "k_village": {"en": "Village", "zh": "村"},
     "settings": {"en": "Run settings", "zh": "运行设置"},
     "replications": {"en": "Replications", "zh": "重复次数"},
@@ -59,10 +67,10 @@ TEXT: dict[str, dict[str, str]] = {
     "plan": {"en": "Changed plan", "zh": "调整方案"},
     "change": {"en": "Change", "zh": "变化"},
     "ci": {"en": "95% CI", "zh": "95%置信区间"},
-    "m_burden_mean_min": {"en": "Mean burden per errand (min)", "zh": "每件事平均耗时（分钟）"},
-    "m_burden_p90_min": {"en": "90th percentile burden (min)", "zh": "耗时第90百分位（分钟）"},
-    "m_share_burden_over_60": {"en": "Errands over 60 min (%)", "zh": "超过60分钟的事项（%）"},
-    "m_trips_per_errand": {"en": "Trips per errand", "zh": "每件事出行次数"},
+    "m_burden_mean_min": METRICS["burden_mean_min"],
+    "m_burden_p90_min": METRICS["burden_p90_min"],
+    "m_share_burden_over_60": METRICS["share_burden_over_60"],
+    "m_trips_per_errand": METRICS["trips_per_errand"],
     "metric": {"en": "Metric", "zh": "指标"},
     "all": {"en": "County", "zh": "全县"},
     "per_seed": {"en": "Per seed (county mean burden, min)", "zh": "各随机种子（全县平均耗时，分钟）"},

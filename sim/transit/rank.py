@@ -5,16 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 
 from sim.errors import ScenarioError
 from sim.replications import ReplicationSet, mean_interval, run_many
-from sim.scenario.load import LoadedScenario, load_scenario, parse_yaml
-from sim.transit.schema import Line
+from sim.scenario.load import LoadedScenario, load_scenario
+from sim.transit.candidates import read_candidates
 from sim.transit.timetable import build_timetable
 from sim.world.world import build_world
 
@@ -43,28 +41,6 @@ RANK_COLUMNS = (
 is candidate minus base (negative = more equal). Means over n paired seeds with 95% t intervals;
 ``bus_trips`` and ``no_way_home`` are means per run; ``tied_with`` lists the candidates whose
 person-hours-per-bus-hour interval overlaps this one's (their order is not established)."""
-
-
-def read_candidates(path: str | Path) -> dict[str, dict[str, Any]]:
-    """Candidate lines from a YAML file ``lines: {id: <line as in transit.lines>}`` (validated)."""
-    path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(str(path), "(file)", "expected an existing YAML file of candidate lines")
-    data = parse_yaml(path) or {}
-    lines = data.get("lines") if isinstance(data, dict) else None
-    if not isinstance(lines, dict) or not lines:
-        raise ScenarioError(str(path), "lines", "expected a mapping of candidate line id -> line")
-    extra = set(data) - {"lines", "description", "source"}
-    if extra:
-        raise ScenarioError(str(path), sorted(extra)[0], "expected only 'lines', 'description', 'source'")
-    for lid, spec in lines.items():
-        try:
-            Line.model_validate(spec)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"])
-            raise ScenarioError(str(path), f"lines.{lid}{'.' + loc if loc else ''}", err["msg"]) from None
-    return {str(k): v for k, v in lines.items()}
 
 
 def _bus_hours_per_day(loaded: LoadedScenario, line: str) -> float:

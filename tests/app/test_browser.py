@@ -8,9 +8,12 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.chrome.options import Options  # noqa: E402
@@ -172,6 +175,17 @@ def test_page_toggle_run_download_and_cli_reproduces(server, browser, folder):
     servers = d.find_element(By.CSS_SELECTOR, 'input.servers[data-fac="west_hall"]')
     servers.clear()
     servers.send_keys("2")
+    # own hours for one health centre (the other keeps the kind's); a downgraded hall has none
+    for cls, value in (("fac-open", "07:00"), ("fac-close", "20:00")):
+        d.find_element(By.CSS_SELECTOR, f'input.{cls}[data-fac="east_clinic"]').send_keys(value)
+    assert d.find_element(By.CSS_SELECTOR, 'input.fac-open[data-fac="west_clinic"]').get_attribute(
+        "placeholder"
+    ) == d.find_element(By.CSS_SELECTOR, 'input.hours-open[data-kind="clinic"]').get_attribute("value")
+    Select(d.find_element(By.CSS_SELECTOR, 'select.action[data-fac="east_hall"]')).select_by_value(
+        "downgrade"
+    )
+    assert not d.find_element(By.CSS_SELECTOR, 'input.fac-open[data-fac="east_hall"]').is_enabled()
+    Select(d.find_element(By.CSS_SELECTOR, 'select.action[data-fac="east_hall"]')).select_by_value("restaff")
     assert _run(d) == "done"
     changed = _per_seed(d)
     assert set(changed) == set(same)
@@ -184,6 +198,12 @@ def test_page_toggle_run_download_and_cli_reproduces(server, browser, folder):
     assert not d.find_element(By.ID, "diff-legend").get_attribute("hidden")
 
     overlay = _download(d, "dl-overlay", ".yaml")
+    written = yaml.safe_load(overlay.read_text(encoding="utf-8"))
+    assert list(written["transit"]["lines"]) == ["cand_w2_east"]
+    assert written["merger"]["facilities"]["west_hall"]["servers"] == 2
+    own = written["facilities"]["east_clinic"]["hours"]
+    assert (own["open"], own["close"], len(own["days"])) == ("07:00", "20:00", 7)
+    assert list(written["facilities"]) == ["east_clinic"]
     report = _download(d, "dl-report", ".html")
     assert 'name="generator" content="townsim report' in report.read_text(encoding="utf-8")
 
@@ -254,20 +274,50 @@ def test_malformed_edit_shows_the_cli_error(server, browser, folder):
     )
 
 
-def test_run_can_be_cancelled(server, browser):
+def test_run_can_be_cancelled(server, browser, folder):
     d = browser
     d.get(server)
     _wait(d, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1", timeout=60)
     d.find_element(By.CSS_SELECTOR, 'input.line-toggle[data-line="cand_w2_east"]').click()
     Select(d.find_element(By.CSS_SELECTOR, 'select.action[data-fac="isle_clinic"]')).select_by_value("close")
-    for name, value in (("reps", "60"), ("days", "28"), ("seed", "100")):
+    # runs of 3000 days (~10 s of CPU each): Cancel must stop the runs in progress, not wait for them
+    for name, value in (("reps", "2"), ("days", "3000"), ("seed", "100")):
         field = d.find_element(By.ID, name)
         field.clear()
         field.send_keys(value)
     d.find_element(By.ID, "run").click()
     _wait(d, lambda d: d.find_element(By.ID, "status").get_attribute("data-state") == "running", timeout=30)
+    time.sleep(1.0)  # the workers are running
     started = time.perf_counter()
     d.find_element(By.ID, "cancel").click()
     _wait(d, lambda d: d.find_element(By.ID, "status").get_attribute("data-state") == "cancelled", timeout=30)
-    assert time.perf_counter() - started < 30
-    assert int(d.find_element(By.ID, "progress").get_attribute("value")) < 120
+    assert time.perf_counter() - started < 5
+    assert int(d.find_element(By.ID, "progress").get_attribute("value")) == 0  # no run had finished
+    assert not d.find_element(By.ID, "results").is_displayed()  # nothing shown as a result
+    assert not d.find_element(By.ID, "downloads").is_displayed()
+    assert not (folder / "work" / "runs" / "3000d").exists() or not any(
+        (folder / "work" / "runs" / "3000d").rglob("summary.json")
+    )
+
+
+def test_offline_and_inside_its_folder(server, browser, folder):
+    """Everything the page loads comes from the app itself; downloads cannot name other files."""
+    d = browser
+    d.get(server)
+    _wait(d, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1", timeout=60)
+    loaded = d.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
+    assert loaded and all(url.startswith(server) for url in loaded), loaded
+    for path in (
+        "download/overlay/..%2F..%2Fserver.err.yaml",
+        "download/overlay/plan_../../x.yaml",
+        "download/report/nope.html",
+        "static/../../server.err",
+    ):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(server + path)
+        err.value.close()
+        assert err.value.code in (400, 404)
+    # the app wrote only inside its working folder (the test's own files aside)
+    assert {p.name for p in folder.iterdir()} <= {"work", "downloads", "cli", "server.err"}
+    work = folder / "work"  # made when a plan is first run
+    assert not work.exists() or {p.name for p in work.iterdir()} <= {"plans", "runs", "reports"}

@@ -118,3 +118,51 @@ def test_candidate_clashing_with_a_base_line_is_refused(tmp_path):
     clash.write_text(CANDIDATES.read_text(encoding="utf-8").replace("cand_w2_east", "b1"), encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"lines\.b1"):
         choices_of(load_scenario(TINY), clash)
+
+
+def test_own_hours_of_one_facility_keep_its_days(choices, tmp_path):
+    by_id = {f.id: f for f in choices.facilities}
+    assert by_id["east_clinic"].hours is None  # the clinics' hours: 7 days a week
+    assert by_id["east_clinic"].week["days"] == ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    edits = {
+        "facilities": {
+            "east_clinic": {"action": "keep", "servers": "2", "hours": {"open": "07:00", "close": "20:00"}}
+        }
+    }
+    overlay = overlay_from_edits(choices, edits)
+    assert "merger" not in overlay  # only the hours changed
+    own = overlay["facilities"]["east_clinic"]["hours"]
+    assert (own["open"], own["close"]) == ("07:00", "20:00") and len(own["days"]) == 7
+    _, loaded = save_overlay(overlay, scenario=TINY, scenario_label="tiny", folder=tmp_path)
+    base, plan = build_world(load_scenario(TINY)), build_world(loaded)
+    i, j = plan.fac_ids.index("east_clinic"), plan.fac_ids.index("isle_clinic")
+    assert (plan.fac_open_wd[i] == 7 * 60).all() and (plan.fac_close_wd[i] == 20 * 60).all()
+    assert (plan.fac_open_wd[j] == base.fac_open_wd[j]).all()  # the other clinic keeps the kind's hours
+    assert (plan.fac_close_wd[i] > base.fac_close_wd[i]).all()
+
+
+def test_own_hours_cleared_or_refused(choices, tmp_path):
+    # empty fields: the kind's hours, as in the base: nothing to write
+    same = {
+        "facilities": {"east_clinic": {"action": "keep", "servers": 2, "hours": {"open": "", "close": ""}}}
+    }
+    assert overlay_from_edits(choices, same) == {}
+    # a downgraded facility takes the service points' hours: its own would be dropped, so refused
+    with pytest.raises(ScenarioError, match=r"facilities\.west_hall\.hours.*downgrades"):
+        overlay_from_edits(
+            choices,
+            {
+                "facilities": {
+                    "west_hall": {"action": "downgrade", "hours": {"open": "08:00", "close": "12:00"}}
+                }
+            },
+        )
+    # half-typed hours get the CLI's error naming the field
+    half = {
+        "facilities": {
+            "east_hall": {"action": "restaff", "servers": 3, "hours": {"open": "08:00", "close": ""}}
+        }
+    }
+    with pytest.raises(ScenarioError, match=r"field 'facilities\.east_hall\.hours\.close'.*HH:MM"):
+        save_overlay(overlay_from_edits(choices, half), scenario=TINY, scenario_label="tiny", folder=tmp_path)
+    assert list(tmp_path.glob("*.yaml")) == []

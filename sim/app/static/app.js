@@ -57,7 +57,14 @@ function buildControls() {
     inp.addEventListener("input", markChanged);
     const td1 = el("td"); td1.append(sel);
     const td2 = el("td"); td2.append(inp);
-    tr.append(td1, td2);
+    const td3 = el("td", {class: "own-hours"});
+    for (const [cls, key] of [["fac-open", "open"], ["fac-close", "close"]]) {
+      const t = el("input", {type: "text", class: "time " + cls, "data-fac": f.id, size: 5});
+      t.value = f.hours ? f.hours[key] : "";
+      t.addEventListener("input", markChanged);
+      td3.append(t, key === "open" ? "–" : "");
+    }
+    tr.append(td1, td2, td3);
     body.append(tr);
   }
   const hours = $("hours-list");
@@ -72,6 +79,7 @@ function buildControls() {
       open, " ", el("span", {"data-t": "closes"}, T("closes")), " ", close);
     hours.append(row);
   }
+  markChanged();
   $("reps").value = init.defaults.replications;
   $("days").value = init.defaults.days;
   $("seed").value = init.defaults.seed;
@@ -83,7 +91,12 @@ function edits() {
   for (const f of S.init.facilities) {
     const action = document.querySelector(`select.action[data-fac="${f.id}"]`).value;
     const servers = document.querySelector(`input.servers[data-fac="${f.id}"]`).value;
-    if (action !== f.action || String(servers).trim() !== String(f.servers)) out.facilities[f.id] = {action, servers};
+    const edit = {action, servers};
+    const own = ownHours(f);
+    const base = f.hours ? [f.hours.open, f.hours.close] : ["", ""];
+    const hoursChanged = own !== null && (own[0] !== base[0] || own[1] !== base[1]);
+    if (hoursChanged) edit.hours = own[0] || own[1] ? {open: own[0], close: own[1]} : null;
+    if (hoursChanged || action !== f.action || String(servers).trim() !== String(f.servers)) out.facilities[f.id] = edit;
   }
   for (const [kind, h] of Object.entries(S.init.hours)) {
     const open = document.querySelector(`.hours-open[data-kind="${kind}"]`).value;
@@ -93,6 +106,20 @@ function edits() {
   return out;
 }
 
+// A facility's own hours as typed ([open, close], "" = its kind's), or null where they do not apply
+// (closed, or downgraded: a service point takes the service points' hours).
+function ownHours(f) {
+  const open = document.querySelector(`.fac-open[data-fac="${f.id}"]`);
+  const close = document.querySelector(`.fac-close[data-fac="${f.id}"]`);
+  if (open.disabled) return null;
+  return [open.value.trim(), close.value.trim()];
+}
+function kindHours(kind) {
+  const open = document.querySelector(`.hours-open[data-kind="${kind}"]`);
+  const close = document.querySelector(`.hours-close[data-kind="${kind}"]`);
+  return open ? [open.value, close.value] : ["", ""];
+}
+
 function markChanged() {
   for (const f of S.init.facilities) {
     const sel = document.querySelector(`select.action[data-fac="${f.id}"]`);
@@ -100,6 +127,14 @@ function markChanged() {
     sel.classList.toggle("changed", sel.value !== f.action);
     inp.classList.toggle("changed", String(inp.value).trim() !== String(f.servers));
     inp.disabled = sel.value === "close";
+    const kind = sel.value === "downgrade" ? "service_point" : f.kind;
+    const base = f.hours ? [f.hours.open, f.hours.close] : ["", ""];
+    [".fac-open", ".fac-close"].forEach((cls, i) => {
+      const t = document.querySelector(`${cls}[data-fac="${f.id}"]`);
+      t.disabled = sel.value === "close" || sel.value === "downgrade";
+      t.placeholder = kindHours(kind)[i];
+      t.classList.toggle("changed", !t.disabled && t.value.trim() !== base[i]);
+    });
   }
   for (const [kind, h] of Object.entries(S.init.hours)) {
     for (const [cls, v] of [["hours-open", h.open], ["hours-close", h.close]]) {
@@ -319,6 +354,11 @@ async function run() {
   const resp = await fetch("/api/run", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
   const data = await resp.json();
   if (!resp.ok) { showError(data.error); $("status").dataset.state = "error"; $("status").textContent = T("error"); return; }
+  // the results shown were of another plan: hide them until this Run is complete
+  S.results = null;
+  S.done = null;
+  renderResults();
+  $("downloads").hidden = true;
   S.job = data.job;
   S.plan = data.plan;
   $("cancel").disabled = false;
