@@ -1,15 +1,18 @@
-"""Benchmark of ``townsim app``: start-up, and a changed Pingtan plan (10 replications x 91 days).
+"""Benchmark of ``townsim app``: start-up, and answers to changed Pingtan plans (10 replications x 91 days).
 
-Usage: .venv/bin/python benchmarks/bench_app.py [--repeat N] [--replications R] [--days D] [--workers W]
+Usage: .venv/bin/python benchmarks/bench_app.py [--repeat N] [--answer-repeat M] [--replications R]
+       [--days D] [--workers W] [--skip-answers]
 
 1. Start-up: from launching ``townsim app`` (a fresh process, default Pingtan scenario and
-   candidates) until the page and its data (``/`` and ``/api/init``) have been served. Median of N.
-   Also the CPU seconds the app process used (load-independent; wall time depends on the load).
-2. Answer: in one fresh app, the time from pressing Run (POST /api/run) until the results are
-   ready, for (a) a first changed plan (a candidate line on: base and plan runs, 2 x R runs) and
-   (b) a second changed plan (2 more windows at the Tancheng hall; base runs cached, R runs);
-   and the CPU seconds of both answers (app and worker processes), which divided by the cores is
-   the wall time on an otherwise idle machine.
+   candidates, a fresh working folder) until the page and its data (``/`` and ``/api/init``) have
+   been served: wall seconds, and CPU seconds of the app process up to then (user + system).
+2. Answers, in each of M (default N) fresh apps: the time from pressing Run (POST /api/run) until the results
+   are ready, for (a) a first changed plan (a candidate line on: base and plan, 2 x R runs) and
+   (b) a second changed plan (more windows at the Tancheng hall; the base is reused, R runs).
+   CPU seconds of each answer are those of the app and its worker processes (from /proc), so
+   CPU / cores is the wall time the answer needs on an otherwise idle machine.
+
+Every figure is printed as median, min and max over the N repetitions, with the load average.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -28,9 +31,19 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TICK = os.sysconf("SC_CLK_TCK")
+FIRST_PLAN = {"lines": ["cand_liushui_tancheng"]}
+SECOND_PLAN = {"facilities": {"hall_tancheng": {"action": "restaff", "servers": "19"}}}
 
 
-def _start(folder: Path, workers: int | None) -> tuple[subprocess.Popen[str], str, float]:
+def _cpu(pid: int) -> float:
+    """CPU seconds of a process and of its children it has waited for (user + system)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / TICK  # utime stime cutime cstime
+
+
+def _start(folder: Path, workers: int | None) -> tuple[subprocess.Popen[str], str, float, float]:
+    """A fresh app; returns it, its URL, wall and CPU seconds until page and data were served."""
     cmd = [sys.executable, "-m", "sim.cli", "app", "--port", "0", "--folder", str(folder)]
     if workers:
         cmd += ["--workers", str(workers)]
@@ -46,33 +59,33 @@ def _start(folder: Path, workers: int | None) -> tuple[subprocess.Popen[str], st
         raise SystemExit("townsim app did not start")
     urllib.request.urlopen(url).read()
     urllib.request.urlopen(url + "api/init").read()
-    return proc, url, time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    return proc, url, wall, _cpu(proc.pid)
 
 
 def _post(url: str, body: dict) -> dict:
     req = urllib.request.Request(
         url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
     )
-    return json.loads(urllib.request.urlopen(req).read())
+    with urllib.request.urlopen(req) as resp:
+        return json.loads(resp.read())
 
 
-def _answer(url: str, edits: dict, reps: int, days: int) -> tuple[float, dict]:
-    t0 = time.perf_counter()
+def _answer(url: str, pid: int, edits: dict, reps: int, days: int) -> tuple[float, float, dict]:
+    """Wall and CPU seconds (app and workers) from pressing Run to the results; the job's status."""
+    cpu0, t0 = _cpu(pid), time.perf_counter()
     job = _post(url + "api/run", {"edits": edits, "replications": reps, "days": days})["job"]
     while True:
         time.sleep(0.2)
-        status = json.loads(urllib.request.urlopen(f"{url}api/job/{job}").read())
+        with urllib.request.urlopen(f"{url}api/job/{job}") as resp:
+            status = json.loads(resp.read())
         if status["state"] != "running":
             break
+    wall = time.perf_counter() - t0
     if status["state"] != "done":
         raise SystemExit(f"run ended {status['state']}: {status['error']}")
-    return time.perf_counter() - t0, status
-
-
-def _cpu_children() -> float:
-    """CPU seconds (user + system) of this process's finished children and their children."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    time.sleep(0.5)  # the pool has joined its workers: their CPU is in the app's children's
+    return wall, _cpu(pid) - cpu0, status
 
 
 def _stop(proc: subprocess.Popen[str]) -> None:
@@ -81,52 +94,75 @@ def _stop(proc: subprocess.Popen[str]) -> None:
     proc.stdout.close()  # type: ignore[union-attr]
 
 
+def _line(label: str, values: list[float], unit: str = "s") -> str:
+    return (
+        f"{label}: median {statistics.median(values):.2f} {unit} "
+        f"(min {min(values):.2f}, max {max(values):.2f}, n={len(values)})"
+    )
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min)"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=3, help="start-ups (and answers) to take the median of")
+    ap.add_argument("--answer-repeat", type=int, default=None, help="answer repetitions (default --repeat)")
     ap.add_argument("--replications", type=int, default=10)
     ap.add_argument("--days", type=int, default=91)
     ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--skip-answers", action="store_true", help="measure start-up only")
     args = ap.parse_args()
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start", flush=True)
+    cores = len(os.sched_getaffinity(0))
+    print(
+        f"machine: {cores} cores, Python {platform.python_version()}, {_load()} at start",
+        flush=True,
+    )
+    r, d = args.replications, args.days
     with tempfile.TemporaryDirectory() as tmp:
-        starts, cpus = [], []
+        walls, cpus = [], []
         for i in range(args.repeat):
-            cpu0 = _cpu_children()
-            proc, _, secs = _start(Path(tmp) / f"s{i}", args.workers)
-            starts.append(secs)
+            proc, _, wall, cpu = _start(Path(tmp) / f"s{i}", args.workers)
             _stop(proc)
-            cpus.append(_cpu_children() - cpu0)
-        print(
-            f"start-up (page and data served): median {statistics.median(starts):.2f} s wall of "
-            f"{[round(x, 2) for x in starts]}; CPU of the app process (start and stop) "
-            f"median {statistics.median(cpus):.2f} s",
-            flush=True,
-        )
-        cpu0 = _cpu_children()
-        proc, url, _ = _start(Path(tmp) / "answer", args.workers)
-        time.sleep(5)  # let the worker processes finish importing, as after opening the page
-        try:
-            first, status = _answer(url, {"lines": ["cand_liushui_tancheng"]}, args.replications, args.days)
+            walls.append(wall)
+            cpus.append(cpu)
+        print(_line("start-up (page and data served), wall", walls), flush=True)
+        print(_line("start-up, CPU of the app process", cpus), flush=True)
+        print(_load(), flush=True)
+        if args.skip_answers:
+            return
+        got: dict[str, list[float]] = {k: [] for k in ("w1", "c1", "w2", "c2")}
+        for i in range(args.answer_repeat or args.repeat):
+            proc, url, _, _ = _start(Path(tmp) / f"a{i}", args.workers)
+            try:
+                time.sleep(3)  # the page is open: its runner's imports are done in the background
+                w1, c1, status = _answer(url, proc.pid, FIRST_PLAN, r, d)
+                w2, c2, _ = _answer(url, proc.pid, SECOND_PLAN, r, d)
+            finally:
+                _stop(proc)
+            for k, v in (("w1", w1), ("c1", c1), ("w2", w2), ("c2", c2)):
+                got[k].append(v)
             county = next(
-                r
-                for r in status["results"]["by_unit"]
-                if r["group"] == "ALL" and r["metric"] == "burden_mean_min"
+                x
+                for x in status["results"]["by_unit"]
+                if x["group"] == "ALL" and x["metric"] == "burden_mean_min"
             )
             print(
-                f"first changed plan (line on; {2 * args.replications} runs of {args.days} days): "
-                f"{first:.1f} s; county burden change {county['mean_diff']:+.2f} min, "
-                f"95% CI {county['ci_low']:+.2f} .. {county['ci_high']:+.2f}",
+                f"  repetition {i + 1}: first {w1:.1f} s wall / {c1:.1f} s CPU, "
+                f"second {w2:.1f} s / {c2:.1f} s; "
+                f"county burden change (line) {county['mean_diff']:+.2f} min, "
+                f"95% CI {county['ci_low']:+.2f} .. {county['ci_high']:+.2f}; {_load()}",
                 flush=True,
             )
-            edits = {"facilities": {"hall_tancheng": {"action": "restaff", "servers": "19"}}}
-            second, _ = _answer(url, edits, args.replications, args.days)
-            print(f"second changed plan (base cached; {args.replications} runs): {second:.1f} s", flush=True)
-        finally:
-            _stop(proc)
-        cpu = _cpu_children() - cpu0 - statistics.median(cpus)
-        print(f"CPU of both answers (app and its workers, start-up CPU taken off): {cpu:.1f} s", flush=True)
-    print(f"load average at end {os.getloadavg()[0]:.1f}")
+        print(_line(f"first changed plan ({2 * r} runs of {d} days), wall", got["w1"]))
+        print(_line("first changed plan, CPU (app + workers)", got["c1"]))
+        print(_line(f"first changed plan, CPU / {cores} cores", [c / cores for c in got["c1"]]))
+        print(_line(f"second changed plan (base reused; {r} runs), wall", got["w2"]))
+        print(_line("second changed plan, CPU (app + workers)", got["c2"]))
+        print(_line(f"second changed plan, CPU / {cores} cores", [c / cores for c in got["c2"]]))
+    print(f"{_load()} at end")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ from sim.results.tables import RunResult
 from sim.routing.tables import TravelTables, build_travel_tables
 from sim.runner import package_version, run_loaded
 from sim.scenario.load import LoadedScenario
+from sim.transit.tables import BusTables, build_bus_tables
 from sim.world.world import World, build_world
 
 __all__ = [
@@ -370,15 +371,17 @@ def paired_place_difference(
 
 # ---------------------------------------------------------------- running
 
-_SHARED: dict[str, tuple[LoadedScenario, World, TravelTables, int | None, float]] = {}
+_SHARED: dict[str, tuple[LoadedScenario, World, TravelTables, BusTables | None, int | None, float]] = {}
 _CANCEL_POLL_S = 0.2  # how often a waiting pool looks at ``cancel`` (s)
 
 
 def _run_one(task: tuple[str, int, str | None]) -> tuple[str, _Rep]:
     """One replication in a worker: the world and tables come from the forked parent."""
     label, seed, keep = task
-    loaded, world, tables, days, scale = _SHARED[label]
-    result = run_loaded(loaded, days=days, seed=seed, population_scale=scale, world=world, tables=tables)
+    loaded, world, tables, bus, days, scale = _SHARED[label]
+    result = run_loaded(
+        loaded, days=days, seed=seed, population_scale=scale, world=world, tables=tables, bus=bus
+    )
     if keep is not None:
         write_run(result, keep, scenario_raw=loaded.raw)
     rep = _Rep(
@@ -494,11 +497,11 @@ def run_many(
 ) -> dict[str, ReplicationSet]:
     """Run several scenarios with the same seeds in one pool of worker processes.
 
-    Each scenario's world and road travel tables are built once here; workers are forked after
-    that and reuse them. Seeds come from :func:`derive_seeds` (``seed`` default: the first
-    scenario's ``simulation.seed``). With ``target``, replications are added (up to ``max_n``)
-    until the 95% CI half-width of the target metric (of the first scenario, or of the second
-    minus the first when there are two or more) is at most ``target.half_width``.
+    Each scenario's world, road travel tables and bus journey tables are built once here;
+    workers are forked after that and reuse them. Seeds come from :func:`derive_seeds` (``seed``
+    default: the first scenario's ``simulation.seed``). With ``target``, replications are added
+    (up to ``max_n``) until the 95% CI half-width of the target metric (of the first scenario,
+    or of the second minus the first when there are two or more) is at most ``target.half_width``.
     ``keep_tables`` writes full run folders ``<tables_dir>/<label>/seed_<s>`` of the first seed
     or of every seed.
 
@@ -519,7 +522,8 @@ def run_many(
     key = {label: f"{call}/{label}" for label in scenarios}
     for label, loaded in scenarios.items():
         world = build_world(loaded, population_scale=population_scale)
-        _SHARED[key[label]] = (loaded, world, build_travel_tables(world), days, population_scale)
+        bus = build_bus_tables(loaded, world) if loaded.scenario.transit is not None else None
+        _SHARED[key[label]] = (loaded, world, build_travel_tables(world), bus, days, population_scale)
     sets = {
         label: ReplicationSet(
             scenario=loaded.scenario.name,

@@ -17,6 +17,7 @@ from sim.model.model import AccessModel
 from sim.results.tables import RunResult, build_result
 from sim.routing.tables import TravelTables
 from sim.scenario.load import LoadedScenario, load_scenario, scenario_digest
+from sim.transit.tables import BusTables
 from sim.version import package_version
 from sim.world.world import World
 
@@ -43,14 +44,17 @@ def run_loaded(
     progress: bool = False,
     world: World | None = None,
     tables: TravelTables | None = None,
+    bus: BusTables | None = None,
 ) -> RunResult:
     """Simulate a loaded scenario and return its tables, summary and provenance.
 
-    ``world`` and ``tables`` (built once by the caller from the same scenario) skip rebuilding
-    the world and the road travel tables; replications pass them.
+    ``world``, ``tables`` and ``bus`` (built once by the caller from the same scenario) skip
+    rebuilding the world, the road travel tables and the bus journey tables; replications pass them.
     """
     started = time.perf_counter()
-    model = AccessModel(loaded, seed=seed, population_scale=population_scale, world=world, tables=tables)
+    model = AccessModel(
+        loaded, seed=seed, population_scale=population_scale, world=world, tables=tables, bus=bus
+    )
     n_days = loaded.scenario.simulation.days if days is None else days
     if progress:
         from tqdm import tqdm

@@ -87,6 +87,7 @@ class AccessModel(mesa.Model):
         resident_agents: str | None = None,
         world: World | None = None,
         tables: TravelTables | None = None,
+        bus: BusTables | None = None,
     ) -> None:
         sc = loaded.scenario
         self.seed_value = sc.simulation.seed if seed is None else seed
@@ -99,7 +100,7 @@ class AccessModel(mesa.Model):
         self._bus_mode = -1
         self.load_log: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []  # day, trip, board, alight
         if sc.transit is not None:
-            self.bus = build_bus_tables(loaded, self.world)
+            self.bus = bus or build_bus_tables(loaded, self.world)
             w = self.world
             latest = np.maximum(
                 w.fac_close_min - sc.behaviour.latest_arrival_before_close_min, w.fac_open_min

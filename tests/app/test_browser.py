@@ -157,6 +157,13 @@ def test_page_toggle_run_download_and_cli_reproduces(server, browser, folder):
     d.find_element(By.ID, "lang").click()
     assert d.find_element(By.ID, "run").text == "运行"
     assert d.find_element(By.CSS_SELECTOR, '.fac-name[data-fac="east_hall"]').text == "东镇便民服务中心"
+    ActionChains(d).move_to_element(
+        d.find_element(By.CSS_SELECTOR, '#villages circle[data-id="w2"]')
+    ).perform()
+    ActionChains(d).move_to_element(hall).perform()
+    assert "东镇便民服务中心" in d.find_element(By.ID, "hover-info").text
+    heads = [th.text for th in d.find_elements(By.CSS_SELECTOR, "#facility-table th")]
+    assert heads[-1] == "本设施开放时间（空：按类型）"
     d.find_element(By.ID, "lang").click()
     assert d.find_element(By.ID, "run").text == "Run"
 
