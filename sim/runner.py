@@ -84,6 +84,7 @@ def run_loaded(
         "scenario": loaded.run_name,
         "overlays": loaded.overlay_records(),
         "scenario_sha256": scenario_digest(loaded),
+        "outline_file": loaded.scenario.outline,  # land drawn under maps (absolute path) or None
         "seed": model.seed_value,
         "days": n_days,
         "population_scale": population_scale,

@@ -37,4 +37,7 @@ def utilisation() -> dict[str, dict[str, float]]:
 def test_sized_plan_keeps_every_hall_and_service_point_at_most_85_percent_busy(utilisation) -> None:
     sized = utilisation["merged_2021_sized.yaml"]
     assert len(sized) == 15 and max(sized.values()) <= 0.85
-    assert max(utilisation["merged_2021.yaml"].values()) > 0.95  # the staff-conserving plan saturates
+    # the staff-conserving plan runs a 2-window service point near saturation (澳前: 0.94 over these
+    # 28 days on the real-coastline layout, 1.02 on the schematic one, where 澳前 was 11.7 km by
+    # road from the new seat instead of 6.5)
+    assert max(utilisation["merged_2021.yaml"].values()) > 0.92

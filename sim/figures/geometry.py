@@ -1,9 +1,11 @@
-"""Map geometry from a run folder: former-township outlines (convex hulls) and transit line paths."""
+"""Map geometry from a run folder: the land (a scenario's outline), former-township outlines
+(convex hulls) and transit line paths."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -11,9 +13,28 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import ConvexHull, QhullError
 
-__all__ = ["line_paths", "township_hulls"]
+__all__ = ["land_rings", "line_paths", "township_hulls"]
 
 _HULL_PAD_KM = 0.4  # outlines drawn this far outside the outermost village (km)
+
+
+def land_rings(provenance: Mapping[str, Any], scenario: Mapping[str, Any]) -> list[np.ndarray]:
+    """Exterior rings (k x 2, km, largest first) of the scenario's ``outline`` (WGS 84 GeoJSON) in
+    the plane of its x_km, y_km: its ``crs``, else the local plane of ``transit.origin_latlon``.
+
+    The run records the outline file's path (``provenance.json`` ``outline_file``); no outline, or
+    a file no longer there (a run folder moved to another machine), gives no rings.
+    """
+    from sim.world.outline import outline_rings_km
+
+    path = provenance.get("outline_file")
+    if not path or not Path(str(path)).is_file():
+        return []
+    origin = ((scenario.get("transit") or {}).get("origin_latlon")) or (25.5, 119.75)
+    crs = scenario.get("crs")
+    return outline_rings_km(
+        Path(str(path)), crs=str(crs) if crs else None, origin_latlon=(float(origin[0]), float(origin[1]))
+    )
 
 
 def township_hulls(places: pd.DataFrame) -> dict[str, np.ndarray]:

@@ -65,6 +65,7 @@ TEXT: dict[str, dict[str, str]] = {
     "bus_line": {"en": "Bus line", "zh": "公交线路"},
     "ferry_line": {"en": "Timetabled ferry", "zh": "定班轮渡"},
     "township_hull": {"en": "Former township (outline)", "zh": "原乡镇（范围）"},
+    "land": {"en": "Land (county outline)", "zh": "陆地（县域轮廓）"},
     "ci_includes_0": {"en": "95% CI includes 0", "zh": "95%置信区间含0"},
     "single_run": {"en": "single run, no CI", "zh": "单次运行，无置信区间"},
     "replicated": {"en": "{n} paired replications, 95% CI", "zh": "{n}次配对重复，95%置信区间"},

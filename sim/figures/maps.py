@@ -1,18 +1,21 @@
-"""Maps: villages coloured by door-to-door burden (or its change), former-township outlines and names,
-roads, the scenario's bus lines and ferries, facilities sized by load, north arrow, scale bar."""
+"""Maps: the land (a scenario's coastline), villages coloured by door-to-door burden (or its change),
+former-township outlines and names, roads, the scenario's bus lines and ferries, facilities sized
+by load, north arrow, scale bar."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from matplotlib import patheffects
+from matplotlib import patheffects, rcParams
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon
 from matplotlib.text import Annotation
@@ -46,6 +49,8 @@ _ROADS = {  # road_class: (colour, line width pt, line style)
 _LINES = {"bus": ("#D55E00", 1.3, "-"), "ferry": ("#0072B2", 1.3, (0, (4, 1.5)))}
 _NICE_KM = (0.5, 1, 2, 5, 10, 20, 50, 100)
 _NO_DATA = "#d9d9d9"
+_LAND, _COAST, _SEA = "#f4f1e6", "#8c8c8c", "#eaf2f8"
+_HULL_FILL = "#f7f7f7"
 _HALO = [patheffects.withStroke(linewidth=2.0, foreground="white")]
 _LEGEND_IN = 2.25  # width of the legend column (in)
 _DODGE_PT = 6.5  # facilities at one place are spread this far apart (points)
@@ -60,12 +65,14 @@ class MapLayers:
         facilities: id, x_km, y_km, kind, arrivals_per_day (marker area grows with load).
         hulls: former township id -> closed outline (k x 2, km).
         lines: transit line id -> (kind, polyline k x 2 km).
+        land: rings of the land (k x 2 km each), e.g. a county's coastline; none: no sea drawn.
     """
 
     edges: pd.DataFrame
     facilities: pd.DataFrame
     hulls: Mapping[str, np.ndarray] = field(default_factory=dict)
     lines: Mapping[str, tuple[str, np.ndarray]] = field(default_factory=dict)
+    land: Sequence[np.ndarray] = ()
 
 
 def scale_length_km(span_km: float) -> float:
@@ -133,11 +140,59 @@ def _draw_edges(ax: Axes, edges: pd.DataFrame, labels: Labeller) -> list[Line2D]
     return handles
 
 
-def _draw_hulls(ax: Axes, hulls: Mapping[str, np.ndarray], labels: Labeller) -> list[Annotation]:
+_WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")  # CJK: about twice a Latin letter
+
+
+def _wrap(text: str, width_in: float) -> str:
+    """Break a title into lines no wider than ``width_in`` inches at the axes title size (Latin
+    letters ~0.55 em, CJK characters ~1.1 em), at spaces or between CJK characters."""
+    size = FontProperties(size=rcParams["axes.titlesize"]).get_size_in_points()
+    room = width_in * 72 / (0.55 * size)
+    out = []
+    for para in text.split("\n"):
+        line, used = "", 0.0
+        for token in re.findall(
+            r"\s+|[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+",
+            para,
+        ):
+            wide = len(_WIDE.findall(token))
+            width = len(token) + wide
+            if line.strip() and used + width > room and not token.isspace():
+                out.append(line.rstrip())
+                line, used = "", 0.0
+            if line or not token.isspace():
+                line, used = line + token, used + width
+        out.append(line.rstrip())
+    return "\n".join(out)
+
+
+def _draw_land(ax: Axes, land: Sequence[np.ndarray]) -> None:
+    """Land polygons over a sea-coloured background (nothing without land)."""
+    if not land:
+        return
+    ax.set_facecolor(_SEA)
+    for ring in land:
+        ax.add_patch(
+            Polygon(ring, closed=True, facecolor=_LAND, edgecolor=_COAST, lw=0.5, zorder=-1, gid="land")
+        )
+
+
+def _draw_hulls(
+    ax: Axes, hulls: Mapping[str, np.ndarray], labels: Labeller, *, filled: bool
+) -> list[Annotation]:
     names = []
     for unit, ring in hulls.items():
         ax.add_patch(
-            Polygon(ring, closed=True, facecolor="#f7f7f7", edgecolor="#969696", lw=0.6, ls="--", zorder=0)
+            Polygon(
+                ring,
+                closed=True,
+                facecolor=_HULL_FILL if filled else "none",
+                edgecolor="#969696",
+                lw=0.6,
+                ls="--",
+                zorder=0,
+                gid=f"hull:{unit}",
+            )
         )
         centre = ring[:-1].mean(axis=0)
         names.append(
@@ -293,7 +348,8 @@ def _map(
     height = float(np.clip(map_w * (y1 - y0) / (x1 - x0) + 0.75, 3.2, 8.8))
     fig = Figure(figsize=(DOUBLE_IN, height), layout="constrained")
     ax, side = fig.subplots(ncols=2, width_ratios=[map_w, _LEGEND_IN])
-    names = _draw_hulls(ax, layers.hulls, labels)
+    _draw_land(ax, layers.land)
+    names = _draw_hulls(ax, layers.hulls, labels, filled=not layers.land)
     handles = _draw_edges(ax, layers.edges, labels)
     line_handles, badges = _draw_lines(ax, layers.lines, labels)
     pop = villages["population"].to_numpy(float)
@@ -343,14 +399,17 @@ def _map(
     if not has.all():
         handles.append(Line2D([], [], marker="o", ls="", color=_NO_DATA, ms=4, label=labels.t("no_data")))
     if layers.hulls:
-        handles.append(Patch(fc="#f7f7f7", ec="#969696", ls="--", lw=0.6, label=labels.t("township_hull")))
+        fill = "none" if layers.land else _HULL_FILL
+        handles.append(Patch(fc=fill, ec="#969696", ls="--", lw=0.6, label=labels.t("township_hull")))
+    if layers.land:
+        handles.append(Patch(fc=_LAND, ec=_COAST, lw=0.5, label=labels.t("land")))
     handles += _draw_facilities(ax, layers.facilities, labels)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal")
     ax.set_xlabel(labels.t("x_km"))
     ax.set_ylabel(labels.t("y_km"))
-    ax.set_title(title + (f"\n{note}" if note else ""), loc="left")
+    ax.set_title(_wrap(title + (f"\n{note}" if note else ""), map_w), loc="left")
     add_north_arrow(ax, labels=labels)
     add_scale_bar(ax, labels=labels, span_km=x1 - x0)
     side.axis("off")

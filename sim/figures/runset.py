@@ -14,7 +14,7 @@ from sim.errors import SimError
 from sim.figures import charts, maps
 from sim.figures.figset import FigureSet
 from sim.figures.fonts import Language
-from sim.figures.geometry import line_paths, township_hulls
+from sim.figures.geometry import land_rings, line_paths, township_hulls
 from sim.figures.labels import TEXT, Labeller, scenario_names
 from sim.figures.measures import (
     FIGURE_METRICS,
@@ -284,6 +284,7 @@ def run_figures(run_dir: str | Path, *, language: Language, vs: str | Path | Non
             facilities=facility_load(result.places, result.facility_days),
             hulls=township_hulls(result.places),
             lines=line_paths(scenario.get("transit"), result.places, result.edges),
+            land=land_rings(result.provenance, scenario),
         )
         figs = figset.figures
         figs["burden_map"] = maps.burden_map(

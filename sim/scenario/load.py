@@ -429,6 +429,13 @@ def load_scenario(
         village_file = Path(_origin(origins, path, "villages")).parent / str(villages["file"])
         resolved["villages"] = _read_villages_csv(village_file, bands)
         files.append(village_file)
+    if isinstance(raw.get("outline"), str):  # map background: resolved like the village file
+        outline_file = Path(_origin(origins, path, "outline")).parent / str(raw["outline"])
+        if not outline_file.is_file():
+            where = _origin(origins, path, "outline")
+            raise ScenarioError(where, "outline", "expected an existing GeoJSON file")
+        resolved["outline"] = str(outline_file.resolve())
+        files.append(outline_file)
     try:
         scenario = Scenario.model_validate(resolved)
     except ValidationError as exc:

@@ -483,4 +483,8 @@ class Scenario(Strict):
         default=None,
         description="coordinate reference system of x_km, y_km (km of its metres), e.g. EPSG:32635",
     )
+    outline: str | None = Field(
+        default=None,
+        description="GeoJSON of the land (WGS 84 polygons) drawn under maps; relative to the file naming it",
+    )
     levers: Levers = Levers()

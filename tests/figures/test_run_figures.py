@@ -13,6 +13,7 @@ from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 from sim.figures.labels import Labeller
 from sim.figures.runset import RUN_FIGURES
 from sim.results.io import read_run
+from sim.world.outline import outline_rings_km
 
 SCENARIO_RUNS = ["tiny_baseline", "tiny_merged", "pingtan_baseline", "pingtan_merged"]
 
@@ -50,8 +51,18 @@ def test_maps_have_outlines_names_roads_arrow_scale_bar(figure_sets, run_dirs, n
         assert any(t.get_gid() == "north_arrow" and t.get_text() == "N" for t in ax.texts), "north arrow"
         roads = {c.get_label() for c in ax.collections if isinstance(c, LineCollection)}
         assert {"Trunk road", "Rural road"} <= roads
-        outlines = [p for p in ax.patches if isinstance(p, Polygon)]
+        outlines = [p for p in ax.patches if isinstance(p, Polygon) and str(p.get_gid()).startswith("hull:")]
         assert len(outlines) == len(units), "one outline per former township"
+        land = [p for p in ax.patches if isinstance(p, Polygon) and p.get_gid() == "land"]
+        if name.startswith("pingtan"):  # the county's coastline under the villages, every village on it
+            assert len(land) == len(outline_rings_km())
+            xy = places.loc[places["kind"] == "village", ["x_km", "y_km"]].to_numpy()
+            on_land = np.zeros(len(xy), bool)
+            for patch in land:
+                on_land |= patch.get_path().contains_points(xy)
+            assert on_land.all()
+        else:
+            assert land == []
         names = {
             t.get_text() for t in ax.texts if str(t.get_gid()).startswith("township:") and t.get_visible()
         }

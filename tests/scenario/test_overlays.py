@@ -89,6 +89,7 @@ def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
 def test_villages_csv_with_byte_order_mark(tmp_path: Path) -> None:
     raw = yaml.safe_load((PINGTAN / "baseline.yaml").read_text(encoding="utf-8"))
     (tmp_path / "villages.csv").write_bytes(b"\xef\xbb\xbf" + (PINGTAN / "villages.csv").read_bytes())
+    (tmp_path / "outline.geojson").write_bytes((PINGTAN / "outline.geojson").read_bytes())
     path = _write(tmp_path / "s.yaml", yaml.safe_dump(raw, allow_unicode=True))
     assert len(load_scenario(path).scenario.villages) == len(
         load_scenario(PINGTAN / "baseline.yaml").scenario.villages
