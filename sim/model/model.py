@@ -10,8 +10,9 @@ import numpy as np
 
 from sim.model.agents import FacilityAgent, Resident
 from sim.model.choice import Choosers, make_choice_rule
+from sim.model.ghosts import GhostPlan, GhostRates
 from sim.model.levers import AppointmentDesk, LeverEngine
-from sim.model.needs import Needs, draw_new_needs, need_cells, poisson_inverse
+from sim.model.needs import Needs, draw_new_needs, need_cells
 from sim.model.population import synthesise_residents
 from sim.model.queue import QueueDay, draw_service_min, ghost_counts, serve_with_ghosts
 from sim.model.schools import assign_schools
@@ -140,13 +141,10 @@ class AccessModel(mesa.Model):
         self._receiving = (self.world.fac_kind != FACILITY_KINDS.index("school")) & (
             self.world.fac_servers > 0
         )
-        n_fac = len(self.world.fac_ids)
-        self._ghost_rate = np.zeros((n_fac, 7))  # smoothed sampled arrivals per facility and weekday
-        self._ghost_days = np.zeros((n_fac, 7), dtype=np.int64)  # open days seen per facility and weekday
-        self._ghost_complete = np.zeros(n_fac)  # smoothed share of visitors whose errand it completes
-        self._ghost_visits = np.zeros(n_fac, dtype=np.int64)  # days with sampled visitors there
-        fraction = sc.simulation.sample_fraction  # weight of the newest day in a ghost rate (see _ghosts):
-        self._ghost_smoothing = min(0.2, 0.6 * fraction / (1 - fraction)) if fraction < 1 else 1.0
+        fraction = sc.simulation.sample_fraction
+        self._ghost_rates = (
+            GhostRates(self.world.fac_kind, len(FACILITY_KINDS), fraction) if fraction < 1 else None
+        )
         self.schools = assign_schools(self.world, self.residents, self.tables, self.streams)
         self._band_members = [
             np.flatnonzero(self.residents.band == b) for b in range(len(self.world.age_bands))
@@ -490,9 +488,12 @@ class AccessModel(mesa.Model):
         visited = fac[order[starts]]
         bounds = np.r_[starts, n]
         facilities = visited
-        ghosts = self.sample_weight > 1.0
-        if ghosts:  # ghosts also come where no sampled resident went today
-            facilities = np.union1d(visited, np.flatnonzero(self._receiving & w.fac_days[:, weekday]))
+        rates = self._ghost_rates
+        if rates is not None:  # ghosts also come where no sampled resident went today
+            receiving = self._receiving & w.fac_days[:, weekday]
+            facilities = np.union1d(visited, np.flatnonzero(receiving))
+            first = trip_no == 0
+            plan = rates.plan(weekday, receiving, fac[first], completes[first])
         position = np.searchsorted(visited, facilities)
         longest = np.zeros(len(facilities), dtype=np.int32)
         no_ghosts = (np.zeros(0), np.zeros(0))
@@ -500,8 +501,8 @@ class AccessModel(mesa.Model):
             p = position[k]
             idx = order[bounds[p] : bounds[p + 1]] if p < len(visited) and visited[p] == f else order[:0]
             svc = self._service_min(f, u_service[idx], completes[idx])
-            if ghosts:
-                fresh = self._ghosts(day, weekday, f, completes[idx[trip_no[idx] == 0]])
+            if rates is not None:
+                fresh = self._ghosts(day, weekday, f, plan)
                 again = self._ghost_copies(f, weekday, idx[trip_no[idx] > 0], key, trip_no, completes)
                 g_arrival, g_service, g_key = (
                     np.concatenate(pair) for pair in zip(fresh, again, strict=True)
@@ -545,34 +546,23 @@ class AccessModel(mesa.Model):
         return wait, served, service_min, came
 
     def _ghosts(
-        self, day: int, weekday: int, f: int, completes: np.ndarray
+        self, day: int, weekday: int, f: int, plan: GhostPlan
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Arrival and service minutes of ghost first trips standing for the unsampled residents.
 
-        Their number is Poisson with mean (1/f - 1) times the sampled first trips expected at
-        facility ``f`` on this weekday, estimated by an exponentially weighted mean over past and
-        present days of the same weekday (weight a = min(0.2, 0.6 f / (1 - f)) for the newest, so
-        the estimate's own variance, (1/f - 1) a / (2 - a) of the ghosts' Poisson variance, stays
-        near 30%; a plain mean over the first 1/a days). Replicating today's sampled visitors
-        instead would multiply the day-to-day variance of the load by 1/f and, queues being
-        convex, bias waits upward. Ghosts draw arrival time, service time and whether the
-        facility completes their errand (its smoothed share among sampled first trips) afresh,
-        keyed by (day, facility, ghost number). Returns arrival and service minutes and ghost keys.
+        Their number follows the day's plan (see :mod:`sim.model.ghosts`: the full population's
+        mean and variance of arrivals, estimated from the sampled arrivals of past days).
+        Replicating today's sampled visitors instead would multiply the day-to-day variance of
+        the load by 1/f and, queues being convex, bias waits upward. Ghosts draw arrival time,
+        service time and whether the facility completes their errand (its share among sampled
+        first trips) afresh, keyed by (day, facility, ghost number). Returns arrival and service
+        minutes and ghost keys.
         """
-        self._ghost_days[f, weekday] += 1
-        alpha = max(self._ghost_smoothing, 1.0 / self._ghost_days[f, weekday])  # a plain mean at first
-        est = (1 - alpha) * self._ghost_rate[f, weekday] + alpha * len(completes)
-        self._ghost_rate[f, weekday] = est
-        if len(completes):
-            self._ghost_visits[f] += 1
-            beta = max(self._ghost_smoothing, 1.0 / self._ghost_visits[f])
-            self._ghost_complete[f] = (1 - beta) * self._ghost_complete[f] + beta * completes.mean()
-        share = self._ghost_complete[f] if self._ghost_visits[f] else 1.0
-        lam = (self.sample_weight - 1.0) * est
-        n = poisson_inverse(lam, float(self.streams.uniform("ghost.count", day, f)[0])) if lam > 0 else 0
+        u = self.streams.uniform("ghost.count", day, f, np.arange(2))
+        n = plan.count(f, float(u[1]), float(u[0]))
         j = np.arange(n)
         arrival = self._arrival_min(np.full(n, f), weekday, self.streams.normal("ghost.arrival", day, f, j))
-        complete = self.streams.uniform("ghost.completes", day, f, j) < share
+        complete = self.streams.uniform("ghost.completes", day, f, j) < plan.complete[f]
         service = self._service_min(f, self.streams.uniform("ghost.service", day, f, j), complete)
         return arrival, service, self.streams.key("ghost", day, f, j)
 

@@ -55,8 +55,8 @@ def synthesise_residents(world: World, streams: Streams, *, sample_fraction: flo
     """Build the resident table: counts per village and age band, mode access by band.
 
     Each resident keeps one identity (village, band, k) in every scenario; with a sample
-    fraction f a resident is in the sample when a uniform keyed by that identity is below f,
-    and has a mode when a uniform keyed by (mode name, identity) is below the band's ownership
+    fraction f each village and age band keeps f of its residents (see :func:`_stratified_sample`).
+    A resident has a mode when a uniform keyed by (mode name, identity) is below the band's ownership
     share. Scenarios with the same villages therefore have the same people with the same modes.
     """
     sc = world.loaded.scenario
@@ -68,7 +68,7 @@ def synthesise_residents(world: World, streams: Streams, *, sample_fraction: flo
     band = (cell % counts.shape[1]).astype(np.int8)
     key = resident_keys(village, band, k)
     if sample_fraction < 1.0:
-        keep = streams.uniform("population.sample", key) < sample_fraction
+        keep = _stratified_sample(streams, key, cell, k, flat, sample_fraction)
         key, village, band = key[keep], village[keep], band[keep]
     unit = world.village_unit[village]
     n = len(village)
@@ -90,3 +90,26 @@ def synthesise_residents(world: World, streams: Streams, *, sample_fraction: flo
         mem_fac=np.full((len(world.groups), n), -1, dtype=np.int32),
         mem_wait=np.zeros((len(world.groups), n), dtype=np.float32),
     )
+
+
+def _stratified_sample(
+    streams: Streams, key: np.ndarray, cell: np.ndarray, k: np.ndarray, counts: np.ndarray, fraction: float
+) -> np.ndarray:
+    """Which residents a sample keeps: in each (village, age band) cell of n residents,
+    floor(f n + u) of them (u a uniform keyed by the cell, so f n on average), those with the
+    lowest uniforms keyed by identity. Unlike keeping each resident with probability f, every
+    village and age band then has f of its people (to within one), so the sample's demand at
+    each facility carries no extra sampling noise, which queues, convex in the load, would turn
+    into longer waits. The same cells give the same sample in every scenario.
+
+    Args:
+        key: identity of every resident.
+        cell, k: cell index and position within the cell of every resident (sorted by cell).
+        counts: residents per cell.
+    """
+    n_keep = np.floor(fraction * counts + streams.uniform("population.sample_cell", np.arange(counts.size)))
+    u = streams.uniform("population.sample", key)
+    order = np.lexsort((u, cell))  # by cell, then by uniform
+    rank = np.empty(len(cell), dtype=np.int64)
+    rank[order] = k
+    return rank < n_keep[cell]
