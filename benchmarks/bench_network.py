@@ -1,7 +1,7 @@
 """Benchmark of a county-sized road network (issue target: >= 200k road nodes, build + travel
 tables <= 60 s).
 
-Usage: .venv/bin/python benchmarks/bench_network.py [--side 450] [--repeat 3] [--days 30]
+Usage: .venv/bin/python benchmarks/bench_network.py [--side 450] [--repeat 3] [--days 1]
 
 No real extract of that size ships, so the network is synthetic and seeded: a square grid of
 ``side`` x ``side`` road nodes 100 m apart (450 -> 202,500 nodes, a 45 km x 45 km county), every
@@ -13,15 +13,20 @@ process per repeat:
 
 1. load + world: ``load_scenario`` and ``build_world`` (reads 200k nodes and 420k edges);
 2. travel tables: ``build_travel_tables`` (3 modes, both directions where one-way streets bind);
-3. a ``--days`` run of the whole model on it (``run_loaded``; includes 1 and 2 again).
+3. a ``--days`` run of the whole model on that world and those tables (``run_loaded``: residents,
+   schools, the warm-up and the measured days, result tables).
 
-Medians of ``--repeat`` runs are printed as JSON.
+Wall and CPU seconds (user + sys of the process) of each phase: median, min and max of
+``--repeat`` runs, printed as JSON with the machine and the 1-minute load average at the end of
+each run (CPU seconds are the figure to read on a shared machine).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -36,22 +41,30 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 PHASES = r"""
-import json, resource, sys, time
-t0 = time.perf_counter()
+import json, os, resource, sys, time
+
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+w0, c0 = time.perf_counter(), cpu()
 from sim.scenario.load import load_scenario
 from sim.world.world import build_world
 from sim.routing.tables import build_travel_tables
 loaded = load_scenario(sys.argv[1])
 world = build_world(loaded)
-t1 = time.perf_counter()
-tables = build_travel_tables(world)
-t2 = time.perf_counter()
+w1, c1 = time.perf_counter(), cpu()
+tables = build_travel_tables(world, loaded.scenario.modes)
+w2, c2 = time.perf_counter(), cpu()
 from sim.runner import run_loaded
-result = run_loaded(loaded, days=int(sys.argv[2]))
-t3 = time.perf_counter()
-print(json.dumps({"load_world_s": t1 - t0, "tables_s": t2 - t1, "run_s": t3 - t2,
-                  "nodes": len(world.nodes), "edges": len(world.edges),
-                  "trips": len(result.trips),
+result = run_loaded(loaded, days=int(sys.argv[2]), world=world, tables=tables)
+w3, c3 = time.perf_counter(), cpu()
+print(json.dumps({"load_world_s": w1 - w0, "tables_s": w2 - w1, "run_s": w3 - w2,
+                  "load_world_cpu_s": c1 - c0, "tables_cpu_s": c2 - c1, "run_cpu_s": c3 - c2,
+                  "build_plus_tables_s": w2 - w0, "build_plus_tables_cpu_s": c2 - c0,
+                  "total_s": w3 - w0, "total_cpu_s": c3 - c0,
+                  "nodes": len(world.nodes), "edges": len(world.edges), "trips": len(result.trips),
+                  "load_average": os.getloadavg()[0],
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -173,7 +186,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--side", type=int, default=450, help="grid side (nodes = side^2)")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--days", type=int, default=1, help="measured days of the model run (plus warm-up)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "county"
@@ -189,10 +202,25 @@ def main() -> None:
             )
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(json.dumps(runs[-1]), file=sys.stderr)
-    keys = ("load_world_s", "tables_s", "run_s", "peak_mb")
-    summary = {k: round(statistics.median(r[k] for r in runs), 2) for k in keys}
-    summary.update(nodes=runs[0]["nodes"], edges=runs[0]["edges"], trips=runs[0]["trips"], repeats=len(runs))
-    summary["build_plus_tables_s"] = round(summary["load_world_s"] + summary["tables_s"], 2)
+    summary: dict[str, object] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "nodes": runs[0]["nodes"],
+        "edges": runs[0]["edges"],
+        "trips": runs[0]["trips"],
+        "repeats": len(runs),
+        "days": args.days,
+    }
+    for key in (
+        "load_world_s", "tables_s", "build_plus_tables_s", "run_s", "total_s",
+        "load_world_cpu_s", "tables_cpu_s", "build_plus_tables_cpu_s", "run_cpu_s", "total_cpu_s",
+        "peak_mb", "load_average",
+    ):  # fmt: skip
+        values = [float(r[key]) for r in runs]
+        summary[key] = {
+            "median": round(statistics.median(values), 2),
+            "min": round(min(values), 2),
+            "max": round(max(values), 2),
+        }
     print(json.dumps(summary, indent=2))
 
 

@@ -53,7 +53,7 @@ def bench_tables(scenario: Path, repeat: int) -> dict[str, float]:
     steps: dict[str, list[float]] = {k: [] for k in names}
     for _ in range(repeat):
         t0 = time.perf_counter()
-        build_travel_tables(world)
+        build_travel_tables(world, loaded.scenario.modes)
         t1 = time.perf_counter()
         bus = build_bus_tables(loaded, world)
         t2 = time.perf_counter()

@@ -233,11 +233,11 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     """``register(subparsers)`` functions of commands defined in other modules (light imports only)."""
     from sim.app.cli import register as register_app
     from sim.build.cli import register as register_build
+    from sim.cli_transit import register as register_transit
     from sim.figures.cli import register as register_figures
     from sim.gis.cli import register as register_gis
     from sim.planning.cli import register as register_planning
     from sim.sweep.cli import register as register_sweep
-    from sim.transit.cli import register as register_transit
 
     return [
         register_sweep,

@@ -523,7 +523,14 @@ def run_many(
     for label, loaded in scenarios.items():
         world = build_world(loaded, population_scale=population_scale)
         bus = build_bus_tables(loaded, world) if loaded.scenario.transit is not None else None
-        _SHARED[key[label]] = (loaded, world, build_travel_tables(world), bus, days, population_scale)
+        _SHARED[key[label]] = (
+            loaded,
+            world,
+            build_travel_tables(world, loaded.scenario.modes),
+            bus,
+            days,
+            population_scale,
+        )
     sets = {
         label: ReplicationSet(
             scenario=loaded.scenario.name,

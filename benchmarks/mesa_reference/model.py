@@ -169,7 +169,7 @@ class MesaReferenceModel(mesa.Model):
         seed = sc.simulation.seed if seed is None else seed
         super().__init__(rng=seed)  # seeds self.random (stdlib) and self.rng (numpy) from the seed
         w = build_world(loaded)
-        tab = build_travel_tables(w)
+        tab = build_travel_tables(w, sc.modes)
         b = sc.behaviour
         self.day = 0
         self.start_weekday = WEEKDAYS.index(sc.simulation.start_weekday)

@@ -53,13 +53,12 @@ def _line(world: World, lid: str, spec: Mapping[str, Any], *, candidate: bool) -
     }
 
 
-def map_data(world: World, candidates: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+def map_data(world: World, scenario: Scenario, candidates: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """Everything the page draws: edges, villages, facilities, base lines and candidate lines.
 
     Lines are drawn as straight segments between their listed stops (a line ``along_road`` follows
     the roads between them in the model).
     """
-    scenario = world.loaded.scenario
     xy = world.node_xy
     e = world.edges  # one row per physical road or ferry edge
     edges = [
@@ -92,7 +91,7 @@ def map_data(world: World, candidates: Mapping[str, Mapping[str, Any]]) -> dict[
         if FACILITY_KINDS[world.fac_kind[i]] != "school"
     ]
     units = {u: {"zh": world.unit_zh[i], "en": world.unit_en[i]} for i, u in enumerate(world.unit_ids)}
-    transit = world.loaded.scenario.transit
+    transit = scenario.transit
     lines = [
         _line(world, lid, line.model_dump(), candidate=False)
         for lid, line in (transit.lines if transit else {}).items()

@@ -71,7 +71,7 @@ class AppState:
         self.folder = folder.resolve()
         self.choices: Choices = choices_of(loaded, candidates)
         self.world = build_world(loaded)
-        self.map = map_data(self.world, self.choices.candidates)
+        self.map = map_data(self.world, loaded.scenario, self.choices.candidates)
         self.workers = workers
         self.jobs: dict[str, Job] = {}
         self._lock = threading.Lock()

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
+from numpy.typing import ArrayLike
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
@@ -74,7 +75,8 @@ class _Projector:
         self.crs = crs
         self._t = Transformer.from_crs("EPSG:4326", target, always_xy=True)
 
-    def km(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    def km(self, lon: ArrayLike, lat: ArrayLike) -> np.ndarray:
+        """(points, 2) x, y km of lon/lat degrees."""
         x, y = self._t.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
         return np.column_stack([np.asarray(x) / 1000.0, np.asarray(y) / 1000.0])
 
@@ -474,12 +476,13 @@ def build_scenario(inputs: BuildInputs, out: Path) -> dict[str, Any]:
     ferries = _ferry_edges(osm, proj, road_nodes, template["ferry"], notes)
 
     villages = _villages(inputs, osm, template)
-    villages[["x_km", "y_km"]] = proj.km(villages["lon"], villages["lat"])
+    village_xy = proj.km(villages["lon"], villages["lat"])
+    villages["x_km"], villages["y_km"] = village_xy[:, 0], village_xy[:, 1]
     facilities = _facility_rows(inputs, osm, template["facility_tags"])
     fac_xy = proj.km(facilities["lon"], facilities["lat"]) if len(facilities) else np.zeros((0, 2))
     units = _units(inputs, proj)
     if units is None:
-        unit_rows = [{"id": "all", "zh": "全域", "en": "Whole area", "geometry": None}]
+        unit_rows: list[dict[str, Any]] = [{"id": "all", "zh": "全域", "en": "Whole area", "geometry": None}]
         villages["unit"] = "all"
         fac_unit = ["all"] * len(facilities)
     else:
@@ -537,7 +540,8 @@ def build_scenario(inputs: BuildInputs, out: Path) -> dict[str, Any]:
     classes = set(roads["road_class"]) - {"ferry"}
     fac_block: dict[str, Any] = {}
     levels = set(template.get("schools", {}).get("levels", {}))
-    for i, row in facilities.iterrows():
+    for i in range(len(facilities)):
+        row = facilities.iloc[i]
         if row["kind"] == "school" and row["level"] not in levels:
             notes.append(
                 f"facility {row['id']}: school level {row['level']!r} not in the template's levels; left out"

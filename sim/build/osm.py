@@ -80,7 +80,7 @@ def _point_frame(frame: Any, columns: list[str]) -> pd.DataFrame:
     out = pd.DataFrame(
         {"osm_id": frame["id"].to_numpy(), "lon": points.x.to_numpy(), "lat": points.y.to_numpy()}
     )
-    out["tags"] = tags
+    out["tags"] = pd.Series(tags, index=out.index, dtype=object)
     for col in columns:
         out[col] = [t.get(col) for t in tags]
     return out

@@ -89,6 +89,7 @@ class LeverEngine:
         band, village, new_unit: per resident (age band, village, current unit).
         weight: residents each simulated resident stands for (1 / sample fraction): an agent's
             capacity counts the errands of the whole population.
+        proxy_origin: the file that set ``levers.proxy`` (named in errors).
     """
 
     levers: Levers
@@ -99,6 +100,7 @@ class LeverEngine:
     village: np.ndarray
     new_unit: np.ndarray
     weight: float = 1.0
+    proxy_origin: str = "(scenario)"  # file that set levers.proxy (for error messages)
     proxy_log: list[np.ndarray] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -217,7 +219,7 @@ class LeverEngine:
             cand = np.flatnonzero(w.fac_completes[:, s] & (w.fac_servers > 0))
             if len(cand) == 0:
                 raise ScenarioError(
-                    w.loaded.origin("levers.proxy.services"),
+                    self.proxy_origin,
                     "levers.proxy.services",
                     f"expected errand types some facility completes; none completes '{w.services[s]}'",
                 )

@@ -96,7 +96,7 @@ class AccessModel(mesa.Model):
         self.streams = Streams(self.seed_value)  # every draw of the simulation, keyed by entity
         self.loaded = loaded
         self.world = world or build_world(loaded, population_scale=population_scale)
-        self.tables = tables or build_travel_tables(self.world)
+        self.tables = tables or build_travel_tables(self.world, sc.modes)
         self.bus: BusTables | None = None
         self._bus_mode = -1
         self.load_log: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []  # day, trip, board, alight
@@ -107,7 +107,7 @@ class AccessModel(mesa.Model):
                 w.fac_close_min - sc.behaviour.latest_arrival_before_close_min, w.fac_open_min
             )
             if BUS_MODE not in self.tables.modes:
-                self.tables = add_bus_mode(self.tables, self.bus, self.world, latest)
+                self.tables = add_bus_mode(self.tables, self.bus, self.world, latest, sc.transit.no_way_home)
             self._bus_mode = self.tables.modes.index(BUS_MODE)
             # a journey must arrive by each facility's latest arrival on that weekday (by_day hours)
             latest_wd = np.maximum(
@@ -132,7 +132,7 @@ class AccessModel(mesa.Model):
         self.start_weekday = WEEKDAYS.index(sc.simulation.start_weekday)
 
         self.residents = synthesise_residents(
-            self.world, self.streams, sample_fraction=sc.simulation.sample_fraction
+            self.world, self.streams, modes=sc.modes, sample_fraction=sc.simulation.sample_fraction
         )
         if self.bus is not None:  # everyone may take the bus (walk + bus + walk)
             owns = self.residents.owns
@@ -145,7 +145,9 @@ class AccessModel(mesa.Model):
         self._ghost_rates = (
             GhostRates(self.world.fac_kind, len(FACILITY_KINDS), fraction) if fraction < 1 else None
         )
-        self.schools = assign_schools(self.world, self.residents, self.tables, self.streams)
+        self.schools = assign_schools(
+            self.world, sc.schools.levels, self.residents, self.tables, self.streams
+        )
         self._band_members = [
             np.flatnonzero(self.residents.band == b) for b in range(len(self.world.age_bands))
         ]
@@ -178,6 +180,7 @@ class AccessModel(mesa.Model):
             village=self.residents.village,
             new_unit=self.residents.new_unit,
             weight=1.0 / sc.simulation.sample_fraction,
+            proxy_origin=loaded.origin("levers.proxy.services"),
         )
         self.appointments = AppointmentDesk(sc.levers.appointments, self.world, self.streams)
         self._next_errand = 0

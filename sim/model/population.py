@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.model.streams import Streams, name_key
+from sim.scenario.schema import Mode
 from sim.world.world import World
 
 __all__ = ["Residents", "synthesise_residents"]
@@ -51,7 +53,9 @@ def resident_keys(village: np.ndarray, band: np.ndarray, k: np.ndarray) -> np.nd
     )
 
 
-def synthesise_residents(world: World, streams: Streams, *, sample_fraction: float) -> Residents:
+def synthesise_residents(
+    world: World, streams: Streams, *, modes: Mapping[str, Mode], sample_fraction: float
+) -> Residents:
     """Build the resident table: counts per village and age band, mode access by band.
 
     Each resident keeps one identity (village, band, k) in every scenario; with a sample
@@ -59,7 +63,6 @@ def synthesise_residents(world: World, streams: Streams, *, sample_fraction: flo
     A resident has a mode when a uniform keyed by (mode name, identity) is below the band's ownership
     share. Scenarios with the same villages therefore have the same people with the same modes.
     """
-    sc = world.loaded.scenario
     counts = world.village_pop
     flat = counts.ravel()
     cell = np.repeat(np.arange(flat.size), flat)
@@ -72,8 +75,8 @@ def synthesise_residents(world: World, streams: Streams, *, sample_fraction: flo
         key, village, band = key[keep], village[keep], band[keep]
     unit = world.village_unit[village]
     n = len(village)
-    owns = np.ones((len(sc.modes), n), dtype=bool)
-    for m, (name, mode) in enumerate(sc.modes.items()):
+    owns = np.ones((len(modes), n), dtype=bool)
+    for m, (name, mode) in enumerate(modes.items()):
         if mode.ownership is not None:
             share = np.array([mode.ownership.get(b, 0.0) for b in world.age_bands])
             owns[m] = streams.uniform("population.owns", name_key(name), key) < share[band]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,6 +10,7 @@ import numpy as np
 from sim.model.population import Residents
 from sim.model.streams import Streams, name_key
 from sim.routing.tables import TravelTables
+from sim.scenario.schema import SchoolLevel
 from sim.world.world import World
 
 __all__ = ["SchoolAssignment", "assign_schools"]
@@ -28,7 +30,11 @@ class SchoolAssignment:
 
 
 def assign_schools(
-    world: World, residents: Residents, tables: TravelTables, streams: Streams
+    world: World,
+    levels: Mapping[str, SchoolLevel],
+    residents: Residents,
+    tables: TravelTables,
+    streams: Streams,
 ) -> SchoolAssignment:
     """Greedy catchment: village-school pairs in order of road distance fill seats.
 
@@ -36,10 +42,9 @@ def assign_schools(
     attendance share (the same pupils in every scenario). Within a village the pupils go to the
     nearest school with seats left; the trip mode is the fastest mode each pupil has access to.
     """
-    sc = world.loaded.scenario
     walk = tables.modes.index("walk")
     parts: list[tuple[np.ndarray, ...]] = []
-    for li, (level, spec) in enumerate(sc.schools.levels.items()):
+    for li, (level, spec) in enumerate(levels.items()):
         share = np.array([spec.attendance.get(b, 0.0) for b in world.age_bands])
         pupils = np.flatnonzero(
             streams.uniform("schools.attend", name_key(level), residents.key) < share[residents.band]

@@ -415,16 +415,15 @@ def _geography_frames(model: AccessModel) -> tuple[pd.DataFrame, pd.DataFrame]:
         ],
         ignore_index=True,
     )
-    index = {n: i for i, n in enumerate(w.nodes)}
-    rows = [(u, v, d["road_class"], d.get("length_km", 0.0)) for u, v, d in w.graph.edges(data=True)]
-    ui = np.array([index[r[0]] for r in rows], dtype=np.int64)
-    vi = np.array([index[r[1]] for r in rows], dtype=np.int64)
+    order = w.edge_order()
+    ui, vi = w.edges.u[order], w.edges.v[order]
+    names = np.asarray(w.nodes, dtype=object)
     edges = pd.DataFrame(
         {
-            "u": [r[0] for r in rows],
-            "v": [r[1] for r in rows],
-            "road_class": [r[2] for r in rows],
-            "length_km": [r[3] for r in rows],
+            "u": names[ui].tolist(),
+            "v": names[vi].tolist(),
+            "road_class": w.edges.road_class[order].tolist(),
+            "length_km": w.edges.length_km[order].tolist(),
             "x0_km": node_xy[ui, 0],
             "y0_km": node_xy[ui, 1],
             "x1_km": node_xy[vi, 0],

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
+from sim.scenario.schema import Mode
 from sim.world.network import mode_matrices
 from sim.world.world import World
 
@@ -49,17 +51,21 @@ def accumulate_along_tree(pred: np.ndarray, edge_value: np.ndarray) -> np.ndarra
     return acc
 
 
-def _edge_slots(csr: sparse.csr_matrix, parent: np.ndarray, child: np.ndarray) -> np.ndarray:
-    """Position in ``csr.data`` of each edge parent -> child (scanning the parent's few out-edges)."""
-    start = csr.indptr[parent]
-    degree = csr.indptr[parent + 1] - start
-    slot = np.full(len(parent), -1, dtype=np.int64)
-    for k in range(int(degree.max(initial=0))):
-        open_ = np.flatnonzero((slot < 0) & (degree > k))
-        j = start[open_] + k
-        hit = csr.indices[j] == child[open_]
-        slot[open_[hit]] = j[hit]
-    return slot
+def _in_edges(csr: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Each node's in-edges, padded to the largest in-degree: (nodes, K) tail node and position in
+    ``csr.data`` (-1 where a node has fewer than K)."""
+    n = csr.shape[0]
+    tail = np.repeat(np.arange(n), np.diff(csr.indptr))
+    head = csr.indices
+    order = np.argsort(head, kind="stable")
+    counts = np.bincount(head, minlength=n)
+    k = np.arange(len(order)) - np.repeat(np.cumsum(counts) - counts, counts)
+    width = int(counts.max(initial=0))
+    parent = np.full((n, width), -1, dtype=np.int64)
+    slot = np.full((n, width), -1, dtype=np.int64)
+    parent[head[order], k] = tail[order]
+    slot[head[order], k] = order
+    return parent, slot
 
 
 def _path_sums(
@@ -67,31 +73,37 @@ def _path_sums(
 ) -> list[np.ndarray]:
     """(sources, targets) sums of each matrix's values along the tree paths from each source.
 
-    Walks back from every target to its source along ``pred``, all (source, target) pairs at once.
+    Every node's edge from its predecessor is looked up once (in-edges, all nodes at once); then
+    walkers step back from every target to its source, all (source, target) pairs at once, adding
+    each hop's value in the order target -> source (a walker at its root adds 0 and stays).
     The matrices share one sparsity pattern (``mode_matrices`` builds them from the same pairs).
     """
     first = mats[0]
     for m in mats[1:]:
         if not (np.array_equal(m.indptr, first.indptr) and np.array_equal(m.indices, first.indices)):
             raise ValueError("path sums need matrices with one sparsity pattern")
-    rows = np.broadcast_to(np.arange(pred.shape[0])[:, None], (pred.shape[0], len(targets))).ravel()
-    cur = np.broadcast_to(targets[None, :], (pred.shape[0], len(targets))).ravel().copy()
+    n_src, n = pred.shape
+    in_parent, in_slot = _in_edges(first)
+    has = pred >= 0
+    slot = np.full(pred.shape, -1, dtype=np.int64)
+    for k in range(in_parent.shape[1]):
+        match = in_parent[:, k][None, :] == pred
+        slot[match] = np.broadcast_to(in_slot[:, k], pred.shape)[match]
+    if (slot[has] < 0).any():
+        raise ValueError("a predecessor edge is missing from the matrices")
+    offset = (np.arange(n_src, dtype=np.int64) * n)[:, None]
+    step = (np.where(has, pred, np.arange(n)[None, :]) + offset).ravel()  # flat index of the parent
+    values = [np.where(has, m.data[slot], 0.0).ravel() for m in mats]
+    cur = (targets[None, :] + offset).ravel()
     sums = [np.zeros(cur.shape) for _ in mats]
-    walkers = np.arange(len(cur))
-    parent = pred[rows, cur]
-    while len(walkers):
-        live = parent >= 0
-        walkers, parent = walkers[live], parent[live]
-        if not len(walkers):
+    while True:
+        for _ in range(16):
+            for total, value in zip(sums, values, strict=True):
+                total += value[cur]
+            cur = step[cur]
+        if np.array_equal(step[cur], cur):
             break
-        slot = _edge_slots(first, parent, cur[walkers])
-        if (slot < 0).any():
-            raise ValueError("a predecessor edge is missing from the matrices")
-        for total, m in zip(sums, mats, strict=True):
-            total[walkers] += m.data[slot]
-        cur[walkers] = parent
-        parent = pred[rows[walkers], parent]
-    return [total.reshape(pred.shape[0], len(targets)) for total in sums]
+    return [total.reshape(n_src, len(targets)) for total in sums]
 
 
 def _from_sources(
@@ -100,40 +112,56 @@ def _from_sources(
     money: sparse.csr_matrix,
     sources: np.ndarray,
     targets: np.ndarray,
+    *,
+    chunk: int = 16,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(sources, targets) time, km and money along the fastest directed paths from each source."""
-    dist, pred = dijkstra(times, directed=True, indices=sources, return_predecessors=True)
-    km, cost = _path_sums(pred, targets, (lengths, money))
-    return dist[:, targets], km, cost
+    """(sources, targets) time, km and money along the fastest directed paths from each source
+    (``chunk`` sources at a time, to bound memory)."""
+    parts = []
+    for lo in range(0, len(sources), chunk):
+        dist, pred = dijkstra(
+            times, directed=True, indices=sources[lo : lo + chunk], return_predecessors=True
+        )
+        km, cost = _path_sums(pred, targets, (lengths, money))
+        parts.append((dist[:, targets], km, cost))
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+    )
 
 
-def build_travel_tables(world: World) -> TravelTables:
-    """Fastest paths between every village and every facility node, per mode, both ways.
+def build_travel_tables(world: World, modes: Mapping[str, Mode]) -> TravelTables:
+    """Fastest paths between every village and every facility node, per mode (the scenario's
+    ``modes``, in order), both ways.
 
     The network is directed (one-way streets; pedestrians, mode ``walk``, may walk both ways) and may
     hold parallel edges (the fastest counts).
     Values are the mean of the way there (village -> facility) and the way back, so a round trip is
     exactly twice the table value; the two differ only where one-way streets force a detour.
     """
-    sc = world.loaded.scenario
     sources = np.unique(world.fac_node)
     col = np.searchsorted(sources, world.fac_node)
-    modes = list(sc.modes)
-    shape = (len(modes), len(world.village_ids), len(world.fac_ids))
+    names = list(modes)
+    shape = (len(names), len(world.village_ids), len(world.fac_ids))
     time_min = np.empty(shape)
     distance_km = np.empty(shape)
     money_yuan = np.empty(shape)
     v = world.village_node
-    for m, name in enumerate(modes):
-        mode = sc.modes[name]
+    for m, name in enumerate(names):
+        mode = modes[name]
         edges = world.edges.subset(slice(None), two_way=True) if name == WALK else world.edges
         mats = mode_matrices(edges, len(world.nodes), mode)
         back = _from_sources(*mats, sources, v)  # facility -> village
         symmetric = (mats[0] != mats[0].T).nnz == 0
-        there = back if symmetric else _from_sources(*(m.T.tocsr() for m in mats), sources, v)
+        if symmetric:
+            there = back
+        else:  # village -> facility: from each facility along the reversed edges
+            rt, rk, rm = (m.T.tocsr() for m in mats)
+            there = _from_sources(rt, rk, rm, sources, v)
         t, km, money = ((a[col].T + b[col].T) / 2.0 for a, b in zip(there, back, strict=True))
         reachable = np.isfinite(t)
         time_min[m] = t + mode.access_min
         distance_km[m] = np.where(reachable, km, np.inf)
         money_yuan[m] = np.where(reachable, money, np.inf)
-    return TravelTables(modes=modes, time_min=time_min, distance_km=distance_km, money_yuan=money_yuan)
+    return TravelTables(modes=names, time_min=time_min, distance_km=distance_km, money_yuan=money_yuan)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from sim.errors import ScenarioError
 from sim.scenario.lever_checks import check_levers
-from sim.transit.checks import check_transit
+from sim.scenario.transit_checks import check_transit
 
 if TYPE_CHECKING:
     import pandas as pd

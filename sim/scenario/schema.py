@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.argtypes import MAX_DAYS, MAX_SEED
-from sim.transit.schema import Transit
+from sim.scenario.fields import WEEKDAYS, Strict, Weekday, clock_to_min
+from sim.scenario.transit import Transit
 
 __all__ = [
     "WEEKDAYS",
@@ -42,7 +43,6 @@ __all__ = [
     "clock_to_min",
 ]
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 # Upper bounds: far above any real county, low enough that memory is not exhausted first.
 #: Residents of one age band in one village.
@@ -55,20 +55,7 @@ MAX_SEATS = 1_000_000
 MAX_RATE = 365.0
 #: Logit scale, 1/min.
 MAX_LOGIT_SCALE = 10.0
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
-
-
-def clock_to_min(clock: str) -> int:
-    """Convert ``"HH:MM"`` to minutes after midnight."""
-    hours, minutes = clock.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-class Strict(BaseModel):
-    """Base model: unknown fields are errors, numbers are finite, instances are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Unit(Strict):

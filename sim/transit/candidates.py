@@ -1,6 +1,6 @@
 """Candidate lines file (YAML ``lines: {id: <line as in transit.lines>}``), read and validated.
 
-Kept apart from :mod:`sim.transit.rank` so that readers (the planner's page) need not import the
+Kept apart from :mod:`sim.rank_lines` so that readers (the planner's page) need not import the
 replication machinery.
 """
 
@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from sim.errors import ScenarioError
 from sim.scenario.load import parse_yaml
-from sim.transit.schema import Line
+from sim.scenario.transit import Line
 
 __all__ = ["read_candidates"]
 

@@ -15,8 +15,10 @@ import numpy as np
 
 from sim.routing.tables import TravelTables
 from sim.scenario.load import LoadedScenario
+from sim.scenario.transit import NoWayHome
 from sim.transit.csa import MAX_LEGS, Journeys, earliest_arrival, latest_departure
-from sim.transit.timetable import Timetable, WalkLinks, build_timetable, build_walk_links
+from sim.transit.lines import build_timetable
+from sim.transit.timetable import Timetable, WalkLinks, build_walk_links
 from sim.world.world import World
 
 __all__ = ["BUS_MODE", "BusTables", "add_bus_mode", "build_bus_tables", "depart_at_tables", "slot_grid"]
@@ -130,7 +132,7 @@ def build_bus_tables(loaded: LoadedScenario, world: World, *, slot_min: float | 
     assert transit is not None, "build_bus_tables needs a scenario with transit"
     step = transit.slot_min if slot_min is None else slot_min
     tt = build_timetable(loaded, world)
-    walk = build_walk_links(world, tt, walk_max_km=transit.walk_max_km)
+    walk = build_walk_links(world, tt, walk=loaded.scenario.modes["walk"], walk_max_km=transit.walk_max_km)
     patterns, weekday_pattern = tt.day_patterns()
     fac_nodes, fac_col = np.unique(world.fac_node, return_inverse=True)
     hours = world.fac_days & (world.fac_close_wd > world.fac_open_wd)  # every weekday's own hours
@@ -203,7 +205,7 @@ def depart_at_tables(
 
 
 def _representative(
-    bus: BusTables, world: World, road: TravelTables, latest: np.ndarray
+    bus: BusTables, world: World, road: TravelTables, latest: np.ndarray, no_way_home: NoWayHome
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Typical bus values per (village, facility): mean over the opening hours of the usual day pattern.
 
@@ -211,8 +213,6 @@ def _representative(
     the model's round-trip cost (2 x one way) counts both legs. A day with no way home counts the
     scenario's no-way-home minutes and cost.
     """
-    transit = world.loaded.scenario.transit
-    assert transit is not None
     pattern = int(np.bincount(bus.weekday_pattern).argmax())
     n_v, n_f = len(world.village_ids), len(world.fac_ids)
     k_out, k_home = len(bus.out_slots), len(bus.home_slots)
@@ -257,13 +257,13 @@ def _representative(
             walk_home = road.time_min[walk_i, :, f]
             t_h = np.minimum(t_h, walk_home[None, :])
             fin_h = np.isfinite(t_h)
-            t_h = np.where(fin_h, t_h, transit.no_way_home.extra_min)
+            t_h = np.where(fin_h, t_h, no_way_home.extra_min)
             fare_h = np.where(
                 np.isfinite(home_fare[col][kh]) & (home_t[col][kh] <= walk_home[None, :]),
                 home_fare[col][kh],
                 0.0,
             )
-            fare_h = np.where(fin_h, fare_h, transit.no_way_home.cost_yuan)
+            fare_h = np.where(fin_h, fare_h, no_way_home.cost_yuan)
         time[:, f] = (mean_o + t_h.mean(axis=0)) / 2
         money[:, f] = (fare_o + fare_h.mean(axis=0)) / 2
         dist[:, f] = km_o
@@ -271,10 +271,11 @@ def _representative(
 
 
 def add_bus_mode(
-    road: TravelTables, bus: BusTables, world: World, latest_arrival: np.ndarray
+    road: TravelTables, bus: BusTables, world: World, latest_arrival: np.ndarray, no_way_home: NoWayHome
 ) -> TravelTables:
-    """Road tables plus a ``bus`` mode (walk + bus + walk) with typical values (see ``_representative``)."""
-    time, money, dist = _representative(bus, world, road, latest_arrival)
+    """Road tables plus a ``bus`` mode (walk + bus + walk) with typical values (see ``_representative``;
+    a day without a way home counts ``no_way_home``'s minutes and cost)."""
+    time, money, dist = _representative(bus, world, road, latest_arrival, no_way_home)
     return TravelTables(
         modes=[*road.modes, BUS_MODE],
         time_min=np.concatenate([road.time_min, time[None]]),

@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 
-import networkx as nx
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
-from sim.errors import ScenarioError
 from sim.routing.tables import accumulate_along_tree
-from sim.scenario.load import LoadedScenario
-from sim.transit.schema import WEEKDAYS, Line, Transit
-from sim.world.network import FERRY, mode_matrices
+from sim.scenario.schema import Mode
+from sim.world.network import mode_matrices
 from sim.world.world import World
 
 __all__ = [
     "Connections",
     "Timetable",
+    "TripBuilder",
     "WalkLinks",
-    "build_timetable",
+    "assemble_timetable",
     "build_walk_links",
-    "resolve_stop",
+    "merge_timetables",
     "round_min",
-    "timetable_from_lines",
 ]
 
 
@@ -158,7 +154,9 @@ class WalkLinks:
 
 
 @dataclass
-class _TripBuilder:
+class TripBuilder:
+    """Trips being collected (stop nodes and times, one entry per stop time) for ``assemble_timetable``."""
+
     stops: list[int] = field(default_factory=list)  # node indices
     ids: list[str] = field(default_factory=list)
     line: list[int] = field(default_factory=list)
@@ -186,6 +184,7 @@ class _TripBuilder:
         dropoff: np.ndarray | None = None,
         board_wait: float = 0.0,
     ) -> None:
+        """Append one trip calling at ``nodes`` (minutes ``arr``/``dep``, cumulative ``km``)."""
         n = len(nodes)
         self.pickup.extend(np.ones(n, bool).tolist() if pickup is None else np.asarray(pickup, bool).tolist())
         self.dropoff.extend(
@@ -208,7 +207,7 @@ def assemble_timetable(
     line_kind: list[str],
     line_fare: list[float],
     line_capacity: list[int],
-    trips: _TripBuilder,
+    trips: TripBuilder,
 ) -> Timetable:
     """Turn collected trips into a Timetable (stops = distinct nodes called at, sorted)."""
     nodes = np.asarray(trips.node, dtype=np.int64)
@@ -233,163 +232,9 @@ def assemble_timetable(
     )
 
 
-def resolve_stop(
-    loaded: LoadedScenario, world: World, ref: str | tuple[float, float], field_path: str
-) -> int:
-    """Node index of a stop reference (village id, ``seat:<unit>``, facility id or [x_km, y_km])."""
-    index = {n: i for i, n in enumerate(world.nodes)}
-    if isinstance(ref, str):
-        if ref in index:
-            return index[ref]
-        fac = loaded.scenario.facilities.get(ref)
-        if fac is not None:
-            return resolve_stop(loaded, world, fac.at, field_path)
-        raise ScenarioError(
-            loaded.origin(field_path),
-            field_path,
-            f"expected a village id, 'seat:<unit>', a facility id or [x_km, y_km], got '{ref}'",
-        )
-    d = np.hypot(world.node_xy[:, 0] - ref[0], world.node_xy[:, 1] - ref[1])
-    return int(np.argmin(d))
-
-
-def _road_graph(world: World) -> nx.DiGraph:
-    """Directed road graph (one-way streets respected) with the shortest of parallel edges."""
-    e = world.edges
-    road = nx.DiGraph()
-    road.add_nodes_from(world.nodes)
-    names = world.nodes
-    for u, v, km, cls, oneway in zip(
-        e.u.tolist(),
-        e.v.tolist(),
-        e.length_km.tolist(),
-        e.road_class.tolist(),
-        e.oneway.tolist(),
-        strict=True,
-    ):
-        if cls == FERRY:
-            continue
-        for a, b in ((u, v),) if oneway else ((u, v), (v, u)):
-            old = road.get_edge_data(names[a], names[b])
-            if old is None or km < old["length_km"]:
-                road.add_edge(names[a], names[b], length_km=km, road_class=cls)
-    return road
-
-
-def _line_geometry(
-    loaded: LoadedScenario, world: World, road: nx.DiGraph, lid: str, line: Line
-) -> tuple[list[int], np.ndarray]:
-    """Stop nodes of a line and the km between consecutive stops."""
-    at = f"transit.lines.{lid}"
-    listed = [resolve_stop(loaded, world, ref, f"{at}.stops[{i}]") for i, ref in enumerate(line.stops)]
-    names = world.nodes
-    nodes: list[int] = [listed[0]]
-    km: list[float] = []
-    index = {n: i for i, n in enumerate(names)}
-    rural = road.edge_subgraph([(u, v) for u, v, d in road.edges(data=True) if d["road_class"] != "trunk"])
-    for k, (a, b) in enumerate(itertools.pairwise(listed)):
-        if a == b:
-            raise ScenarioError(
-                loaded.origin(f"{at}.stops"),
-                f"{at}.stops[{k + 1}]",
-                f"expected a stop other than the one before it ('{names[a]}')",
-            )
-        path = None
-        graphs = (rural, road) if line.along_road else (road,)
-        for graph in graphs:
-            try:
-                path = nx.shortest_path(graph, names[a], names[b], weight="length_km")
-                break
-            except (nx.NetworkXNoPath, nx.NodeNotFound):
-                continue
-        if path is None:
-            if line.kind == "bus":
-                raise ScenarioError(
-                    loaded.origin(f"{at}.stops"),
-                    f"{at}.stops[{k + 1}]",
-                    f"expected a road from '{names[a]}' to '{names[b]}' (a bus line needs one; "
-                    "use kind: ferry to cross water)",
-                )
-            km.append(float(np.hypot(*(world.node_xy[a] - world.node_xy[b]))))
-            nodes.append(b)
-            continue
-        hops = [road.edges[u, v]["length_km"] for u, v in itertools.pairwise(path)]
-        if line.along_road:
-            nodes.extend(index[n] for n in path[1:])
-            km.extend(float(h) for h in hops)
-        else:
-            nodes.append(b)
-            km.append(float(sum(hops)))
-    return nodes, np.asarray(km)
-
-
-def timetable_from_lines(loaded: LoadedScenario, world: World, transit: Transit) -> Timetable:
-    """Expand the scenario's lines (and their mirror runs) to trips with stop times."""
-    road = _road_graph(world)
-    builder = _TripBuilder()
-    line_ids = list(transit.lines)
-    for li, (lid, line) in enumerate(transit.lines.items()):
-        nodes, km = _line_geometry(loaded, world, road, lid, line)
-        if line.travel_min is not None:
-            run = np.asarray(line.travel_min, dtype=float)
-        else:
-            assert line.speed_kph is not None
-            run = np.maximum(km * 60.0 / line.speed_kph, 1.0 / 60.0)
-        days = [d in line.days for d in WEEKDAYS]
-        directions = [(nodes, run, km)]
-        if line.both_directions:
-            directions.append((nodes[::-1], run[::-1], km[::-1]))
-        for direction, (dir_nodes, dir_run, dir_km) in enumerate(directions):
-            n = len(dir_nodes)
-            dwell = np.full(n, line.dwell_min)
-            dwell[0] = dwell[-1] = 0.0
-            offset_arr = np.concatenate([[0.0], np.cumsum(dir_run + dwell[:-1])])
-            offset_dep = offset_arr + dwell
-            cum_km = np.concatenate([[0.0], np.cumsum(dir_km)])
-            seen: dict[str, int] = {}
-            for start in line.departure_min():
-                clock = f"{int(start // 60):02d}{int(start % 60):02d}"
-                seen[clock] = seen.get(clock, 0) + 1
-                suffix = "" if seen[clock] == 1 else f"_{seen[clock]}"
-                builder.add(
-                    f"{lid}:{direction}:{clock}{suffix}",
-                    li,
-                    days,
-                    list(dir_nodes),
-                    start + offset_arr,
-                    start + offset_dep,
-                    cum_km,
-                )
-    return assemble_timetable(
-        line_ids=line_ids,
-        line_kind=[transit.lines[lid].kind for lid in line_ids],
-        line_fare=[transit.lines[lid].fare_yuan for lid in line_ids],
-        line_capacity=[transit.lines[lid].capacity for lid in line_ids],
-        trips=builder,
-    )
-
-
-def build_timetable(loaded: LoadedScenario, world: World) -> Timetable:
-    """The scenario's timetable: its lines, or its GTFS feed for the chosen service date, or both."""
-    transit = loaded.scenario.transit
-    assert transit is not None, "build_timetable needs a scenario with transit"
-    own = timetable_from_lines(loaded, world, transit)
-    if transit.gtfs is None:
-        return own
-    from sim.transit.gtfs import read_gtfs_timetable
-
-    feed = read_gtfs_timetable(
-        loaded.data_path("transit.gtfs.path", transit.gtfs.path),
-        world=world,
-        transit=transit,
-        date=transit.gtfs.date,
-    )
-    return merge_timetables(own, feed)
-
-
 def merge_timetables(a: Timetable, b: Timetable) -> Timetable:
     """One timetable holding the lines and trips of both (line ids must differ)."""
-    builder = _TripBuilder()
+    builder = TripBuilder()
     for tt, line_offset in ((a, 0), (b, len(a.line_ids))):
         for t in range(tt.n_trips):
             lo, hi = tt.trip_start[t], tt.trip_start[t + 1]
@@ -414,9 +259,9 @@ def merge_timetables(a: Timetable, b: Timetable) -> Timetable:
     )
 
 
-def build_walk_links(world: World, timetable: Timetable, *, walk_max_km: float) -> WalkLinks:
-    """Walking minutes from every stop to every node within ``walk_max_km`` along the roads."""
-    walk = world.loaded.scenario.modes["walk"]
+def build_walk_links(world: World, timetable: Timetable, *, walk: Mode, walk_max_km: float) -> WalkLinks:
+    """Walking minutes (at the speeds of mode ``walk``) from every stop to every node within
+    ``walk_max_km`` along the roads."""
     n = len(world.nodes)
     on_foot = world.edges.subset(~world.edges.is_ferry, two_way=True)
     time, length, _ = mode_matrices(on_foot, n, walk)

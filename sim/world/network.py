@@ -6,13 +6,15 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 from scipy import sparse
 from scipy.spatial import Delaunay, QhullError
 
@@ -29,6 +31,7 @@ __all__ = [
     "mode_matrices",
     "read_road_file",
     "read_road_nodes",
+    "road_km_matrix",
 ]
 
 FERRY = "ferry"
@@ -71,11 +74,15 @@ class EdgeList:
         self.fare_yuan.append(float(fare_yuan))
         self.name.append(name)
 
-    def arrays(self, index: dict[str, int]) -> RoadEdges:
-        """Freeze to arrays with node ids replaced by their index."""
+    def arrays(self, nodes: list[str]) -> RoadEdges:
+        """Freeze to arrays with node ids replaced by their index in ``nodes`` (every id must be there)."""
+        position = pd.Index(nodes, dtype=object)
+        u, v = (position.get_indexer(pd.Index(ends, dtype=object)) for ends in (self.u, self.v))
+        if (u < 0).any() or (v < 0).any():
+            raise KeyError("edge ends missing from the node list")
         return RoadEdges(
-            u=np.array([index[x] for x in self.u], dtype=np.int64),
-            v=np.array([index[x] for x in self.v], dtype=np.int64),
+            u=u.astype(np.int64),
+            v=v.astype(np.int64),
             length_km=np.asarray(self.length_km, dtype=float),
             road_class=np.asarray(self.road_class, dtype=object),
             oneway=np.asarray(self.oneway, dtype=bool),
@@ -177,9 +184,9 @@ def generated_roads(
     return out
 
 
-def ferry_edges(ferries: dict[str, Ferry], xy: dict[str, tuple[float, float]]) -> EdgeList:
+def ferry_edges(ferries: Mapping[str, Ferry], xy: Mapping[str, tuple[float, float, str]]) -> EdgeList:
     """Fixed ferry edges (crossing + mean pier wait, fare); their km is ``length_km`` if given,
-    else the straight line between the piers."""
+    else the straight line between the piers (``xy``: node id -> (x_km, y_km, island))."""
     out = EdgeList()
     for fid, ferry in ferries.items():
         a, b = xy[ferry.from_node], xy[ferry.to_node]
@@ -209,6 +216,16 @@ def read_road_nodes(file: Path) -> dict[str, tuple[float, float]]:
     """Road junctions (not villages) from a CSV with columns id, x_km, y_km."""
     if not file.is_file():
         raise ScenarioError(str(file), "roads.nodes", "expected an existing CSV file of road nodes")
+    try:
+        plain = _plain_csv(file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        plain = None  # the row reader below raises it as before
+    if plain is not None and set(plain) == {"id", "x_km", "y_km"}:
+        ids = plain["id"]
+        xy = _numbers_any([*plain["x_km"], *plain["y_km"]])
+        if xy is not None and all(ids) and len(set(ids)) == len(ids):
+            x, y = xy[: len(ids)].tolist(), xy[len(ids) :].tolist()
+            return dict(zip(ids, zip(x, y, strict=True), strict=True))
     out: dict[str, tuple[float, float]] = {}
     with file.open(encoding="utf-8", newline="") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
@@ -240,6 +257,83 @@ def _number(value: Any, file: Path, where: str, *, default: float | None = None)
 _COLUMNS = ("u", "v", "length_km", "road_class", "oneway", "time_min", "fare_yuan")
 
 
+def _plain_csv(text: str) -> dict[str, list[str]] | None:
+    """Every column of a CSV as text, read by pandas' C reader; None unless the file is a plain table
+    (no byte-order mark, header names once, no row longer than the header) that the row-by-row
+    reader would read the same way (a short row's missing cells are empty here, None there)."""
+    header = next((r for r in csv.reader(io.StringIO(text, newline="")) if r), None)
+    if text.startswith("\ufeff") or header is None or len(set(header)) != len(header):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            frame = pd.read_csv(io.StringIO(text), dtype=object, na_filter=False, index_col=False, engine="c")
+    except (ValueError, csv.Error, Warning):  # pandas' ParserError and EmptyDataError are ValueErrors
+        return None
+    if [str(c) for c in frame.columns] != header:
+        return None
+    return {str(c): frame[c].tolist() for c in frame.columns}
+
+
+def _numbers_any(values: list[str | None]) -> np.ndarray | None:
+    """Finite floats (None if any value is missing, not a number or not finite)."""
+    if any(v is None for v in values):
+        return None
+    try:
+        out = np.asarray(values, dtype=object).astype(float)  # float() of each text, as the row reader
+    except (TypeError, ValueError):
+        return None
+    return out if bool(np.all(np.isfinite(out))) else None
+
+
+def _numbers(values: list[str | None]) -> np.ndarray | None:
+    """Finite floats >= 0 (None if any value is missing, not a number, negative or not finite)."""
+    out = _numbers_any(values)
+    return out if out is not None and bool(np.all(out >= 0)) else None
+
+
+def _edges_from_columns(cols: dict[str, list[str | None]], known: set[str]) -> EdgeList | None:
+    """All rows at once when every row is valid (else None: the row reader then names the first
+    bad row); the same edges as reading row by row."""
+    n = len(cols["u"])
+    classes = cols["road_class"]
+    if not all(c for c in classes) or not (known.issuperset(cols["u"]) and known.issuperset(cols["v"])):
+        return None
+    length = _numbers(cols["length_km"])
+    flags: dict[str | None, bool | None] = {}
+    for value in set(cols["oneway"]):
+        text = "" if value is None else str(value).strip().lower()
+        flags[value] = True if text in _TRUE else False if text in _FALSE else None
+    if length is None or any(f is None for f in flags.values()):
+        return None
+    ferry = np.array([c == FERRY for c in classes], dtype=bool)
+    fixed = np.full(n, np.nan)
+    if ferry.any():
+        times = _numbers([cols["time_min"][i] for i in np.flatnonzero(ferry)])
+        if times is None:
+            return None
+        fixed[ferry] = times
+    fare_text = cols["fare_yuan"]
+    given = [i for i, t in enumerate(fare_text) if t is not None and str(t).strip() != ""]
+    fare = np.zeros(n)
+    if given:
+        values = _numbers([fare_text[i] for i in given])
+        if values is None:
+            return None
+        fare[given] = values
+    u, v = cols["u"], cols["v"]
+    return EdgeList(
+        u=list(u),  # type: ignore[arg-type]  # checked: every id is known
+        v=list(v),  # type: ignore[arg-type]
+        length_km=length.tolist(),
+        road_class=list(classes),  # type: ignore[arg-type]
+        oneway=[bool(flags[x]) for x in cols["oneway"]],
+        fixed_min=fixed.tolist(),
+        fare_yuan=fare.tolist(),
+        name=[f"{a}-{b}" if f else "" for a, b, f in zip(u, v, ferry.tolist(), strict=True)],
+    )
+
+
 def read_road_file(file: Path, known: set[str]) -> EdgeList:
     """Roads from a GraphML file or an edge CSV (columns u, v, length_km, road_class[, oneway,
     time_min, fare_yuan]).
@@ -263,6 +357,13 @@ def read_road_file(file: Path, known: set[str]) -> EdgeList:
                 {**data, "u": str(u), "v": str(v), "oneway": data.get("oneway", loaded.is_directed())}
             )
     else:
+        plain = _plain_csv(text)
+        if plain is not None:
+            n = len(next(iter(plain.values()), []))
+            columns: dict[str, list[str | None]] = {k: [*plain.get(k, [None] * n)] for k in _COLUMNS}
+            fast = _edges_from_columns(columns, known)
+            if fast is not None:
+                return fast
         try:
             rows = list(csv.DictReader(io.StringIO(text, newline="")))
         except csv.Error as exc:
@@ -280,8 +381,8 @@ def read_road_file(file: Path, known: set[str]) -> EdgeList:
         length_km = _number(length, file, f"edge {line}.length_km")
         ferry = road_class == FERRY
         out.add(
-            u,
-            v,
+            str(u),
+            str(v),
             length_km,
             str(road_class),
             oneway=_flag(oneway, file, f"edge {line}.oneway"),
@@ -292,10 +393,45 @@ def read_road_file(file: Path, known: set[str]) -> EdgeList:
     return out
 
 
+def _directed(edges: RoadEdges) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, cols, edge) of every travel direction: two-way edges twice, one-way edges from u to v."""
+    back = np.flatnonzero(~edges.oneway)
+    rows = np.concatenate([edges.u, edges.v[back]])
+    cols = np.concatenate([edges.v, edges.u[back]])
+    return rows, cols, np.concatenate([np.arange(len(edges)), back])
+
+
+def _best_per_pair(rows: np.ndarray, cols: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Positions of the lowest-``weight`` entry of each ordered pair (rows, cols), in CSR order
+    (row, then column); of equal weights the first listed wins."""
+    order = np.lexsort((weight, cols, rows))
+    r, c = rows[order], cols[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
+    return order[first]
+
+
+def _csr(rows: np.ndarray, cols: np.ndarray, data: np.ndarray, n_nodes: int) -> sparse.csr_matrix:
+    """CSR matrix of entries already sorted by (row, column), one per pair (explicit zeros kept)."""
+    indptr = np.searchsorted(rows, np.arange(n_nodes + 1)).astype(np.int64)
+    return sparse.csr_matrix((data, cols.astype(np.int32), indptr), shape=(n_nodes, n_nodes))
+
+
+def road_km_matrix(edges: RoadEdges, n_nodes: int, *, skip_classes: Iterable[str] = ()) -> sparse.csr_matrix:
+    """Directed CSR matrix of road km (ferries and ``skip_classes`` left out): of parallel edges
+    between the same ordered pair the shortest is kept (what a line along the roads follows)."""
+    keep = ~np.isin(edges.road_class, [FERRY, *skip_classes])
+    sub = edges.subset(keep)
+    rows, cols, edge = _directed(sub)
+    km = sub.length_km[edge]
+    best = _best_per_pair(rows, cols, km)
+    return _csr(rows[best], cols[best], km[best], n_nodes)
+
+
 def mode_matrices(
     edges: RoadEdges, n_nodes: int, mode: Mode
 ) -> tuple[sparse.csr_matrix, sparse.csr_matrix, sparse.csr_matrix]:
-    """Directed CSR matrices (time_min, length_km, money_yuan) of one mode.
+    """Directed CSR matrices (time_min, length_km, money_yuan) of one mode, one sparsity pattern.
 
     Two-way edges count in both directions, one-way edges from u to v only. Of parallel edges
     between the same ordered pair the fastest for this mode is kept (its km and money with it).
@@ -305,21 +441,13 @@ def mode_matrices(
         KeyError: the mode has no speed for a road class of the network (checked at build).
     """
     ferry = edges.is_ferry
-    speed = np.array([1.0 if f else mode.speed_kph[c] for c, f in zip(edges.road_class, ferry, strict=True)])
+    classes, class_of = np.unique(edges.road_class.astype(str), return_inverse=True)
+    speeds = np.array([1.0 if c == FERRY else mode.speed_kph[c] for c in classes], dtype=float)
+    speed = speeds[class_of.reshape(-1)]
     time = np.where(ferry, edges.fixed_min, 60.0 * edges.length_km / speed)
     money = np.where(ferry, edges.fare_yuan, edges.length_km * mode.cost_yuan_per_km + edges.fare_yuan)
-    back = ~edges.oneway
-    rows = np.concatenate([edges.u, edges.v[back]])
-    cols = np.concatenate([edges.v, edges.u[back]])
-    time = np.maximum(np.concatenate([time, time[back]]), 1e-6)  # csgraph treats explicit 0 as no edge
-    km = np.concatenate([edges.length_km, edges.length_km[back]])
-    money = np.concatenate([money, money[back]])
-    order = np.lexsort((time, cols, rows))
-    rows, cols = rows[order], cols[order]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    keep = order[first]
-    shape = (n_nodes, n_nodes)
-    return tuple(
-        sparse.csr_matrix((vals[keep], (rows[first], cols[first])), shape=shape) for vals in (time, km, money)
-    )
+    rows, cols, edge = _directed(edges)
+    time = np.maximum(time[edge], 1e-6)  # csgraph treats explicit 0 as no edge
+    best = _best_per_pair(rows, cols, time)
+    r, c = rows[best], cols[best]
+    return tuple(_csr(r, c, vals[best], n_nodes) for vals in (time, edges.length_km[edge], money[edge]))

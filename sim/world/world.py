@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
-import networkx as nx
 import numpy as np
+import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import breadth_first_order
 
@@ -25,10 +25,12 @@ class World:
     """Everything static a run needs, in index order (numpy arrays, one row per item).
 
     Units are the *former* townships; ``unit_new`` maps each to the unit it belongs to after the
-    merger plan (itself when not merged). Facilities closed by the plan are absent.
+    merger plan (itself when not merged). Facilities closed by the plan are absent. Compiled once
+    from the scenario by ``build_world``; routing, transit, population and schools read it (plus the
+    scenario blocks they need, passed to them) and never the loaded scenario through it.
     """
 
-    loaded: LoadedScenario
+    crs: str | None  # projected CRS of x, y (km of its metres); None: the scenario's own plane
     edges: RoadEdges  # one row per physical road or ferry edge (node indices)
     nodes: list[str]
     node_xy: np.ndarray  # (nodes, 2) km
@@ -66,28 +68,18 @@ class World:
     fac_service_time: list[ServiceTime | None]
     fac_zh: list[str]
     fac_en: list[str]
-    extra: dict[str, object] = field(default_factory=dict)
 
     @cached_property
-    def graph(self) -> nx.MultiDiGraph:
-        """The network as a networkx graph (node ids; one edge per physical edge, in its stored
-        direction, with ``road_class``, ``length_km``, ``oneway``), built on first use."""
-        g = nx.MultiDiGraph()
-        g.add_nodes_from(self.nodes)
+    def node_index(self) -> dict[str, int]:
+        """Node id -> node index."""
+        return {n: i for i, n in enumerate(self.nodes)}
+
+    def edge_order(self) -> np.ndarray:
+        """Edge rows grouped by start node (in node order), then by end node in the order each pair
+        is first listed, parallel edges in listed order (the order of the ``edges`` output table)."""
         e = self.edges
-        names = self.nodes
-        g.add_edges_from(
-            (names[u], names[v], {"road_class": c, "length_km": km, "oneway": bool(o)})
-            for u, v, c, km, o in zip(
-                e.u.tolist(),
-                e.v.tolist(),
-                e.road_class.tolist(),
-                e.length_km.tolist(),
-                e.oneway.tolist(),
-                strict=True,
-            )
-        )
-        return g
+        _, first, inverse = np.unique(e.u * len(self.nodes) + e.v, return_index=True, return_inverse=True)
+        return np.lexsort((np.arange(len(e)), first[inverse.reshape(-1)], e.u))
 
     @property
     def fac_new_unit(self) -> np.ndarray:
@@ -184,13 +176,17 @@ def build_world(loaded: LoadedScenario, *, population_scale: float = 1.0) -> Wor
         collected = generated_roads(where, params=sc.roads.generate, seats=[f"seat:{u}" for u in unit_ids])
     else:
         collected = read_road_file(loaded.data_path("roads.file", str(sc.roads.file)), set(where))
-    ferries = ferry_edges(sc.roads.ferries, {k: (x, y) for k, (x, y, _) in where.items()})
+    ferries = ferry_edges(sc.roads.ferries, where)
     for name in ("u", "v", "length_km", "road_class", "oneway", "fixed_min", "fare_yuan", "name"):
         getattr(collected, name).extend(getattr(ferries, name))
     nodes = sorted(where)
-    node_index = {n: i for i, n in enumerate(nodes)}
+    position = pd.Index(nodes, dtype=object)
+
+    def locate(names: list[str]) -> np.ndarray:
+        return position.get_indexer(pd.Index(names, dtype=object)).astype(np.int32)
+
     node_xy = np.array([where[n][:2] for n in nodes], dtype=float).reshape(-1, 2)
-    edges = collected.arrays(node_index)
+    edges = collected.arrays(nodes)
     classes = edges.classes()
     for name, mode in sc.modes.items():
         missing = classes - set(mode.speed_kph)
@@ -245,11 +241,11 @@ def build_world(loaded: LoadedScenario, *, population_scale: float = 1.0) -> Wor
                 close_wd[i, WEEKDAYS.index(d)] = clock_to_min(dh.close)
         service_times.append(fac.service_time or (defaults.service_time if defaults else None))
         if isinstance(fac.at, str):
-            fac_node[i] = node_index[fac.at]
+            fac_node[i] = locate([fac.at])[0]
         else:
             fac_node[i] = _snap(node_xy, (fac.at[0], fac.at[1]))
 
-    village_node = np.array([node_index[v.id] for v in sc.villages], dtype=np.int32)
+    village_node = locate([v.id for v in sc.villages])
     reach = _reaches_any(edges, len(nodes), np.unique(fac_node))
     for i, v in enumerate(sc.villages):
         if not reach[village_node[i]]:
@@ -263,7 +259,7 @@ def build_world(loaded: LoadedScenario, *, population_scale: float = 1.0) -> Wor
     servers = np.array([facilities[f].servers for f in fac_ids], dtype=np.int64)
     seats = np.array([facilities[f].seats or 0 for f in fac_ids], dtype=np.int64)
     return World(
-        loaded=loaded,
+        crs=sc.crs,
         edges=edges,
         nodes=nodes,
         node_xy=node_xy,
@@ -272,7 +268,7 @@ def build_world(loaded: LoadedScenario, *, population_scale: float = 1.0) -> Wor
         unit_zh=[sc.units[u].zh for u in unit_ids],
         unit_en=[sc.units[u].en for u in unit_ids],
         unit_island=np.array([sc.units[u].island != sc.main_island for u in unit_ids]),
-        unit_seat_node=np.array([node_index[f"seat:{u}"] for u in unit_ids], dtype=np.int32),
+        unit_seat_node=locate([f"seat:{u}" for u in unit_ids]),
         unit_new=unit_new,
         new_unit_ids=new_ids,
         new_unit_zh=new_zh,

@@ -54,9 +54,11 @@ def test_build_validate_run_figures(built: Path, tmp_path: Path) -> None:
 def test_routing_on_the_real_extract_matches_networkx(built: Path) -> None:
     """Directed (one-way) OSM network with parallel edges: tables equal networkx Dijkstra on a
     MultiDiGraph; ignoring one-way tags would make some car trips shorter."""
-    world = build_world(load_scenario(built / "scenario.yaml"))
-    tables = build_travel_tables(world)
-    expected = reference_tables(world)
+    loaded = load_scenario(built / "scenario.yaml")
+    modes = loaded.scenario.modes
+    world = build_world(loaded)
+    tables = build_travel_tables(world, modes)
+    expected = reference_tables(world, modes)
     for m, name in enumerate(tables.modes):
         np.testing.assert_allclose(tables.time_min[m], expected[name][0], rtol=1e-9, atol=1e-6)
         np.testing.assert_allclose(tables.distance_km[m], expected[name][1], rtol=1e-9, atol=1e-6)
@@ -65,7 +67,7 @@ def test_routing_on_the_real_extract_matches_networkx(built: Path) -> None:
 
     two_way = dataclasses.replace(world, edges=world.edges.subset(slice(None), two_way=True))
     car = tables.modes.index("car")
-    ignoring = build_travel_tables(two_way).time_min[car]
+    ignoring = build_travel_tables(two_way, modes).time_min[car]
     assert np.all(ignoring <= tables.time_min[car] + 1e-9)
     assert (ignoring < tables.time_min[car] - 1e-6).sum() > 0
 

@@ -110,7 +110,7 @@ def test_sample_keeps_each_village_and_band_share() -> None:
     loaded = load_scenario(Path(__file__).parents[2] / "scenarios/tiny/baseline.yaml")
     world = build_world(loaded, population_scale=50.0)
     for fraction in (0.1, 0.25):
-        res = synthesise_residents(world, Streams(3), sample_fraction=fraction)
+        res = synthesise_residents(world, Streams(3), modes=loaded.scenario.modes, sample_fraction=fraction)
         kept = np.zeros_like(world.village_pop)
         np.add.at(kept, (res.village, res.band), 1)
         want = fraction * world.village_pop

@@ -20,17 +20,17 @@ from tests.conftest import TINY, TINY_MERGED
 
 @pytest.fixture(scope="module")
 def world_tables():
-    world = build_world(load_scenario(TINY_MERGED))
-    return world, build_travel_tables(world)
+    loaded = load_scenario(TINY_MERGED)
+    world = build_world(loaded)
+    return world, build_travel_tables(world, loaded.scenario.modes), loaded.scenario.modes
 
 
-def reference_tables(world) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def reference_tables(world, modes) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """networkx Dijkstra on a MultiDiGraph of the world's edges (two-way edges both ways): per mode,
     (villages, facilities) mean of there and back of minutes and km (km of the fastest parallel edge)."""
-    sc = world.loaded.scenario
     e = world.edges
     out = {}
-    for name, mode in sc.modes.items():
+    for name, mode in modes.items():
         g = nx.MultiDiGraph()
         g.add_nodes_from(range(len(world.nodes)))
         for i in range(len(e)):
@@ -65,8 +65,8 @@ def reference_tables(world) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def test_times_and_distances_match_networkx(world_tables) -> None:
-    world, tables = world_tables
-    expected = reference_tables(world)
+    world, tables, modes = world_tables
+    expected = reference_tables(world, modes)
     for m, name in enumerate(tables.modes):
         np.testing.assert_allclose(tables.time_min[m], expected[name][0], atol=1e-4)
         np.testing.assert_allclose(tables.distance_km[m], expected[name][1], atol=1e-6)
@@ -96,9 +96,10 @@ def test_parallel_edges_keep_the_fastest_and_one_way_is_respected(tiny_raw, writ
             f"{u},{v},{km},{c},{o}\n" for u, v, km, c, o in rows
         )
         (path.parent / "roads.csv").write_text(text, encoding="utf-8")
-        world = build_world(load_scenario(path))
-        results.append((world, build_travel_tables(world)))
-    (w, t1), (_, t2), (w3, t3) = results
+        loaded = load_scenario(path)
+        world = build_world(loaded)
+        results.append((world, build_travel_tables(world, loaded.scenario.modes), loaded.scenario.modes))
+    (w, t1, _), (_, t2, _), (w3, t3, modes3) = results
     i, f = w.village_ids.index("w2"), w.fac_ids.index("west_hall")
     assert w.fac_node[f] == w.nodes.index("seat:west")
     assert t1.distance_km[:, i, f] == pytest.approx([1.0, 1.0])
@@ -108,15 +109,16 @@ def test_parallel_edges_keep_the_fastest_and_one_way_is_respected(tiny_raw, writ
     assert t3.modes == ["walk", "car"]
     assert t3.distance_km[:, i, f] == pytest.approx([0.5, (0.5 + 4.0) / 2])
     assert t3.time_min[1, i, f] == pytest.approx(60 * 2.25 / 30)
-    ref = reference_tables(w3)
+    ref = reference_tables(w3, modes3)
     for m, name in enumerate(t3.modes):
         np.testing.assert_allclose(t3.time_min[m], ref[name][0], atol=1e-4)
         np.testing.assert_allclose(t3.distance_km[m], ref[name][1], atol=1e-6)
 
 
 def test_ferry_fare_is_in_the_money() -> None:
-    world = build_world(load_scenario(TINY))
-    tables = build_travel_tables(world)
+    loaded = load_scenario(TINY)
+    world = build_world(loaded)
+    tables = build_travel_tables(world, loaded.scenario.modes)
     walk = tables.modes.index("walk")
     i1 = world.village_ids.index("i1")
     east_hall = world.fac_ids.index("east_hall")
@@ -153,16 +155,18 @@ def test_closing_facilities_never_shortens_uncongested_travel(closed: set[str]) 
 
 def test_ferries_carry_distance(tiny_raw, write_scenario) -> None:
     """A ferry crossing counts its sailing km: the straight line between the piers, or length_km."""
-    world = build_world(load_scenario(TINY))
+    loaded = load_scenario(TINY)
+    world = build_world(loaded)
     ferry = np.flatnonzero(world.edges.is_ferry)[0]
     a, b = world.node_xy[world.edges.u[ferry]], world.node_xy[world.edges.v[ferry]]
     assert world.edges.length_km[ferry] == pytest.approx(float(np.hypot(*(a - b))))
-    tables = build_travel_tables(world)
+    tables = build_travel_tables(world, loaded.scenario.modes)
     walk = tables.modes.index("walk")
     i1, east_hall = world.village_ids.index("i1"), world.fac_ids.index("east_hall")
     assert tables.distance_km[walk, i1, east_hall] > world.edges.length_km[ferry]
     tiny_raw["roads"]["ferries"]["isle_ferry"]["length_km"] = 20.0
-    longer = build_travel_tables(build_world(load_scenario(write_scenario(tiny_raw))))
+    longer_loaded = load_scenario(write_scenario(tiny_raw))
+    longer = build_travel_tables(build_world(longer_loaded), longer_loaded.scenario.modes)
     assert longer.distance_km[walk, i1, east_hall] == pytest.approx(
         tables.distance_km[walk, i1, east_hall] + 20.0 - world.edges.length_km[ferry]
     )

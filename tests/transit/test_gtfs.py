@@ -14,9 +14,10 @@ import yaml
 from sim.cli import main
 from sim.errors import ScenarioError
 from sim.scenario.load import load_scenario
+from sim.scenario.transit import GtfsSource
 from sim.transit.gtfs import read_gtfs_timetable
-from sim.transit.schema import GtfsSource
-from sim.transit.timetable import Timetable, build_timetable
+from sim.transit.lines import build_timetable
+from sim.transit.timetable import Timetable
 from sim.world.world import build_world
 from tests.conftest import SCENARIOS
 

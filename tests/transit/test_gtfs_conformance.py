@@ -17,8 +17,9 @@ import pytest
 from pyproj import Geod
 
 from sim.errors import ScenarioError
+from sim.scenario.gtfs_feed import check_gtfs_feed, day_stop_times, read_feed, services_on
 from sim.transit.csa import earliest_arrival, latest_departure
-from sim.transit.gtfs import check_gtfs_feed, day_stop_times, feed_timetable, read_feed, services_on
+from sim.transit.gtfs import feed_timetable
 from sim.transit.timetable import Timetable, WalkLinks
 from tests.conftest import ROOT
 

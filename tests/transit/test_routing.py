@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.transit.csa import earliest_arrival, latest_departure
-from sim.transit.timetable import Timetable, WalkLinks, _TripBuilder, assemble_timetable
+from sim.transit.timetable import Timetable, TripBuilder, WalkLinks, assemble_timetable
 
 TRANSFER = 2.0
 
@@ -19,7 +19,7 @@ Spec = list[tuple[int, list[int], np.ndarray, np.ndarray, np.ndarray, np.ndarray
 
 def build(spec: Spec, walk: np.ndarray, n_lines: int) -> tuple[Timetable, WalkLinks]:
     """Timetable of the given trips and walking links from a full (nodes, nodes) walk matrix."""
-    builder = _TripBuilder()
+    builder = TripBuilder()
     for t, (line, stops, arr, dep, pickup, dropoff, wait) in enumerate(spec):
         builder.add(
             f"t{t}",

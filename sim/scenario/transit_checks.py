@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.errors import ScenarioError
+from sim.scenario.gtfs_feed import check_gtfs_feed
 
 if TYPE_CHECKING:
     from sim.scenario.load import LoadedScenario
@@ -36,6 +37,4 @@ def check_transit(loaded: LoadedScenario) -> None:
                     f"expected a village id, 'seat:<unit>', a facility id or [x_km, y_km], got '{stop}'",
                 )
     if transit.gtfs is not None:
-        from sim.transit.gtfs import check_gtfs_feed
-
         check_gtfs_feed(loaded.data_path("transit.gtfs.path", transit.gtfs.path), transit.gtfs.date)

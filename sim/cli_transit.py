@@ -23,7 +23,7 @@ def _cmd_export_gtfs(args: argparse.Namespace) -> int:
     )
     from sim.scenario.load import load_scenario
     from sim.transit.gtfs import write_gtfs
-    from sim.transit.timetable import build_timetable
+    from sim.transit.lines import build_timetable
     from sim.world.world import build_world
 
     loaded = load_scenario(args.scenario, overlays=args.overlay)
@@ -55,7 +55,7 @@ def _cmd_rank_lines(args: argparse.Namespace) -> int:
 
     from sim.cli_replications import progress_callback
     from sim.ownership import check_replaceable, write_file_owned
-    from sim.transit.rank import rank_lines
+    from sim.rank_lines import rank_lines
 
     out = Path(args.out) if args.out else None
     if out is not None:

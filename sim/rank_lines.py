@@ -13,7 +13,7 @@ from sim.errors import ScenarioError
 from sim.replications import ReplicationSet, mean_interval, run_many
 from sim.scenario.load import LoadedScenario, load_scenario
 from sim.transit.candidates import read_candidates
-from sim.transit.timetable import build_timetable
+from sim.transit.lines import build_timetable
 from sim.world.world import build_world
 
 __all__ = ["RANK_COLUMNS", "rank_lines", "read_candidates"]

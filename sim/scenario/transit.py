@@ -5,26 +5,14 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from sim.scenario.fields import WEEKDAYS, Strict, Weekday, clock_to_min
 
 __all__ = ["LINE_KINDS", "GtfsSource", "Headway", "Line", "NoWayHome", "Transit"]
 
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 LINE_KINDS = ("bus", "ferry")
 _CLOCK = re.compile(r"^([0-2]\d):([0-5]\d)$")
-WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def clock_to_min(clock: str) -> int:
-    """Convert ``"HH:MM"`` to minutes after midnight."""
-    hours, minutes = clock.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-class Strict(BaseModel):
-    """Base model: unknown fields are errors, instances are immutable (as in sim.scenario.schema)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _check_clock(value: str) -> str:
