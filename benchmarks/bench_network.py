@@ -195,11 +195,13 @@ def main() -> None:
         for _ in range(args.repeat):
             out = subprocess.run(
                 [sys.executable, "-c", PHASES, str(folder / "scenario.yaml"), str(args.days)],
-                check=True,
+                check=False,
                 capture_output=True,
                 text=True,
                 cwd=ROOT,
             )
+            if out.returncode != 0:
+                sys.exit(f"benchmark run failed (exit {out.returncode}):\n{out.stderr}")
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(json.dumps(runs[-1]), file=sys.stderr)
     summary: dict[str, object] = {
