@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,11 @@ import pandas as pd
 import yaml
 
 from sim.errors import SimError
+from sim.figures import report_blocks as blocks
 from sim.figures.figset import FigureSet, figure_bytes
 from sim.figures.fonts import Language
 from sim.figures.labels import TEXT, Labeller
+from sim.figures.report_cells import Cell, Table, _change, _fmt, _num, diff_cell
 from sim.figures.runset import (
     DIFFERENCE_METRICS,
     cdf_panels,
@@ -52,23 +53,6 @@ GENERATOR = "townsim report"
 _TEMPLATES = Path(__file__).with_name("templates")
 
 
-@dataclass
-class Cell:
-    """One table cell: text, CSS classes (num, name, up, down, sure, text, code) and an optional CI line."""
-
-    text: str
-    cls: str = ""
-    ci: str = ""
-
-
-@dataclass
-class Table:
-    """A table for the templates: header texts and rows of cells."""
-
-    header: list[str]
-    rows: list[list[Cell]] = field(default_factory=list)
-
-
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(_TEMPLATES),
@@ -99,28 +83,6 @@ def _get(node: Any, *path: str) -> Any:
 
 def _pct(x: Any) -> float | None:
     return None if x is None else 100 * float(x)
-
-
-def _fmt(value: Any, *, signed: bool = False) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return "–"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    sign = "+" if signed and value > 0 else ""
-    text = f"{value:,.0f}" if float(value).is_integer() and abs(value) >= 100 else f"{value:,.3g}"
-    if "e" in text:
-        text = f"{value:,.1f}"
-    return sign + text.replace("-", "−")
-
-
-def _num(value: Any) -> Cell:
-    return Cell(_fmt(value), "num")
-
-
-def _change(value: Any) -> Cell:
-    if not isinstance(value, int | float) or value != value or value == 0:
-        return Cell(_fmt(value), "num")
-    return Cell(_fmt(value, signed=True), "num " + ("up" if value > 0 else "down"))
 
 
 def headline_rows(summary: Mapping[str, Any], labels: Labeller) -> dict[str, float | None]:
@@ -211,16 +173,6 @@ def _by_unit(summary: Mapping[str, Any], labels: Labeller) -> Table:
             ]
         )
     return table
-
-
-def diff_cell(mean: float, low: float, high: float, scale: float = 1.0) -> Cell:
-    """A paired difference (times ``scale``) with its 95% interval beneath; bold if it excludes 0."""
-    cell = _change(float(mean) * scale)
-    if pd.notna(low) and pd.notna(high):
-        cell.ci = f"({_fmt(float(low) * scale)}, {_fmt(float(high) * scale)})"
-        if low > 0 or high < 0:
-            cell.cls += " sure"
-    return cell
 
 
 def difference_table(diffs: pd.DataFrame, order: Sequence[str], labels: Labeller) -> Table:
@@ -315,8 +267,6 @@ def build_report(run_dir: str | Path, *, language: Language, vs: str | Path | No
     transit_mine = transit_rows(summary, labels)
     transit_theirs = transit_rows(theirs, labels) if theirs else None
     context = _common(labels, language, labels.t("r_title", run=name))
-    from sim.figures import report_blocks as blocks  # imports this module's Cell and Table
-
     sections = [("headline", labels.t("r_headline")), ("by-unit", labels.t("r_by_unit"))]
     difference = None
     if cmp is not None:

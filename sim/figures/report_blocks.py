@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.figures.labels import Labeller
-from sim.figures.report import Cell, Table, _fmt, diff_cell
+from sim.figures.report_cells import Cell, Table, _fmt, diff_cell
 from sim.replications import ReplicationSet, mean_interval, paired_difference
 
 __all__ = ["TEXT", "MetricValues", "access_note", "access_tables", "change_table", "equity_tables"]
