@@ -33,7 +33,7 @@ class Choosers:
         village: village index per chooser.
         pattern: mode-ownership pattern index per chooser (row of the rule's ``owns`` table).
         cand: (C,) candidate facility indices.
-        eligible: (n, C) bool, candidate allowed for this chooser.
+        eligible: (C, n) bool, candidate allowed for this chooser (candidates along axis 0).
         mem_fac: facility remembered for the errand's service group (-1 = none).
         mem_wait: wait expected there (min).
         u: one uniform in (0, 1) per chooser (unused by least cost).
@@ -68,37 +68,54 @@ class ChoiceRule(Protocol):
 
 
 def _first_above(cum: np.ndarray, target: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Per row, the first index whose cumulative weight exceeds ``target`` (a positive-weight index)."""
-    k = np.minimum(np.sum(cum <= target[:, None], axis=1), weights.shape[1] - 1)
-    edge = np.flatnonzero(weights[np.arange(len(k)), k] <= 0)  # rounding at u close to 1: last positive one
+    """Per column, the first row whose cumulative weight exceeds ``target`` (a positive-weight row).
+
+    Alternatives run along axis 0 (``cum`` and ``weights`` are (alternatives, choosers)), so the
+    reductions add whole rows at a time.
+    """
+    k = np.minimum(np.sum(cum <= target[None, :], axis=0), weights.shape[0] - 1)
+    edge = np.flatnonzero(weights[k, np.arange(len(k))] <= 0)  # rounding at u close to 1: last positive one
     if len(edge):
-        k[edge] = weights.shape[1] - 1 - np.argmax(weights[edge, ::-1] > 0, axis=1)
+        k[edge] = weights.shape[0] - 1 - np.argmax(weights[::-1, edge] > 0, axis=0)
     return k
 
 
+def _cumsum_rows(w: np.ndarray) -> np.ndarray:
+    """Cumulative sums down axis 0, one row at a time (the same sums as ``np.cumsum(w, axis=0)``,
+    which is many times slower for wide arrays)."""
+    cum = np.empty_like(w)
+    if len(w):
+        cum[0] = w[0]
+    for i in range(1, len(w)):
+        np.add(cum[i - 1], w[i], out=cum[i])
+    return cum
+
+
 def _columns(cand: np.ndarray, fac: np.ndarray) -> np.ndarray:
-    """Position of each facility in the sorted ``cand`` (-1 if absent or fac < 0)."""
-    if len(cand) == 0:
+    """Position of each facility in ``cand`` (-1 if absent or fac < 0)."""
+    if len(cand) == 0 or len(fac) == 0:
         return np.full(len(fac), -1, dtype=np.int64)
-    pos = np.minimum(np.searchsorted(cand, fac), len(cand) - 1)
-    return np.where((fac >= 0) & (cand[pos] == fac), pos, -1)
+    pos = np.full(max(int(cand.max()), int(fac.max())) + 2, -1, dtype=np.int64)
+    pos[cand] = np.arange(len(cand))
+    return pos[fac]  # fac = -1 reads the last slot, which no candidate fills
 
 
 @dataclass(frozen=True)
 class _LogitTables:
     mode_weight: np.ndarray  # (modes, villages, facilities) exp(-scale (cost - shift)); 0 unreachable
     fac_weight: np.ndarray  # (patterns, villages, facilities) summed over owned modes
+    owned_weight: np.ndarray  # (modes, patterns x villages x facilities) mode_weight, 0 if not owned
     owns: np.ndarray  # (patterns, modes)
     static_min: np.ndarray
     prior_wait_min: float
     by_cand: dict[bytes, np.ndarray] = field(default_factory=dict)  # see rows()
 
-    def rows(self, cand: np.ndarray) -> np.ndarray:
-        """(patterns x villages, C) facility weights of the candidates: a chooser's row is one gather."""
+    def columns(self, cand: np.ndarray) -> np.ndarray:
+        """(C, patterns x villages) facility weights of the candidates: a chooser's column is one gather."""
         table = self.by_cand.get(cand.tobytes())
         if table is None:
             p, v, _ = self.fac_weight.shape
-            table = np.ascontiguousarray(self.fac_weight[:, :, cand].reshape(p * v, len(cand)))
+            table = np.ascontiguousarray(self.fac_weight[:, :, cand].reshape(p * v, len(cand)).T)
             self.by_cand[cand.tobytes()] = table
         return table
 
@@ -118,20 +135,23 @@ class LogitChoice:
                 finite, np.exp(-self.scale_per_min * (static_min - shift[None, :, None])), 0.0
             )
         fac_weight = np.einsum("pm,mvf->pvf", owns.astype(float), mode_weight)
-        return _LogitTables(mode_weight, fac_weight, owns, static_min, prior_wait_min)
+        owned = (owns.T[:, :, None, None] * mode_weight[:, None]).reshape(len(mode_weight), -1)
+        return _LogitTables(mode_weight, fac_weight, owned, owns, static_min, prior_wait_min)
 
     def choose(self, prepared: object, who: Choosers) -> tuple[np.ndarray, np.ndarray]:
         t = prepared
         assert isinstance(t, _LogitTables)
         n = len(who.village)
         rows = np.arange(n)
-        w = t.rows(who.cand)[who.pattern * t.fac_weight.shape[1] + who.village] * who.eligible
+        # (C, n): candidates along axis 0, so cumulative sums add whole rows
+        w = np.take(t.columns(who.cand), who.pattern * t.fac_weight.shape[1] + who.village, axis=1)
+        w *= who.eligible
         col = _columns(who.cand, who.mem_fac)
         mem = np.flatnonzero(col >= 0)
         factor = np.exp(-self.scale_per_min * (who.mem_wait[mem].astype(float) - t.prior_wait_min))
-        w[mem, col[mem]] *= factor
-        cum = np.cumsum(w, axis=1)
-        total = cum[:, -1] if w.shape[1] else np.zeros(n)
+        w[col[mem], mem] *= factor
+        cum = _cumsum_rows(w)
+        total = cum[-1] if w.shape[0] else np.zeros(n)
         fac = np.full(n, -1, dtype=np.int64)
         mode = np.full(n, -1, dtype=np.int64)
         ok = total > 0
@@ -139,14 +159,17 @@ class LogitChoice:
         underflow = zero[np.isfinite(self._costs(t, who, zero)).any(axis=(1, 2))] if len(zero) else zero
         if ok.any():
             r = rows[ok]
+            cum_r, w_r = (cum, w) if len(r) == n else (cum[:, r], w[:, r])
             target = who.u[r] * total[r]
-            k = _first_above(cum[r], target, w[r])
-            before = np.where(k > 0, cum[r, np.maximum(k - 1, 0)], 0.0)
-            within = np.clip((target - before) / w[r, k], 0.0, 1.0)
+            k = _first_above(cum_r, target, w_r)
+            at = np.arange(len(r))
+            before = np.where(k > 0, cum_r[np.maximum(k - 1, 0), at], 0.0)
+            within = np.clip((target - before) / w_r[k, at], 0.0, 1.0)
             fac[r] = who.cand[k]
-            mw = t.mode_weight[:, who.village[r], fac[r]].T * t.owns[who.pattern[r]]
-            mcum = np.cumsum(mw, axis=1)
-            mode[r] = _first_above(mcum, within * mcum[:, -1], mw)
+            _, v, f = t.fac_weight.shape
+            mw = np.take(t.owned_weight, (who.pattern[r] * v + who.village[r]) * f + fac[r], axis=1)
+            mcum = _cumsum_rows(mw)
+            mode[r] = _first_above(mcum, within * mcum[-1], mw)
         if len(underflow):  # every weight below float range: the same draw on exact log-weights
             fac[underflow], mode[underflow] = self._exact(t, who, underflow)
         return fac, mode
@@ -156,15 +179,15 @@ class LogitChoice:
         static = t.static_min[:, who.village[r]][:, :, who.cand].transpose(1, 2, 0)
         expect = np.where(who.cand[None, :] == who.mem_fac[r, None], who.mem_wait[r, None], t.prior_wait_min)
         cost = static + expect[:, :, None]
-        allowed = who.eligible[r][:, :, None] & t.owns[who.pattern[r]][:, None, :]
+        allowed = who.eligible[:, r].T[:, :, None] & t.owns[who.pattern[r]][:, None, :]
         return np.where(allowed, cost, np.inf)
 
     def _exact(self, t: _LogitTables, who: Choosers, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         cost = self._costs(t, who, r).reshape(len(r), -1)
         low = cost.min(axis=1, keepdims=True)
         w = np.where(np.isfinite(cost), np.exp(-self.scale_per_min * (cost - low)), 0.0)
-        cum = np.cumsum(w, axis=1)
-        flat = _first_above(cum, who.u[r] * cum[:, -1], w)
+        cum = _cumsum_rows(w.T)
+        flat = _first_above(cum, who.u[r] * cum[-1], w.T)
         n_modes = t.static_min.shape[0]
         return who.cand[flat // n_modes], flat % n_modes
 
@@ -194,7 +217,7 @@ class NearestChoice:
             return fac, mode
         expect = np.where(who.cand[None, :] == who.mem_fac[:, None], who.mem_wait[:, None], t.prior_wait_min)
         cost = t.fac_cost[who.pattern[:, None], who.village[:, None], who.cand[None, :]] + expect
-        cost = np.where(who.eligible, cost, np.inf)
+        cost = np.where(who.eligible.T, cost, np.inf)
         k = np.argmin(cost, axis=1)
         ok = np.isfinite(cost[np.arange(n), k])
         fac[ok] = who.cand[k[ok]]

@@ -14,7 +14,14 @@ from sim.model.ghosts import GhostPlan, GhostRates
 from sim.model.levers import AppointmentDesk, LeverEngine
 from sim.model.needs import Needs, draw_new_needs, need_cells
 from sim.model.population import synthesise_residents
-from sim.model.queue import QueueDay, draw_service_min, ghost_counts, serve_with_ghosts
+from sim.model.queue import (
+    QueueDay,
+    ServiceTimes,
+    ghost_counts,
+    longest_queues,
+    serve_fifo_days,
+    serve_with_ghosts,
+)
 from sim.model.schools import assign_schools
 from sim.model.streams import Streams
 from sim.routing.tables import TravelTables, build_travel_tables
@@ -138,6 +145,7 @@ class AccessModel(mesa.Model):
             owns = self.residents.owns
             self.residents.owns = np.vstack([owns, np.ones((1, owns.shape[1]), dtype=bool)])
         self.sample_weight = 1.0 / sc.simulation.sample_fraction
+        self._service_times = ServiceTimes(self.world.fac_service_time)
         self._receiving = (self.world.fac_kind != FACILITY_KINDS.index("school")) & (
             self.world.fac_servers > 0
         )
@@ -183,6 +191,8 @@ class AccessModel(mesa.Model):
             proxy_origin=loaded.origin("levers.proxy.services"),
         )
         self.appointments = AppointmentDesk(sc.levers.appointments, self.world, self.streams)
+        # all of a day's plain FIFO queues in one pass; facility by facility with ghosts or bookings
+        self.batch_queues = self.sample_weight == 1.0 and self.appointments.spec is None
         self._next_errand = 0
         self.pending = Needs.empty()
         self.trip_log: list[TripLog] = []
@@ -310,11 +320,11 @@ class AccessModel(mesa.Model):
             if len(cand) == 0:
                 continue
             r = needs.resident[rows]
-            eligible = np.where(needs.informed[rows, None], w.fac_completes[cand, s][None, :], True)
+            eligible = np.where(needs.informed[rows][None, :], w.fac_completes[cand, s][:, None], True)
             if self._jurisdiction[s]:
-                eligible &= w.fac_new_unit[cand][None, :] == res.new_unit[r][:, None]
+                eligible &= w.fac_new_unit[cand][:, None] == res.new_unit[r][None, :]
             forced = needs.forced_fac[rows]
-            eligible = np.where((forced >= 0)[:, None], cand[None, :] == forced[:, None], eligible)
+            eligible = np.where((forced >= 0)[None, :], cand[:, None] == forced[None, :], eligible)
             who = Choosers(
                 village=res.village[r].astype(np.int64),
                 pattern=self._owns_pattern[r],
@@ -454,9 +464,11 @@ class AccessModel(mesa.Model):
 
     def _service_min(self, f: int, u: np.ndarray, completes: np.ndarray) -> np.ndarray:
         """Service minutes at facility ``f`` from uniforms; a short referral where it cannot complete."""
-        spec = self.world.fac_service_time[f]
-        assert spec is not None, "facilities receiving visitors have a service time (checked at load)"
-        return np.where(completes, draw_service_min(spec, u), self.behaviour.referral_min)
+        return self._service_min_at(np.full(len(u), f), u, completes)
+
+    def _service_min_at(self, fac: np.ndarray, u: np.ndarray, completes: np.ndarray) -> np.ndarray:
+        """:meth:`_service_min` of visitors at several facilities ``fac``."""
+        return np.where(completes, self._service_times.draw(fac, u), self.behaviour.referral_min)
 
     def _queue(
         self,
@@ -482,6 +494,9 @@ class AccessModel(mesa.Model):
         w = self.world
         n = len(fac)
         u_service = self.streams.uniform("trip.service", key, trip_no)
+        if self.batch_queues:
+            service = self._service_min_at(fac, u_service, completes)
+            return self._queue_fifo(day, weekday, fac, arrival, service)
         wait = np.empty(n)
         served = np.empty(n, dtype=bool)
         service_min = np.zeros(n)
@@ -547,6 +562,35 @@ class AccessModel(mesa.Model):
             (np.full(len(facilities), day, dtype=np.int32), facilities.astype(np.int32), longest)
         )
         return wait, served, service_min, came
+
+    def _queue_fifo(
+        self, day: int, weekday: int, fac: np.ndarray, arrival: np.ndarray, service: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`_queue` of a full population without appointments: every facility-day's FIFO
+        queue in one pass (:func:`serve_fifo_days`). Same outcome as queue by queue."""
+        w = self.world
+        order = np.lexsort((arrival, fac))
+        fac_sorted = fac[order]
+        first = np.flatnonzero(np.r_[True, fac_sorted[1:] != fac_sorted[:-1]]) if len(fac) else fac[:0]
+        visited = fac_sorted[first]
+        bounds = np.r_[first, len(fac)]
+        a, svc = arrival[order], service[order]
+        q = serve_fifo_days(
+            a,
+            svc,
+            bounds,
+            servers=w.fac_servers[visited],
+            open_min=w.fac_open_wd[visited, weekday],
+            close_min=w.fac_close_wd[visited, weekday],
+        )
+        wait, served, service_min = np.empty(len(fac)), np.empty(len(fac), dtype=bool), np.empty(len(fac))
+        wait[order], served[order] = q.wait_min, q.served
+        service_min[order] = np.where(q.served, svc, 0.0)
+        self.facility_served_today[visited] = np.add.reduceat(q.served, first) if len(first) else 0
+        longest = longest_queues(a, q.start_min, bounds).astype(np.int32)
+        day_col = np.full(len(visited), day, dtype=np.int32)
+        self.facility_log.append((day_col, visited.astype(np.int32), longest))
+        return wait, served, service_min, arrival.copy()
 
     def _ghosts(
         self, day: int, weekday: int, f: int, plan: GhostPlan

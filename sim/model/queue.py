@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,7 +11,17 @@ from scipy.special import ndtri
 
 from sim.scenario.schema import ServiceTime
 
-__all__ = ["QueueDay", "draw_service_min", "ghost_counts", "longest_queue", "serve_fifo", "serve_with_ghosts"]
+__all__ = [
+    "QueueDay",
+    "ServiceTimes",
+    "draw_service_min",
+    "ghost_counts",
+    "longest_queue",
+    "longest_queues",
+    "serve_fifo",
+    "serve_fifo_days",
+    "serve_with_ghosts",
+]
 
 
 @dataclass(frozen=True)
@@ -44,22 +54,51 @@ def serve_fifo(
         servers: number of windows/doctors (>= 1).
         open_min, close_min: opening hours, minutes after midnight.
     """
-    if servers < 1:
+    return serve_fifo_days(
+        arrival_min,
+        service_min,
+        np.array([0, len(arrival_min)]),
+        servers=np.array([servers]),
+        open_min=np.array([open_min], dtype=float),
+        close_min=np.array([close_min], dtype=float),
+    )
+
+
+def serve_fifo_days(
+    arrival_min: np.ndarray,
+    service_min: np.ndarray,
+    bounds: np.ndarray,
+    *,
+    servers: np.ndarray,
+    open_min: np.ndarray,
+    close_min: np.ndarray,
+) -> QueueDay:
+    """:func:`serve_fifo` for several independent queues (facility-days) in one pass.
+
+    Queue k is rows ``bounds[k]:bounds[k + 1]``, sorted by arrival within it, with
+    ``servers[k]`` windows open from ``open_min[k]`` to ``close_min[k]`` (minutes). One loop
+    over all visitors with a heap of the times each queue's windows become free.
+    """
+    if np.any(np.asarray(servers) < 1):
         raise ValueError("serve_fifo needs at least one server")
-    free = [float(open_min)] * servers  # heap of the times windows become free
-    close = float(close_min)
+    arrivals, durations = arrival_min.tolist(), service_min.tolist()
+    edges = np.asarray(bounds).tolist()
+    opens, closes = np.asarray(open_min, float).tolist(), np.asarray(close_min, float).tolist()
     starts: list[float] = []
     append, replace = starts.append, heapq.heapreplace
-    for arrival, duration in zip(arrival_min.tolist(), service_min.tolist(), strict=True):
-        earliest = free[0]
-        start = arrival if arrival > earliest else earliest
-        if start >= close:  # FIFO: everyone after starts no earlier, so all are turned away
-            break
-        replace(free, start + duration)
-        append(start)
-    start_arr = np.full(len(arrival_min), close)
-    start_arr[: len(starts)] = starts
-    served = start_arr < close
+    for k, c in enumerate(np.asarray(servers).tolist()):
+        lo, hi, close = edges[k], edges[k + 1], closes[k]
+        free = [opens[k]] * c  # heap of the times windows become free
+        for arrival, duration in zip(arrivals[lo:hi], durations[lo:hi], strict=True):
+            earliest = free[0]
+            start = arrival if arrival > earliest else earliest
+            if start >= close:  # FIFO: everyone after starts no earlier, so all are turned away
+                starts.extend([close] * (hi - len(starts)))
+                break
+            replace(free, start + duration)
+            append(start)
+    start_arr = np.array(starts, dtype=float)
+    served = start_arr < np.repeat(np.asarray(close_min, float), np.diff(bounds))
     # turned-away visitors still queued until closing: same formula start - arrival
     wait = np.maximum(start_arr - arrival_min, 0.0)
     return QueueDay(start_min=start_arr, wait_min=wait, served=served)
@@ -117,19 +156,52 @@ def serve_with_ghosts(
 
 def longest_queue(arrival_min: np.ndarray, start_min: np.ndarray) -> int:
     """Most visitors waiting (arrived, service not started) at any arrival instant."""
-    if len(arrival_min) == 0:
-        return 0
-    arrived = np.arange(1, len(arrival_min) + 1)
-    started = np.searchsorted(np.sort(start_min), arrival_min, side="right")
-    return int(np.max(arrived - started))
+    return int(longest_queues(arrival_min, start_min, np.array([0, len(arrival_min)]))[0])
+
+
+def longest_queues(arrival_min: np.ndarray, start_min: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """:func:`longest_queue` of each queue k, rows ``bounds[k]:bounds[k + 1]`` sorted by arrival."""
+    edges = np.asarray(bounds).tolist()
+    out = np.zeros(len(edges) - 1, dtype=np.int64)
+    for k in range(len(out)):
+        lo, hi = edges[k], edges[k + 1]
+        if hi > lo:
+            started = np.searchsorted(np.sort(start_min[lo:hi]), arrival_min[lo:hi], side="right")
+            out[k] = np.max(np.arange(1, hi - lo + 1) - started)
+    return out
 
 
 def draw_service_min(spec: ServiceTime, u: np.ndarray) -> np.ndarray:
     """Service durations (minutes) from the facility's distribution, by inverse CDF of uniforms ``u``."""
-    if spec.dist == "fixed":
-        return np.full(len(u), spec.mean_min)
-    if spec.dist == "exponential":
-        return -spec.mean_min * np.log(u)  # u in (0, 1): -log(u) is Exp(1)
-    sigma2 = np.log1p(spec.cv**2)
-    mu = np.log(spec.mean_min) - sigma2 / 2
-    return np.exp(mu + np.sqrt(sigma2) * ndtri(u))
+    return ServiceTimes([spec]).draw(np.zeros(len(u), dtype=np.int64), u)
+
+
+class ServiceTimes:
+    """Service-time distributions of several facilities, drawn for many visitors at once.
+
+    Args:
+        specs: per facility its distribution, or None (receives nobody).
+    """
+
+    def __init__(self, specs: Sequence[ServiceTime | None]) -> None:
+        dists = ("fixed", "exponential", "lognormal")
+        self.dist = np.array([-1 if s is None else dists.index(s.dist) for s in specs], dtype=np.int8)
+        self.mean = np.array([np.nan if s is None else s.mean_min for s in specs], dtype=float)
+        sigma2 = np.log1p(np.array([0.0 if s is None else s.cv for s in specs], dtype=float) ** 2)
+        self.mu = np.log(self.mean) - sigma2 / 2  # lognormal: log-scale mean and sd
+        self.sigma = np.sqrt(sigma2)
+
+    def draw(self, fac: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Service minutes of visitors at facilities ``fac`` by inverse CDF of their uniforms ``u``."""
+        dist = self.dist[fac]
+        if np.any(dist < 0):
+            raise ValueError("a facility without a service time receives visitors")
+        out = self.mean[fac]  # fixed
+        exp = dist == 1
+        if exp.any():
+            out[exp] = -self.mean[fac[exp]] * np.log(u[exp])  # u in (0, 1): -log(u) is Exp(1)
+        logn = dist == 2
+        if logn.any():
+            f = fac[logn]
+            out[logn] = np.exp(self.mu[f] + self.sigma[f] * ndtri(u[logn]))
+        return out

@@ -28,7 +28,7 @@ def _choosers(n: int, village: int, pattern: int, cand, eligible_row, mem_fac: i
         village=np.full(n, village),
         pattern=np.full(n, pattern),
         cand=np.asarray(cand),
-        eligible=np.tile(eligible_row, (n, 1)),
+        eligible=np.tile(np.asarray(eligible_row)[:, None], (1, n)),
         mem_fac=np.full(n, mem_fac),
         mem_wait=np.full(n, mem_wait, np.float32),
         u=Streams(seed).uniform("test.choice", np.arange(n)),
@@ -105,7 +105,7 @@ def test_least_cost_matches_brute_force(seed: int, n_modes: int, n_fac: int) -> 
         village=rng.integers(0, 3, n),
         pattern=rng.integers(0, 4, n),
         cand=cand,
-        eligible=rng.random((n, len(cand))) < 0.7,
+        eligible=rng.random((len(cand), n)) < 0.7,
         mem_fac=rng.integers(-1, n_fac, n),
         mem_wait=np.round(rng.uniform(0, 30, n)).astype(np.float32),
         u=np.zeros(n),
@@ -115,7 +115,7 @@ def test_least_cost_matches_brute_force(seed: int, n_modes: int, n_fac: int) -> 
         best, pick = np.inf, (-1, -1)
         for k, f in enumerate(cand):  # facility-major order, ties to the first
             for m in range(n_modes):
-                if not (who.eligible[i, k] and owns[who.pattern[i], m]):
+                if not (who.eligible[k, i] and owns[who.pattern[i], m]):
                     continue
                 c = static[m, who.village[i], f] + (who.mem_wait[i] if f == who.mem_fac[i] else PRIOR)
                 if c < best:

@@ -186,3 +186,22 @@ def test_measured_needs_do_not_depend_on_the_warmup_length() -> None:
         e = build_result(model).errands
         runs.append(e.loc[e["arise_day"] >= 0, ["resident", "service", "arise_day"]].reset_index(drop=True))
     pd.testing.assert_frame_equal(runs[0], runs[1])
+
+
+@pytest.mark.parametrize(
+    ("scenario", "days"), [(TINY_MERGED, 40), (SCENARIOS / "pingtan" / "merged_2021.yaml", 3)]
+)
+def test_all_queues_of_a_day_in_one_pass_equal_facility_by_facility(scenario: Path, days: int) -> None:
+    """The one-pass FIFO of a day (full population, no bookings) gives the same trips as the
+    facility-by-facility queue (used with ghosts or appointments)."""
+    loaded = load_scenario(scenario)
+    batch = AccessModel(loaded, resident_agents="lazy")
+    single = AccessModel(loaded, resident_agents="lazy")
+    assert batch.batch_queues
+    single.batch_queues = False
+    batch.run(days)
+    single.run(days)
+    a, b = build_result(batch), build_result(single)
+    pd.testing.assert_frame_equal(a.trips, b.trips)
+    pd.testing.assert_frame_equal(a.facility_days, b.facility_days)
+    assert (a.trips["wait_min"] > 0).sum() > 20  # queues formed

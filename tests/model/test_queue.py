@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.model.queue import draw_service_min, longest_queue, serve_fifo
+from sim.model.queue import (
+    ServiceTimes,
+    draw_service_min,
+    longest_queue,
+    longest_queues,
+    serve_fifo,
+    serve_fifo_days,
+)
 from sim.planning.erlang import erlang_c_mean_wait
 from sim.scenario.schema import ServiceTime
 
@@ -74,3 +81,56 @@ def test_service_time_draws_have_the_declared_mean(dist: str) -> None:
     draws = draw_service_min(spec, np.random.default_rng(0).random(100_000))
     assert draws.mean() == pytest.approx(9.6, rel=0.02)
     assert np.all(draws > 0)
+
+
+def test_queues_in_one_pass_equal_queue_by_queue() -> None:
+    """serve_fifo_days over many facility-days gives exactly each one's serve_fifo and longest queue."""
+    rng = np.random.default_rng(7)
+    sizes = rng.integers(0, 60, 40)
+    bounds = np.r_[0, np.cumsum(sizes)]
+    servers = rng.integers(1, 5, 40)
+    open_min = rng.uniform(420, 540, 40)
+    close_min = open_min + rng.uniform(60, 480, 40)
+    arrival = np.concatenate(
+        [np.sort(rng.uniform(o - 30, c, k)) for o, c, k in zip(open_min, close_min, sizes, strict=True)]
+    )
+    service = rng.exponential(12, len(arrival))
+    service[rng.random(len(arrival)) < 0.1] = 0.0  # zero-length services tie starts with arrivals
+    q = serve_fifo_days(arrival, service, bounds, servers=servers, open_min=open_min, close_min=close_min)
+    longest = longest_queues(arrival, q.start_min, bounds)
+    for k in range(40):
+        lo, hi = bounds[k], bounds[k + 1]
+        one = serve_fifo(
+            arrival[lo:hi],
+            service[lo:hi],
+            servers=int(servers[k]),
+            open_min=open_min[k],
+            close_min=close_min[k],
+        )
+        assert np.array_equal(q.start_min[lo:hi], one.start_min)
+        assert np.array_equal(q.wait_min[lo:hi], one.wait_min)
+        assert np.array_equal(q.served[lo:hi], one.served)
+        assert longest[k] == longest_queue(arrival[lo:hi], one.start_min)
+    assert q.served.any() and not q.served.all()  # both outcomes exercised
+
+
+def test_service_times_of_many_facilities_match_each_facilitys_distribution() -> None:
+    specs = [
+        ServiceTime(dist="exponential", mean_min=9.6),
+        None,
+        ServiceTime(dist="lognormal", mean_min=20.0, cv=0.5),
+        ServiceTime(dist="fixed", mean_min=4.0),
+    ]
+    times = ServiceTimes(specs)
+    rng = np.random.default_rng(1)
+    fac = rng.choice([0, 2, 3], 30_000)
+    u = rng.random(30_000)
+    got = times.draw(fac, u)
+    for f in (0, 2, 3):
+        spec = specs[f]
+        assert spec is not None
+        assert np.array_equal(got[fac == f], draw_service_min(spec, u[fac == f]))
+        assert got[fac == f].mean() == pytest.approx(spec.mean_min, rel=0.03)
+    assert np.std(np.log(got[fac == 2])) == pytest.approx(np.sqrt(np.log1p(0.5**2)), rel=0.03)
+    with pytest.raises(ValueError, match="without a service time"):
+        times.draw(np.array([1]), np.array([0.5]))
