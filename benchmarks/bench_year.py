@@ -112,7 +112,7 @@ def phase_run(scenario: str, days: int, scale: float) -> dict[str, float]:
     lap()
     model.run(days)
     lap()
-    result = build_result(model, release_logs=True)
+    result = build_result(model)
     lap()
     result.summary = summarise(
         trips=result.trips,

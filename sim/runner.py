@@ -64,7 +64,7 @@ def run_loaded(
         )
     else:
         model.run(n_days)
-    result = build_result(model, release_logs=True)  # the model is discarded after: never hold logs twice
+    result = build_result(model)
     result.summary = {
         "scenario": loaded.run_name,
         "seed": model.seed_value,

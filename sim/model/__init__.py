@@ -1,6 +1,6 @@
 """The Mesa model: residents, facilities, needs, choice, queues."""
 
 from sim.model.agents import FacilityAgent, Resident
-from sim.model.model import OUTCOMES, AccessModel, TripLog
+from sim.model.model import OUTCOMES, TRIP_COLUMNS, AccessModel
 
-__all__ = ["OUTCOMES", "AccessModel", "FacilityAgent", "Resident", "TripLog"]
+__all__ = ["OUTCOMES", "TRIP_COLUMNS", "AccessModel", "FacilityAgent", "Resident"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import mesa
 import numpy as np
@@ -12,6 +11,7 @@ from sim.model.agents import FacilityAgent, Resident
 from sim.model.choice import Choosers, make_choice_rule
 from sim.model.ghosts import GhostPlan, GhostRates
 from sim.model.levers import AppointmentDesk, LeverEngine
+from sim.model.logs import ColumnLog, ErrandLog, group_quantile
 from sim.model.needs import Needs, draw_new_needs, need_cells
 from sim.model.population import synthesise_residents
 from sim.model.queue import (
@@ -31,37 +31,67 @@ from sim.transit.plan import BusLeg, plan_home, plan_out
 from sim.transit.tables import BUS_MODE, BusTables, add_bus_mode, build_bus_tables
 from sim.world.world import FACILITY_KINDS, World, build_world
 
-__all__ = ["OUTCOMES", "AccessModel", "TripLog"]
+__all__ = ["ERRAND_COLUMNS", "FACILITY_DAY_COLUMNS", "OUTCOMES", "TRIP_COLUMNS", "AccessModel"]
 
 OUTCOMES = ("completed", "referred", "turned_away")
 NO_LABEL = -1
+_NO_TRANSIT = {
+    "lines_out": NO_LABEL,
+    "lines_home": NO_LABEL,
+    "stop_wait_min": 0.0,
+    "transfer_wait_min": 0.0,
+    "no_way_home": False,
+}  # transit columns of road trips
 RESIDENT_AGENTS_AUTO_LIMIT = 20_000
 
 
-@dataclass
-class TripLog:
-    """Columns of one day's trips (concatenated over days at the end of a run)."""
-
-    errand: np.ndarray
-    resident: np.ndarray
-    service: np.ndarray
-    day: np.ndarray
-    facility: np.ndarray
-    mode: np.ndarray
-    departure_min: np.ndarray
-    arrival_min: np.ndarray
-    wait_min: np.ndarray
-    service_min: np.ndarray
-    outcome: np.ndarray
-    travel_min: np.ndarray
-    distance_km: np.ndarray
-    money_yuan: np.ndarray
-    return_min: np.ndarray  # travel home (= travel_min for road modes)
-    lines_out: np.ndarray  # journey label code into model.bus.labels, -1 = none
-    lines_home: np.ndarray
-    stop_wait_min: np.ndarray  # waits at the first stop, there and back
-    transfer_wait_min: np.ndarray  # waits at changes, there and back
-    no_way_home: np.ndarray  # no bus/ferry home that day and no other way: assumed cost recorded
+#: Columns of the trips log (one row per trip on a measured day) and their dtypes.
+TRIP_COLUMNS: dict[str, type] = {
+    "errand": np.int64,
+    "resident": np.int64,
+    "service": np.int16,
+    "day": np.int32,
+    "facility": np.int32,
+    "mode": np.int8,
+    "departure_min": np.float64,
+    "arrival_min": np.float64,
+    "wait_min": np.float64,
+    "service_min": np.float64,
+    "outcome": np.int8,
+    "travel_min": np.float64,
+    "distance_km": np.float64,
+    "money_yuan": np.float64,
+    "return_min": np.float64,  # travel home (= travel_min for road modes)
+    "lines_out": np.int32,  # journey label code into model.bus.labels, -1 = none
+    "lines_home": np.int32,
+    "stop_wait_min": np.float64,  # waits at the first stop, there and back
+    "transfer_wait_min": np.float64,  # waits at changes, there and back
+    "no_way_home": np.bool_,  # no bus/ferry home that day and no other way: assumed cost recorded
+}
+#: Columns of the errands log (one row per errand id, written when it ends or at tabulation).
+ERRAND_COLUMNS: dict[str, type] = {
+    "key": np.uint64,
+    "resident": np.int64,
+    "service": np.int16,
+    "arise_day": np.int32,
+    "last_day": np.int32,
+    "trips": np.int16,
+    "burden_min": np.float64,
+    "distance_km": np.float64,
+    "money_yuan": np.float64,
+    "channel": np.int8,
+    "status": np.int8,  # 0 completed, 1 pending
+}
+#: Columns of the facility-day log (one row per facility visited on a measured day).
+FACILITY_DAY_COLUMNS: dict[str, type] = {
+    "day": np.int32,
+    "facility": np.int32,
+    "arrivals": np.int64,
+    "served": np.int64,
+    "busy_min": np.float64,  # service minutes, sampled visitors weighted by 1/f
+    "wait_sum_min": np.float64,
+    "p95_wait_min": np.float64,
+}
 
 
 class AccessModel(mesa.Model):
@@ -195,8 +225,13 @@ class AccessModel(mesa.Model):
         self.batch_queues = self.sample_weight == 1.0 and self.appointments.spec is None
         self._next_errand = 0
         self.pending = Needs.empty()
-        self.trip_log: list[TripLog] = []
-        self.done_log: list[Needs] = []
+        sizes = np.array([len(m) for m in self._band_members])
+        daily = float((rates / 365.0 * sizes[None, :]).sum())  # expected new errands a day
+        rows = int(1.5 * daily * (self.warmup_days + sc.simulation.days)) + 1024  # virtual until written
+        self.trip_log = ColumnLog(TRIP_COLUMNS, rows)  # trips of measured days
+        self.errand_log = ErrandLog(ERRAND_COLUMNS, rows)  # errands by id, written as they end
+        self.facility_day_log = ColumnLog(FACILITY_DAY_COLUMNS, 64 * sc.simulation.days)
+        self._errands_done = 0
         self.facility_log: list[
             tuple[np.ndarray, np.ndarray, np.ndarray]
         ] = []  # day, facility, longest queue
@@ -258,10 +293,10 @@ class AccessModel(mesa.Model):
             lever_day = self.levers.apply(acting, day, weekday)
             by_lever, acting = lever_day.done, lever_day.rest
             waiting = Needs.concat([waiting, lever_day.held])
-            self.done_log.append(by_lever)
+            self._record_errands(by_lever, np.ones(len(by_lever), dtype=bool))
         outcome, postponed = self._travel(acting, day, weekday)
         finished = outcome == 0
-        self.done_log.append(acting.take(finished))
+        self._record_errands(acting, finished)
         self.pending = Needs.concat([waiting, acting.take(~finished)])
         self.today = {
             "day": day,
@@ -277,6 +312,26 @@ class AccessModel(mesa.Model):
         }
         self.datacollector.collect(self)
         self.day += 1
+
+    def _record_errands(self, needs: Needs, rows: np.ndarray, status: int = 0) -> None:
+        """Write errands ``needs[rows]`` to the errands log (status 0 completed, 1 pending)."""
+        ids = needs.errand[rows]
+        fields = {k: getattr(needs, k)[rows] for k in ERRAND_COLUMNS if k != "status"}
+        self.errand_log.put(ids, status=status, **fields)
+        if status == 0:
+            self._errands_done += len(ids)
+
+    def errand_columns(self) -> dict[str, np.ndarray]:
+        """The errands log with today's pending errands written as pending: one row per errand id."""
+        self._record_errands(self.pending, np.ones(len(self.pending), dtype=bool), status=1)
+        cols = self.errand_log.columns()
+        n = self._next_errand
+        if self._errands_done + len(self.pending) != n or len(cols["key"]) != n:
+            raise ValueError(
+                f"errands log: {self._errands_done} completed + {len(self.pending)} pending, "
+                f"expected {n} errands (ids 0..n-1, each once)"
+            )
+        return cols
 
     def run(self, days: int | None = None, *, progress: Iterable[int] | None = None) -> None:
         """Run the warm-up if not yet run, then ``days`` steps (default: ``simulation.days``)."""
@@ -428,14 +483,15 @@ class AccessModel(mesa.Model):
         res.mem_wait[grp, r[go]] = (1 - self.behaviour.wait_memory) * base + self.behaviour.wait_memory * wait
         res.mem_fac[grp, r[go]] = fac
 
-        self.trip_log.append(
-            TripLog(
+        if day >= 0:  # warm-up days keep queues and memories going but are not recorded
+            self._log_facility_day(day, fac, wait, served, service_min)
+            self.trip_log.append(
                 errand=needs.errand[go],
                 resident=r[go],
-                service=s[go].astype(np.int16),
-                day=np.full(len(go), day, dtype=np.int32),
-                facility=fac.astype(np.int32),
-                mode=mode.astype(np.int8),
+                service=s[go],
+                day=day,
+                facility=fac,
+                mode=mode,
                 departure_min=departure,
                 arrival_min=arrival,
                 wait_min=wait,
@@ -445,13 +501,8 @@ class AccessModel(mesa.Model):
                 distance_km=dist,
                 money_yuan=trip_money,
                 return_min=ret,
-                lines_out=self._extra(extra, "lines_out", NO_LABEL, np.int32, len(go)),
-                lines_home=self._extra(extra, "lines_home", NO_LABEL, np.int32, len(go)),
-                stop_wait_min=self._extra(extra, "stop_wait_min", 0.0, np.float64, len(go)),
-                transfer_wait_min=self._extra(extra, "transfer_wait_min", 0.0, np.float64, len(go)),
-                no_way_home=self._extra(extra, "no_way_home", False, np.bool_, len(go)),
+                **(_NO_TRANSIT if extra is None else {k: extra[k] for k in _NO_TRANSIT}),
             )
-        )
         return outcome, len(stay)
 
     def _arrival_min(self, fac: np.ndarray, weekday: int, z: np.ndarray) -> np.ndarray:
@@ -636,13 +687,22 @@ class AccessModel(mesa.Model):
         ghost_key = self.streams.key("ghost.copy", key[owner], trip_no[owner], j)
         return arrival, self._service_min(f, u, completes[owner]), ghost_key
 
-    @staticmethod
-    def _extra(
-        extra: dict[str, np.ndarray] | None, key: str, fill: object, dtype: type, n: int
-    ) -> np.ndarray:
-        if extra is None:
-            return np.full(n, fill, dtype=dtype)
-        return extra[key].astype(dtype)
+    def _log_facility_day(
+        self, day: int, fac: np.ndarray, wait: np.ndarray, served: np.ndarray, service_min: np.ndarray
+    ) -> None:
+        """Per facility visited today: arrivals, served, busy minutes, summed and 95th-percentile wait."""
+        n_fac = len(self.world.fac_ids)
+        arrivals = np.bincount(fac, minlength=n_fac)
+        seen = np.flatnonzero(arrivals)
+        self.facility_day_log.append(
+            day=day,
+            facility=seen,
+            arrivals=arrivals[seen],
+            served=np.bincount(fac, weights=served, minlength=n_fac)[seen],
+            busy_min=np.bincount(fac, weights=service_min * self.sample_weight, minlength=n_fac)[seen],
+            wait_sum_min=np.bincount(fac, weights=wait, minlength=n_fac)[seen],
+            p95_wait_min=group_quantile(wait, fac, n_fac, 0.95)[seen],
+        )
 
     def _bus_day(
         self,
@@ -705,5 +765,6 @@ class AccessModel(mesa.Model):
         board = np.concatenate([bus_out.legs_board.ravel(), home.legs_board.ravel()])
         alight = np.concatenate([bus_out.legs_alight.ravel(), home.legs_alight.ravel()])
         used = trip >= 0
-        self.load_log.append((day, trip[used], board[used], alight[used]))
+        if day >= 0:  # line loads cover the measured days
+            self.load_log.append((day, trip[used], board[used], alight[used]))
         return out

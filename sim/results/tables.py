@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sim.model.levers import CHANNELS
-from sim.model.model import OUTCOMES, AccessModel, TripLog
-from sim.model.needs import Needs
+from sim.model.model import OUTCOMES, AccessModel
 from sim.scenario.schema import WEEKDAYS
 from sim.transit.loads import line_loads_frame
 from sim.world.world import FACILITY_KINDS
@@ -84,59 +82,17 @@ def access_times(model: AccessModel) -> dict[str, np.ndarray]:
     return out
 
 
-# Errand fields copied into errands.parquet, with their column dtypes.
-_ERRAND_FIELDS = {
-    "resident": np.int64,
-    "service": np.int16,
-    "arise_day": np.int32,
-    "last_day": np.int32,
-    "trips": np.int16,
-    "burden_min": np.float64,
-    "distance_km": np.float64,
-    "money_yuan": np.float64,
-    "channel": np.int8,
-}
-
-
-def _errand_slots(done: Sequence[Needs], pending: Needs) -> int:
-    """Number of errands; checks that errand ids are dense (0..n-1, each once) so they index rows."""
-    n = sum(len(p) for p in done) + len(pending)
-    seen = np.zeros(n, dtype=bool)
-    for part in (*done, pending):
-        if len(part) and (part.errand.min() < 0 or part.errand.max() >= n):
-            raise ValueError(f"errand ids must be 0..{n - 1}; got {part.errand.min()}..{part.errand.max()}")
-        seen[part.errand] = True
-    if not seen.all():
-        raise ValueError(f"errand ids must each occur once; {int((~seen).sum())} of {n} missing")
-    return n
-
-
-def _parts(log: list[Any], release: bool) -> Iterator[tuple[int, Any]]:
-    """(index, part) of a daily log, last first; with ``release`` each part leaves the log once used."""
-    for i in range(len(log) - 1, -1, -1):
-        yield i, log.pop() if release else log[i]
-
-
-def _errands_frame(model: AccessModel, *, release: bool) -> pd.DataFrame:
-    """One row per errand in errand-id order, by scattering each log part to its ids (no sort)."""
-    done, pending = model.done_log, model.pending
-    n = _errand_slots(done, pending)
-    cols = {name: np.empty(n, dtype) for name, dtype in _ERRAND_FIELDS.items()}
-    status = np.zeros(n, np.int8)
-    for _, part in _parts(done, release):
-        for name, col in cols.items():
-            col[part.errand] = getattr(part, name)
-    for name, col in cols.items():
-        col[pending.errand] = getattr(pending, name)
-    status[pending.errand] = 1
+def _errands_frame(model: AccessModel) -> pd.DataFrame:
+    """One row per errand in errand-id order: the model's errands log (errands written at their ids)."""
+    cols = model.errand_columns()
     return _frame(
         {
-            "errand": np.arange(n, dtype=np.int64),
+            "errand": np.arange(len(cols["key"]), dtype=np.int64),
             "resident": cols["resident"],
             "service": _cat(cols["service"], model.world.services),
             "arise_day": cols["arise_day"],
-            "completed_day": np.where(status == 0, cols["last_day"], np.int32(-1)),
-            "status": _cat(status, ["completed", "pending"]),
+            "completed_day": np.where(cols["status"] == 0, cols["last_day"], np.int32(-1)),
+            "status": _cat(cols["status"], ["completed", "pending"]),
             "trips": cols["trips"],
             "burden_min": cols["burden_min"],
             "distance_km": cols["distance_km"],
@@ -159,39 +115,6 @@ def proxy_trips_frame(log: list[np.ndarray], village_ids: list[str], fac_ids: li
             "agent_km": rows[:, 5],
         }
     )
-
-
-# Column dtypes of TripLog fields (codes and ids; other fields keep the logged dtype).
-_TRIP_DTYPES: dict[str, type] = {
-    "errand": np.int64,
-    "resident": np.int64,
-    "service": np.int16,
-    "day": np.int32,
-    "facility": np.int32,
-    "mode": np.int8,
-    "outcome": np.int8,
-    "lines_out": np.int32,
-    "lines_home": np.int32,
-    "no_way_home": np.bool_,
-}
-
-
-def _trip_columns(model: AccessModel, *, release: bool) -> dict[str, np.ndarray]:
-    """The daily trip logs as one array per TripLog field, each day copied into its slice."""
-    log = model.trip_log
-    ends = np.cumsum([len(part.errand) for part in log], dtype=np.int64)
-    n = int(ends[-1]) if len(ends) else 0
-
-    def dtype(name: str) -> Any:
-        logged = [getattr(part, name).dtype for part in log]
-        return _TRIP_DTYPES.get(name) or (np.result_type(*logged) if logged else np.float64)
-
-    cols = {f.name: np.empty(n, dtype(f.name)) for f in fields(TripLog)}
-    for i, part in _parts(log, release):
-        start = int(ends[i]) - len(part.errand)
-        for name, col in cols.items():
-            col[start : int(ends[i])] = getattr(part, name)
-    return cols
 
 
 def _trips_frame(model: AccessModel, cols: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -232,34 +155,9 @@ def _line_labels(model: AccessModel, codes: np.ndarray) -> pd.Categorical[str]:
     return _cat(np.where(codes < 0, labels.index(""), codes), labels)
 
 
-def _group_quantile(values: np.ndarray, key: np.ndarray, n_keys: int, q: float) -> np.ndarray:
-    """Quantile ``q`` of ``values`` within each key 0..n_keys-1 (linear interpolation; NaN if empty).
-
-    Sorts by value, then stably by key (a radix sort when keys fit 16 bits); the same values as
-    ``pandas`` ``groupby(key).quantile(q)``.
-    """
-    count = np.bincount(key, minlength=n_keys)
-    out = np.full(n_keys, np.nan)
-    has = count > 0
-    if not has.any():
-        return out
-    by_value = np.argsort(values, kind="stable")
-    key_sorted = key[by_value]
-    by_key = np.argsort(key_sorted.astype(np.uint16) if n_keys <= 1 << 16 else key_sorted, kind="stable")
-    ordered = values[by_value[by_key]]
-    start = (np.cumsum(count) - count)[has]
-    pos = q * (count[has] - 1)
-    lo = np.floor(pos).astype(np.int64)
-    lo_v, hi_v = ordered[start + lo], ordered[start + np.minimum(lo + 1, count[has] - 1)]
-    out[has] = lo_v + (hi_v - lo_v) * (pos - lo)
-    return out
-
-
-def _facility_days_frame(model: AccessModel, cols: dict[str, np.ndarray]) -> pd.DataFrame:
-    """One row per facility and day it was open (receiving facilities only), from the trips.
-
-    Trips are counted into dense (day x facility) slots with ``bincount`` (no group-by).
-    """
+def _facility_days_frame(model: AccessModel) -> pd.DataFrame:
+    """One row per facility and measured day it was open (receiving facilities only), from the
+    model's facility-day log (facilities with visitors) and longest queues."""
     w = model.world
     n_fac = len(w.fac_ids)
     n_keys = max(model.day, 1) * n_fac
@@ -270,17 +168,17 @@ def _facility_days_frame(model: AccessModel, cols: dict[str, np.ndarray]) -> pd.
     is_open = w.fac_days[fac_grid, weekday[:, None]]
     day_col, fac_col = day_grid[is_open], fac_grid[is_open]
     key = day_col.astype(np.int64) * n_fac + fac_col
-    on = cols["day"] >= 0  # trips on measured days (warm-up days are negative)
-    trip_key = cols["day"][on].astype(np.int64) * n_fac + cols["facility"][on]
-    wait = cols["wait_min"][on]
-    served = cols["outcome"][on] != OUTCOMES.index("turned_away")
-    arrivals = np.bincount(trip_key, minlength=n_keys)
-    served_n = np.bincount(trip_key, weights=served, minlength=n_keys).astype(np.int64)
-    # sampled service minutes stand for 1/f visitors' (ghost arrivals queue with them, see the model)
-    busy = np.bincount(trip_key, weights=cols["service_min"][on] * model.sample_weight, minlength=n_keys)
+    log = model.facility_day_log.columns()
+    at = log["day"].astype(np.int64) * n_fac + log["facility"]
+
+    def spread(values: np.ndarray, fill: float) -> np.ndarray:
+        out = np.full(n_keys, fill, dtype=np.result_type(values, type(fill)))
+        out[at] = values
+        return out[key]
+
+    arrivals, served = spread(log["arrivals"], 0), spread(log["served"], 0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_wait = np.bincount(trip_key, weights=wait, minlength=n_keys) / arrivals
-    p95 = _group_quantile(wait, trip_key, n_keys, 0.95)
+        mean_wait = spread(log["wait_sum_min"], 0.0) / arrivals
     longest = np.zeros(n_keys, dtype=np.int64)
     if model.facility_log:
         log_day, log_fac, log_len = (np.concatenate(col) for col in zip(*model.facility_log, strict=True))
@@ -293,12 +191,12 @@ def _facility_days_frame(model: AccessModel, cols: dict[str, np.ndarray]) -> pd.
             "facility": _cat(fac_col, w.fac_ids),
             "kind": _cat(w.fac_kind[fac_col], list(FACILITY_KINDS)),
             "servers": w.fac_servers[fac_col],
-            "arrivals": arrivals[key],
-            "served": served_n[key],
-            "turned_away": arrivals[key] - served_n[key],
-            "utilisation": busy[key] / capacity,
-            "mean_wait_min": mean_wait[key],
-            "p95_wait_min": p95[key],
+            "arrivals": arrivals,
+            "served": served,
+            "turned_away": arrivals - served,
+            "utilisation": spread(log["busy_min"], 0.0) / capacity,
+            "mean_wait_min": mean_wait,
+            "p95_wait_min": spread(log["p95_wait_min"], np.nan),
             "longest_queue": longest[key],
         }
     )
@@ -433,23 +331,20 @@ def _geography_frames(model: AccessModel) -> tuple[pd.DataFrame, pd.DataFrame]:
     return places, edges
 
 
-def build_result(model: AccessModel, *, release_logs: bool = False) -> RunResult:
+def build_result(model: AccessModel) -> RunResult:
     """Tables of a finished run (summary and provenance are filled by the caller).
 
-    Args:
-        release_logs: empty the model's daily trip and errand logs while copying them into the
-            tables, so they are never held twice (peak memory); the model cannot be tabulated again.
+    The trips, errands and facility-day tables wrap the model's logs without copying them.
     """
-    errands = _errands_frame(model, release=release_logs)
+    errands = _errands_frame(model)
     daily = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    trip_cols = _trip_columns(model, release=release_logs)
     places, edges = _geography_frames(model)
     return RunResult(
         places=places,
         edges=edges,
-        trips=_trips_frame(model, trip_cols),
+        trips=_trips_frame(model, model.trip_log.columns()),
         errands=errands,
-        facility_days=_facility_days_frame(model, trip_cols),
+        facility_days=_facility_days_frame(model),
         residents=_residents_frame(model, errands),
         schools=_schools_frame(model),
         daily=daily,

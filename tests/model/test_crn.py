@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.model import AccessModel
-from sim.model.needs import Needs
 from sim.runner import run_scenario
 from sim.scenario import load_scenario
 from tests.conftest import TINY_MERGED
@@ -105,14 +104,5 @@ def test_needs_and_people_do_not_depend_on_the_rest_of_the_scenario(
 
 
 def _arisen(model: AccessModel) -> pd.DataFrame:
-    every = Needs.concat([*model.done_log, model.pending])
-    frame = pd.DataFrame(
-        {
-            "errand": every.errand,
-            "key": every.key,
-            "resident": every.resident,
-            "service": every.service,
-            "arise_day": every.arise_day,
-        }
-    )
-    return frame.sort_values("errand", ignore_index=True)
+    cols = model.errand_columns()  # one row per errand id
+    return pd.DataFrame({name: cols[name] for name in ("key", "resident", "service", "arise_day")})

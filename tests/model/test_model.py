@@ -40,12 +40,15 @@ def test_every_need_ends_completed_or_pending_none_lost(merged_run) -> None:
     assert errands["errand"].tolist() == list(range(len(errands)))  # every id once, no gaps
     assert int(merged_run.daily["new_needs"].sum()) == len(errands)
     assert set(errands["status"].unique()) <= {"completed", "pending"}
-    # each completed errand's last trip completed it; trips per errand add up
+    # each measured completed errand's last trip completed it; trips per errand add up (trips are
+    # recorded from day 0, so errands that arose in the warm-up are left out here)
+    assert trips["day"].min() >= 0 and (errands["arise_day"] < 0).any()
+    measured = errands[errands["arise_day"] >= 0]
     last = trips.sort_values("trip").groupby("errand", observed=True)["outcome"].last()
-    done = errands.set_index("errand")["status"] == "completed"
+    done = measured.set_index("errand")["status"] == "completed"
     assert (last[done[done].index] == "completed").all()
-    per_errand = trips.groupby("errand").size().reindex(errands["errand"], fill_value=0).to_numpy()
-    assert (per_errand == errands["trips"].to_numpy()).all()
+    per_errand = trips.groupby("errand").size().reindex(measured["errand"], fill_value=0).to_numpy()
+    assert (per_errand == measured["trips"].to_numpy()).all()
     # a trip ends completed, referred or turned away
     assert set(trips["outcome"].unique()) <= {"completed", "referred", "turned_away"}
 
@@ -132,7 +135,7 @@ def test_datacollector_records_one_row_per_day() -> None:
     frame = model.datacollector.get_model_vars_dataframe()
     assert len(frame) == warm + 6 and frame["day"].tolist() == list(range(-warm, 6))
     result = build_result(model)
-    assert int(frame["trips"].sum()) == len(result.trips)
+    assert int(frame.loc[frame["day"] >= 0, "trips"].sum()) == len(result.trips)  # measured days
 
 
 def test_sample_fraction_weights_residents() -> None:
@@ -204,4 +207,4 @@ def test_all_queues_of_a_day_in_one_pass_equal_facility_by_facility(scenario: Pa
     a, b = build_result(batch), build_result(single)
     pd.testing.assert_frame_equal(a.trips, b.trips)
     pd.testing.assert_frame_equal(a.facility_days, b.facility_days)
-    assert (a.trips["wait_min"] > 0).sum() > 20  # queues formed
+    assert (a.trips["wait_min"] > 0).sum() > 5  # queues formed

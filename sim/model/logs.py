@@ -1,0 +1,88 @@
+"""What a run records day by day, in growing column buffers (no concatenation at the end)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+__all__ = ["ColumnLog", "ErrandLog", "group_quantile"]
+
+
+class ColumnLog:
+    """Named columns that grow by appended rows.
+
+    Rows go into preallocated arrays that double when full (amortised O(1) per row); pages
+    beyond the rows written are never touched, so a generous first capacity costs no memory.
+    :meth:`columns` returns views of the rows written, without copying.
+
+    Args:
+        dtypes: column name -> dtype.
+        capacity: rows to allocate at first.
+    """
+
+    def __init__(self, dtypes: Mapping[str, DTypeLike], capacity: int = 1024) -> None:
+        self._cols = {name: np.empty(max(capacity, 1), dtype) for name, dtype in dtypes.items()}
+        self.n = 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def _reserve(self, rows: int) -> None:
+        cap = len(next(iter(self._cols.values())))
+        if rows <= cap:
+            return
+        for name, old in self._cols.items():
+            new = np.empty(max(rows, 2 * cap), old.dtype)
+            new[: self.n] = old[: self.n]
+            self._cols[name] = new
+
+    def append(self, **columns: np.ndarray) -> None:
+        """Append rows: one array (or scalar, repeated) per column, arrays of equal length."""
+        m = max((len(v) for v in columns.values() if np.ndim(v)), default=0)
+        self._reserve(self.n + m)
+        for name, col in self._cols.items():
+            col[self.n : self.n + m] = columns[name]
+        self.n += m
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Views of the rows appended so far, per column."""
+        return {name: col[: self.n] for name, col in self._cols.items()}
+
+
+class ErrandLog(ColumnLog):
+    """Columns indexed by a dense id (row i = id i): records land at their ids, in any order."""
+
+    def put(self, ids: np.ndarray, **columns: np.ndarray) -> None:
+        """Write the given ids' rows (ids 0..n-1 overall, each written at least once by the end)."""
+        if len(ids) == 0:
+            return
+        top = int(ids.max()) + 1
+        self._reserve(top)
+        self.n = max(self.n, top)
+        for name, col in self._cols.items():
+            col[ids] = columns[name]
+
+
+def group_quantile(values: np.ndarray, key: np.ndarray, n_keys: int, q: float) -> np.ndarray:
+    """Quantile ``q`` of ``values`` within each key 0..n_keys-1 (linear interpolation; NaN if empty).
+
+    Sorts by value, then stably by key (a radix sort when keys fit 16 bits); the same values as
+    ``pandas`` ``groupby(key).quantile(q)``.
+    """
+    count = np.bincount(key, minlength=n_keys)
+    out = np.full(n_keys, np.nan)
+    has = count > 0
+    if not has.any():
+        return out
+    by_value = np.argsort(values, kind="stable")
+    key_sorted = key[by_value]
+    by_key = np.argsort(key_sorted.astype(np.uint16) if n_keys <= 1 << 16 else key_sorted, kind="stable")
+    ordered = values[by_value[by_key]]
+    start = (np.cumsum(count) - count)[has]
+    pos = q * (count[has] - 1)
+    lo = np.floor(pos).astype(np.int64)
+    lo_v, hi_v = ordered[start + lo], ordered[start + np.minimum(lo + 1, count[has] - 1)]
+    out[has] = lo_v + (hi_v - lo_v) * (pos - lo)
+    return out
