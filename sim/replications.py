@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -54,6 +54,7 @@ __all__ = [
     "PrecisionTarget",
     "ReplicationSet",
     "RunCancelled",
+    "RunOptions",
     "derive_seeds",
     "is_replications_dir",
     "mean_interval",
@@ -480,6 +481,20 @@ def _target_values(sets: list[ReplicationSet], target: PrecisionTarget) -> np.nd
     return (frames[1] - frames[0]).dropna().to_numpy(float)
 
 
+class RunOptions(TypedDict, total=False):
+    """Keyword options of :func:`run_replications` and :func:`run_paired` (see :func:`run_many`)."""
+
+    seed: int | None
+    days: int | None
+    workers: int | None
+    progress: Progress | None
+    cancel: threading.Event | None
+    target: PrecisionTarget | None
+    max_n: int | None
+    keep_tables: KeepTables
+    tables_dir: str | Path | None
+
+
 def run_many(
     scenarios: Mapping[str, LoadedScenario],
     *,
@@ -603,20 +618,7 @@ def run_many(
     return sets
 
 
-def run_replications(
-    loaded: LoadedScenario,
-    *,
-    n: int,
-    seed: int | None = None,
-    days: int | None = None,
-    workers: int | None = None,
-    progress: Progress | None = None,
-    cancel: threading.Event | None = None,
-    target: PrecisionTarget | None = None,
-    max_n: int | None = None,
-    keep_tables: KeepTables = "none",
-    tables_dir: str | Path | None = None,
-) -> ReplicationSet:
+def run_replications(loaded: LoadedScenario, *, n: int, **options: Unpack[RunOptions]) -> ReplicationSet:
     """Run one scenario ``n`` times with seeds ``derive_seeds(seed, n)`` and collect the results.
 
     The world and travel tables are built once and reused; runs go to ``workers`` forked
@@ -625,47 +627,19 @@ def run_replications(
     within ~0.2 s (their worker processes are terminated) and raises :class:`RunCancelled`. With
     ``target`` replications are added up to ``max_n`` until its CI half-width is reached.
     ``keep_tables`` ("first" or "all") writes full run folders ``<tables_dir>/a/seed_<s>``.
+    Options as in :func:`run_many`.
     """
-    return run_many(
-        {"a": loaded},
-        n=n,
-        seed=seed,
-        days=days,
-        workers=workers,
-        progress=progress,
-        cancel=cancel,
-        target=target,
-        max_n=max_n,
-        keep_tables=keep_tables,
-        tables_dir=tables_dir,
-    )["a"]
+    return run_many({"a": loaded}, n=n, **options)["a"]
 
 
 def run_paired(
-    a: LoadedScenario,
-    b: LoadedScenario,
-    *,
-    n: int,
-    seed: int | None = None,
-    days: int | None = None,
-    workers: int | None = None,
-    progress: Progress | None = None,
-    cancel: threading.Event | None = None,
-    target: PrecisionTarget | None = None,
-    max_n: int | None = None,
+    a: LoadedScenario, b: LoadedScenario, *, n: int, **options: Unpack[RunOptions]
 ) -> tuple[ReplicationSet, ReplicationSet]:
-    """Run A and B with the same seeds in one pool; with ``target`` grow until B - A is precise enough."""
-    sets = run_many(
-        {"a": a, "b": b},
-        n=n,
-        seed=seed,
-        days=days,
-        workers=workers,
-        progress=progress,
-        cancel=cancel,
-        target=target,
-        max_n=max_n,
-    )
+    """Run A and B with the same seeds in one pool; with ``target`` grow until B - A is precise enough.
+
+    Options as in :func:`run_many`.
+    """
+    sets = run_many({"a": a, "b": b}, n=n, **options)
     return sets["a"], sets["b"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,7 @@ import pandas as pd
 
 from sim.metrics.equity import equity_blocks, gini, theil
 
-__all__ = ["THRESHOLDS_MIN", "group_metrics", "measured", "summarise"]
+__all__ = ["THRESHOLDS_MIN", "group_metrics", "measured_rows", "summarise"]
 
 THRESHOLDS_MIN = (15, 30, 60)
 
@@ -52,9 +53,39 @@ def _split_by_code(values: np.ndarray, code: np.ndarray, k: int) -> list[np.ndar
 Grouping = tuple[np.ndarray, list[str]]  # residents' group code 0..k-1 and the k labels
 
 
+@dataclass(frozen=True)
+class _Errands:
+    """The errands columns the grouped metrics use, one row per errand."""
+
+    resident: np.ndarray
+    done: np.ndarray  # completed
+    burden: np.ndarray  # minutes
+    km: np.ndarray
+    yuan: np.ndarray
+    trips: np.ndarray
+
+    @classmethod
+    def of(cls, errands: pd.DataFrame, rows: np.ndarray | None = None) -> _Errands:
+        """Columns of ``errands`` (only ``rows``, a boolean mask, if given)."""
+
+        def col(name: str, dtype: Any = None) -> np.ndarray:
+            values = errands[name].to_numpy(dtype)
+            return values if rows is None else values[rows]
+
+        done = _completed(errands)
+        return cls(
+            resident=col("resident"),
+            done=done if rows is None else done[rows],
+            burden=col("burden_min", float),
+            km=col("distance_km", float),
+            yuan=col("money_yuan", float),
+            trips=col("trips", float),
+        )
+
+
 def group_metrics(residents: pd.DataFrame, errands: pd.DataFrame, by: str) -> dict[str, dict[str, Any]]:
     """Burden and access metrics per value of a residents column (former_unit, age_band, island)."""
-    return _grouped_metrics(residents, errands, {by: _codes(residents[by])})[by]
+    return _grouped_metrics(residents, _Errands.of(errands), {by: _codes(residents[by])})[by]
 
 
 def _access_by_group(
@@ -84,7 +115,7 @@ def _access_by_group(
 
 
 def _grouped_metrics(
-    residents: pd.DataFrame, errands: pd.DataFrame, groupings: dict[str, Grouping]
+    residents: pd.DataFrame, errands: _Errands, groupings: dict[str, Grouping]
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """:func:`group_metrics` for several groupings at once: bincounts and counting sorts, O(n).
 
@@ -92,20 +123,20 @@ def _grouped_metrics(
     completed errands are made.
     """
     weight = residents["weight"].to_numpy(float)
-    resident = errands["resident"].to_numpy()
-    done = _completed(errands)
-    burden = errands["burden_min"].to_numpy(float)
-    km = errands["distance_km"].to_numpy(float)
-    yuan = errands["money_yuan"].to_numpy(float)
-    trips_per_resident = np.bincount(
-        resident, weights=errands["trips"].to_numpy(float), minlength=len(weight)
+    resident, done, burden, km, yuan = (
+        errands.resident,
+        errands.done,
+        errands.burden,
+        errands.km,
+        errands.yuan,
     )
+    trips_per_resident = np.bincount(resident, weights=errands.trips, minlength=len(weight))
     access = _access_by_group(residents, groupings)
     result: dict[str, dict[str, dict[str, Any]]] = {}
     for key, (code, labels) in groupings.items():
         k = len(labels)
         err_code = np.where(done, code.astype(np.int32)[resident], np.int32(k))
-        splits = _split_by_code(burden, err_code, k + 1)
+        splits = [burden[done]] if k == 1 else _split_by_code(burden, err_code, k + 1)
         n_done = np.bincount(err_code, minlength=k + 1)
         dist = np.bincount(err_code, weights=km, minlength=k + 1)
         money = np.bincount(err_code, weights=yuan, minlength=k + 1)
@@ -136,23 +167,32 @@ def _grouped_metrics(
     return result
 
 
-def measured(errands: pd.DataFrame, trips: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Errands that arose from day 0 on (after the warm-up) and their trips."""
+def measured_rows(errands: pd.DataFrame, trips: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean masks of the errands that arose from day 0 on (after the warm-up) and of their trips."""
     arise = errands["arise_day"].to_numpy()
     if len(arise) == 0 or arise.min() >= 0:
-        return errands, trips
+        return np.ones(len(errands), dtype=bool), np.ones(len(trips), dtype=bool)
     ids = errands["errand"].to_numpy()
     arise_by_id = np.zeros(int(ids.max()) + 1, dtype=arise.dtype)
     arise_by_id[ids] = arise  # errand ids are dense: an O(n) lookup
-    return errands[arise >= 0], trips[arise_by_id[trips["errand"].to_numpy()] >= 0]
+    return arise >= 0, arise_by_id[trips["errand"].to_numpy()] >= 0
 
 
-def transit_summary(trips: pd.DataFrame) -> dict[str, Any]:
-    """Bus trips, waits at stops and changes, trips with no way home (empty without a bus mode)."""
+def _counts(column: pd.Series, rows: np.ndarray) -> dict[str, int]:
+    """Rows per label of a categorical column among ``rows``, most frequent first."""
+    code, labels = _codes(column)
+    counts = np.bincount(code[rows] + 1, minlength=len(labels) + 1)[1:]  # code -1: missing
+    return {labels[i]: int(counts[i]) for i in np.argsort(-counts, kind="stable")}
+
+
+def transit_summary(trips: pd.DataFrame, rows: np.ndarray | None = None) -> dict[str, Any]:
+    """Bus trips, waits at stops and changes, trips with no way home (empty without a bus mode);
+    only the trips in ``rows`` (a boolean mask) if given."""
     if "mode" not in trips or "bus" not in list(trips["mode"].cat.categories) or "no_way_home" not in trips:
         return {}
-    bus = trips[trips["mode"] == "bus"]
-    n = len(bus)
+    rows = np.ones(len(trips), dtype=bool) if rows is None else rows
+    bus = trips[rows & (trips["mode"] == "bus").to_numpy()]
+    n, n_trips = len(bus), int(rows.sum())
     lines = pd.concat([bus["lines_out"].astype(str), bus["lines_home"].astype(str)])
     boardings: dict[str, int] = {}
     for label, count in lines[lines != ""].value_counts().items():
@@ -160,8 +200,8 @@ def transit_summary(trips: pd.DataFrame) -> dict[str, Any]:
             boardings[line] = boardings.get(line, 0) + int(count)
     return {
         "bus_trips": n,
-        "bus_share": _num(n / len(trips)) if len(trips) else None,
-        "no_way_home": int(trips["no_way_home"].sum()),
+        "bus_share": _num(n / n_trips) if n_trips else None,
+        "no_way_home": int(trips["no_way_home"].to_numpy()[rows].sum()),
         "no_way_home_share_of_bus_trips": _num(bus["no_way_home"].mean()) if n else None,
         "mean_stop_wait_min": _num(bus["stop_wait_min"].mean()) if n else None,
         "mean_transfer_wait_min": _num(bus["transfer_wait_min"].mean()) if n else None,
@@ -184,13 +224,14 @@ def summarise(
     Errands that arose in the warm-up (``arise_day < 0``) and their trips are left out; queue
     metrics use the facility days from day 0 (which the warm-up errands' later trips still load).
     """
-    errands, trips = measured(errands, trips)
-    done_mask = _completed(errands)
+    err_rows, trip_rows = measured_rows(errands, trips)
+    measured = _Errands.of(errands, err_rows)
+    done_mask = measured.done
     per_resident = residents["burden_min_per_errand"].to_numpy()
     weight = residents["weight"].to_numpy()
     grouped = _grouped_metrics(
         residents,
-        errands,
+        measured,
         {
             "all": (np.zeros(len(residents), np.int8), ["all"]),
             "former_unit": _codes(residents["former_unit"]),
@@ -204,12 +245,14 @@ def summarise(
     service_code, services = _codes(errands["service"])
     k = len(services)
     by_service_burden = _split_by_code(
-        errands["burden_min"].to_numpy(float),
-        np.where(done_mask, service_code.astype(np.int32), np.int32(k)),
+        measured.burden,
+        np.where(done_mask, service_code[err_rows].astype(np.int32), np.int32(k)),
         k + 1,
     )
     by_service = {s: _burden_stats(b) for s, b in zip(services, by_service_burden[:k], strict=True)}
-    outcome_counts = trips["outcome"].value_counts()
+    outcome_counts = _counts(trips["outcome"], trip_rows)
+    mode_counts = _counts(trips["mode"], trip_rows)
+    n_trips = int(trip_rows.sum())
     kinds = {}
     for kind, sub in facility_days.groupby("kind", observed=True):
         kinds[str(kind)] = {
@@ -232,23 +275,23 @@ def summarise(
         equity[f"gini_access_{name}"] = _num(gini(residents[col].to_numpy(), weight))
         equity[f"theil_access_{name}"] = _num(theil(residents[col].to_numpy(), weight))
     equity.update(equity_blocks(residents))  # profiles with decompositions (sim/metrics/equity.py)
-    transit = transit_summary(trips)
+    transit = transit_summary(trips, trip_rows)
     return {
         **({"transit": transit} if transit else {}),
         "population": _num(weight.sum()),
         "residents_simulated": len(residents),
         "errands": {
-            "arisen": len(errands),
+            "arisen": len(done_mask),
             "completed": int(done_mask.sum()),
             "pending_at_end": int((~done_mask).sum()),
-            "trips": len(trips),
+            "trips": n_trips,
             "trips_completed": int(outcome_counts.get("completed", 0)),
             "trips_referred": int(outcome_counts.get("referred", 0)),
             "trips_turned_away": int(outcome_counts.get("turned_away", 0)),
         },
         **{key: v for key, v in grouped["all"]["all"].items() if key != "population"},
         "burden_min_by_service": by_service,
-        "mode_share": {str(k): _num(v) for k, v in trips["mode"].value_counts(normalize=True).items()},
+        "mode_share": {m: _num(c / n_trips) if n_trips else None for m, c in mode_counts.items()},
         "queues_by_kind": kinds,
         "school": {
             "pupils": len(schools),

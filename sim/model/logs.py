@@ -38,9 +38,9 @@ class ColumnLog:
             new[: self.n] = old[: self.n]
             self._cols[name] = new
 
-    def append(self, **columns: np.ndarray) -> None:
+    def append(self, **columns: np.ndarray | float) -> None:
         """Append rows: one array (or scalar, repeated) per column, arrays of equal length."""
-        m = max((len(v) for v in columns.values() if np.ndim(v)), default=0)
+        m = max((v.shape[0] for v in columns.values() if isinstance(v, np.ndarray) and v.ndim), default=0)
         self._reserve(self.n + m)
         for name, col in self._cols.items():
             col[self.n : self.n + m] = columns[name]
@@ -54,7 +54,7 @@ class ColumnLog:
 class ErrandLog(ColumnLog):
     """Columns indexed by a dense id (row i = id i): records land at their ids, in any order."""
 
-    def put(self, ids: np.ndarray, **columns: np.ndarray) -> None:
+    def put(self, ids: np.ndarray, **columns: np.ndarray | float) -> None:
         """Write the given ids' rows (ids 0..n-1 overall, each written at least once by the end)."""
         if len(ids) == 0:
             return

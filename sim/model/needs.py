@@ -138,7 +138,7 @@ def poisson_cdf(lam: float) -> np.ndarray:
 def poisson_inverse(lam: float, u: float) -> int:
     """Poisson(lam) by inverse CDF of one uniform."""
     cdf = poisson_cdf(lam)
-    return int(min(np.searchsorted(cdf, u, side="right"), len(cdf) - 1))
+    return min(int(np.searchsorted(cdf, u, side="right")), len(cdf) - 1)
 
 
 def need_cells(
