@@ -446,6 +446,10 @@ def _execute(
                 finished(*results.next(timeout=_CANCEL_POLL_S))
             except multiprocessing.TimeoutError:
                 continue
+        # let the workers finish (the pool's terminate on leaving ``with`` can miss a worker its
+        # handler thread is forking at that moment, and wait for it forever)
+        pool.close()
+        pool.join()
     return grouped()
 
 
