@@ -86,36 +86,37 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _run_replicated(args: argparse.Namespace, loaded: LoadedScenario, seed: int) -> int:
     """``run --replications N``: a replicated run folder (full tables of the first seed, or all)."""
     import shutil
-    import tempfile
 
     from sim.cli_replications import OptionError, progress_callback, target_from_args
-    from sim.replications import is_replications_dir, run_replications, write_replications
+    from sim.ownership import check_replaceable, output_lock, staged_dir
+    from sim.replications import REPLICATIONS_KIND, run_replications, write_replications
 
     if args.csv:
         raise OptionError("--csv: replicated runs write Parquet only; drop --csv or --replications")
     target, n, max_n = target_from_args(args)
     out = Path(args.out) if args.out else Path("runs") / f"{loaded.run_name}_seed{seed}_reps"
-    if out.exists() and not is_replications_dir(out):
-        raise SimError(f"{out}: exists and is not a townsim replications folder; choose another --out")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tables.", dir=out.parent))
-    try:
-        with progress_callback(not args.quiet and sys.stderr.isatty(), loaded.scenario.name) as progress:
-            rset = run_replications(
-                loaded,
-                n=n,
-                seed=seed,
-                days=args.days,
-                workers=args.workers,
-                progress=progress,
-                target=target,
-                max_n=max_n,
-                keep_tables="all" if args.keep_tables else "first",
-                tables_dir=staging,
-            )
-        write_replications(rset, out, scenario_raw=loaded.raw, tables_from=staging / "a")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with output_lock(out, nested=True):  # held for the whole run: one writer, checked before the work
+        check_replaceable(out, REPLICATIONS_KIND)
+        with staged_dir(out) as staging:
+            try:
+                with progress_callback(
+                    not args.quiet and sys.stderr.isatty(), loaded.scenario.name
+                ) as progress:
+                    rset = run_replications(
+                        loaded,
+                        n=n,
+                        seed=seed,
+                        days=args.days,
+                        workers=args.workers,
+                        progress=progress,
+                        target=target,
+                        max_n=max_n,
+                        keep_tables="all" if args.keep_tables else "first",
+                        tables_dir=staging,
+                    )
+                write_replications(rset, out, scenario_raw=loaded.raw, tables_from=staging / "a")
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
     count, mean, low, high = rset.interval("burden_min.mean")
     print(
         f"{rset.scenario}: {rset.n} replications of {rset.days} days (seeds {rset.seeds[0]}, …); "
@@ -128,12 +129,12 @@ def _run_replicated(args: argparse.Namespace, loaded: LoadedScenario, seed: int)
 def _cmd_compare(args: argparse.Namespace) -> int:
     """Two run folders (replicated or single), or two scenario files run here with paired seeds."""
     from sim.metrics.compare import compare_folders, render_paired
-    from sim.replications import paired_difference, run_paired
-    from sim.scenario.load import load_scenario
 
     files = [Path(p).is_file() for p in (args.run_a, args.run_b)]
     if all(files):
         from sim.cli_replications import progress_callback, target_from_args
+        from sim.replications import paired_difference, run_paired
+        from sim.scenario.load import load_scenario
 
         target, n, max_n = target_from_args(args)
         loaded_a = load_scenario(args.run_a, overlays=args.overlay)

@@ -21,6 +21,7 @@ umask.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -38,12 +39,14 @@ from sim.errors import SimError
 __all__ = [
     "MARKER",
     "TOKEN",
+    "adopt_folder",
     "check_replaceable",
     "commit_dir",
     "held_signals",
     "output_lock",
     "read_marker",
     "staged_dir",
+    "write_dir_owned",
     "write_file_owned",
     "write_marker",
 ]
@@ -53,6 +56,22 @@ MARKER = ".townsim"
 _STAGING = "townsim-tmp"
 _LOCK = "townsim-lock"
 _DEFERRED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+#: Outputs whose lock this process holds -> the lock's descriptor.
+_HELD: dict[Path, int] = {}
+#: Of those, the ones taken with ``output_lock(nested=True)``.
+_NESTED: set[Path] = set()
+
+
+def _forget_locks_in_child() -> None:
+    """A forked child closes its copies of the lock descriptors: the lock dies with the parent."""
+    for fd in _HELD.values():
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
+    _NESTED.clear()
+
+
+os.register_at_fork(after_in_child=_forget_locks_in_child)
 
 
 def _sidecar(path: Path) -> Path:
@@ -127,7 +146,7 @@ def check_replaceable(out: Path, kind: str, *, option: str = "--out") -> dict[st
         listed = marker.get("files")
         if isinstance(listed, dict):
             now = _listing(out)
-            added = sorted(set(now) - set(listed))
+            added = sorted(n for n in set(now) - set(listed) if not _townsim_inside(out, n))
             changed = sorted(n for n in set(now) & set(listed) if now[n] != listed[n])
             if added or changed:
                 what = f"'{(added or changed)[0]}' was {'added' if added else 'changed'}"
@@ -141,6 +160,25 @@ def check_replaceable(out: Path, kind: str, *, option: str = "--out") -> dict[st
     return marker
 
 
+def _townsim_inside(out: Path, name: str) -> bool:
+    """Whether ``name`` (a path below ``out``) is townsim's own: in an unchanged townsim output
+    folder (e.g. ``RUN/gis`` of ``townsim gis``) or one of its staging or lock files."""
+    top = name.split("/", 1)[0]
+    if top.startswith(".") and (f".{_STAGING}-" in top or top.endswith(f".{_LOCK}")):
+        return True
+    sub = out / top
+    if top == name or sub.is_symlink() or not sub.is_dir():
+        return False
+    marker = _load_marker(sub / MARKER)
+    if marker is None:
+        return False
+    try:
+        check_replaceable(sub, str(marker.get("kind")))
+    except SimError:
+        return False
+    return True
+
+
 @contextmanager
 def held_signals() -> Iterator[None]:
     """Hold SIGINT, SIGTERM and SIGHUP back (delivered on exit) around a few renames."""
@@ -152,14 +190,21 @@ def held_signals() -> Iterator[None]:
 
 
 @contextmanager
-def output_lock(out: Path) -> Iterator[None]:
+def output_lock(out: Path, *, nested: bool = False) -> Iterator[None]:
     """Be the only townsim process writing ``out`` (a ``flock`` on ``.<name>.townsim-lock``).
+
+    With ``nested``, writers this process calls inside the block may lock ``out`` again (a
+    command holding the lock for the whole work, then its writer); otherwise they are refused.
 
     Raises:
         SimError: another live process holds the lock; or ``out``'s folder cannot be created.
     """
     import fcntl
 
+    key = out.absolute()
+    if key in _NESTED:  # this process holds the lock and lets its writers in
+        yield
+        return
     _make_parent(out)
     lock = out.with_name(f".{out.name}.{_LOCK}")
     while True:
@@ -184,8 +229,13 @@ def output_lock(out: Path) -> Iterator[None]:
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         _clean_leftovers(out)
+        _HELD[key] = fd
+        if nested:
+            _NESTED.add(key)
         yield
     finally:
+        _HELD.pop(key, None)
+        _NESTED.discard(key)
         with held_signals():
             Path(lock).unlink(missing_ok=True)
             os.close(fd)
@@ -202,7 +252,8 @@ def _make_parent(out: Path) -> None:
 
 def _clean_leftovers(out: Path) -> None:
     """Remove staging leftovers of killed writers of ``out`` (we hold its lock: none is live)."""
-    for stale in out.parent.glob(f".{glob_escape(out.name)}.{_STAGING}-*"):
+    name = glob_escape(out.name)  # also ``..<name>.townsim-tmp-*``: a helper's temporary beside staging
+    for stale in [*out.parent.glob(f".{name}.{_STAGING}-*"), *out.parent.glob(f"..{name}.{_STAGING}-*")]:
         if stale.is_dir() and not stale.is_symlink():
             shutil.rmtree(stale, ignore_errors=True)
         else:
@@ -259,6 +310,48 @@ def commit_dir(tmp: Path, out: Path) -> None:
             tmp.rename(out)
             tmp = old
     shutil.rmtree(tmp, ignore_errors=True)  # now the old folder; a leftover is cleaned next time
+
+
+def write_dir_owned(
+    out: Path, kind: str, fill: Callable[[Path], object], *, option: str = "--out", **extra: Any
+) -> Path:
+    """Write a folder by the ownership rule: lock, refuse what townsim may not replace, stage, swap.
+
+    Args:
+        out: the folder to write.
+        kind: output kind recorded in the marker (e.g. "gis", "build", "replications").
+        fill: writes the folder's files into the staging folder it is given; its result is ignored.
+        extra: more fields for the marker.
+
+    Raises:
+        SimError: ``out`` exists and is not an unchanged ``kind`` folder townsim wrote.
+    """
+    with output_lock(out):
+        check_replaceable(out, kind, option=option)
+        with staged_dir(out) as tmp:
+            fill(tmp)
+            write_marker(tmp, kind, **extra)
+            commit_dir(tmp, out)
+    return out
+
+
+def adopt_folder(folder: Path, kind: str, owned: Callable[[str], bool]) -> None:
+    """Give ``folder`` (output of a townsim without markers) the marker of ``kind``.
+
+    Only a folder holding nothing but files ``owned(relative_path)`` accepts is adopted.
+
+    Raises:
+        SimError: ``folder`` holds a file townsim does not write there.
+    """
+    if _load_marker(folder / MARKER) is not None:
+        return
+    foreign = sorted(name for name in _listing(folder) if not owned(name))
+    if foreign:
+        raise SimError(
+            f"{folder}: holds '{foreign[0]}', which townsim does not write in a {kind} folder; "
+            "it is not adopted (move your files out, or choose another --out)"
+        )
+    write_marker(folder, kind, files=False)
 
 
 def write_file_owned(out: Path, kind: str, write: Callable[[Path], object], *, option: str = "--out") -> Path:

@@ -24,14 +24,13 @@ import multiprocessing
 import os
 import shutil
 import signal
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -39,13 +38,14 @@ import yaml
 from scipy import stats
 
 from sim.errors import SimError
-from sim.results.io import is_run_dir, replace_dir, write_run
-from sim.results.tables import RunResult
-from sim.routing.tables import TravelTables, build_travel_tables
-from sim.runner import package_version, run_loaded
-from sim.scenario.load import LoadedScenario
-from sim.transit.tables import BusTables, build_bus_tables
-from sim.world.world import World, build_world
+from sim.results.io import is_run_dir, write_run
+from sim.results.result import RunResult
+
+if TYPE_CHECKING:  # the model is imported only by the functions that run it: reading needs none
+    from sim.routing.tables import TravelTables
+    from sim.scenario.load import LoadedScenario
+    from sim.transit.tables import BusTables
+    from sim.world.world import World
 
 __all__ = [
     "DIFFERENCE_COLUMNS",
@@ -68,6 +68,8 @@ __all__ = [
 ]
 
 MARKER = "replications.json"
+#: Kind of a replicated run folder in its ownership marker (:mod:`sim.ownership`).
+REPLICATIONS_KIND = "replications"
 LEVEL = 0.95
 DIFFERENCE_COLUMNS = (
     "metric",
@@ -378,6 +380,8 @@ _CANCEL_POLL_S = 0.2  # how often a waiting pool looks at ``cancel`` (s)
 
 def _run_one(task: tuple[str, int, str | None]) -> tuple[str, _Rep]:
     """One replication in a worker: the world and tables come from the forked parent."""
+    from sim.runner import run_loaded
+
     label, seed, keep = task
     loaded, world, tables, bus, days, scale = _SHARED[label]
     result = run_loaded(
@@ -527,6 +531,11 @@ def run_many(
     Raises:
         RunCancelled: ``cancel`` was set; its ``partial`` holds the finished replications.
     """
+    from sim.routing.tables import build_travel_tables
+    from sim.runner import package_version
+    from sim.transit.tables import build_bus_tables
+    from sim.world.world import build_world
+
     if not scenarios:
         raise SimError("replications: no scenario given")
     if keep_tables != "none" and tables_dir is None:
@@ -671,25 +680,25 @@ def write_replications(
     Layout: ``replications.json`` (scenario, base seed, seeds, days, provenance),
     ``summaries.json`` (the summary.json of every run, in seed order), ``villages.parquet`` and
     ``facilities.parquet`` (one row per seed and place), ``scenario.yaml``, and the full run
-    folders ``seed_<s>/`` found in ``tables_from`` (moved in). An existing replicated folder at
-    ``out`` is replaced; any other existing path is refused.
+    folders ``seed_<s>/`` found in ``tables_from`` (moved in). ``out`` is replaced only if
+    townsim wrote it as a replicated run folder and nothing was added since (:mod:`sim.ownership`).
+
+    Raises:
+        SimError: ``out`` exists and is not an unchanged replicated run folder townsim wrote.
     """
-    out = Path(out)
-    if out.exists() and not is_replications_dir(out):
-        kind = "a single-run folder" if is_run_dir(out) else "not a townsim replications folder"
-        raise SimError(f"{out}: exists and is {kind}; choose another --out")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        meta = {
-            "scenario": rset.scenario,
-            "base_seed": rset.base_seed,
-            "seeds": rset.seeds,
-            "days": rset.days,
-            "n": rset.n,
-            "wall_time_s": rset.wall_time_s,
-            "provenance": rset.provenance,
-        }
+    from sim.ownership import write_dir_owned
+
+    meta = {
+        "scenario": rset.scenario,
+        "base_seed": rset.base_seed,
+        "seeds": rset.seeds,
+        "days": rset.days,
+        "n": rset.n,
+        "wall_time_s": rset.wall_time_s,
+        "provenance": rset.provenance,
+    }
+
+    def fill(tmp: Path) -> None:
         (tmp / "summaries.json").write_text(_json(rset.summaries), encoding="utf-8")
         rset.villages.to_parquet(tmp / "villages.parquet", index=False)
         rset.facilities.to_parquet(tmp / "facilities.parquet", index=False)
@@ -701,11 +710,8 @@ def write_replications(
                 if is_run_dir(run):
                     shutil.move(str(run), tmp / run.name)
         (tmp / MARKER).write_text(_json(meta), encoding="utf-8")
-        replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+
+    return write_dir_owned(Path(out), REPLICATIONS_KIND, fill)
 
 
 def _single_run_set(run_dir: Path) -> ReplicationSet:

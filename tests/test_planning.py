@@ -174,7 +174,7 @@ def test_bad_candidates_and_existing_output_are_refused(
     assert "candidates.yaml" in err and "facilities.cand_e2.kind" in err and "expected 'hall'" in err
     out.write_text("mine\n", encoding="utf-8")
     assert main([*args, "--candidates", str(_candidates(tmp_path)), "--out", str(out)]) == 2
-    assert "never overwritten" in capsys.readouterr().err
+    assert "not written by townsim" in capsys.readouterr().err
     assert out.read_text(encoding="utf-8") == "mine\n"
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ __all__ = ["BuildInputs", "build_scenario", "local_crs"]
 
 TEMPLATE = Path(__file__).with_name("template.yaml")
 MARKER = "build.json"
+KIND = "build"
 FERRY_SNAP_KM = 1.0  # a ferry end further than this from any road is not linked (assumed)
 
 
@@ -214,21 +215,59 @@ def _read_points(path: Path, what: str) -> pd.DataFrame:
     if not path.is_file():
         raise ScenarioError(str(path), f"--{what}", "expected an existing CSV, GeoJSON or GeoPackage file")
     if path.suffix.lower() == ".csv":
-        frame = pd.read_csv(path, dtype={"id": str})
+        try:
+            frame = pd.read_csv(path, dtype={"id": str}, encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ScenarioError(str(path), "(encoding)", f"expected UTF-8 text ({exc.reason})") from None
+        except (ValueError, pd.errors.ParserError) as exc:
+            raise ScenarioError(str(path), "(file)", f"expected a CSV table ({exc})") from None
         for col in ("lon", "lat"):
             if col not in frame:
                 raise ScenarioError(str(path), col, "expected lon and lat columns (WGS 84 degrees)")
+        _check_degrees(frame, str(path), first_row=2, row_word="line")
         return frame
     import geopandas as gpd
 
-    gdf = gpd.read_file(path)
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several kinds for unreadable files
+        raise ScenarioError(str(path), "(file)", f"expected a GeoJSON or GeoPackage file ({exc})") from None
     if gdf.crs is not None:
         gdf = gdf.to_crs("EPSG:4326")
     if not (gdf.geom_type == "Point").all():
         raise ScenarioError(str(path), "geometry", "expected point features")
     frame = pd.DataFrame(gdf.drop(columns="geometry"))
     frame["lon"], frame["lat"] = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
+    _check_degrees(frame, str(path), first_row=1, row_word="feature")
     return frame
+
+
+def _count(value: Any, file: str, field: str) -> int | None:
+    """A whole number of servers or seats in [0, 10**6] (None when blank)."""
+    if pd.isna(value):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (0 <= number <= 10**6 and number == int(number)):
+        raise ScenarioError(file, field, f"expected a whole number in [0, 1000000], got {value!r}")
+    return int(number)
+
+
+def _check_degrees(frame: pd.DataFrame, file: str, *, first_row: int, row_word: str) -> None:
+    """lon and lat: finite WGS 84 degrees within range (in place: made float)."""
+    for col, bound in (("lon", 180.0), ("lat", 90.0)):
+        values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+        bad = np.flatnonzero(~(np.abs(values) <= bound))  # NaN, text and inf fail too
+        if len(bad):
+            i = int(bad[0])
+            raise ScenarioError(
+                file,
+                f"{row_word} {i + first_row}, column {col}",
+                f"expected finite degrees in [-{bound:g}, {bound:g}], got {frame[col].iloc[i]!r}",
+            )
+        frame[col] = values
 
 
 def _villages(inputs: BuildInputs, osm: OsmExtract, template: dict[str, Any]) -> pd.DataFrame:
@@ -379,7 +418,12 @@ def _facility_rows(inputs: BuildInputs, osm: OsmExtract, rules: list[dict[str, A
         for col in ("id", "kind"):
             if col not in table:
                 raise ScenarioError(str(inputs.facilities), col, "expected id, kind, lon, lat columns")
-        for _, row in table.iterrows():
+        first = 2 if inputs.facilities.suffix.lower() == ".csv" else 1
+        for i, (_, row) in enumerate(table.iterrows()):
+            counts = {
+                col: _count(row.get(col, np.nan), str(inputs.facilities), f"row {i + first}, column {col}")
+                for col in ("servers", "seats")
+            }
             rows.append(
                 {
                     "id": str(row["id"]),
@@ -387,9 +431,9 @@ def _facility_rows(inputs: BuildInputs, osm: OsmExtract, rules: list[dict[str, A
                     "lon": float(row["lon"]),
                     "lat": float(row["lat"]),
                     "name": str(row.get("name", "") or ""),
-                    "servers": int(row.get("servers", 0) or 0),
+                    "servers": counts["servers"] or 0,
                     "level": row.get("level") if isinstance(row.get("level"), str) else None,
-                    "seats": int(row["seats"]) if pd.notna(row.get("seats", np.nan)) else None,
+                    "seats": counts["seats"],
                     "source": f"{inputs.facilities}",
                 }
             )
@@ -461,8 +505,9 @@ def build_scenario(inputs: BuildInputs, out: Path) -> dict[str, Any]:
         SimError: ``out`` exists and is not a folder written by ``townsim build``.
     """
     out = Path(out)
-    if out.exists() and not (out / MARKER).is_file():
-        raise SimError(f"{out}: exists and is not a townsim build folder; choose a new path")
+    from sim.ownership import check_replaceable
+
+    check_replaceable(out, KIND)  # before the work; again under the lock when writing
     if (inputs.gtfs is None) != (inputs.gtfs_date is None):
         raise ScenarioError(
             str(inputs.gtfs or "--gtfs"), "--gtfs-date", "expected --gtfs and --gtfs-date together"
@@ -605,9 +650,9 @@ def build_scenario(inputs: BuildInputs, out: Path) -> dict[str, Any]:
         "population_source": villages.attrs.get("source", ""),
         "notes": notes,
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    from sim.ownership import write_dir_owned
+
+    def fill(tmp: Path) -> None:
         if inputs.gtfs is not None:
             target = tmp / ("gtfs.zip" if inputs.gtfs.is_file() else "gtfs")
             (shutil.copy2 if inputs.gtfs.is_file() else shutil.copytree)(inputs.gtfs, target)
@@ -625,10 +670,6 @@ def build_scenario(inputs: BuildInputs, out: Path) -> dict[str, Any]:
         )
         (tmp / MARKER).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
         _check_loads(tmp / "scenario.yaml")
-        from sim.results.io import replace_dir
 
-        replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    write_dir_owned(out, KIND, fill)
     return report

@@ -35,7 +35,7 @@ from sim.figures.sweep import parameter_labels, read_sweep, sweep_figures, sweep
 from sim.metrics.summary import THRESHOLDS_MIN
 from sim.ownership import check_replaceable, write_file_owned
 from sim.replications import read_replications
-from sim.runner import package_version
+from sim.version import package_version
 
 __all__ = [
     "GENERATOR",

@@ -31,7 +31,7 @@ from sim.figures.measures import (
 from sim.figures.style import figure_style
 from sim.replications import ReplicationSet, is_replications_dir, read_replications
 from sim.results.io import is_run_dir, read_run
-from sim.results.tables import RunResult
+from sim.results.result import RunResult
 
 __all__ = [
     "RUN_FIGURES",

@@ -17,7 +17,6 @@ from sim.figures.figset import FigureSet
 from sim.figures.fonts import Language
 from sim.figures.labels import TEXT, Labeller, scenario_names
 from sim.figures.style import OKABE_ITO, SEQUENTIAL_CMAP, figure_style, footnote, new_figure
-from sim.scenario.load import load_raw
 
 __all__ = [
     "POINT_COLUMNS",
@@ -249,6 +248,8 @@ def parameter_labels(paths: list[str], labels: Labeller) -> dict[str, str]:
 
 def sweep_labeller(path: Path, language: Language) -> Labeller:
     """Labeller with the zh/en names of the sweep's base scenario (units, facilities, lines)."""
+    from sim.scenario.load import load_raw
+
     labels = Labeller(language.lang)
     try:
         experiment = yaml.safe_load((path / "experiment.yaml").read_text(encoding="utf-8")) or {}

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ __all__ = ["FORMATS", "MARKER", "export_run"]
 
 FORMATS = ("parquet", "gpkg", "geojson")
 MARKER = "gis.json"
+KIND = "gis"
 
 
 def _write(layers: dict[str, Any], folder: Path, formats: tuple[str, ...]) -> list[str]:
@@ -41,22 +40,23 @@ def _write(layers: dict[str, Any], folder: Path, formats: tuple[str, ...]) -> li
 
 
 def export_run(run: Path, out: Path | None = None, formats: tuple[str, ...] = ("parquet",)) -> Path:
-    """GIS layers of ``run`` into ``out`` (default ``RUN/gis``), replacing only a folder this wrote.
+    """GIS layers of ``run`` into ``out`` (default ``RUN/gis``) by the ownership rule (:mod:`sim.ownership`).
 
     Raises:
-        SimError: not a run folder, an unknown format, or ``out`` is someone else's folder.
+        SimError: not a run folder, an unknown format, or ``out`` is not an unchanged GIS folder
+            townsim wrote.
     """
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise SimError(f"unknown GIS format {bad[0]!r}; expected some of {', '.join(FORMATS)}")
     run = Path(run)
     out = Path(out) if out is not None else run / "gis"
-    if out.exists() and not (out / MARKER).is_file():
-        raise SimError(f"{out}: exists and was not written by townsim gis; choose a new path")
+    from sim.ownership import check_replaceable, write_dir_owned
+
+    check_replaceable(out, KIND)  # before the work; again under the lock when writing
     layers, crs, how = run_layers(run)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+
+    def fill(tmp: Path) -> None:
         files = _write(layers, tmp, formats)
         meta = {
             "run": str(run),
@@ -66,10 +66,5 @@ def export_run(run: Path, out: Path | None = None, formats: tuple[str, ...] = ("
             "layers": {k: len(v) for k, v in layers.items()},
         }
         (tmp / MARKER).write_text(json.dumps(meta, indent=2), encoding="utf-8")
-        from sim.results.io import replace_dir
 
-        replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    return write_dir_owned(out, KIND, fill)

@@ -32,7 +32,7 @@ from sim.metrics.equity import concentration_index, theil_decomposition
 
 if TYPE_CHECKING:
     from sim.model.model import AccessModel
-    from sim.results.tables import RunResult
+    from sim.results.result import RunResult
 
 __all__ = [
     "CATCHMENT_MIN",

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.errors import SimError
+
 __all__ = ["register"]
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    from sim.planning.errors import PlanInputError
-    from sim.planning.plan import PlanRequest, plan_facilities, write_overlay
+    from sim.ownership import check_replaceable
+    from sim.planning.plan import PLAN_KIND, PlanRequest, plan_facilities, write_overlay
 
     req = PlanRequest(
         scenario=Path(args.scenario),
@@ -27,8 +29,9 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     out = Path(args.out)
-    if out.exists():  # fail before the work, and again (atomically) when writing
-        raise PlanInputError(f"{out}: exists; choose another --out (an existing file is never overwritten)")
+    if out.is_dir():
+        raise SimError(f"{out}: is a folder; give a YAML file path for --out")
+    check_replaceable(out, PLAN_KIND)  # fail before the work, and again (locked) when writing
     result = plan_facilities(req)
     write_overlay(result, out)
     print(result.headline())
@@ -67,7 +70,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--overlay", action="append", default=[], help="YAML merged on the scenario first (repeatable)"
     )
-    p.add_argument("--out", required=True, help="overlay YAML to write (never overwritten)")
+    p.add_argument(
+        "--out", required=True, help="overlay YAML to write (never replaces a file townsim did not write)"
+    )
     p.set_defaults(handler=_cmd_plan)
 
     p = sub.add_parser(
@@ -78,7 +83,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--after", nargs="+", required=True, help="run folders of the merger plan, same seeds in order"
     )
-    p.add_argument("--csv", default=None, help="also write the table as CSV (never overwritten)")
+    p.add_argument(
+        "--csv",
+        default=None,
+        help="also write the table as CSV (never replaces a file townsim did not write)",
+    )
     p.set_defaults(handler=_cmd_effect)
 
     p = sub.add_parser(
@@ -152,19 +161,17 @@ def _cmd_effect(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from sim.metrics.effect import merger_effect
+    from sim.ownership import check_replaceable, write_file_owned
 
+    if args.csv:
+        if Path(args.csv).is_dir():
+            raise SimError(f"{args.csv}: is a folder; give a CSV file path for --csv")
+        check_replaceable(Path(args.csv), "effect", option="--csv")  # before the work
     table = merger_effect(args.before, args.after)
     if args.csv:
-        out = Path(args.csv)
-        if out.exists():
-            from sim.planning.errors import PlanInputError
-
-            raise PlanInputError(
-                f"{out}: exists; choose another --csv (an existing file is never overwritten)"
-            )
         flat = table.copy()
         flat.columns = pd.Index([".".join(map(str, col)) for col in flat.columns])
-        flat.to_csv(out)
+        write_file_owned(Path(args.csv), "effect", lambda tmp: flat.to_csv(tmp), option="--csv")
     print(f"before: {' '.join(args.before)}\nafter:  {' '.join(args.after)}  ({len(args.before)} seed pairs)")
     print(
         "rows: age band; change = after - before; did = change of the group - change of unmerged; ci: 95% t\n"

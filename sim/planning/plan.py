@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +34,10 @@ from sim.runner import run_loaded
 from sim.scenario.load import LoadedScenario, load_raw, load_scenario
 from sim.world.world import FACILITY_KINDS
 
-__all__ = ["PlanRequest", "PlanResult", "plan_facilities", "write_overlay"]
+__all__ = ["PLAN_KIND", "PlanRequest", "PlanResult", "plan_facilities", "write_overlay"]
+
+#: Kind of a plan overlay in its ownership marker (:mod:`sim.ownership`).
+PLAN_KIND = "plan"
 
 PLANNED_KINDS = ("clinic", "hall", "service_point")
 
@@ -353,9 +355,13 @@ def _simulate(
 
 
 def write_overlay(result: PlanResult, out: Path) -> None:
-    """Write the plan overlay (with the plan's figures as comments); never overwrites an existing file."""
-    if out.exists():
-        raise PlanInputError(f"{out}: exists; choose another --out (an existing file is never overwritten)")
+    """Write the plan overlay (with the plan's figures as comments) by the ownership rule.
+
+    Raises:
+        SimError: ``out`` exists and is not an unchanged plan townsim wrote (:mod:`sim.ownership`).
+    """
+    from sim.ownership import write_file_owned
+
     r = result.request
     seed = "scenario's" if r.seed is None else r.seed
     header = [
@@ -368,8 +374,4 @@ def write_overlay(result: PlanResult, out: Path) -> None:
         f"# use: townsim run {r.scenario} --overlay {out}",
     ]
     text = "\n".join(header) + "\n" + yaml.safe_dump(result.overlay, allow_unicode=True, sort_keys=False)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, out)
+    write_file_owned(out, PLAN_KIND, lambda tmp: tmp.write_text(text, encoding="utf-8"))

@@ -3,8 +3,8 @@
 from sim.lazy import lazy_exports
 
 _EXPORTS = {
-    "TABLES": "sim.results.tables",
-    "RunResult": "sim.results.tables",
+    "TABLES": "sim.results.result",
+    "RunResult": "sim.results.result",
     "build_result": "sim.results.tables",
     "is_run_dir": "sim.results.io",
     "read_run": "sim.results.io",

@@ -15,7 +15,7 @@ from sim.errors import SimError
 from sim.ownership import check_replaceable, commit_dir, output_lock, staged_dir, write_marker
 
 if TYPE_CHECKING:
-    from sim.results.tables import RunResult
+    from sim.results.result import RunResult
 
 __all__ = [
     "check_run_out",
@@ -62,7 +62,7 @@ def write_tables(result: RunResult, folder: Path, *, csv: bool = False) -> None:
 
     Arrow's encoders release the GIL, so the tables are encoded in parallel.
     """
-    from sim.results.tables import TABLES
+    from sim.results.result import TABLES
 
     frames = sorted(((name, getattr(result, name)) for name in TABLES), key=lambda nf: -nf[1].size)
     with ThreadPoolExecutor(max_workers=max(1, min(len(frames), os.cpu_count() or 1))) as pool:
@@ -148,7 +148,7 @@ def read_summary(run_dir: str | Path) -> dict[str, Any]:
 
 def read_run(run_dir: str | Path) -> RunResult:
     """Load a run folder (Parquet or CSV tables) back into a RunResult."""
-    from sim.results.tables import TABLES, RunResult
+    from sim.results.result import TABLES, RunResult
 
     run_dir = Path(run_dir)
     summary = read_summary(run_dir)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -10,48 +9,12 @@ import pandas as pd
 
 from sim.model.levers import CHANNELS
 from sim.model.model import OUTCOMES, AccessModel
+from sim.results.result import TABLES, RunResult, proxy_trips_frame
 from sim.scenario.schema import WEEKDAYS
 from sim.transit.loads import line_loads_frame
 from sim.world.world import FACILITY_KINDS
 
 __all__ = ["TABLES", "RunResult", "access_times", "build_result"]
-
-TABLES = (
-    "trips",
-    "errands",
-    "facility_days",
-    "residents",
-    "schools",
-    "daily",
-    "places",
-    "edges",
-    "line_loads",
-    "proxy_trips",
-)
-
-
-@dataclass
-class RunResult:
-    """All outputs of one run: its tables, the headline summary and provenance.
-
-    ``places`` (villages, seats, facilities with km coordinates) and ``edges`` (road and ferry
-    links) carry the geography so maps can be drawn from a run folder alone.
-    """
-
-    trips: pd.DataFrame
-    errands: pd.DataFrame
-    facility_days: pd.DataFrame
-    residents: pd.DataFrame
-    schools: pd.DataFrame
-    daily: pd.DataFrame
-    places: pd.DataFrame
-    edges: pd.DataFrame
-    line_loads: pd.DataFrame = field(
-        default_factory=lambda: line_loads_frame(None, [], days=0, start_weekday=0)
-    )
-    proxy_trips: pd.DataFrame = field(default_factory=lambda: proxy_trips_frame([], [], []))
-    summary: dict[str, Any] = field(default_factory=dict)
-    provenance: dict[str, Any] = field(default_factory=dict)
 
 
 def _cat(codes: np.ndarray, labels: list[str]) -> pd.Categorical[str]:
@@ -98,21 +61,6 @@ def _errands_frame(model: AccessModel) -> pd.DataFrame:
             "distance_km": cols["distance_km"],
             "money_yuan": cols["money_yuan"],
             "channel": _cat(cols["channel"], list(CHANNELS)),
-        }
-    )
-
-
-def proxy_trips_frame(log: list[np.ndarray], village_ids: list[str], fac_ids: list[str]) -> pd.DataFrame:
-    """Village agents' trips (``levers.proxy``): one row per village, facility and proxy day."""
-    rows = np.concatenate(log) if log else np.zeros((0, 6))
-    return pd.DataFrame(
-        {
-            "day": rows[:, 0].astype(np.int32),
-            "village": _cat(rows[:, 1].astype(np.int64), village_ids),
-            "facility": _cat(rows[:, 2].astype(np.int64), fac_ids),
-            "errands": rows[:, 3].astype(np.int64),
-            "agent_min": rows[:, 4],
-            "agent_km": rows[:, 5],
         }
     )
 

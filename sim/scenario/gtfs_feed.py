@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import math
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -59,9 +60,10 @@ def _members(path: Path) -> dict[str, bytes]:
         raise ScenarioError(str(path), "(feed)", f"expected a GTFS zip file or folder ({exc})") from None
 
 
-def _check_encoding(path: Path) -> None:
-    """Every table must be UTF-8 without a byte-order mark."""
-    for name, raw in _members(path).items():
+def _check_encoding(path: Path) -> dict[str, bytes]:
+    """Every table must be UTF-8 without a byte-order mark; returns the raw tables by file name."""
+    members = _members(path)
+    for name, raw in members.items():
         where = str(path / name)
         if raw.startswith(codecs.BOM_UTF8):
             raise ScenarioError(
@@ -78,6 +80,45 @@ def _check_encoding(path: Path) -> None:
                 f"line {line}",
                 f"expected UTF-8 text, got byte 0x{raw[exc.start]:02x} (re-save the file as UTF-8)",
             ) from None
+    return members
+
+
+#: Bounds of WGS 84 coordinates in stops.txt, degrees.
+_COORD_RANGE = {"stop_lat": (-90.0, 90.0), "stop_lon": (-180.0, 180.0)}
+
+
+def _check_stops(path: Path, raw: bytes) -> None:
+    """stops.txt: unique stop_id; finite WGS 84 coordinates within range where GTFS requires them
+    (location_type 0, 1, 2 or blank; generic nodes and boarding areas may leave them blank)."""
+    import csv
+    import io
+
+    where = str(path / "stops.txt")
+    rows = csv.DictReader(io.StringIO(raw.decode("utf-8"), newline=""))
+    for field in ("stop_id", *_COORD_RANGE):
+        if field not in (rows.fieldnames or []):
+            raise ScenarioError(where, f"line 1, column {field}", f"expected a '{field}' column")
+    seen: set[str] = set()
+    for line, row in enumerate(rows, start=2):
+        stop = row.get("stop_id") or ""
+        if stop in seen:
+            raise ScenarioError(where, f"line {line}, stop_id", f"expected unique stop ids, '{stop}' repeats")
+        seen.add(stop)
+        optional = (row.get("location_type") or "").strip() in ("3", "4")
+        for field, (low, high) in _COORD_RANGE.items():
+            text = (row.get(field) or "").strip()
+            if not text and optional:
+                continue
+            try:
+                value = float(text)
+            except ValueError:
+                value = math.nan
+            if not low <= value <= high:  # False for NaN
+                raise ScenarioError(
+                    where,
+                    f"line {line} (stop_id {stop}), column {field}",
+                    f"expected a finite number of degrees in [{low:g}, {high:g}], got '{text}'",
+                )
 
 
 def read_feed(path: Path) -> Any:
@@ -92,7 +133,9 @@ def read_feed(path: Path) -> Any:
                 raise ScenarioError(
                     str(path / f"{table}.txt"), "(file)", f"expected {table}.txt in the GTFS feed"
                 )
-    _check_encoding(path)
+    members = _check_encoding(path)
+    if "stops.txt" in members:
+        _check_stops(path, members["stops.txt"])
     import gtfs_kit as gk
 
     try:

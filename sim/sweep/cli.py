@@ -82,6 +82,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             retry_failed=args.retry_failed,
             progress=progress,
             security=security,
+            adopt=args.adopt,
         )
     state = report.progress
     print(
@@ -130,6 +131,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument(option, default=None, metavar="PEM", help=f"with --scheduler tls://...: {what}")
     p.add_argument("--out", default=None, help="sweep folder (default: sweeps/<experiment name>)")
     p.add_argument("--retry-failed", action="store_true", help="re-run runs stored as failed")
+    p.add_argument(
+        "--adopt",
+        action="store_true",
+        help="continue a sweep folder of an older townsim (only if it holds nothing but a sweep's files)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_cmd_sweep)
 

@@ -126,6 +126,7 @@ def run_sweep(
     progress: Callable[[SweepProgress], None] | None = None,
     flush_s: float = 2.0,
     security: object | None = None,
+    adopt: bool = False,
 ) -> SweepReport:
     """Run every planned run not yet stored, on Dask, writing rows from the client as runs complete.
 
@@ -140,6 +141,8 @@ def run_sweep(
         progress: called after each finished run.
         flush_s: longest time finished rows wait in memory before they are written, seconds.
         security: a ``distributed.Security`` (TLS certificates) for ``scheduler``.
+        adopt: take over a sweep folder of an older townsim (no ownership marker) if it holds
+            nothing but a sweep's files.
 
     Raises:
         ScenarioError: the experiment is invalid (checked before anything runs).
@@ -149,7 +152,7 @@ def run_sweep(
     exp = load_experiment(experiment)
     plan = build_plan(exp)
     store = SweepStore(out if out is not None else default_out(exp), flush_s=flush_s)
-    store.acquire()
+    store.acquire(adopt=adopt)
     try:
         store.write_setup(
             experiment_yaml=dump_experiment(exp), plan=plan.frame(), columns=result_columns(exp)

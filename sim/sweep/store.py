@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import time
 import uuid
@@ -13,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import SimError
-from sim.ownership import check_replaceable, read_marker, write_marker
+from sim.ownership import MARKER, adopt_folder, check_replaceable, read_marker, write_marker
 
 __all__ = ["SweepStore", "write_atomic"]
 
@@ -76,15 +77,26 @@ class SweepStore:
         return pd.read_parquet(path)
 
     # -- single writer ------------------------------------------------------------------
-    def acquire(self) -> None:
+    def acquire(self, *, adopt: bool = False) -> None:
         """Take the folder's writer lock (a stale lock of a dead process on this host is taken over).
 
-        The folder gets townsim's ownership marker; a non-empty folder without one is refused.
+        The folder gets townsim's ownership marker; a non-empty folder without one is refused,
+        except with ``adopt`` a sweep folder of an older townsim holding only a sweep's files.
         Temporary files a killed sweep left behind are removed.
 
         Raises:
             SimError: another live sweep writes this folder, or it holds files townsim did not write.
         """
+        if self.root.is_dir() and not self.root.is_symlink() and read_marker(self.root) is None:
+            looks_like_sweep = (self.root / "plan.parquet").is_file()
+            if adopt and looks_like_sweep:
+                adopt_folder(self.root, "sweep", _sweep_file)
+            elif looks_like_sweep:
+                raise SimError(
+                    f"{self.root}: a sweep folder of an older townsim (no {MARKER} marker); to continue "
+                    "it, run again with --adopt (taken over only if it holds nothing but a sweep's "
+                    "files), or choose another --out"
+                )
         check_replaceable(self.root, "sweep")  # never write into a folder townsim did not make
         self.root.mkdir(parents=True, exist_ok=True)
         lock = self.root / ".sweep.lock"
@@ -172,6 +184,17 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         if column in out:
             out[column] = out[column].astype("string")
     return out
+
+
+#: Files a sweep writes in its folder (relative paths): what ``--adopt`` accepts.
+_SWEEP_FILES = re.compile(
+    r"experiment\.yaml|plan\.parquet|\.sweep\.lock|results/part-[\w-]+\.parquet"
+    r"|analysis/(points|sensitivity)\.(parquet|csv)|(results/)?\.[^/]+\.tmp"
+)
+
+
+def _sweep_file(name: str) -> bool:
+    return _SWEEP_FILES.fullmatch(name) is not None
 
 
 def _alive(pid: int) -> bool:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from sim.transit.timetable import Timetable
+if TYPE_CHECKING:  # reading a run folder's (empty) line loads needs no timetable code
+    from sim.transit.timetable import Timetable
 
 __all__ = ["LOAD_COLUMNS", "line_loads_frame"]
 

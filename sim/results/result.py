@@ -1,0 +1,74 @@
+"""What one run produced (:class:`RunResult`), importable without the model (reading a run folder)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["TABLES", "RunResult", "proxy_trips_frame"]
+
+#: Tables of a run folder, one Parquet (or CSV) file each.
+TABLES = (
+    "trips",
+    "errands",
+    "facility_days",
+    "residents",
+    "schools",
+    "daily",
+    "places",
+    "edges",
+    "line_loads",
+    "proxy_trips",
+)
+
+
+def _no_line_loads() -> pd.DataFrame:
+    from sim.transit.loads import line_loads_frame
+
+    return line_loads_frame(None, [], days=0, start_weekday=0)
+
+
+def proxy_trips_frame(log: list[np.ndarray], village_ids: list[str], fac_ids: list[str]) -> pd.DataFrame:
+    """Village agents' trips (``levers.proxy``): one row per village, facility and proxy day."""
+    rows = np.concatenate(log) if log else np.zeros((0, 6))
+    return pd.DataFrame(
+        {
+            "day": rows[:, 0].astype(np.int32),
+            "village": pd.Categorical.from_codes(
+                rows[:, 1].astype(np.int64), categories=pd.Index(village_ids)
+            ),
+            "facility": pd.Categorical.from_codes(rows[:, 2].astype(np.int64), categories=pd.Index(fac_ids)),
+            "errands": rows[:, 3].astype(np.int64),
+            "agent_min": rows[:, 4],
+            "agent_km": rows[:, 5],
+        }
+    )
+
+
+def _no_proxy_trips() -> pd.DataFrame:
+    return proxy_trips_frame([], [], [])
+
+
+@dataclass
+class RunResult:
+    """All outputs of one run: its tables, the headline summary and provenance.
+
+    ``places`` (villages, seats, facilities with km coordinates) and ``edges`` (road and ferry
+    links) carry the geography so maps can be drawn from a run folder alone.
+    """
+
+    trips: pd.DataFrame
+    errands: pd.DataFrame
+    facility_days: pd.DataFrame
+    residents: pd.DataFrame
+    schools: pd.DataFrame
+    daily: pd.DataFrame
+    places: pd.DataFrame
+    edges: pd.DataFrame
+    line_loads: pd.DataFrame = field(default_factory=_no_line_loads)
+    proxy_trips: pd.DataFrame = field(default_factory=_no_proxy_trips)
+    summary: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
