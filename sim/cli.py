@@ -219,8 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format", choices=("table", "csv", "json"), default="table", help="output (default table)"
     )
-    p.add_argument("--days", type=int, default=None, help="scenario files: days to simulate")
-    p.add_argument("--seed", type=int, default=None, help="scenario files: base seed (default: A's)")
+    p.add_argument("--days", type=days, default=None, help="scenario files: days to simulate, >= 1")
+    p.add_argument("--seed", type=seed, default=None, help="scenario files: base seed (default: A's)")
     p.add_argument("--overlay", action="append", default=[], help="scenario files: YAML merged on both")
     add_replication_options(p, default=DEFAULT_REPLICATIONS)
     p.set_defaults(handler=_cmd_compare)

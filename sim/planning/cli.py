@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.argtypes import seed
 from sim.errors import SimError
 
 __all__ = ["register"]
@@ -66,7 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--refine", type=int, default=3, help="rounds adding a window where the simulation misses the target"
     )
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: scenario's)")
+    p.add_argument("--seed", type=seed, default=None, help="random seed, 0..2**32-1 (default: scenario's)")
     p.add_argument(
         "--overlay", action="append", default=[], help="YAML merged on the scenario first (repeatable)"
     )

@@ -172,3 +172,29 @@ def test_a_sweep_removes_what_a_killed_sweep_left(tmp_path: Path) -> None:
     store.release()
     assert not any(p.exists() for p in leftovers)
     assert read_marker(store.root) is not None
+
+
+def test_an_old_sweep_folder_is_adopted_only_when_it_holds_nothing_else(tmp_path: Path) -> None:
+    from sim.errors import SimError
+    from sim.sweep.store import SweepStore
+
+    root = tmp_path / "study"
+    (root / "results").mkdir(parents=True)
+    (root / "analysis").mkdir()
+    files = ["experiment.yaml", "plan.parquet", "results/part-20240101T000000-0a1b2c3d.parquet"]
+    files += ["analysis/points.csv", "analysis/points.parquet"]
+    for name in files:
+        (root / name).write_bytes(b"old townsim")
+    (root / "notes.md").write_text("mine", encoding="utf-8")
+    store = SweepStore(root)
+    with pytest.raises(SimError, match=r"older townsim.*--adopt"):
+        store.acquire()
+    with pytest.raises(SimError, match=r"'notes\.md'.*not adopted"):
+        store.acquire(adopt=True)
+    assert read_marker(root) is None and (root / "notes.md").read_text(encoding="utf-8") == "mine"
+    (root / "notes.md").unlink()
+    store.acquire(adopt=True)
+    store.release()
+    marker = read_marker(root)
+    assert marker is not None and marker["kind"] == "sweep"
+    assert all((root / name).read_bytes() == b"old townsim" for name in files)
