@@ -131,6 +131,7 @@ def check_replaceable(out: Path, kind: str, *, option: str = "--out") -> dict[st
         SimError: ``out`` holds something townsim did not write, or that changed since.
     """
     if not out.exists() and not out.is_symlink():
+        _check_writable_below(out, option)
         return None
     other = f"; choose another {option} (townsim never replaces what it did not write)"
     if out.is_symlink():
@@ -190,7 +191,7 @@ def held_signals() -> Iterator[None]:
 
 
 @contextmanager
-def output_lock(out: Path, *, nested: bool = False) -> Iterator[None]:
+def output_lock(out: Path, *, nested: bool = False, option: str = "--out") -> Iterator[None]:
     """Be the only townsim process writing ``out`` (a ``flock`` on ``.<name>.townsim-lock``).
 
     With ``nested``, writers this process calls inside the block may lock ``out`` again (a
@@ -205,7 +206,7 @@ def output_lock(out: Path, *, nested: bool = False) -> Iterator[None]:
     if key in _NESTED:  # this process holds the lock and lets its writers in
         yield
         return
-    _make_parent(out)
+    _make_parent(out, option)
     lock = out.with_name(f".{out.name}.{_LOCK}")
     while True:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
@@ -216,7 +217,7 @@ def output_lock(out: Path, *, nested: bool = False) -> Iterator[None]:
             os.close(fd)
             raise SimError(
                 f"{out}: another townsim process (pid {holder}) is writing this output; "
-                "wait for it to finish or choose another --out"
+                f"wait for it to finish or choose another {option}"
             ) from None
         try:
             same = os.fstat(fd).st_ino == os.stat(lock).st_ino
@@ -241,13 +242,28 @@ def output_lock(out: Path, *, nested: bool = False) -> Iterator[None]:
             os.close(fd)
 
 
-def _make_parent(out: Path) -> None:
+def _check_writable_below(out: Path, option: str) -> None:
+    """Refuse early (before any work) an ``out`` whose nearest existing folder townsim cannot write."""
+    above = out.absolute().parent
+    while not above.exists() and above != above.parent:
+        above = above.parent
+    if not above.is_dir():
+        raise SimError(f"{out}: cannot create its folder: {above} is a file; choose another {option}")
+    if not os.access(above, os.W_OK | os.X_OK):
+        raise SimError(
+            f"{out}: cannot write in {above} (permission denied or read-only); choose another {option}"
+        )
+
+
+def _make_parent(out: Path, option: str = "--out") -> None:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SimError(f"{out}: cannot create its folder {out.parent}: {exc.strerror}") from None
     if not os.access(out.parent, os.W_OK | os.X_OK):
-        raise SimError(f"{out}: cannot write in {out.parent} (permission denied); choose another --out")
+        raise SimError(
+            f"{out}: cannot write in {out.parent} (permission denied or read-only); choose another {option}"
+        )
 
 
 def _clean_leftovers(out: Path) -> None:
@@ -326,7 +342,7 @@ def write_dir_owned(
     Raises:
         SimError: ``out`` exists and is not an unchanged ``kind`` folder townsim wrote.
     """
-    with output_lock(out):
+    with output_lock(out, option=option):
         check_replaceable(out, kind, option=option)
         with staged_dir(out) as tmp:
             fill(tmp)
@@ -367,7 +383,7 @@ def write_file_owned(out: Path, kind: str, write: Callable[[Path], object], *, o
     """
     if out.is_dir():
         raise SimError(f"{out}: is a folder; give a file path for {option}")
-    with output_lock(out):
+    with output_lock(out, option=option):
         check_replaceable(out, kind, option=option)
         tmp = _staging_path(out, out.suffix)
         try:
