@@ -189,7 +189,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 #: Files a sweep writes in its folder (relative paths): what ``--adopt`` accepts.
 _SWEEP_FILES = re.compile(
     r"experiment\.yaml|plan\.parquet|\.sweep\.lock|results/part-[\w-]+\.parquet"
-    r"|analysis/(points|sensitivity)\.(parquet|csv)|(results/)?\.[^/]+\.tmp"
+    r"|analysis/(points|sensitivity)\.(parquet|csv)|((results|analysis)/)?\.[^/]+\.tmp"
 )
 
 
