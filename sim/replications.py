@@ -716,16 +716,16 @@ def write_replications(
 
 def _single_run_set(run_dir: Path) -> ReplicationSet:
     """A single run folder as a set of one replication (its compact tables from its own tables)."""
-    from sim.results.io import read_summary
+    from sim.results.io import read_json, read_summary, read_table
 
     summary = read_summary(run_dir)
-    prov = json.loads((run_dir / "provenance.json").read_text(encoding="utf-8"))
+    prov = read_json(run_dir / "provenance.json")
 
     def table(name: str) -> pd.DataFrame:
         parquet = run_dir / f"{name}.parquet"
         if parquet.is_file():
-            return pd.read_parquet(parquet)
-        frame = pd.read_csv(run_dir / f"{name}.csv")
+            return read_table(parquet, name)
+        frame = read_table(run_dir / f"{name}.csv", name)
         for col in ("village", "status", "kind", "facility"):
             if col in frame:
                 frame[col] = frame[col].astype("category")
@@ -761,18 +761,25 @@ def read_replications(path: str | Path) -> ReplicationSet:
     Raises:
         SimError: ``path`` is neither.
     """
+    from sim.results.io import read_json, read_table
+
     path = Path(path)
     if is_replications_dir(path):
-        meta = json.loads((path / MARKER).read_text(encoding="utf-8"))
-        summaries = json.loads((path / "summaries.json").read_text(encoding="utf-8"))
+        meta = read_json(path / MARKER)
+        missing = [key for key in ("scenario", "days", "base_seed", "seeds") if key not in meta]
+        if missing:
+            raise SimError(
+                f"{path / MARKER}: field '{missing[0]}': expected a townsim replicated run description"
+            )
+        summaries = read_json(path / "summaries.json", list)
         return ReplicationSet(
             scenario=meta["scenario"],
             days=int(meta["days"]),
             base_seed=int(meta["base_seed"]),
             seeds=[int(s) for s in meta["seeds"]],
             summaries=summaries,
-            villages=pd.read_parquet(path / "villages.parquet"),
-            facilities=pd.read_parquet(path / "facilities.parquet"),
+            villages=read_table(path / "villages.parquet", "villages"),
+            facilities=read_table(path / "facilities.parquet", "facilities"),
             wall_time_s=[float(x) for x in meta.get("wall_time_s", [])],
             provenance=meta.get("provenance", {}),
         )

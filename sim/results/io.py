@@ -20,8 +20,10 @@ if TYPE_CHECKING:
 __all__ = [
     "check_run_out",
     "is_run_dir",
+    "read_json",
     "read_run",
     "read_summary",
+    "read_table",
     "replace_dir",
     "write_run",
     "write_tables",
@@ -124,14 +126,28 @@ def write_run(
     return out
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def read_json(path: Path, expect: type = dict) -> Any:
+    """A JSON file townsim wrote: an object (or ``expect``), with SimError naming the file otherwise."""
+    what = "object" if expect is dict else "list"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise SimError(f"{path}: expected a JSON {what} written by townsim (nested too deeply)") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise SimError(f"{path}: expected a JSON object written by townsim ({exc})") from None
-    if not isinstance(data, dict):
-        raise SimError(f"{path}: expected a JSON object written by townsim")
+        raise SimError(f"{path}: expected a JSON {what} written by townsim ({exc})") from None
+    if not isinstance(data, expect):
+        raise SimError(f"{path}: expected a JSON {what} written by townsim")
     return data
+
+
+def read_table(path: Path, name: str) -> pd.DataFrame:
+    """One table of a run folder (Parquet, else CSV), with SimError naming the file if damaged."""
+    try:
+        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except Exception as exc:  # pyarrow and pandas raise many types for a damaged file
+        raise SimError(
+            f"{path}: expected the '{name}' table of a townsim run ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def read_summary(run_dir: str | Path) -> dict[str, Any]:
@@ -139,7 +155,7 @@ def read_summary(run_dir: str | Path) -> dict[str, Any]:
     run_dir = Path(run_dir)
     if not is_run_dir(run_dir):
         raise SimError(f"{run_dir}: not a townsim run folder (expected summary.json and {MARKER})")
-    summary = _read_json(run_dir / "summary.json")
+    summary = read_json(run_dir / "summary.json")
     for key in SUMMARY_KEYS:
         if key not in summary:
             raise SimError(f"{run_dir / 'summary.json'}: field '{key}': expected a townsim run summary")
@@ -155,12 +171,6 @@ def read_run(run_dir: str | Path) -> RunResult:
     frames: dict[str, pd.DataFrame] = {}
     for name in TABLES:
         parquet, csv = run_dir / f"{name}.parquet", run_dir / f"{name}.csv"
-        path = parquet if parquet.is_file() else csv
-        try:
-            frames[name] = pd.read_parquet(path) if path is parquet else pd.read_csv(path)
-        except Exception as exc:  # pyarrow and pandas raise many types for a damaged file
-            raise SimError(
-                f"{path}: expected the '{name}' table of a townsim run ({type(exc).__name__}: {exc})"
-            ) from None
-    provenance = _read_json(run_dir / MARKER)
+        frames[name] = read_table(parquet if parquet.is_file() else csv, name)
+    provenance = read_json(run_dir / MARKER)
     return RunResult(**frames, summary=summary, provenance=provenance)

@@ -545,7 +545,41 @@ def _remove(name: str) -> Callable[[Path], None]:
     return lambda folder: (folder / name).unlink()
 
 
+def _damaged_replications(damage: Callable[[Path], None]) -> Callable[[Path, Path], list[str]]:
+    """A replicated run folder (written here) with ``damage`` done to it, compared with the run."""
+
+    def setup(tmp: Path, run: Path) -> list[str]:
+        reps = tmp / "reps"
+        assert (
+            main(["run", str(TINY), "--days", "1", "--replications", "2", "--out", str(reps), "--quiet"]) == 0
+        )
+        damage(reps)
+        return ["compare", str(run), str(reps)]
+
+    return setup
+
+
 RUNS: list[tuple[str, Callable[[Path, Path], list[str]], str]] = [
+    (
+        "compare_summary_deeply_nested",
+        _damaged_run(_write("summary.json", b"[" * 100_000 + b"]" * 100_000), "compare", "{good}", "{run}"),
+        "summary.json",
+    ),
+    (
+        "compare_replications_truncated_table",
+        _damaged_replications(_truncate("villages.parquet")),
+        "villages.parquet",
+    ),
+    (
+        "compare_replications_no_seeds",
+        _damaged_replications(_write("replications.json", b"{}")),
+        "replications.json",
+    ),
+    (
+        "compare_replications_summaries_object",
+        _damaged_replications(_write("summaries.json", b"{}")),
+        "summaries.json",
+    ),
     (
         "compare_missing",
         _damaged_run(_remove("summary.json"), "compare", "{good}", "{run}"),
