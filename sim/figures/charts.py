@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
@@ -58,7 +60,7 @@ def _grid(n: int, ncols_max: int = 4) -> tuple[int, int]:
     return math.ceil(max(n, 1) / ncols), ncols
 
 
-def _step(ax: Axes, frame: pd.DataFrame, **style: object) -> None:
+def _step(ax: Axes, frame: pd.DataFrame, **style: Any) -> None:
     x, y = _weighted_ecdf(frame["burden_min"].to_numpy(float), frame["weight"].to_numpy(float))
     x = np.maximum(x, 1.0)  # log axis: the rare sub-minute errand is drawn at 1 min
     ax.step(np.concatenate([[1.0], x]), 100 * np.concatenate([[0.0], y]), where="post", **style)
@@ -250,7 +252,7 @@ def queue_heatmap(
     fig.colorbar(image, ax=axes.ravel().tolist(), label=labels.t("mean_wait"), shrink=0.85)
     fig.suptitle(labels.t("t_queue"), fontsize=8)
     if len(hourly):
-        worst = hourly.loc[hourly["mean_wait_min"].idxmax()]
+        worst = hourly.iloc[int(np.nanargmax(hourly["mean_wait_min"].to_numpy(float)))]
         footnote(
             fig,
             labels.t(
@@ -423,7 +425,9 @@ def difference_bars(
     fig, axes = new_figure(
         width="double", height_in=1.0 + 0.17 * len(order), ncols=len(metrics), squeeze=False, sharey=True
     )
-    fig.get_layout_engine().set(wspace=0.06)  # type: ignore[union-attr]
+    engine = fig.get_layout_engine()
+    assert isinstance(engine, ConstrainedLayoutEngine)  # new_figure uses constrained layout
+    engine.set(wspace=0.06)
     pos = np.arange(len(order))[::-1]
     for ax, metric in zip(axes[0], metrics, strict=True):
         rows = diffs[diffs["metric"] == metric].set_index("group").reindex(list(order))

@@ -93,8 +93,9 @@ def line_paths(
     for lid, line in lines.items():
         if not isinstance(line, Mapping):
             continue
-        stops = [_stop_xy(s, xy) for s in line.get("stops") or []]
-        if len(stops) < 2 or any(s is None for s in stops):
+        found = [_stop_xy(s, xy) for s in line.get("stops") or []]
+        stops = [s for s in found if s is not None]
+        if len(stops) < 2 or len(stops) < len(found):
             continue
         kind = str(line.get("kind", "bus"))
         points: list[np.ndarray] = []

@@ -62,6 +62,9 @@ TEXT: dict[str, dict[str, str]] = {
     "road_trunk": {"en": "Trunk road", "zh": "干线公路"},
     "road_rural": {"en": "Rural road", "zh": "农村公路"},
     "road_ferry": {"en": "Ferry crossing", "zh": "轮渡航线"},
+    "road_major": {"en": "Major road", "zh": "主要道路"},
+    "road_secondary": {"en": "Secondary road", "zh": "次要道路"},
+    "road_minor": {"en": "Minor road or street", "zh": "支路、街道"},
     "bus_line": {"en": "Bus line", "zh": "公交线路"},
     "ferry_line": {"en": "Timetabled ferry", "zh": "定班轮渡"},
     "township_hull": {"en": "Former township (outline)", "zh": "原乡镇（范围）"},
@@ -305,13 +308,12 @@ PARAMETER_WORDS: dict[str, dict[str, str]] = {
 def scenario_names(raw: Mapping[str, object]) -> dict[str, dict[str, str]]:
     """id -> {"zh", "en"} of the units, merged units, facilities and transit lines of a raw scenario."""
     names: dict[str, dict[str, str]] = {}
-    transit = raw.get("transit") if isinstance(raw.get("transit"), Mapping) else {}
-    merger = raw.get("merger") if isinstance(raw.get("merger"), Mapping) else {}
+    transit, merger = raw.get("transit"), raw.get("merger")
     for block in (
         raw.get("units"),
         raw.get("facilities"),
-        (transit or {}).get("lines"),  # type: ignore[union-attr]
-        (merger or {}).get("units"),  # type: ignore[union-attr]
+        transit.get("lines") if isinstance(transit, Mapping) else None,
+        merger.get("units") if isinstance(merger, Mapping) else None,
     ):
         for ident, entry in (block or {}).items() if isinstance(block, Mapping) else ():
             if isinstance(entry, Mapping) and entry.get("zh") and entry.get("en"):

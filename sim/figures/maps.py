@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib import patheffects, rcParams
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize, TwoSlopeNorm
@@ -38,14 +40,21 @@ __all__ = [
     "add_scale_bar",
     "burden_map",
     "difference_map",
+    "road_kind",
     "scale_length_km",
 ]
 
-_ROADS = {  # road_class: (colour, line width pt, line style)
+_ROADS: dict[str, tuple[str, float, str | tuple[int, tuple[int, int]]]] = {
+    # drawn kind: (colour, line width pt, line style); the legend follows this order
     "trunk": ("#4d4d4d", 1.0, "-"),
+    "major": ("#4d4d4d", 1.0, "-"),
+    "secondary": ("#8c8c8c", 0.6, "-"),
     "rural": ("#c7c7c7", 0.4, "-"),
+    "minor": ("#c7c7c7", 0.35, "-"),
     "ferry": ("#6baed6", 0.7, (0, (3, 2))),
 }
+_OSM_MAJOR = {"motorway", "primary"}  # OSM highway classes drawn as major roads (and "trunk")
+_OSM_SECONDARY = {"secondary", "tertiary"}
 _LINES = {"bus": ("#D55E00", 1.3, "-"), "ferry": ("#0072B2", 1.3, (0, (4, 1.5)))}
 _NICE_KM = (0.5, 1, 2, 5, 10, 20, 50, 100)
 _NO_DATA = "#d9d9d9"
@@ -121,16 +130,30 @@ def add_north_arrow(ax: Axes, *, labels: Labeller, x: float = 0.95, y: float = 0
     )
 
 
+def road_kind(road_class: str) -> str:
+    """How a road class is drawn: the generated network's ``trunk``, ``rural`` and ``ferry`` as
+    they are; OSM highway classes (a built scenario) as ``major`` (motorway, primary, their links),
+    ``secondary`` (secondary, tertiary, their links) or ``minor`` (every other class)."""
+    if road_class in ("trunk", "rural", "ferry"):
+        return road_class
+    base = road_class.removesuffix("_link")
+    if base in _OSM_MAJOR or base == "trunk":
+        return "major"
+    return "secondary" if base in _OSM_SECONDARY else "minor"
+
+
 def _draw_edges(ax: Axes, edges: pd.DataFrame, labels: Labeller) -> list[Line2D]:
+    """Every road and ferry edge, styled by :func:`road_kind`; one legend entry per kind drawn."""
     handles = []
-    for road_class, (colour, width, style) in _ROADS.items():
-        sub = edges[edges["road_class"].astype(str) == road_class]
+    kinds = edges["road_class"].astype(str).map(road_kind)
+    for kind, (colour, width, style) in _ROADS.items():
+        sub = edges[(kinds == kind).to_numpy()]
         if sub.empty:
             continue
         segs = np.stack(
             [sub[["x0_km", "y0_km"]].to_numpy(float), sub[["x1_km", "y1_km"]].to_numpy(float)], axis=1
         )
-        label = labels.t(f"road_{road_class}")
+        label = labels.t(f"road_{kind}")
         ax.add_collection(
             LineCollection(
                 list(segs), colors=colour, linewidths=width, linestyles=style, zorder=1, label=label
@@ -166,6 +189,21 @@ def _wrap(text: str, width_in: float) -> str:
     return "\n".join(out)
 
 
+def _map_label(ax: Axes, text: str, xy: np.ndarray, *, gid: str, **style: Any) -> Annotation:
+    """A text centred on a map point (km), as an annotation in offset points that ``declutter``
+    may move."""
+    return ax.annotate(
+        text,
+        xy=(float(xy[0]), float(xy[1])),
+        xytext=(0, 0),
+        textcoords="offset points",
+        ha="center",
+        va="center",
+        gid=gid,
+        **style,
+    )
+
+
 def _draw_land(ax: Axes, land: Sequence[np.ndarray]) -> None:
     """Land polygons over a sea-coloured background (nothing without land)."""
     if not land:
@@ -196,18 +234,15 @@ def _draw_hulls(
         )
         centre = ring[:-1].mean(axis=0)
         names.append(
-            ax.annotate(
+            _map_label(
+                ax,
                 labels.name(unit),
-                xy=(float(centre[0]), float(centre[1])),
-                xytext=(0, 0),
-                textcoords="offset points",
-                ha="center",
-                va="center",
+                centre,
+                gid=f"township:{unit}",
                 fontsize=6.5,
                 color="#252525",
                 zorder=6,
                 path_effects=_HALO,
-                gid=f"township:{unit}",
             )
         )
     return names
@@ -222,18 +257,15 @@ def _draw_lines(
         ax.plot(xy[:, 0], xy[:, 1], color=colour, lw=width, ls=style, zorder=2.5, solid_capstyle="round")
         middle = xy[len(xy) // 2] if len(xy) > 2 else xy.mean(axis=0)
         badges.append(
-            ax.annotate(
+            _map_label(
+                ax,
                 str(number),
-                xy=(float(middle[0]), float(middle[1])),
-                xytext=(0, 0),
-                textcoords="offset points",
-                ha="center",
-                va="center",
+                middle,
+                gid=f"line:{lid}",
                 fontsize=5.5,
                 color="white",
                 zorder=7,
                 bbox={"boxstyle": "round,pad=0.2", "fc": colour, "ec": "none"},
-                gid=f"line:{lid}",
             )
         )
         handles.append(
@@ -259,7 +291,8 @@ def _draw_facilities(ax: Axes, facilities: pd.DataFrame, labels: Labeller) -> li
         sub = fac[fac["kind"].astype(str) == kind]
         if sub.empty:
             continue
-        for (slot, count), rows in sub.groupby(["slot", "count"]):
+        for _, rows in sub.groupby(["slot", "count"]):
+            slot, count = int(rows["slot"].iloc[0]), int(rows["count"].iloc[0])
             shift = (slot - (count - 1) / 2) * _DODGE_PT / 72
             ax.scatter(
                 rows["x_km"],
@@ -306,10 +339,11 @@ def _draw_facilities(ax: Axes, facilities: pd.DataFrame, labels: Labeller) -> li
 
 def _marker_boxes(ax: Axes, facilities: pd.DataFrame) -> list[Bbox]:
     """Display boxes (pixels) covering the facility markers at each place, dodged ones included."""
-    places = facilities.groupby([facilities["x_km"].round(3), facilities["y_km"].round(3)]).size()
+    at = facilities.assign(x=facilities["x_km"].round(3), y=facilities["y_km"].round(3))
+    places = at.groupby(["x", "y"]).size().reset_index(name="n")
     scale = ax.figure.dpi / 72
     boxes = []
-    for (x, y), count in places.items():
+    for x, y, count in places[["x", "y", "n"]].itertuples(index=False, name=None):
         cx, cy = ax.transData.transform((x, y))
         half_w = (6 + (count - 1) * _DODGE_PT / 2) * scale
         boxes.append(Bbox.from_extents(cx - half_w, cy - 6 * scale, cx + half_w, cy + 6 * scale))
@@ -350,7 +384,7 @@ def _map(
     ax, side = fig.subplots(ncols=2, width_ratios=[map_w, _LEGEND_IN])
     _draw_land(ax, layers.land)
     names = _draw_hulls(ax, layers.hulls, labels, filled=not layers.land)
-    handles = _draw_edges(ax, layers.edges, labels)
+    handles: list[Artist] = list(_draw_edges(ax, layers.edges, labels))
     line_handles, badges = _draw_lines(ax, layers.lines, labels)
     pop = villages["population"].to_numpy(float)
     size = 4 + 40 * pop / pop.max() if len(pop) and pop.max() > 0 else np.full(len(pop), 4.0)

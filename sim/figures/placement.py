@@ -52,7 +52,7 @@ def text_boxes(fig: Figure) -> list[tuple[Text, Bbox]]:
             if np.isfinite(box.get_points()).all() and box.width > 0 and box.height > 0:
                 drawn.append((self, box))
 
-    Text.draw = record  # type: ignore[method-assign]
+    Text.draw = record  # type: ignore[method-assign,assignment]
     try:
         _renderer(fig)
     finally:

@@ -1,8 +1,10 @@
 """Geometry for a run folder's tables: villages (with their results), facilities (with their
-loads), seats and network edges, as GeoDataFrames in the scenario's CRS."""
+loads), seats, network edges, transit lines (with their timetables and boardings) and the land
+(the scenario's outline), as GeoDataFrames in the scenario's CRS."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -71,19 +73,51 @@ def _facility_results(run: Path) -> pd.DataFrame:
     return out.reset_index().rename(columns={"facility": "id"})
 
 
+def _land(run: Path, crs: str) -> Any:
+    """The scenario's outline (``provenance.json`` ``outline_file``) as one MultiPolygon row in
+    ``crs``, or None when the run has no outline or the file is no longer there."""
+    import geopandas as gpd
+
+    provenance = run / "provenance.json"
+    meta = json.loads(provenance.read_text(encoding="utf-8")) if provenance.is_file() else {}
+    path = meta.get("outline_file")
+    if not path or not Path(path).is_file():
+        return None
+    land = gpd.read_file(path).to_crs(crs)
+    return land[["geometry"]].assign(source=str(Path(path).name)).reset_index(drop=True)
+
+
+def _lines(run: Path, scenario: dict[str, Any], places: pd.DataFrame, edges: pd.DataFrame, crs: str) -> Any:
+    """The scenario's bus and ferry lines as LineStrings (None when it has none)."""
+    import geopandas as gpd
+    from shapely import linestrings
+
+    from sim.gis.lines import lines_table
+
+    loads_file = run / "line_loads.parquet"
+    loads = pd.read_parquet(loads_file) if loads_file.is_file() else None
+    summary = run / "summary.json"
+    days = int(json.loads(summary.read_text(encoding="utf-8")).get("days", 0)) if summary.is_file() else 0
+    table, shapes = lines_table(scenario, places, edges, loads, days)
+    if table.empty:
+        return None
+    return gpd.GeoDataFrame(table, geometry=[linestrings(xy * 1000.0) for xy in shapes], crs=crs)
+
+
 def run_layers(run: Path) -> tuple[dict[str, Any], str, str]:
-    """Layers ``villages``, ``facilities``, ``seats``, ``edges`` of a run folder, their CRS and how
-    the CRS was chosen."""
+    """Layers ``villages``, ``facilities``, ``seats``, ``edges`` and, when the scenario has them,
+    ``lines`` and ``land`` of a run folder; their CRS and how the CRS was chosen."""
     import geopandas as gpd
     from shapely import linestrings
 
     scenario_file = run / "scenario.yaml"
     if not scenario_file.is_file():
         raise SimError(f"{run}: not a run folder (no scenario.yaml)")
-    crs, how = layer_crs(yaml.safe_load(scenario_file.read_text(encoding="utf-8")) or {})
-    places = _read(run, "places")
-    pts = gpd.points_from_xy(places["x_km"] * 1000.0, places["y_km"] * 1000.0)
-    places = gpd.GeoDataFrame(places, geometry=pts, crs=crs)
+    scenario = yaml.safe_load(scenario_file.read_text(encoding="utf-8")) or {}
+    crs, how = layer_crs(scenario)
+    table = _read(run, "places")
+    pts = gpd.points_from_xy(table["x_km"] * 1000.0, table["y_km"] * 1000.0)
+    places = gpd.GeoDataFrame(table, geometry=pts, crs=crs)
     kind = places["kind"].astype(str)
     villages = places[kind == "village"].merge(_village_results(run), on="id", how="left")
     facilities = places[kind.isin(FACILITY_KINDS)].merge(_facility_results(run), on="id", how="left")
@@ -102,4 +136,7 @@ def run_layers(run: Path) -> tuple[dict[str, Any], str, str]:
         "seats": seats.reset_index(drop=True),
         "edges": lines,
     }
+    for name, layer in (("lines", _lines(run, scenario, table, edges, crs)), ("land", _land(run, crs))):
+        if layer is not None:
+            layers[name] = layer
     return layers, crs, how

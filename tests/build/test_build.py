@@ -11,9 +11,14 @@ import pandas as pd
 import pytest
 import shapely
 import yaml
+from matplotlib.collections import LineCollection
 from pyproj import Transformer
 
 from sim.cli import main
+from sim.figures.fonts import Language
+from sim.figures.labels import Labeller
+from sim.figures.maps import road_kind
+from sim.figures.runset import run_figures
 from sim.routing import build_travel_tables
 from sim.scenario import load_scenario
 from sim.world import build_world
@@ -49,6 +54,14 @@ def test_build_validate_run_figures(built: Path, tmp_path: Path) -> None:
     listed = json.loads((figs / "figures.json").read_text(encoding="utf-8"))
     assert "burden_map" in json.dumps(listed)
     assert (figs / "burden_map.png").stat().st_size > 10_000
+    # the map draws the OSM roads, styled by class: every edge, one legend entry per kind drawn
+    edges = pd.read_parquet(run / "edges.parquet")
+    ax = run_figures(run, language=Language("en")).figures["burden_map"].axes[0]
+    roads = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert sum(len(c.get_segments()) for c in roads) == len(edges)
+    kinds = {road_kind(str(c)) for c in edges["road_class"].unique()}
+    assert {c.get_label() for c in roads} == {Labeller("en").t(f"road_{k}") for k in kinds}
+    assert {"major", "minor"} <= kinds
 
 
 def test_routing_on_the_real_extract_matches_networkx(built: Path) -> None:
