@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim.figures.geometry import line_paths
-from sim.transit.schema import Line
+from sim.scenario.transit import Line
 
 __all__ = ["LINE_COLUMNS", "lines_table"]
 
