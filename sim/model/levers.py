@@ -102,6 +102,7 @@ class LeverEngine:
     weight: float = 1.0
     proxy_origin: str = "(scenario)"  # file that set levers.proxy (for error messages)
     proxy_log: list[np.ndarray] = field(default_factory=list)
+    agents_today: dict[int, np.ndarray] = field(default_factory=dict)  # facility -> batch minutes
 
     def __post_init__(self) -> None:
         w, lv = self.world, self.levers
@@ -173,6 +174,7 @@ class LeverEngine:
         """On proxy days agents carry up to their capacity per village, oldest errands first."""
         p = self.levers.proxy
         assert p is not None
+        self.agents_today.clear()
         if len(handed) == 0 or not self._proxy_days[weekday]:
             handed.next_day[:] = day + 1
             return Needs.empty(), handed, np.zeros((0, 6))
@@ -187,8 +189,14 @@ class LeverEngine:
         carry = np.zeros(len(handed), dtype=bool)
         carry[order[rank < limit[order]]] = True
         carried, waiting = handed.take(carry), handed.take(~carry)
+        fac = self._proxy_facility(carried, weekday)
+        served = self._agents_queue(carried, fac, weekday)
+        carried, fac, waiting = (
+            carried.take(served),
+            fac[served],
+            Needs.concat([waiting, carried.take(~served)]),
+        )
         waiting.next_day[:] = day + 1
-        fac = self._proxy_facility(carried)
         carried.last_day[:] = day + p.delay_days
         carried.forced_fac[:] = fac
         mode = self.tables.modes.index(p.mode)
@@ -207,13 +215,60 @@ class LeverEngine:
         )
         return carried, waiting, trips
 
-    def _proxy_facility(self, needs: Needs) -> np.ndarray:
-        """Nearest facility (by the agent's mode) that completes the errand, in the resident's unit if any."""
+    def _agents_queue(self, carried: Needs, fac: np.ndarray, weekday: int) -> np.ndarray:
+        """The agents' batches at the windows: which carried errands are handed in today.
+
+        Each village's agent arrives at the facility's opening with the errands it carries there;
+        the batch takes the sum of their service times (drawn from the facility's distribution,
+        keyed by errand; times ``weight`` for the population represented) on one window, split
+        over the agents needed (capacity per agent). Agents arrive before any resident, so FIFO
+        serves them first whatever residents do; an agent whose batch cannot start before closing
+        takes its errands home (they wait for the next proxy day). Served batches are left in
+        ``agents_today`` for the facility's queue (:class:`AppointmentDesk`), where residents
+        queue behind them. Returns per carried errand whether it was handed in.
+        """
+        p = self.levers.proxy
+        assert p is not None
+        w = self.world
+        handed_in = np.ones(len(carried), dtype=bool)
+        svc = np.zeros(len(carried))
+        u = self.streams.uniform("lever.proxy_service", carried.key)
+        for f in np.unique(fac[fac >= 0]):
+            rows = fac == f
+            spec = w.fac_service_time[f]
+            assert spec is not None, "proxy facilities complete errands, so they have a service time"
+            svc[rows] = draw_service_min(spec, u[rows]) * self.weight
+        handed_in[fac < 0] = False  # no facility completing it is open today
+        v = self.village[carried.resident]
+        for f in np.unique(fac[fac >= 0]):
+            at = np.flatnonzero(fac == f)
+            villages, inverse = np.unique(v[at], return_inverse=True)
+            minutes = np.bincount(inverse, weights=svc[at])
+            count = np.bincount(inverse) * self.weight
+            agents = np.ceil(np.round(count, 9) / p.capacity_per_day).astype(np.int64)
+            batch = np.repeat(minutes / agents, agents)
+            owner = np.repeat(np.arange(len(villages)), agents)
+            open_min, close_min = w.fac_open_wd[f, weekday], w.fac_close_wd[f, weekday]
+            q = serve_fifo(
+                np.full(len(batch), open_min), batch, servers=int(w.fac_servers[f]), open_min=open_min,
+                close_min=close_min,
+            )  # fmt: skip
+            self.agents_today[int(f)] = batch[q.served]
+            share = np.bincount(owner, weights=q.served, minlength=len(villages)) / agents
+            order = np.lexsort((carried.errand[at], inverse))
+            pos = np.empty(len(at), dtype=np.int64)
+            pos[order] = np.arange(len(at)) - np.searchsorted(inverse[order], inverse[order])
+            handed_in[at] = pos < np.round(share * np.bincount(inverse))[inverse]  # oldest errands first
+        return handed_in
+
+    def _proxy_facility(self, needs: Needs, weekday: int) -> np.ndarray:
+        """Nearest facility open today (by the agent's mode) that completes the errand, in the
+        resident's unit if any; -1 where none is open today."""
         p = self.levers.proxy
         assert p is not None
         w = self.world
         mode = self.tables.modes.index(p.mode)
-        out = np.empty(len(needs), dtype=np.int64)
+        out = np.full(len(needs), -1, dtype=np.int64)
         for s in np.unique(needs.service):
             rows = np.flatnonzero(needs.service == s)
             cand = np.flatnonzero(w.fac_completes[:, s] & (w.fac_servers > 0))
@@ -223,6 +278,9 @@ class LeverEngine:
                     "levers.proxy.services",
                     f"expected errand types some facility completes; none completes '{w.services[s]}'",
                 )
+            cand = cand[w.fac_days[cand, weekday]]
+            if len(cand) == 0:
+                continue
             r = needs.resident[rows]
             t = self.tables.time_min[mode][self.village[r]][:, cand]
             other_unit = w.fac_new_unit[cand][None, :] != self.new_unit[r][:, None]
@@ -278,6 +336,7 @@ class AppointmentDesk:
     spec: Appointments | None
     world: World
     streams: Streams
+    agents: dict[int, np.ndarray] = field(default_factory=dict)  # facility -> proxy batches today
 
     def __post_init__(self) -> None:
         kinds = self.spec.kinds if self.spec is not None else ()
@@ -296,13 +355,33 @@ class AppointmentDesk:
         servers: int,
         open_min: float,
         close_min: float,
+        agents: bool = True,
     ) -> tuple[QueueDay, np.ndarray]:
         """Queue outcome and the arrival time each visitor actually came at (minutes).
 
         ``arrival`` is the desired arrival, sorted ascending. A booked visitor takes the first
         free slot at or after it (slots ``slot_min`` apart per reserved window) and comes then;
-        slots starting at or after closing are not offered (the visitor walks in).
+        slots starting at or after closing are not offered (the visitor walks in). Proxy agents'
+        batches (``agents``) arrive at opening and are served first, at the walk-in windows.
         """
+        batches = self.agents.get(f) if agents else None
+        if batches is not None and len(batches):
+            n_ag = len(batches)
+            q, came = self.serve(
+                f,
+                np.concatenate([np.full(n_ag, open_min), arrival]),
+                np.concatenate([batches, svc]),
+                np.concatenate([np.zeros(n_ag, key.dtype), key]),
+                np.concatenate([np.zeros(n_ag, trip_no.dtype), trip_no]),
+                np.concatenate([np.zeros(n_ag, bool), can_book]),
+                servers=servers,
+                open_min=open_min,
+                close_min=close_min,
+                agents=False,
+            )
+            return QueueDay(
+                start_min=q.start_min[n_ag:], wait_min=q.wait_min[n_ag:], served=q.served[n_ag:]
+            ), came[n_ag:]
         spec = self.spec
         if spec is None or not self._books[f]:
             return serve_fifo(arrival, svc, servers=servers, open_min=open_min, close_min=close_min), arrival

@@ -220,9 +220,14 @@ class AccessModel(mesa.Model):
             weight=1.0 / sc.simulation.sample_fraction,
             proxy_origin=loaded.origin("levers.proxy.services"),
         )
-        self.appointments = AppointmentDesk(sc.levers.appointments, self.world, self.streams)
-        # all of a day's plain FIFO queues in one pass; facility by facility with ghosts or bookings
-        self.batch_queues = self.sample_weight == 1.0 and self.appointments.spec is None
+        self.appointments = AppointmentDesk(  # also queues the proxy agents' batches of the day
+            sc.levers.appointments, self.world, self.streams, agents=self.levers.agents_today
+        )
+        # all of a day's plain FIFO queues in one pass; facility by facility with ghosts, bookings
+        # or proxy agents' batches (the desk queues those)
+        self.batch_queues = (
+            self.sample_weight == 1.0 and self.appointments.spec is None and sc.levers.proxy is None
+        )
         self._next_errand = 0
         self.pending = Needs.empty()
         sizes = np.array([len(m) for m in self._band_members])

@@ -230,3 +230,40 @@ def test_proxy_capacity_counts_the_whole_population_when_sampling() -> None:
     assert per_day.max() == 2 and per_day.min() >= 1
     assert 1.0 < per_day.mean() < 1.55  # at most 1.5 on average where the capacity binds
     assert (r.proxy_trips["agent_min"] > 0).all()
+
+
+def test_proxy_batches_take_window_time_before_residents() -> None:
+    """An agent's batch arrives at opening and holds a window for its summed service time:
+    one window, a 90-minute batch at 08:00, residents at 08:20 and 10:00 (10 min each)."""
+    from sim.scenario.load import load_scenario
+    from sim.world.world import build_world
+
+    world = build_world(load_scenario(TINY))
+    desk = AppointmentDesk(None, world, Streams(1), agents={0: np.array([90.0])})
+    arrival, svc = np.array([500.0, 600.0]), np.array([10.0, 10.0])
+    key, trips = np.arange(2, dtype=np.uint64), np.zeros(2, np.int64)
+    book = np.zeros(2, bool)
+    q, came = desk.serve(0, arrival, svc, key, trips, book, servers=1, open_min=480.0, close_min=1000.0)
+    assert q.wait_min.tolist() == [70.0, 0.0] and q.served.all() and came.tolist() == [500.0, 600.0]
+    q2, _ = desk.serve(1, arrival, svc, key, trips, book, servers=1, open_min=480.0, close_min=1000.0)
+    assert q2.wait_min.tolist() == [0.0, 0.0]  # no agent at facility 1
+
+
+def test_proxy_agents_queue_and_lose_no_errand(base: Any) -> None:
+    """Agents with large batches at a one-window hall: some batches cannot start before closing,
+    their errands wait for the next proxy day; every errand still ends completed or pending."""
+    lever = {
+        "services": ["admin_simple", "admin_complex"],
+        "uptake": {"15-59": 1.0, "60+": 1.0},
+        "days": ["fri"],
+        "capacity_per_day": 200,
+        "delay_days": 0,
+    }
+    slow = {"dist": "fixed", "mean_min": 60}
+    r = _run({"levers.proxy": lever, "facility_defaults.hall.service_time": slow})
+    plain = _run({"facility_defaults.hall.service_time": slow})
+    _same_needs(plain.errands, r.errands)
+    done = (r.errands["channel"].astype(str) == "proxy") & (r.errands["status"] == "completed")
+    assert done.sum() > 0
+    held = (r.errands["channel"].astype(str) == "proxy") & (r.errands["status"] == "pending")
+    assert held.sum() > 0  # batches too long for one day come back
