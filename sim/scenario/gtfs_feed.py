@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import math
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -60,27 +61,24 @@ def _members(path: Path) -> dict[str, bytes]:
         raise ScenarioError(str(path), "(feed)", f"expected a GTFS zip file or folder ({exc})") from None
 
 
-def _check_encoding(path: Path) -> dict[str, bytes]:
-    """Every table must be UTF-8 without a byte-order mark; returns the raw tables by file name."""
+def _check_encoding(path: Path) -> tuple[dict[str, bytes], bool]:
+    """Every table must be UTF-8 (a byte-order mark is accepted); returns the tables' bytes
+    without the mark, by file name, and whether any table had one."""
     members = _members(path)
+    had_bom = False
     for name, raw in members.items():
-        where = str(path / name)
-        if raw.startswith(codecs.BOM_UTF8):
-            raise ScenarioError(
-                where,
-                "(encoding)",
-                "expected UTF-8 text without a byte-order mark (BOM); save it as plain UTF-8",
-            )
+        had_bom |= raw.startswith(codecs.BOM_UTF8)
+        raw = members[name] = raw.removeprefix(codecs.BOM_UTF8)
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
             raise ScenarioError(
-                where,
+                str(path / name),
                 f"line {line}",
                 f"expected UTF-8 text, got byte 0x{raw[exc.start]:02x} (re-save the file as UTF-8)",
             ) from None
-    return members
+    return members, had_bom
 
 
 #: Bounds of WGS 84 coordinates in stops.txt, degrees.
@@ -121,6 +119,19 @@ def _check_stops(path: Path, raw: bytes) -> None:
                 )
 
 
+def _read_with_gtfs_kit(path: Path, members: dict[str, bytes], had_bom: bool) -> Any:
+    """gtfs-kit Feed of ``path``; a feed with byte-order marks is read from a copy without them
+    (gtfs-kit would take the mark into the first column's name)."""
+    import gtfs_kit as gk
+
+    if not had_bom:
+        return gk.read_feed(path, dist_units="km")
+    with tempfile.TemporaryDirectory(prefix="townsim-gtfs-") as tmp:
+        for name, raw in members.items():
+            (Path(tmp) / name).write_bytes(raw)
+        return gk.read_feed(Path(tmp), dist_units="km")
+
+
 def read_feed(path: Path) -> Any:
     """gtfs-kit Feed of a zip or folder, with ScenarioError for anything missing or unreadable."""
     if not path.exists():
@@ -133,13 +144,11 @@ def read_feed(path: Path) -> Any:
                 raise ScenarioError(
                     str(path / f"{table}.txt"), "(file)", f"expected {table}.txt in the GTFS feed"
                 )
-    members = _check_encoding(path)
+    members, had_bom = _check_encoding(path)
     if "stops.txt" in members:
         _check_stops(path, members["stops.txt"])
-    import gtfs_kit as gk
-
     try:
-        feed = gk.read_feed(path, dist_units="km")
+        feed = _read_with_gtfs_kit(path, members, had_bom)
     except Exception as exc:  # gtfs-kit raises many kinds on broken input
         raise ScenarioError(
             str(path), "(feed)", f"expected a readable GTFS feed ({type(exc).__name__}: {exc})"

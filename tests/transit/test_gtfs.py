@@ -127,8 +127,6 @@ def _broken(tmp_path: Path, exported: Path, how: str) -> Path:
         st.to_csv(st_path, index=False)
     elif how == "missing":
         st_path.unlink()
-    elif how == "bom":
-        st_path.write_bytes(b"\xef\xbb\xbf" + st_path.read_bytes())
     return folder
 
 
@@ -138,7 +136,6 @@ def _broken(tmp_path: Path, exported: Path, how: str) -> Path:
         ("order", "stop times in order"),
         ("stop", "stop_id listed in stops.txt, got 'nowhere'"),
         ("missing", "expected stop_times.txt"),
-        ("bom", "without a byte-order mark"),
     ],
 )
 def test_broken_feed_is_refused_with_exit_code_2(
