@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,13 +10,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.ownership import adopt_folder, write_dir_owned
 from sim.sweep.experiment import LoadedExperiment, load_experiment
 from sim.sweep.samplers import build_design, salib_problem
-from sim.sweep.store import SweepStore, write_atomic
+from sim.sweep.store import SweepStore
 
 __all__ = ["Analysis", "analyze_sweep", "point_stats", "sensitivity"]
 
 SENSITIVITY_COLUMNS = ["method", "lever", "outcome", "parameter", "index", "value", "conf"]
+#: The tables ``townsim analyze`` writes in ``analysis/``.
+_ANALYSIS_FILES = re.compile(r"(points|sensitivity)\.(parquet|csv)")
 
 
 @dataclass
@@ -146,12 +150,15 @@ def analyze_sweep(out: str | Path) -> Analysis:
     missing = int(runs["status"].ne("ok").sum())
     if missing:
         notes.insert(0, f"{missing} of {len(runs)} planned runs have no ok result (pending or failed)")
-    folder = store.root / "analysis"
     tables = {"points": points} if table is None else {"points": points, "sensitivity": table}
-    for name, frame in tables.items():
-        write_atomic(frame, folder / f"{name}.parquet")
-        write_atomic(frame, folder / f"{name}.csv", csv=True)
-    if table is None:
-        for suffix in ("parquet", "csv"):
-            (folder / f"sensitivity.{suffix}").unlink(missing_ok=True)
+
+    def fill(staging: Path) -> None:
+        for name, frame in tables.items():
+            frame.to_parquet(staging / f"{name}.parquet", index=False)
+            frame.to_csv(staging / f"{name}.csv", index=False)
+
+    folder = store.root / "analysis"
+    if folder.is_dir():  # analysis of a townsim without markers: only its own tables are adopted
+        adopt_folder(folder, "analysis", lambda name: _ANALYSIS_FILES.fullmatch(name) is not None)
+    write_dir_owned(folder, "analysis", fill, option="analysis folder")
     return Analysis(points, table, notes)

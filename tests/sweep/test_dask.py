@@ -77,6 +77,21 @@ def test_local_cluster_two_workers_records_failures_and_resumes(
     assert sorted(points["n"].unique()) == [0, 2]
     assert (out / "analysis" / "points.csv").is_file() and (out / "experiment.yaml").is_file()
 
+    # analysis/ follows the ownership rule: re-analysing replaces townsim's unchanged tables, but
+    # never a table the user edited or a file of their own there.
+    capsys.readouterr()
+    assert main(["analyze", str(out)]) == 0
+    notes = out / "analysis" / "notes.md"
+    notes.write_text("mine", encoding="utf-8")
+    assert main(["analyze", str(out)]) == 2
+    assert "notes.md" in capsys.readouterr().err
+    assert notes.read_text(encoding="utf-8") == "mine"
+    notes.unlink()
+    edited = out / "analysis" / "points.csv"
+    edited.write_text(edited.read_text(encoding="utf-8") + "my,row\n", encoding="utf-8")
+    assert main(["analyze", str(out)]) == 2
+    assert edited.read_text(encoding="utf-8").endswith("my,row\n")
+
 
 def _restore_sigint() -> None:
     """Undo SIG_IGN inherited from a non-interactive shell (CI), as a terminal user would have it."""
