@@ -245,6 +245,13 @@ def save_overlay(
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"plan_{digest}.yaml"
     fresh = not path.is_file()
+    if not fresh and path.read_text(encoding="utf-8", errors="replace") != text:
+        raise ScenarioError(
+            str(path),
+            "(file)",
+            "expected the plan the app wrote there (its name is the hash of its content), but the "
+            "file was changed; move it out of the app's folder",
+        )
     if fresh:
         tmp = folder / f".{path.name}.tmp"
         tmp.write_text(text, encoding="utf-8")

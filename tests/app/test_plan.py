@@ -69,6 +69,12 @@ def test_edits_become_an_overlay_the_model_obeys(choices, tmp_path):
     # the same content gives the same file name
     again, _ = save_overlay(overlay, scenario=TINY, scenario_label="tiny", folder=tmp_path)
     assert again == path
+    # a file of that name the user changed is never taken for the plan, nor overwritten
+    changed = path.read_text(encoding="utf-8").replace("servers: 5", "servers: 50")
+    path.write_text(changed, encoding="utf-8")
+    with pytest.raises(ScenarioError, match="was changed"):
+        save_overlay(overlay, scenario=TINY, scenario_label="tiny", folder=tmp_path)
+    assert path.read_text(encoding="utf-8") == changed
 
 
 @pytest.mark.parametrize(
