@@ -124,3 +124,11 @@ def test_access_command_without_a_run(tmp_path: Path, capsys: pytest.CaptureFixt
     before = out.read_bytes()
     assert main(["access", str(TINY), "--out", str(out)]) == 2  # never overwritten
     assert out.read_bytes() == before
+    capsys.readouterr()
+    # refused before any work, one line naming the option or the path, exit 2
+    assert main(["access", str(TINY), "--out", str(out / "below_a_file.json")]) == 2
+    err = capsys.readouterr()
+    assert "--out" in err.err and "east_hall" not in err.out
+    with pytest.raises(SystemExit) as exit_:
+        main(["access", str(TINY), "--seed", "-1"])
+    assert exit_.value.code == 2

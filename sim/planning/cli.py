@@ -98,7 +98,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario")
     p.add_argument("--overlay", action="append", default=[], help="YAML merged on the scenario (repeatable)")
     p.add_argument(
-        "--seed", type=int, default=None, help="seed of the synthetic population (default: scenario's)"
+        "--seed", type=seed, default=None, help="seed of the synthetic population (default: scenario's)"
     )
     p.add_argument("--out", default=None, help="also write the access block as JSON (never overwritten)")
     p.set_defaults(handler=_cmd_access)
@@ -109,12 +109,17 @@ def _cmd_access(args: argparse.Namespace) -> int:
 
     from sim.metrics.access import access_summary
     from sim.model.model import AccessModel
+    from sim.ownership import check_replaceable
     from sim.planning.errors import PlanInputError
     from sim.scenario.load import load_scenario
 
     out = Path(args.out) if args.out else None
-    if out is not None and out.exists():
-        raise PlanInputError(f"{out}: exists; choose another --out (an existing file is never overwritten)")
+    if out is not None:
+        if out.exists():
+            raise PlanInputError(
+                f"{out}: exists; choose another --out (an existing file is never overwritten)"
+            )
+        check_replaceable(out, "access")  # a folder townsim can write, checked before any work
     loaded = load_scenario(Path(args.scenario), overlays=tuple(Path(o) for o in args.overlay))
     block = access_summary(AccessModel(loaded, seed=args.seed), None)
     print(
