@@ -61,9 +61,10 @@ def map_data(world: World, scenario: Scenario, candidates: Mapping[str, Mapping[
     """
     xy = world.node_xy
     e = world.edges  # one row per physical road or ferry edge
-    edges = [
-        [_r(xy[u, 0]), _r(xy[u, 1]), _r(xy[v, 0]), _r(xy[v, 1]), str(c)]
-        for u, v, c in zip(e.u.tolist(), e.v.tolist(), e.road_class.tolist(), strict=True)
+    bends = [() if b is None else b for b in e.bends]
+    edges = [  # x0, y0, x1, y1, class, the bends of a road that follows the land ([] if straight)
+        [_r(xy[u, 0]), _r(xy[u, 1]), _r(xy[v, 0]), _r(xy[v, 1]), str(c), [[_r(x), _r(y)] for x, y in b]]
+        for u, v, c, b in zip(e.u.tolist(), e.v.tolist(), e.road_class.tolist(), bends, strict=True)
     ]
     pop = world.village_pop.sum(axis=1)
     villages = [

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import ConvexHull, QhullError
 
+from sim.world.bends import edge_polylines
+
 __all__ = ["land_rings", "line_paths", "township_hulls"]
 
 _HULL_PAD_KM = 0.4  # outlines drawn this far outside the outermost village (km)
@@ -68,8 +70,9 @@ def line_paths(
     """Line id -> (kind "bus"/"ferry", polyline k x 2 in km) for the scenario's own transit lines.
 
     Stops are place ids (village, ``seat:<unit>``, facility) or [x, y]; ``along_road`` lines follow
-    the shortest road path (rural roads first, as the timetable does), others join their stops
-    straight. Lines from a GTFS feed have no stop list in the scenario and are left out.
+    the shortest road path (rural roads first, as the timetable does; through the bends of roads
+    that follow the land), others join their stops straight. Lines from a GTFS feed have no stop
+    list in the scenario and are left out.
     """
     lines = (transit or {}).get("lines") or {}
     xy = {str(i): np.array([x, y]) for i, x, y in places[["id", "x_km", "y_km"]].itertuples(index=False)}
@@ -77,6 +80,10 @@ def line_paths(
         xy.setdefault(str(u), np.array([x0, y0]))
         xy.setdefault(str(v), np.array([x1, y1]))
     roads = edges[edges["road_class"].astype(str) != "ferry"]
+    ends = zip(roads["u"].astype(str), roads["v"].astype(str), edge_polylines(roads), strict=True)
+    shape = {  # (u, v) -> the edge's polyline from u to v (edges that follow the land bend)
+        key: poly for u, v, poly in ends for key, poly in (((u, v), poly), ((v, u), poly[::-1]))
+    }
     graph = nx.Graph()
     graph.add_weighted_edges_from(
         zip(roads["u"].astype(str), roads["v"].astype(str), roads["length_km"].astype(float), strict=True),
@@ -110,7 +117,11 @@ def line_paths(
                         break
                     except (nx.NetworkXNoPath, nx.NodeNotFound):
                         continue
-            segment = [xy[n] for n in path] if path else [pa, pb]
+            segment = [pa, pb]
+            if path:
+                segment = [xy[path[0]]]
+                for n0, n1 in itertools.pairwise(path):
+                    segment.extend(shape.get((n0, n1), np.array([xy[n0], xy[n1]]))[1:])
             points.extend(segment if not points else segment[1:])
         out[str(lid)] = (kind, np.asarray(points, float))
     return out

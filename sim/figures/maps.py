@@ -33,6 +33,7 @@ from sim.figures.style import (
     SEQUENTIAL_CMAP,
     kind_colour,
 )
+from sim.world.bends import edge_polylines
 
 __all__ = [
     "MapLayers",
@@ -70,7 +71,8 @@ class MapLayers:
     """What a map draws besides the villages.
 
     Attributes:
-        edges: x0_km, y0_km, x1_km, y1_km, road_class (trunk, rural, ferry).
+        edges: x0_km, y0_km, x1_km, y1_km, road_class (trunk, rural, ferry), bends_km (the
+            points of an edge that follows the land; see ``sim.world.bends``).
         facilities: id, x_km, y_km, kind, arrivals_per_day (marker area grows with load).
         hulls: former township id -> closed outline (k x 2, km).
         lines: transit line id -> (kind, polyline k x 2 km).
@@ -150,13 +152,10 @@ def _draw_edges(ax: Axes, edges: pd.DataFrame, labels: Labeller) -> list[Line2D]
         sub = edges[(kinds == kind).to_numpy()]
         if sub.empty:
             continue
-        segs = np.stack(
-            [sub[["x0_km", "y0_km"]].to_numpy(float), sub[["x1_km", "y1_km"]].to_numpy(float)], axis=1
-        )
         label = labels.t(f"road_{kind}")
         ax.add_collection(
             LineCollection(
-                list(segs), colors=colour, linewidths=width, linestyles=style, zorder=1, label=label
+                edge_polylines(sub), colors=colour, linewidths=width, linestyles=style, zorder=1, label=label
             )
         )
         handles.append(Line2D([], [], color=colour, lw=width, ls=style, label=label))

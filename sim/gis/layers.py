@@ -13,6 +13,7 @@ import pandas as pd
 import yaml
 
 from sim.errors import SimError
+from sim.world.bends import edge_polylines
 from sim.world.outline import LOCAL_PLANE
 
 __all__ = ["LOCAL_CRS", "layer_crs", "run_layers"]
@@ -123,12 +124,11 @@ def run_layers(run: Path) -> tuple[dict[str, Any], str, str]:
     facilities = places[kind.isin(FACILITY_KINDS)].merge(_facility_results(run), on="id", how="left")
     seats = places[kind == "seat"]
     edges = _read(run, "edges")
-    xy = (
-        np.stack([edges[["x0_km", "y0_km"]].to_numpy(), edges[["x1_km", "y1_km"]].to_numpy()], axis=1)
-        * 1000.0
-    )
+    shapes = [linestrings(poly * 1000.0) for poly in edge_polylines(edges)]  # through any bends
     lines = gpd.GeoDataFrame(
-        edges.drop(columns=["x0_km", "y0_km", "x1_km", "y1_km"]), geometry=linestrings(xy), crs=crs
+        edges.drop(columns=["x0_km", "y0_km", "x1_km", "y1_km", "bends_km"], errors="ignore"),
+        geometry=shapes,
+        crs=crs,
     )
     layers = {
         "villages": gpd.GeoDataFrame(villages, geometry="geometry", crs=crs),

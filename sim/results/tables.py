@@ -12,6 +12,7 @@ from sim.model.model import OUTCOMES, AccessModel
 from sim.results.result import TABLES, RunResult, proxy_trips_frame
 from sim.scenario.schema import WEEKDAYS
 from sim.transit.loads import line_loads_frame
+from sim.world.bends import bends_text
 from sim.world.world import FACILITY_KINDS
 
 __all__ = ["TABLES", "RunResult", "access_times", "build_result"]
@@ -274,6 +275,7 @@ def _geography_frames(model: AccessModel) -> tuple[pd.DataFrame, pd.DataFrame]:
             "y0_km": node_xy[ui, 1],
             "x1_km": node_xy[vi, 0],
             "y1_km": node_xy[vi, 1],
+            "bends_km": [bends_text(b) for b in w.edges.bends[order]],  # "" = straight
         }
     )
     return places, edges

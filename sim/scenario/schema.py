@@ -95,6 +95,12 @@ class RoadGenerate(Strict):
 
     detour_factor: float = Field(default=1.4, ge=1.0, description="road length / straight line")
     max_rural_edge_km: float = Field(default=8.0, gt=0)
+    max_water_km: float = Field(
+        default=0.3,
+        ge=0,
+        description="with an outline: km of sea a straight road may cross (short bridges, causeways); "
+        "longer crossings are dropped or follow the land",
+    )
     source: str = "assumed"
 
 

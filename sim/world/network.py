@@ -21,6 +21,7 @@ from scipy.spatial import Delaunay, QhullError
 from sim.errors import ScenarioError
 from sim.scenario.load import read_text
 from sim.scenario.schema import Ferry, Mode, RoadGenerate
+from sim.world.land import Land
 
 __all__ = [
     "FERRY",
@@ -51,6 +52,7 @@ class EdgeList:
     fixed_min: list[float] = field(default_factory=list)
     fare_yuan: list[float] = field(default_factory=list)
     name: list[str] = field(default_factory=list)
+    bends: dict[int, np.ndarray] = field(default_factory=dict)  # position -> inner points, km
 
     def add(
         self,
@@ -63,8 +65,12 @@ class EdgeList:
         fixed_min: float = np.nan,
         fare_yuan: float = 0.0,
         name: str = "",
+        bends: np.ndarray | None = None,
     ) -> None:
-        """Append one edge (``oneway``: travel only from ``u`` to ``v``)."""
+        """Append one edge (``oneway``: travel only from ``u`` to ``v``; ``bends``: (k, 2) km
+        points between its ends when it is not a straight line)."""
+        if bends is not None and len(bends):
+            self.bends[len(self.u)] = np.asarray(bends, dtype=float).reshape(-1, 2)
         self.u.append(u)
         self.v.append(v)
         self.length_km.append(float(length_km))
@@ -80,6 +86,9 @@ class EdgeList:
         u, v = (position.get_indexer(pd.Index(ends, dtype=object)) for ends in (self.u, self.v))
         if (u < 0).any() or (v < 0).any():
             raise KeyError("edge ends missing from the node list")
+        bends = np.full(len(u), None, dtype=object)
+        for i, points in self.bends.items():
+            bends[i] = points
         return RoadEdges(
             u=u.astype(np.int64),
             v=v.astype(np.int64),
@@ -89,6 +98,7 @@ class EdgeList:
             fixed_min=np.asarray(self.fixed_min, dtype=float),
             fare_yuan=np.asarray(self.fare_yuan, dtype=float),
             name=np.asarray(self.name, dtype=object),
+            bends=bends,
         )
 
 
@@ -98,6 +108,7 @@ class RoadEdges:
 
     ``oneway`` edges are travelled only from ``u`` to ``v``. Ferries have ``road_class == "ferry"``,
     ``fixed_min`` = crossing + mean pier wait (NaN for roads), a fare and a real ``length_km``.
+    ``bends``: None for a straight edge, else its (k, 2) km points between ``u`` and ``v``.
     """
 
     u: np.ndarray
@@ -108,6 +119,7 @@ class RoadEdges:
     fixed_min: np.ndarray
     fare_yuan: np.ndarray
     name: np.ndarray
+    bends: np.ndarray
 
     def __len__(self) -> int:
         return len(self.u)
@@ -149,17 +161,82 @@ def _triangulation_edges(xy: np.ndarray) -> set[tuple[int, int]]:
     return edges
 
 
+def _land_lengths(
+    xy: np.ndarray, pairs: list[tuple[int, int]], land: Land | None, max_water_km: float
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray | None]]:
+    """Km along each candidate edge (index pairs into ``xy``), its weight for the spanning tree,
+    and its bends.
+
+    Without ``land``, or for a segment with at most ``max_water_km`` off land, the straight line
+    (bends None). Otherwise the shortest path on the land polygon holding both ends (its inner
+    corners are the bends); ends on no common polygon keep the straight line and weigh 1,000 km
+    more, so that such an edge is only kept to connect what nothing else connects.
+    """
+    a = xy[[p[0] for p in pairs]].reshape(-1, 2)
+    b = xy[[p[1] for p in pairs]].reshape(-1, 2)
+    km = np.hypot(a[:, 0] - b[:, 0], a[:, 1] - b[:, 1])
+    weight = km.copy()
+    bends: list[np.ndarray | None] = [None] * len(pairs)
+    if land is None or not pairs:
+        return km, weight, bends
+    wet = np.flatnonzero(land.water_km(a, b) > max_water_km)
+    if not len(wet):
+        return km, weight, bends
+    weight[wet] += _UNJOINED_KM
+    home = land.polygon_of(np.concatenate([a[wet], b[wet]])).reshape(2, -1)
+    for polygon in np.unique(home[0][home[0] == home[1]]):
+        on = wet[(home[0] == polygon) & (home[1] == polygon)]
+        for i, path in zip(on, land.paths(int(polygon), a[on], b[on]), strict=True):
+            if path is not None:
+                km[i] = weight[i] = float(np.hypot(*np.diff(path, axis=0).T).sum())
+                bends[i] = path[1:-1]
+    return km, weight, bends
+
+
+_UNJOINED_KM = 1000.0  # added to the weight of a wet edge whose ends no land path joins
+
+
+def _kept(
+    xy: np.ndarray, pairs: list[tuple[int, int]], land: Land | None, params: RoadGenerate, *, cap: float
+) -> list[tuple[int, int, float, np.ndarray | None]]:
+    """Edges kept of the candidates: (a, b, km along the edge, bends or None), in ``pairs`` order.
+
+    An edge is kept when it stays on land (at most ``max_water_km`` off it) and is no longer than
+    ``cap`` km, or when it belongs to the minimum spanning tree by km along land (which keeps the
+    island connected, around bays where it must).
+    """
+    km, weight, bends = _land_lengths(xy, pairs, land, params.max_water_km)
+    graph = nx.Graph()
+    for (a, b), w in zip(pairs, weight.tolist(), strict=True):
+        graph.add_edge(a, b, weight=w)
+    tree = {frozenset(e) for e in nx.minimum_spanning_edges(graph, data=False)}
+    out = []
+    for (a, b), length, w, bend in zip(pairs, km.tolist(), weight.tolist(), bends, strict=True):
+        on_land = bend is None and w == length
+        if (on_land and length <= cap) or frozenset((a, b)) in tree:
+            out.append((a, b, length, bend))
+    return out
+
+
 def generated_roads(
-    nodes: dict[str, tuple[float, float, str]], *, params: RoadGenerate, seats: Iterable[str]
+    nodes: dict[str, tuple[float, float, str]],
+    *,
+    params: RoadGenerate,
+    seats: Iterable[str],
+    land: Land | None = None,
 ) -> EdgeList:
     """Synthetic two-way roads per island: trunk roads triangulate the seats, rural roads all points.
 
     Args:
         nodes: id -> (x_km, y_km, island).
+        land: the scenario's outline in the same km plane, if it has one.
 
     Rural edges longer than ``max_rural_edge_km`` (straight line) are dropped unless needed to keep
-    the island connected (the minimum spanning tree is always kept). Edge ``length_km`` is the
-    straight-line distance times ``detour_factor``.
+    the island connected (the minimum spanning tree is always kept). With ``land``, an edge that
+    crosses more than ``max_water_km`` of sea (a bay; shorter crossings stand for bridges and
+    causeways) is dropped unless the minimum spanning tree by km along land needs it, rural and
+    trunk alike; such an edge follows the shortest path on land (``bends``). Edge ``length_km``
+    is the km along the edge (straight line or land path) times ``detour_factor``.
     """
     out = EdgeList()
     seat_set = set(seats)
@@ -168,19 +245,14 @@ def generated_roads(
         by_island.setdefault(island, []).append(node)
     for names in by_island.values():
         names.sort()
-        xy = np.array([nodes[n][:2] for n in names], dtype=float)
-        rural = nx.Graph()
-        for a, b in _triangulation_edges(xy):
-            rural.add_edge(a, b, straight=float(np.hypot(*(xy[a] - xy[b]))))
-        keep = set(nx.minimum_spanning_tree(rural, weight="straight").edges()) if len(rural) else set()
-        for a, b, data in sorted(rural.edges(data=True)):
-            if data["straight"] <= params.max_rural_edge_km or (a, b) in keep or (b, a) in keep:
-                out.add(names[a], names[b], data["straight"] * params.detour_factor, "rural")
+        xy = np.array([nodes[n][:2] for n in names], dtype=float).reshape(-1, 2)
+        rural = sorted(_triangulation_edges(xy))
+        for a, b, km, bend in _kept(xy, rural, land, params, cap=params.max_rural_edge_km):
+            out.add(names[a], names[b], km * params.detour_factor, "rural", bends=bend)
         seat_idx = [i for i, n in enumerate(names) if n in seat_set]
-        for a, b in sorted(_triangulation_edges(xy[seat_idx])):
-            ia, ib = seat_idx[a], seat_idx[b]
-            straight = float(np.hypot(*(xy[ia] - xy[ib])))
-            out.add(names[ia], names[ib], straight * params.detour_factor, "trunk")
+        trunk = sorted(_triangulation_edges(xy[seat_idx]))
+        for a, b, km, bend in _kept(xy[seat_idx], trunk, land, params, cap=np.inf):
+            out.add(names[seat_idx[a]], names[seat_idx[b]], km * params.detour_factor, "trunk", bends=bend)
     return out
 
 

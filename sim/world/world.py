@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,9 @@ from scipy.sparse.csgraph import breadth_first_order
 from sim.errors import ScenarioError
 from sim.scenario.load import LoadedScenario
 from sim.scenario.schema import WEEKDAYS, Facility, Hours, ServiceTime, clock_to_min
+from sim.world.land import Land
 from sim.world.network import RoadEdges, ferry_edges, generated_roads, read_road_file, read_road_nodes
+from sim.world.outline import outline_polygons_km
 
 __all__ = ["FACILITY_KINDS", "World", "build_world"]
 
@@ -143,6 +146,16 @@ def _snap(node_xy: np.ndarray, point: tuple[float, float]) -> int:
     return int(np.argmin(np.hypot(node_xy[:, 0] - point[0], node_xy[:, 1] - point[1])))
 
 
+def _land(loaded: LoadedScenario) -> Land | None:
+    """The scenario's outline as land in its km plane (its ``crs``, else the local plane of
+    ``transit.origin_latlon``), or None without an outline."""
+    sc = loaded.scenario
+    if sc.outline is None:
+        return None
+    origin = sc.transit.origin_latlon if sc.transit is not None else (25.5, 119.75)
+    return Land(tuple(outline_polygons_km(Path(sc.outline), crs=sc.crs, origin_latlon=origin)))
+
+
 def build_world(loaded: LoadedScenario, *, population_scale: float = 1.0) -> World:
     """Build the World of a loaded scenario.
 
@@ -173,7 +186,9 @@ def build_world(loaded: LoadedScenario, *, population_scale: float = 1.0) -> Wor
                 )
             where[node] = (x, y, "")
     if sc.roads.generate is not None:
-        collected = generated_roads(where, params=sc.roads.generate, seats=[f"seat:{u}" for u in unit_ids])
+        collected = generated_roads(
+            where, params=sc.roads.generate, seats=[f"seat:{u}" for u in unit_ids], land=_land(loaded)
+        )
     else:
         collected = read_road_file(loaded.data_path("roads.file", str(sc.roads.file)), set(where))
     ferries = ferry_edges(sc.roads.ferries, where)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import shapely
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.image import AxesImage
 from matplotlib.patches import Polygon
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+from shapely.geometry import Polygon as ShapelyPolygon
 
 from sim.figures.labels import Labeller
 from sim.figures.runset import RUN_FIGURES
@@ -61,6 +63,16 @@ def test_maps_have_outlines_names_roads_arrow_scale_bar(figure_sets, run_dirs, n
             for patch in land:
                 on_land |= patch.get_path().contains_points(xy)
             assert on_land.all()
+            # roads are drawn along the land: no drawn road crosses more than max_water_km of sea
+            land_km = shapely.union_all([ShapelyPolygon(r) for r in outline_rings_km()])
+            drawn = [
+                shapely.LineString(path.vertices)
+                for c in ax.collections
+                if isinstance(c, LineCollection) and c.get_label() in ("Trunk road", "Rural road")
+                for path in c.get_paths()
+            ]
+            wet = shapely.length(drawn) - shapely.length(shapely.intersection(drawn, land_km))
+            assert len(drawn) > 500 and wet.max() <= 0.3 + 1e-9
         else:
             assert land == []
         names = {

@@ -164,7 +164,8 @@ function buildMap() {
   const style = {trunk: ["#555", 0.25, ""], rural: ["#aaa", 0.12, ""], ferry: ["#0072B2", 0.15, "0.6 0.4"]};
   for (const e of m.edges) {
     const [c, w, d] = style[e[4]] || style.rural;
-    roads.append(svg("line", {x1: e[0], y1: -e[1], x2: e[2], y2: -e[3], stroke: c, "stroke-width": w, "stroke-dasharray": d}));
+    const pts = [[e[0], e[1]], ...(e[5] || []), [e[2], e[3]]].map(([x, y]) => `${x},${-y}`).join(" ");
+    roads.append(svg("polyline", {points: pts, fill: "none", stroke: c, "stroke-width": w, "stroke-dasharray": d}));
   }
   map.append(roads, svg("g", {id: "lines"}));
   const top = Math.max(...m.villages.map((v) => v.pop));
