@@ -19,6 +19,7 @@ from sim.model.queue import (
     ServiceTimes,
     ghost_counts,
     longest_queues,
+    queue_order,
     serve_fifo_days,
     serve_with_ghosts,
 )
@@ -557,7 +558,7 @@ class AccessModel(mesa.Model):
         served = np.empty(n, dtype=bool)
         service_min = np.zeros(n)
         came = arrival.copy()
-        order = np.lexsort((arrival, fac))
+        order = queue_order(fac, arrival)
         starts = np.flatnonzero(np.r_[True, np.diff(fac[order]) != 0])
         visited = fac[order[starts]]
         bounds = np.r_[starts, n]
@@ -625,7 +626,7 @@ class AccessModel(mesa.Model):
         """:meth:`_queue` of a full population without appointments: every facility-day's FIFO
         queue in one pass (:func:`serve_fifo_days`). Same outcome as queue by queue."""
         w = self.world
-        order = np.lexsort((arrival, fac))
+        order = queue_order(fac, arrival)
         fac_sorted = fac[order]
         first = np.flatnonzero(np.r_[True, fac_sorted[1:] != fac_sorted[:-1]]) if len(fac) else fac[:0]
         visited = fac_sorted[first]

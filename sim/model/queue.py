@@ -18,6 +18,7 @@ __all__ = [
     "ghost_counts",
     "longest_queue",
     "longest_queues",
+    "queue_order",
     "serve_fifo",
     "serve_fifo_days",
     "serve_with_ghosts",
@@ -104,6 +105,16 @@ def serve_fifo_days(
     return QueueDay(start_min=start_arr, wait_min=wait, served=served)
 
 
+def queue_order(fac: np.ndarray, arrival_min: np.ndarray) -> np.ndarray:
+    """Visitors ordered by facility, then arrival, then given order: ``np.lexsort((arrival_min,
+    fac))``, as two stable sorts (a radix sort on facility when ids fit 16 bits; several times faster)."""
+    by_time = np.argsort(arrival_min, kind="stable")
+    f = fac[by_time]
+    if len(f) and f.min() >= 0 and f.max() < 1 << 16:
+        f = f.astype(np.uint16)
+    return by_time[np.argsort(f, kind="stable")]
+
+
 def ghost_counts(weight: float, u: np.ndarray) -> np.ndarray:
     """Ghost arrivals per sampled visitor, so that each stands for ``weight`` arrivals on average.
 
@@ -160,14 +171,26 @@ def longest_queue(arrival_min: np.ndarray, start_min: np.ndarray) -> int:
 
 
 def longest_queues(arrival_min: np.ndarray, start_min: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """:func:`longest_queue` of each queue k, rows ``bounds[k]:bounds[k + 1]`` sorted by arrival."""
-    edges = np.asarray(bounds).tolist()
-    out = np.zeros(len(edges) - 1, dtype=np.int64)
-    for k in range(len(out)):
-        lo, hi = edges[k], edges[k + 1]
-        if hi > lo:
-            started = np.searchsorted(np.sort(start_min[lo:hi]), arrival_min[lo:hi], side="right")
-            out[k] = np.max(np.arange(1, hi - lo + 1) - started)
+    """:func:`longest_queue` of each queue k, rows ``bounds[k]:bounds[k + 1]`` sorted by arrival.
+
+    All queues at once: a visitor's queue length on arrival is its place in the queue's arrivals
+    minus the starts up to then, counted by one search for (queue, time) pairs (complex numbers,
+    which numpy orders lexicographically, so times are compared exactly).
+    """
+    bounds = np.asarray(bounds)
+    sizes = np.diff(bounds)
+    out = np.zeros(len(sizes), dtype=np.int64)
+    if len(arrival_min) == 0:
+        return out
+    queue = np.repeat(np.arange(len(sizes), dtype=float), sizes)
+    later = np.ones(len(start_min), dtype=bool)  # not a queue's first row
+    later[bounds[:-1][sizes > 0]] = False
+    if not np.all((start_min[1:] >= start_min[:-1]) | ~later[1:]):  # FIFO starts are; booked ones may not be
+        start_min = start_min[np.lexsort((start_min, queue))]
+    started = np.searchsorted(queue + 1j * start_min, queue + 1j * arrival_min, side="right")
+    waiting = np.arange(1, len(arrival_min) + 1) - started
+    nonempty = sizes > 0
+    out[nonempty] = np.maximum.reduceat(waiting, bounds[:-1][nonempty])
     return out
 
 

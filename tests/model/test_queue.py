@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ from sim.model.queue import (
     draw_service_min,
     longest_queue,
     longest_queues,
+    queue_order,
     serve_fifo,
     serve_fifo_days,
 )
@@ -73,6 +76,35 @@ def test_longest_queue_counts_people_waiting() -> None:
     start = np.array([0.0, 10.0, 20.0, 30.0])
     assert longest_queue(arrival, start) == 3
     assert longest_queue(np.zeros(0), np.zeros(0)) == 0
+
+
+def _longest_by_brute_force(arrival: np.ndarray, start: np.ndarray) -> int:
+    """Most waiting at any arrival: visitors arrived so far (in arrival order) minus starts by then."""
+    return max((i + 1 - int(np.sum(start <= a)) for i, a in enumerate(arrival)), default=0)
+
+
+def test_longest_queues_match_brute_force_with_ties_unsorted_starts_and_empty_queues() -> None:
+    rng = np.random.default_rng(11)
+    sizes = rng.integers(0, 25, 30)
+    sizes[[0, 7, 29]] = 0  # empty queues first, inside and last
+    bounds = np.r_[0, np.cumsum(sizes)]
+    arrival = np.concatenate([np.sort(rng.integers(480, 520, k)).astype(float) for k in sizes])  # ties
+    start = arrival + rng.integers(0, 15, len(arrival))  # booked slots: not in arrival order
+    got = longest_queues(arrival, start, bounds)
+    want = [_longest_by_brute_force(arrival[lo:hi], start[lo:hi]) for lo, hi in pairwise(bounds)]
+    assert got.tolist() == want
+    assert max(want) >= 3
+    fifo = np.concatenate([np.maximum.accumulate(start[lo:hi]) for lo, hi in pairwise(bounds)])
+    want = [_longest_by_brute_force(arrival[lo:hi], fifo[lo:hi]) for lo, hi in pairwise(bounds)]
+    assert longest_queues(arrival, fifo, bounds).tolist() == want  # starts sorted within queues: FIFO
+
+
+def test_queue_order_is_lexsort_by_facility_then_arrival() -> None:
+    rng = np.random.default_rng(2)
+    arrival = rng.integers(0, 30, 2_000).astype(float)  # many ties: the given order breaks them
+    for fac in (rng.integers(0, 50, 2_000), rng.integers(0, 100_000, 2_000)):  # radix and plain sort
+        assert np.array_equal(queue_order(fac, arrival), np.lexsort((arrival, fac)))
+    assert len(queue_order(np.zeros(0, np.int64), np.zeros(0))) == 0
 
 
 @pytest.mark.parametrize("dist", ["exponential", "lognormal", "fixed"])
