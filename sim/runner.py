@@ -79,12 +79,15 @@ def run_loaded(
         "levers": lever_summary(result.errands, result.proxy_trips),
     }
     result.summary["access"] = access_summary(model, result)  # indices, life circles (sim/metrics/access.py)
+    gtfs = loaded.scenario.transit.gtfs if loaded.scenario.transit is not None else None
     result.provenance = {
         "scenario_file": str(loaded.path),
         "scenario": loaded.run_name,
         "overlays": loaded.overlay_records(),
         "scenario_sha256": scenario_digest(loaded),
         "outline_file": loaded.scenario.outline,  # land drawn under maps (absolute path) or None
+        # the GTFS feed the timetable came from (absolute path) or None; townsim gis draws its routes
+        "gtfs_file": str(loaded.data_path("transit.gtfs.path", gtfs.path).resolve()) if gtfs else None,
         "seed": model.seed_value,
         "days": n_days,
         "population_scale": population_scale,

@@ -54,7 +54,7 @@ def export_run(run: Path, out: Path | None = None, formats: tuple[str, ...] = ("
     from sim.ownership import check_replaceable, write_dir_owned
 
     check_replaceable(out, KIND)  # before the work; again under the lock when writing
-    layers, crs, how = run_layers(run)
+    layers, crs, how, info = run_layers(run)
 
     def fill(tmp: Path) -> None:
         files = _write(layers, tmp, formats)
@@ -64,6 +64,7 @@ def export_run(run: Path, out: Path | None = None, formats: tuple[str, ...] = ("
             "crs_from": how,
             "files": files,
             "layers": {k: len(v) for k, v in layers.items()},
+            **info,
         }
         (tmp / MARKER).write_text(json.dumps(meta, indent=2), encoding="utf-8")
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.errors import SimError
+from sim.errors import ScenarioError, SimError
 from sim.world.bends import edge_polylines
 from sim.world.outline import LOCAL_PLANE
 
@@ -88,11 +88,36 @@ def _land(run: Path, crs: str) -> Any:
     return land[["geometry"]].assign(source=str(Path(path).name)).reset_index(drop=True)
 
 
-def _lines(run: Path, scenario: dict[str, Any], places: pd.DataFrame, edges: pd.DataFrame, crs: str) -> Any:
-    """The scenario's bus and ferry lines as LineStrings (None when it has none)."""
+def _feed_file(run: Path, meta: dict[str, Any], gtfs: dict[str, Any]) -> Path:
+    """The GTFS feed a run's timetable came from: ``provenance.json`` ``gtfs_file``, or for runs
+    that did not record it, ``transit.gtfs.path`` beside the run's scenario file.
+
+    Raises:
+        ScenarioError: the feed is no longer there.
+    """
+    if meta.get("gtfs_file"):
+        path = Path(meta["gtfs_file"])
+    else:
+        path = Path(meta.get("scenario_file") or run / "scenario.yaml").parent / str(gtfs.get("path"))
+    if not path.exists():
+        raise ScenarioError(
+            str(path),
+            "transit.gtfs.path",
+            f"expected the GTFS feed of run {run} here (the lines layer draws its routes from it); "
+            "put it back and run townsim gis again",
+        )
+    return path
+
+
+def _lines(
+    run: Path, scenario: dict[str, Any], places: pd.DataFrame, edges: pd.DataFrame, crs: str
+) -> tuple[Any, dict[str, Any]]:
+    """The scenario's bus and ferry lines and its GTFS feed's routes as LineStrings (None when it
+    has neither), and what ``gis.json`` records about the feed."""
     import geopandas as gpd
     from shapely import linestrings
 
+    from sim.gis.feed_lines import FEED_COLUMNS, feed_lines_table
     from sim.gis.lines import lines_table
 
     loads_file = run / "line_loads.parquet"
@@ -100,14 +125,41 @@ def _lines(run: Path, scenario: dict[str, Any], places: pd.DataFrame, edges: pd.
     summary = run / "summary.json"
     days = int(json.loads(summary.read_text(encoding="utf-8")).get("days", 0)) if summary.is_file() else 0
     table, shapes = lines_table(scenario, places, edges, loads, days)
-    if table.empty:
-        return None
-    return gpd.GeoDataFrame(table, geometry=[linestrings(xy * 1000.0) for xy in shapes], crs=crs)
+    xy = [s * 1000.0 for s in shapes]
+    tables, info = [table], {}
+    gtfs = (scenario.get("transit") or {}).get("gtfs")
+    if isinstance(gtfs, dict):
+        provenance = run / "provenance.json"
+        meta = json.loads(provenance.read_text(encoding="utf-8")) if provenance.is_file() else {}
+        path = _feed_file(run, meta, gtfs)
+        feed_table, feed_xy, notes = feed_lines_table(
+            path,
+            str(gtfs["date"]),
+            crs,
+            line_loads=loads,
+            days=days,
+            fare_default=float(gtfs.get("fare_yuan", 0.0)),
+            capacity=int(gtfs.get("capacity", 40)),
+            source=f"GTFS feed {path.name}, service date {gtfs['date']}",
+        )
+        tables.append(feed_table)
+        xy += feed_xy
+        info = {"gtfs_feed": str(path), "gtfs_date": str(gtfs["date"]), "gtfs_notes": notes}
+    rows = [t for t in tables if len(t)]
+    if not rows:
+        return None, info
+    table = pd.concat(rows, ignore_index=True).reindex(columns=[*table.columns, *FEED_COLUMNS])
+    for col in ("direction_id", "route_type", "paths"):  # integers, empty for the scenario's own lines
+        table[col] = table[col].astype("Int64")
+    for col in ("in_service", "both_directions"):
+        table[col] = table[col].astype(bool)
+    return gpd.GeoDataFrame(table, geometry=[linestrings(p) for p in xy], crs=crs), info
 
 
-def run_layers(run: Path) -> tuple[dict[str, Any], str, str]:
+def run_layers(run: Path) -> tuple[dict[str, Any], str, str, dict[str, Any]]:
     """Layers ``villages``, ``facilities``, ``seats``, ``edges`` and, when the scenario has them,
-    ``lines`` and ``land`` of a run folder; their CRS and how the CRS was chosen."""
+    ``lines`` and ``land`` of a run folder; their CRS, how the CRS was chosen, and what
+    ``gis.json`` records about a GTFS feed (path, date, routes left out)."""
     import geopandas as gpd
     from shapely import linestrings
 
@@ -136,7 +188,8 @@ def run_layers(run: Path) -> tuple[dict[str, Any], str, str]:
         "seats": seats.reset_index(drop=True),
         "edges": lines,
     }
-    for name, layer in (("lines", _lines(run, scenario, table, edges, crs)), ("land", _land(run, crs))):
+    line_layer, info = _lines(run, scenario, table, edges, crs)
+    for name, layer in (("lines", line_layer), ("land", _land(run, crs))):
         if layer is not None:
             layers[name] = layer
-    return layers, crs, how
+    return layers, crs, how, info

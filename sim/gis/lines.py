@@ -1,6 +1,7 @@
 """The ``lines`` layer of ``townsim gis``: one LineString per bus or ferry line of the scenario,
 through its stops (along the road path for ``along_road`` bus lines, as maps draw them), with its
-names, mode, timetable, fare, capacity and the boardings the run counted."""
+names, mode, timetable, fare, capacity and the boardings the run counted (a GTFS feed's routes:
+:mod:`sim.gis.feed_lines`)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ LINE_COLUMNS = (
     "capacity",
     "boardings_per_day",
     "source",
+    "in_service",
+    "geometry_from",
 )
 
 
@@ -58,8 +61,8 @@ def lines_table(
     ``departures_per_day`` counts departures from the first stop on a service day (the same again
     from the last stop when ``both_directions``); ``headway_min`` is empty for a list of
     departures; ``boardings_per_day`` is the run's boardings (both directions) over its ``days``
-    measured days, weekends included. Lines read from a GTFS feed are not in the scenario's
-    ``transit.lines`` and are not in the layer.
+    measured days, weekends included. Routes of a GTFS feed are added by
+    :func:`sim.gis.feed_lines.feed_lines_table`.
     """
     raw = ((scenario.get("transit") or {}).get("lines")) or {}
     paths = line_paths(scenario.get("transit"), places, edges)
@@ -93,6 +96,8 @@ def lines_table(
                 "capacity": line.capacity,
                 "boardings_per_day": float(boardings.get(str(lid), 0.0)),
                 "source": line.source,
+                "in_service": bool(times),
+                "geometry_from": "road path between stops" if line.along_road else "straight between stops",
             }
         )
         shapes.append(xy)

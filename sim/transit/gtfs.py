@@ -24,12 +24,13 @@ from sim.scenario.transit import Transit
 from sim.transit.timetable import Timetable, TripBuilder, assemble_timetable
 from sim.world.world import World
 
-__all__ = ["feed_timetable", "read_gtfs_timetable", "write_gtfs"]
+__all__ = ["feed_timetable", "read_gtfs_timetable", "route_fares", "write_gtfs"]
 
 ROUTE_TYPE = {"bus": 3, "ferry": 4}
 
 
-def _route_fares(feed: Any) -> dict[str, float]:
+def route_fares(feed: Any) -> dict[str, float]:
+    """Fare of each route with a fare rule naming it (fare_attributes.txt price, the feed's currency)."""
     fares: dict[str, float] = {}
     if feed.fare_attributes is not None and feed.fare_rules is not None and "route_id" in feed.fare_rules:
         price = dict(
@@ -94,7 +95,7 @@ def feed_timetable(
     straight line between the nodes (``node_xy``, km).
     """
     trips, st = day_stop_times(feed, path, date)
-    fares = _route_fares(feed)
+    fares = route_fares(feed)
     routes = feed.routes
     route_ids = sorted(set(trips["route_id"].astype(str)))
     kind = dict(zip(routes["route_id"].astype(str), routes["route_type"].astype(int), strict=True))
