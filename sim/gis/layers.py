@@ -13,6 +13,7 @@ import pandas as pd
 import yaml
 
 from sim.errors import ScenarioError, SimError
+from sim.scenario.transit import GtfsSource
 from sim.world.bends import edge_polylines
 from sim.world.outline import LOCAL_PLANE
 
@@ -74,21 +75,39 @@ def _facility_results(run: Path) -> pd.DataFrame:
     return out.reset_index().rename(columns={"facility": "id"})
 
 
+def _provenance(run: Path) -> dict[str, Any]:
+    """The run's ``provenance.json`` ({} when it has none)."""
+    from sim.results.io import read_json
+
+    path = run / "provenance.json"
+    return dict(read_json(path)) if path.is_file() else {}
+
+
 def _land(run: Path, crs: str) -> Any:
     """The scenario's outline (``provenance.json`` ``outline_file``) as one MultiPolygon row in
     ``crs``, or None when the run has no outline or the file is no longer there."""
     import geopandas as gpd
 
-    provenance = run / "provenance.json"
-    meta = json.loads(provenance.read_text(encoding="utf-8")) if provenance.is_file() else {}
-    path = meta.get("outline_file")
+    path = _provenance(run).get("outline_file")
     if not path or not Path(path).is_file():
         return None
     land = gpd.read_file(path).to_crs(crs)
     return land[["geometry"]].assign(source=str(Path(path).name)).reset_index(drop=True)
 
 
-def _feed_file(run: Path, meta: dict[str, Any], gtfs: dict[str, Any]) -> Path:
+def _gtfs_source(run: Path, raw: Any) -> GtfsSource:
+    """The run's ``transit.gtfs`` block, checked as the scenario loader checks it."""
+    from pydantic import ValidationError
+
+    try:
+        return GtfsSource.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(["transit", "gtfs", *(str(p) for p in err["loc"])])
+        raise ScenarioError(str(run / "scenario.yaml"), field, err["msg"]) from None
+
+
+def _feed_file(run: Path, meta: dict[str, Any], name: str) -> Path:
     """The GTFS feed a run's timetable came from: ``provenance.json`` ``gtfs_file``, or for runs
     that did not record it, ``transit.gtfs.path`` beside the run's scenario file.
 
@@ -98,7 +117,7 @@ def _feed_file(run: Path, meta: dict[str, Any], gtfs: dict[str, Any]) -> Path:
     if meta.get("gtfs_file"):
         path = Path(meta["gtfs_file"])
     else:
-        path = Path(meta.get("scenario_file") or run / "scenario.yaml").parent / str(gtfs.get("path"))
+        path = Path(meta.get("scenario_file") or run / "scenario.yaml").parent / name
     if not path.exists():
         raise ScenarioError(
             str(path),
@@ -127,24 +146,23 @@ def _lines(
     table, shapes = lines_table(scenario, places, edges, loads, days)
     xy = [s * 1000.0 for s in shapes]
     tables, info = [table], {}
-    gtfs = (scenario.get("transit") or {}).get("gtfs")
-    if isinstance(gtfs, dict):
-        provenance = run / "provenance.json"
-        meta = json.loads(provenance.read_text(encoding="utf-8")) if provenance.is_file() else {}
-        path = _feed_file(run, meta, gtfs)
+    raw_gtfs = (scenario.get("transit") or {}).get("gtfs")
+    if raw_gtfs is not None:
+        gtfs = _gtfs_source(run, raw_gtfs)
+        path = _feed_file(run, _provenance(run), gtfs.path)
         feed_table, feed_xy, notes = feed_lines_table(
             path,
-            str(gtfs["date"]),
+            gtfs.date,
             crs,
             line_loads=loads,
             days=days,
-            fare_default=float(gtfs.get("fare_yuan", 0.0)),
-            capacity=int(gtfs.get("capacity", 40)),
-            source=f"GTFS feed {path.name}, service date {gtfs['date']}",
+            fare_default=gtfs.fare_yuan,
+            capacity=gtfs.capacity,
+            source=f"GTFS feed {path.name}, service date {gtfs.date}",
         )
         tables.append(feed_table)
         xy += feed_xy
-        info = {"gtfs_feed": str(path), "gtfs_date": str(gtfs["date"]), "gtfs_notes": notes}
+        info = {"gtfs_feed": str(path), "gtfs_date": gtfs.date, "gtfs_notes": notes}
     rows = [t for t in tables if len(t)]
     if not rows:
         return None, info

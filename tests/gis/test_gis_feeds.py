@@ -283,6 +283,12 @@ def test_a_missing_feed_is_named_and_nothing_is_written(
     err = capsys.readouterr().err
     assert str(feed) in err and "GTFS feed" in err
     assert not (run / "gis").exists()
+    scenario = yaml.safe_load((run / "scenario.yaml").read_text(encoding="utf-8"))
+    del scenario["transit"]["gtfs"]["date"]  # a damaged run folder
+    (run / "scenario.yaml").write_text(yaml.safe_dump(scenario), encoding="utf-8")
+    assert main(["gis", str(run)]) == 2
+    assert "scenario.yaml: field 'transit.gtfs.date': Field required" in capsys.readouterr().err
+    assert not (run / "gis").exists()
 
 
 def test_runs_that_did_not_record_their_feed_find_it_beside_the_scenario(
