@@ -16,10 +16,12 @@ import pandas as pd
 __all__ = [
     "concentration_index",
     "equity_blocks",
+    "equity_measures",
     "equity_profile",
     "gini",
     "lorenz",
     "palma",
+    "round_blocks",
     "theil",
     "theil_decomposition",
 ]
@@ -191,26 +193,39 @@ def equity_profile(
     groupings: dict[str, np.ndarray],
     age_code: np.ndarray,
 ) -> dict[str, float | None]:
-    """Gini, Palma, Theil T (with decomposition by each grouping) and age concentration of one quantity."""
+    """Gini, Palma, Theil T (with decomposition by each grouping) and age concentration of one quantity
+    (rounded to 6 decimals; None where undefined)."""
+    raw = _profile(values, weights, groupings=groupings, age_code=age_code)
+    return {key: _round(value) for key, value in raw.items()}
+
+
+def _profile(
+    values: np.ndarray,
+    weights: np.ndarray,
+    *,
+    groupings: dict[str, np.ndarray],
+    age_code: np.ndarray,
+) -> dict[str, float]:
+    """:func:`equity_profile` unrounded (NaN where undefined)."""
     x = np.asarray(values, dtype=float)
     w = np.asarray(weights, dtype=float)
     keep = np.isfinite(x) & (w > 0)
     x, w = x[keep], w[keep]
     curve = _curve(x, w) if len(x) and (x * w).sum() > 0 else None
-    out: dict[str, float | None] = {
-        "gini": _round(_gini_of_curve(*curve)) if curve else None,
-        "palma": _round(_palma_of_curve(*curve)) if curve else None,
+    out: dict[str, float] = {
+        "gini": _gini_of_curve(*curve) if curve else float("nan"),
+        "palma": _palma_of_curve(*curve) if curve else float("nan"),
     }
     total = float("nan")
     xlogx = _xlogx_total(x, w)
     for name, codes in groupings.items():
         dec = _decompose(x, np.asarray(codes)[keep], w, xlogx) if len(x) else dict(_NAN_DECOMPOSITION)
         total = dec["total"]
-        out[f"theil_between_{name}"] = _round(dec["between"])
-        out[f"theil_within_{name}"] = _round(dec["within"])
-        out[f"theil_between_share_{name}"] = _round(dec["between_share"])
-    out["theil"] = _round(total if groupings else theil(x, w))
-    out["concentration_index_age"] = _round(concentration_index(x, np.asarray(age_code)[keep], w))
+        out[f"theil_between_{name}"] = dec["between"]
+        out[f"theil_within_{name}"] = dec["within"]
+        out[f"theil_between_share_{name}"] = dec["between_share"]
+    out["theil"] = total if groupings else theil(x, w)
+    out["concentration_index_age"] = concentration_index(x, np.asarray(age_code)[keep], w)
     return out
 
 
@@ -218,12 +233,8 @@ def _round(x: float) -> float | None:
     return None if not np.isfinite(x) else round(float(x), 6)
 
 
-def equity_blocks(residents: pd.DataFrame) -> dict[str, Any]:
-    """Equity profiles of burden per errand and of each nearest-facility time, from the residents table.
-
-    Decompositions by former township and by island (islands vs main island); concentration by age
-    band in the scenario's order (youngest first).
-    """
+def equity_measures(residents: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """:func:`equity_blocks` unrounded (NaN where undefined), for callers that round differently."""
     weight = residents["weight"].to_numpy(float)
     groupings = {
         "former_unit": residents["former_unit"].cat.codes.to_numpy(np.int64),
@@ -235,6 +246,20 @@ def equity_blocks(residents: pd.DataFrame) -> dict[str, Any]:
         *[c for c in residents.columns if c.startswith("access_") and c.endswith("_min")],
     ]
     return {
-        col: equity_profile(residents[col].to_numpy(float), weight, groupings=groupings, age_code=age)
+        col: _profile(residents[col].to_numpy(float), weight, groupings=groupings, age_code=age)
         for col in columns
     }
+
+
+def equity_blocks(residents: pd.DataFrame) -> dict[str, Any]:
+    """Equity profiles of burden per errand and of each nearest-facility time, from the residents table.
+
+    Decompositions by former township and by island (islands vs main island); concentration by age
+    band in the scenario's order (youngest first).
+    """
+    return round_blocks(equity_measures(residents))
+
+
+def round_blocks(measures: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """:func:`equity_measures` as reported: 6 decimals, None where undefined."""
+    return {col: {key: _round(v) for key, v in block.items()} for col, block in measures.items()}

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.metrics.equity import equity_blocks, gini, theil
+from sim.metrics.equity import equity_measures, round_blocks, theil
 
 __all__ = ["THRESHOLDS_MIN", "group_metrics", "measured_rows", "summarise"]
 
@@ -19,16 +19,45 @@ def _num(x: float | None) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), 4)
 
 
-def _burden_stats(burden: pd.Series | np.ndarray) -> dict[str, float | None]:
-    b = np.asarray(burden, dtype=float)
-    if len(b) == 0:
-        return {"n": 0, "mean": None, "median": None, "p90": None}
-    return {
-        "n": len(b),
-        "mean": _num(b.mean()),
-        "median": _num(np.median(b)),
-        "p90": _num(np.percentile(b, 90)),
+def _sorted_median(s: np.ndarray) -> float:
+    """``np.median`` of values already sorted ascending (NaN sorts last), with numpy's arithmetic."""
+    n = len(s)
+    if np.isnan(s[-1]):
+        return float("nan")
+    half = n // 2
+    return float(s[half]) if n % 2 else float((s[half - 1] + s[half]) / 2)
+
+
+def _sorted_percentile(s: np.ndarray, q: float) -> float:
+    """``np.percentile(values, q)`` (linear method) of values sorted ascending, with numpy's arithmetic."""
+    n = len(s)
+    if np.isnan(s[-1]):
+        return float("nan")
+    virtual = (n - 1) * (q / 100)
+    if virtual >= n - 1:
+        return float(s[-1])
+    below = int(np.floor(virtual))
+    gamma = virtual - below
+    a, b = float(s[below]), float(s[below + 1])
+    diff = b - a
+    return b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
+
+
+def _burden_block(s: np.ndarray) -> tuple[dict[str, float | None], dict[str, float | None]]:
+    """Burden stats (n, mean, median, p90) and shares over each threshold of one group's completed
+    errands, from their burdens (minutes) sorted ascending: order statistics and binary searches."""
+    n = len(s)
+    if n == 0:
+        return {"n": 0, "mean": None, "median": None, "p90": None}, {str(t): None for t in THRESHOLDS_MIN}
+    n_le = np.searchsorted(s, np.asarray([*THRESHOLDS_MIN, np.inf], dtype=float), side="right")
+    over = n_le[-1] - n_le[:-1]  # finite values above each threshold (NaN sorts after inf)
+    stats = {
+        "n": n,
+        "mean": _num(s.mean()),
+        "median": _num(_sorted_median(s)),
+        "p90": _num(_sorted_percentile(s, 90)),
     }
+    return stats, {str(t): _num(int(c) / n) for t, c in zip(THRESHOLDS_MIN, over, strict=True)}
 
 
 def _codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
@@ -43,128 +72,191 @@ def _completed(errands: pd.DataFrame) -> np.ndarray:
     return code == labels.index("completed") if "completed" in labels else np.zeros(len(code), bool)
 
 
-def _split_by_code(values: np.ndarray, code: np.ndarray, k: int) -> list[np.ndarray]:
-    """``values`` per group 0..k-1, each in its original order (a stable counting sort, O(n))."""
-    small = code.astype(np.uint8 if k <= 256 else np.uint16 if k <= 65536 else np.int64)
-    order = np.argsort(small, kind="stable")  # radix sort for 8- and 16-bit keys
-    return np.split(values[order], np.cumsum(np.bincount(code, minlength=k))[:-1])
-
-
 Grouping = tuple[np.ndarray, list[str]]  # residents' group code 0..k-1 and the k labels
 
 
 @dataclass(frozen=True)
 class _Errands:
-    """The errands columns the grouped metrics use, one row per errand."""
+    """The errands columns the grouped metrics use: resident and trips of every (measured) errand,
+    the other columns of the completed ones only."""
 
     resident: np.ndarray
-    done: np.ndarray  # completed
+    trips: np.ndarray
+    done_resident: np.ndarray
     burden: np.ndarray  # minutes
     km: np.ndarray
     yuan: np.ndarray
-    trips: np.ndarray
+    done_service: np.ndarray  # service code
+    services: list[str]  # service labels
 
     @classmethod
     def of(cls, errands: pd.DataFrame, rows: np.ndarray | None = None) -> _Errands:
         """Columns of ``errands`` (only ``rows``, a boolean mask, if given)."""
-
-        def col(name: str, dtype: Any = None) -> np.ndarray:
-            values = errands[name].to_numpy(dtype)
-            return values if rows is None else values[rows]
-
         done = _completed(errands)
+        keep = None if rows is None else np.flatnonzero(rows)
+        done_at = np.flatnonzero(done if rows is None else done & rows)
+
+        service_code, services = _codes(errands["service"])
+
+        def col(name: str, at: np.ndarray | None, dtype: Any = None) -> np.ndarray:
+            values = errands[name].to_numpy(dtype) if name != "service" else service_code
+            return values if at is None else values[at]
+
         return cls(
-            resident=col("resident"),
-            done=done if rows is None else done[rows],
-            burden=col("burden_min", float),
-            km=col("distance_km", float),
-            yuan=col("money_yuan", float),
-            trips=col("trips", float),
+            resident=col("resident", keep),
+            trips=col("trips", keep, float),
+            done_resident=col("resident", done_at),
+            burden=col("burden_min", done_at, float),
+            km=col("distance_km", done_at, float),
+            yuan=col("money_yuan", done_at, float),
+            done_service=col("service", done_at),
+            services=services,
         )
 
 
 def group_metrics(residents: pd.DataFrame, errands: pd.DataFrame, by: str) -> dict[str, dict[str, Any]]:
     """Burden and access metrics per value of a residents column (former_unit, age_band, island)."""
-    return _grouped_metrics(residents, _Errands.of(errands), {by: _codes(residents[by])})[by]
+    return _grouped_metrics(residents, _Errands.of(errands), {by: _codes(residents[by])})[0][by]
+
+
+#: Most cells (combinations of group codes, times services) the grouped metrics split errands into.
+MAX_CELLS = 1 << 16
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """Residents in cells, one per combination of the groupings' codes: per-group totals are
+    bincounts over cells summed per group (O(n) once, not once per grouping)."""
+
+    code: np.ndarray  # cell of each resident
+    n: int
+    of_cell: dict[str, np.ndarray]  # each grouping's code per cell
+    sizes: dict[str, int]
+
+    @classmethod
+    def of(cls, groupings: dict[str, Grouping]) -> _Cells:
+        sizes = {key: len(labels) for key, (_, labels) in groupings.items()}
+        n = 1
+        code = np.zeros(len(next(iter(groupings.values()))[0]), dtype=np.int64)
+        for key, (group, _) in groupings.items():
+            code = code * sizes[key] + group
+            n *= sizes[key]
+        of_cell, stride = {}, n
+        for key, k in sizes.items():
+            stride //= k
+            of_cell[key] = (np.arange(n) // stride) % k
+        return cls(code=code, n=n, of_cell=of_cell, sizes=sizes)
+
+    def totals(self, cell: np.ndarray, values: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Per grouping, the sum of ``values`` (count if None) per group, rows given by their cell."""
+        by_cell = np.bincount(cell, weights=values, minlength=self.n)
+        return {
+            key: np.bincount(of, weights=by_cell, minlength=self.sizes[key])
+            for key, of in self.of_cell.items()
+        }
 
 
 def _access_by_group(
-    residents: pd.DataFrame, groupings: dict[str, Grouping]
+    residents: pd.DataFrame, cells: _Cells, pops: dict[str, np.ndarray]
 ) -> dict[str, dict[str, tuple[np.ndarray, dict[int, np.ndarray]]]]:
     """Per grouping and access column: weighted mean minutes and shares over each threshold, per group."""
     weight = residents["weight"].to_numpy(float)
-    pops = {
-        key: np.bincount(code, weights=weight, minlength=len(labels))
-        for key, (code, labels) in groupings.items()
-    }
-    out: dict[str, dict[str, tuple[np.ndarray, dict[int, np.ndarray]]]] = {key: {} for key in groupings}
+    out: dict[str, dict[str, tuple[np.ndarray, dict[int, np.ndarray]]]] = {key: {} for key in cells.sizes}
     for col in [c for c in residents.columns if c.startswith("access_") and c.endswith("_min")]:
         minutes = residents[col].to_numpy(float)
         finite = np.isfinite(minutes)
-        w_finite = np.where(finite, weight, 0.0)
-        w_minutes = np.where(finite, minutes * weight, 0.0)
-        w_over = {t: weight * (minutes > t) for t in THRESHOLDS_MIN}
-        for key, (code, labels) in groupings.items():
-            k = len(labels)
-            wsum = np.bincount(code, weights=w_finite, minlength=k)
-            mean = np.bincount(code, weights=w_minutes, minlength=k) / np.where(wsum > 0, wsum, np.nan)
+        wsum = cells.totals(cells.code, np.where(finite, weight, 0.0))
+        wmin = cells.totals(cells.code, np.where(finite, minutes * weight, 0.0))
+        over = {t: cells.totals(cells.code, weight * (minutes > t)) for t in THRESHOLDS_MIN}
+        for key in cells.sizes:
+            mean = wmin[key] / np.where(wsum[key] > 0, wsum[key], np.nan)
             pop = np.where(pops[key] > 0, pops[key], np.nan)
-            shares = {t: np.bincount(code, weights=w_over[t], minlength=k) / pop for t in THRESHOLDS_MIN}
-            out[key][col[: -len("_min")]] = (mean, shares)
+            out[key][col[: -len("_min")]] = (mean, {t: over[t][key] / pop for t in THRESHOLDS_MIN})
+    return out
+
+
+def _burden_groups(
+    burden: np.ndarray, cell: np.ndarray, n_cells: int, of_cell: dict[str, np.ndarray]
+) -> dict[str, list[np.ndarray]]:
+    """Values per group of each grouping (``of_cell``: group code of each cell), sorted ascending.
+
+    One counting sort by cell and one sort per cell; a group's values are its cells' runs joined
+    (and sorted again when it has several cells).
+    """
+    small = cell.astype(np.uint8 if n_cells <= 256 else np.uint16 if n_cells <= 65536 else np.int64)
+    values = burden[np.argsort(small, kind="stable")]  # radix sort for 8- and 16-bit keys
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(cell, minlength=n_cells))])
+    for c in np.flatnonzero(np.diff(bounds) > 1):
+        values[bounds[c] : bounds[c + 1]].sort()
+    out: dict[str, list[np.ndarray]] = {}
+    for key, of in of_cell.items():
+        k = int(of.max()) + 1
+        members = np.split(np.argsort(of, kind="stable"), np.cumsum(np.bincount(of, minlength=k))[:-1])
+        groups = []
+        for cells in members:
+            runs = [values[bounds[c] : bounds[c + 1]] for c in cells if bounds[c + 1] > bounds[c]]
+            joined = runs[0] if len(runs) == 1 else np.concatenate(runs) if runs else values[:0]
+            if len(runs) > 1:
+                joined.sort()
+            groups.append(joined)
+        out[key] = groups
     return out
 
 
 def _grouped_metrics(
     residents: pd.DataFrame, errands: _Errands, groupings: dict[str, Grouping]
-) -> dict[str, dict[str, dict[str, Any]]]:
-    """:func:`group_metrics` for several groupings at once: bincounts and counting sorts, O(n).
-
-    Pending errands are counted in an extra group k (dropped), so no per-grouping copies of the
-    completed errands are made.
-    """
+) -> tuple[dict[str, dict[str, dict[str, Any]]], dict[str, dict[str, float | None]]]:
+    """:func:`group_metrics` for several groupings at once, and burden stats per service: bincounts
+    over cells (combinations of all groups and services) and one counting sort, O(n) apart from
+    sorting each cell's burdens."""
+    n_services = len(errands.services)
+    cells = _Cells.of(groupings)
+    if cells.n * n_services > MAX_CELLS and len(groupings) > 1:
+        parts = [_grouped_metrics(residents, errands, {key: g}) for key, g in groupings.items()]
+        return {key: v for part, _ in parts for key, v in part.items()}, parts[0][1]
     weight = residents["weight"].to_numpy(float)
-    resident, done, burden, km, yuan = (
-        errands.resident,
-        errands.done,
-        errands.burden,
-        errands.km,
-        errands.yuan,
+    pop = cells.totals(cells.code, weight)
+    trips = cells.totals(
+        cells.code, np.bincount(errands.resident, weights=errands.trips, minlength=len(weight))
     )
-    trips_per_resident = np.bincount(resident, weights=errands.trips, minlength=len(weight))
-    access = _access_by_group(residents, groupings)
+    done_cell = cells.code[errands.done_resident]
+    n_done = cells.totals(done_cell)
+    dist = cells.totals(done_cell, errands.km)
+    money = cells.totals(done_cell, errands.yuan)
+    burdens = _burden_groups(
+        errands.burden,
+        done_cell * n_services + errands.done_service,
+        cells.n * n_services,
+        {
+            **{key: np.repeat(of, n_services) for key, of in cells.of_cell.items()},
+            "service": np.tile(np.arange(n_services), cells.n),
+        },
+    )
+    access = _access_by_group(residents, cells, pop)
     result: dict[str, dict[str, dict[str, Any]]] = {}
-    for key, (code, labels) in groupings.items():
-        k = len(labels)
-        err_code = np.where(done, code.astype(np.int32)[resident], np.int32(k))
-        splits = [burden[done]] if k == 1 else _split_by_code(burden, err_code, k + 1)
-        n_done = np.bincount(err_code, minlength=k + 1)
-        dist = np.bincount(err_code, weights=km, minlength=k + 1)
-        money = np.bincount(err_code, weights=yuan, minlength=k + 1)
-        trips = np.bincount(code, weights=trips_per_resident, minlength=k)
-        pop = np.bincount(code, weights=weight, minlength=k)
+    for key, (_, labels) in groupings.items():
         out: dict[str, dict[str, Any]] = {}
         for i, label in enumerate(labels):
-            sub = splits[i]
-            has = n_done[i] > 0
+            n = int(n_done[key][i])
+            stats, shares = _burden_block(burdens[key][i])
             entry: dict[str, Any] = {
-                "population": _num(pop[i]),
-                "errands_completed": int(n_done[i]),
-                "burden_min": _burden_stats(sub),
-                "trips_per_completed_errand": _num(trips[i] / n_done[i]) if has else None,
-                "distance_km_per_errand": _num(dist[i] / n_done[i]) if has else None,
-                "money_yuan_per_errand": _num(money[i] / n_done[i]) if has else None,
-                "burden_share_over_min": {
-                    str(t): _num(float(np.mean(sub > t))) if has else None for t in THRESHOLDS_MIN
-                },
+                "population": _num(pop[key][i]),
+                "errands_completed": n,
+                "burden_min": stats,
+                "trips_per_completed_errand": _num(trips[key][i] / n) if n else None,
+                "distance_km_per_errand": _num(dist[key][i] / n) if n else None,
+                "money_yuan_per_errand": _num(money[key][i] / n) if n else None,
+                "burden_share_over_min": shares,
             }
-            for name, (mean, shares) in access[key].items():
+            for name, (mean, shares_over) in access[key].items():
                 entry[name] = {
                     "mean_min": _num(mean[i]),
-                    **{f"share_over_{t}": _num(shares[t][i]) for t in THRESHOLDS_MIN},
+                    **{f"share_over_{t}": _num(shares_over[t][i]) for t in THRESHOLDS_MIN},
                 }
             out[label] = entry
         result[key] = out
-    return result
+    by_service = {s: _burden_block(b)[0] for s, b in zip(errands.services, burdens["service"], strict=True)}
+    return result, by_service
 
 
 def measured_rows(errands: pd.DataFrame, trips: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -226,10 +318,9 @@ def summarise(
     """
     err_rows, trip_rows = measured_rows(errands, trips)
     measured = _Errands.of(errands, err_rows)
-    done_mask = measured.done
-    per_resident = residents["burden_min_per_errand"].to_numpy()
+    n_arisen, n_done = len(measured.resident), len(measured.done_resident)
     weight = residents["weight"].to_numpy()
-    grouped = _grouped_metrics(
+    grouped, by_service = _grouped_metrics(
         residents,
         measured,
         {
@@ -242,14 +333,6 @@ def summarise(
             ),
         },
     )
-    service_code, services = _codes(errands["service"])
-    k = len(services)
-    by_service_burden = _split_by_code(
-        measured.burden,
-        np.where(done_mask, service_code[err_rows].astype(np.int32), np.int32(k)),
-        k + 1,
-    )
-    by_service = {s: _burden_stats(b) for s, b in zip(services, by_service_burden[:k], strict=True)}
     outcome_counts = _counts(trips["outcome"], trip_rows)
     mode_counts = _counts(trips["mode"], trip_rows)
     n_trips = int(trip_rows.sum())
@@ -266,24 +349,25 @@ def summarise(
             "max_longest_queue": int(sub["longest_queue"].max()),
         }
     placed = schools[schools["school"].notna()]
+    measures = equity_measures(residents)  # profiles with decompositions (sim/metrics/equity.py)
     equity = {
-        "gini_burden_per_resident": _num(gini(per_resident, weight)),
-        "theil_burden_per_resident": _num(theil(per_resident, weight)),
+        "gini_burden_per_resident": _num(measures["burden_min_per_errand"]["gini"]),
+        "theil_burden_per_resident": _num(theil(residents["burden_min_per_errand"].to_numpy(), weight)),
     }
-    for col in [c for c in residents.columns if c.startswith("access_")]:
+    for col in [c for c in measures if c.startswith("access_")]:  # access_<service>_min
         name = col[len("access_") : -len("_min")]
-        equity[f"gini_access_{name}"] = _num(gini(residents[col].to_numpy(), weight))
+        equity[f"gini_access_{name}"] = _num(measures[col]["gini"])
         equity[f"theil_access_{name}"] = _num(theil(residents[col].to_numpy(), weight))
-    equity.update(equity_blocks(residents))  # profiles with decompositions (sim/metrics/equity.py)
+    equity.update(round_blocks(measures))
     transit = transit_summary(trips, trip_rows)
     return {
         **({"transit": transit} if transit else {}),
         "population": _num(weight.sum()),
         "residents_simulated": len(residents),
         "errands": {
-            "arisen": len(done_mask),
-            "completed": int(done_mask.sum()),
-            "pending_at_end": int((~done_mask).sum()),
+            "arisen": n_arisen,
+            "completed": n_done,
+            "pending_at_end": n_arisen - n_done,
             "trips": n_trips,
             "trips_completed": int(outcome_counts.get("completed", 0)),
             "trips_referred": int(outcome_counts.get("referred", 0)),

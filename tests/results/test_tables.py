@@ -14,7 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.metrics.summary import THRESHOLDS_MIN, group_metrics, summarise
+import sim.metrics.summary as summary_module
+from sim.metrics.summary import (
+    THRESHOLDS_MIN,
+    _sorted_median,
+    _sorted_percentile,
+    group_metrics,
+    summarise,
+)
 from sim.model import AccessModel
 from sim.model.model import OUTCOMES, TRIP_COLUMNS
 from sim.results import TABLES, build_result
@@ -259,3 +266,50 @@ def test_tables_wrap_the_logs_and_leave_out_the_warm_up_days() -> None:
     assert a.trips["day"].min() == 0 and a.facility_days["day"].min() == 0
     assert (a.errands["arise_day"] < 0).any()
     assert np.shares_memory(a.trips["wait_min"].to_numpy(), model.trip_log.columns()["wait_min"])
+
+
+def test_order_statistics_of_sorted_values_equal_numpy_exactly() -> None:
+    rng = np.random.default_rng(5)
+    for n in [*range(1, 40), 101, 1000, 12345]:
+        for values in (rng.exponential(30.0, n), rng.integers(0, 5, n).astype(float), np.full(n, 7.25)):
+            s = np.sort(values)
+            assert _sorted_median(s) == np.median(values)
+            assert _sorted_percentile(s, 90) == np.percentile(values, 90)
+    with_nan = np.sort(np.array([3.0, np.nan, 1.0]))
+    assert np.isnan(_sorted_median(with_nan)) and np.isnan(_sorted_percentile(with_nan, 90))
+
+
+def test_summary_is_the_same_when_groupings_are_split_one_at_a_time(
+    finished: AccessModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Too many cells (combinations of groups) makes the summary group one grouping at a time."""
+    result = build_result(finished)
+    tables = {
+        name: getattr(result, name) for name in ("trips", "errands", "facility_days", "residents", "schools")
+    }
+    together = summarise(**tables)
+    monkeypatch.setattr(summary_module, "MAX_CELLS", 1)
+    apart = summarise(**tables)
+    assert apart == together
+    assert together["burden_min_by_service"] and together["by_former_unit"]
+
+
+def test_group_access_shares_equal_the_groupby_reference(finished: AccessModel) -> None:
+    res = build_result(finished).residents
+    columns = [c for c in res.columns if c.startswith("access_") and c.endswith("_min")]
+    assert columns
+    for by in ("former_unit", "age_band"):
+        got = group_metrics(res, build_result(finished).errands, by)
+        for label, sub in res.groupby(by, observed=False):
+            for col in columns:
+                m = sub[col].to_numpy()
+                w = sub["weight"].to_numpy()
+                finite = np.isfinite(m)
+                block = got[str(label)][col[: -len("_min")]]
+                want = (m[finite] * w[finite]).sum() / w[finite].sum() if finite.any() else None
+                assert block["mean_min"] == pytest.approx(None if want is None else round(want, 4), abs=1e-4)
+                for t in THRESHOLDS_MIN:
+                    share = (w * (m > t)).sum() / w.sum() if len(w) else None
+                    assert block[f"share_over_{t}"] == pytest.approx(
+                        None if share is None else round(share, 4), abs=1e-4
+                    )
