@@ -31,8 +31,17 @@ def access_times(model: AccessModel) -> dict[str, np.ndarray]:
     """Uncongested one-way minutes from each resident to the nearest facility completing each service.
 
     Respects jurisdiction (own current unit) and each resident's modes; ignores opening days.
+    Computed per village and pattern of modes owned, then looked up per resident.
     """
     w, res, tab = model.world, model.residents, model.tables
+    code = np.zeros(len(res), dtype=np.int64)
+    for m in range(len(tab.modes)):
+        code |= res.owns[m].astype(np.int64) << m
+    patterns = np.flatnonzero(np.bincount(code))  # the mode-ownership patterns residents have
+    lookup = np.zeros(int(patterns[-1]) + 1 if len(patterns) else 1, dtype=np.int64)
+    lookup[patterns] = np.arange(len(patterns))
+    cell = res.village.astype(np.int64) * len(patterns) + lookup[code]
+    owns = ((patterns[:, None] >> np.arange(len(tab.modes))) & 1).astype(bool)  # (patterns, modes)
     out: dict[str, np.ndarray] = {}
     village_new_unit = w.unit_new[w.village_unit]
     for s, name in enumerate(w.services):
@@ -41,8 +50,8 @@ def access_times(model: AccessModel) -> dict[str, np.ndarray]:
         if model.loaded.scenario.services[name].jurisdiction:
             mask = mask & (w.fac_new_unit[None, :] == village_new_unit[:, None])
         best = np.where(mask[None, :, :], tab.time_min, np.inf).min(axis=2)  # (modes, villages)
-        per_mode = np.where(res.owns, best[:, res.village], np.inf)
-        out[name] = per_mode.min(axis=0)
+        by_cell = np.where(owns[None, :, :], best.T[:, None, :], np.inf).min(axis=2)  # (villages, patterns)
+        out[name] = by_cell.ravel()[cell]
     return out
 
 
@@ -182,14 +191,15 @@ def _school_days(model: AccessModel) -> int:
 def _residents_frame(model: AccessModel, errands: pd.DataFrame) -> pd.DataFrame:
     res, w = model.residents, model.world
     n = len(res)
+    rid = errands["resident"].to_numpy()
     measured = errands["arise_day"].to_numpy() >= 0  # errands of the warm-up are not measured
-    rid = errands["resident"].to_numpy()[measured]
-    is_done = errands["status"].cat.codes.to_numpy()[measured] == 0
-    completed = np.bincount(rid[is_done], minlength=n)
-    done_burden = errands["burden_min"].to_numpy()[measured][is_done]
-    burden = np.bincount(rid[is_done], weights=done_burden, minlength=n)
-    trips = np.bincount(rid, weights=errands["trips"].to_numpy()[measured], minlength=n)
-    pending = np.bincount(rid[~is_done], minlength=n)
+    status = errands["status"].cat.codes.to_numpy()  # 0 completed, 1 pending
+    counts = np.bincount(rid * 3 + np.where(measured, status, 2), minlength=3 * n).reshape(n, 3)
+    completed, pending = counts[:, 0], counts[:, 1]
+    # adding 0.0 for the rows left out leaves each resident's sum exactly as over the rows kept
+    done_burden = np.where(measured & (status == 0), errands["burden_min"].to_numpy(), 0.0)
+    burden = np.bincount(rid, weights=done_burden, minlength=n)
+    trips = np.bincount(rid, weights=np.where(measured, errands["trips"].to_numpy(), 0), minlength=n)
     school_min = np.full(n, np.nan)
     sa = model.schools
     school_min[sa.resident] = sa.time_min
