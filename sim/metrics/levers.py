@@ -10,6 +10,14 @@ import pandas as pd
 __all__ = ["lever_summary"]
 
 
+def _label_counts(column: pd.Series, rows: np.ndarray) -> dict[str, int]:
+    """Rows (a boolean mask) per label of a column, by its categorical codes (no strings made)."""
+    cat = column if isinstance(column.dtype, pd.CategoricalDtype) else column.astype("category")
+    codes = cat.cat.codes.to_numpy()[rows]
+    counts = np.bincount(codes[codes >= 0], minlength=len(cat.cat.categories))
+    return {str(label): int(n) for label, n in zip(cat.cat.categories, counts, strict=True)}
+
+
 def lever_summary(errands: pd.DataFrame, proxy_trips: pd.DataFrame) -> dict[str, Any]:
     """Shares of completed errands by channel, and the proxy agents' workload.
 
@@ -18,13 +26,11 @@ def lever_summary(errands: pd.DataFrame, proxy_trips: pd.DataFrame) -> dict[str,
     shares are of completed errands (None when none completed). Only the measured period
     counts: errands that arose from day 0 on, agent trips from day 0 on (warm-up days are negative).
     """
-    errands = errands[errands["arise_day"] >= 0]
     proxy_trips = proxy_trips[proxy_trips["day"] >= 0]
-    done = errands[errands["status"] == "completed"]
-    channel = done["channel"].astype(str) if "channel" in done else pd.Series("trip", index=done.index)
-    counts = channel.value_counts()
+    done = (errands["arise_day"].to_numpy() >= 0) & (errands["status"] == "completed").to_numpy()
+    total = int(done.sum())
+    counts = _label_counts(errands["channel"], done) if "channel" in errands else {"trip": total}
     names = ("trip", "online", "proxy", "mobile")
-    total = len(done)
     out: dict[str, Any] = {
         "completed_by_channel": {c: int(counts.get(c, 0)) for c in names},
         "channel_share": {c: (float(counts.get(c, 0)) / total if total else None) for c in names},
