@@ -56,7 +56,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from sim.results.io import check_run_out, write_run
+    from sim.results.io import check_run_out, writing_run
     from sim.runner import run_loaded
     from sim.scenario.checks import unreachable_warnings
     from sim.scenario.load import load_scenario, scenario_digest
@@ -66,10 +66,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.replications > 1 or args.precision is not None or args.max_replications is not None:
         return _run_replicated(args, loaded, seed_value)
     out = Path(args.out) if args.out else Path("runs") / f"{loaded.run_name}_seed{seed_value}"
-    check_run_out(out, scenario_digest(loaded), force=args.force)  # before the run, not after
+    digest = scenario_digest(loaded)
+    check_run_out(out, digest, force=args.force)  # before the run, not after
     progress = not args.quiet and sys.stderr.isatty()
-    result = run_loaded(loaded, days=args.days, seed=args.seed, progress=progress)
-    write_run(result, out, csv=args.csv, scenario_raw=loaded.raw, force=args.force)
+    with writing_run(
+        out, csv=args.csv, scenario_raw=loaded.raw, scenario_hash=digest, force=args.force
+    ) as write_tables:  # the tables are written while the summary is computed
+        result = run_loaded(
+            loaded, days=args.days, seed=args.seed, progress=progress, tables_ready=write_tables
+        )
     for warning in unreachable_warnings(result.residents):
         print(f"townsim: warning: {warning}", file=sys.stderr)
     s = result.summary

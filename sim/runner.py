@@ -6,7 +6,7 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +45,14 @@ def run_loaded(
     world: World | None = None,
     tables: TravelTables | None = None,
     bus: BusTables | None = None,
+    tables_ready: Callable[[RunResult], None] | None = None,
 ) -> RunResult:
     """Simulate a loaded scenario and return its tables, summary and provenance.
 
     ``world``, ``tables`` and ``bus`` (built once by the caller from the same scenario) skip
     rebuilding the world, the road travel tables and the bus journey tables; replications pass them.
+    ``tables_ready`` is called with the result once its tables exist, before the summary is
+    computed (``townsim run`` starts writing them then: :func:`sim.results.io.writing_run`).
     """
     started = time.perf_counter()
     model = AccessModel(
@@ -65,6 +68,8 @@ def run_loaded(
     else:
         model.run(n_days)
     result = build_result(model)
+    if tables_ready is not None:
+        tables_ready(result)
     result.summary = {
         "scenario": loaded.run_name,
         "seed": model.seed_value,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +29,8 @@ __all__ = [
     "replace_dir",
     "write_run",
     "write_tables",
+    "writing_run",
+    "writing_tables",
 ]
 
 MARKER = "provenance.json"
@@ -44,6 +48,12 @@ def _json(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False, default=str)
 
 
+def _yaml(data: dict[str, Any]) -> str:
+    """YAML text of a resolved scenario (libyaml's emitter where PyYAML has it: same text, faster)."""
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False)
+
+
 def replace_dir(tmp: Path, out: Path) -> None:
     """Put the finished folder ``tmp`` at ``out`` in one atomic swap (:func:`sim.ownership.commit_dir`)."""
     commit_dir(tmp, out)
@@ -59,10 +69,13 @@ def _write_table(frame: pd.DataFrame, path: Path) -> None:
     pq.write_table(table, path, use_dictionary=categorical)
 
 
-def write_tables(result: RunResult, folder: Path, *, csv: bool = False) -> None:
-    """Write every table of ``result`` into ``folder``, largest first, on one thread per core.
+@contextmanager
+def writing_tables(result: RunResult, folder: Path, *, csv: bool = False) -> Iterator[None]:
+    """Write every table of ``result`` into ``folder`` on one thread per core (largest first) while
+    the block runs; on leaving, wait for all of them (raising the first error).
 
-    Arrow's encoders release the GIL, so the tables are encoded in parallel.
+    Arrow's encoders release the GIL, so the tables are encoded in parallel with each other and
+    with the caller's own work (the small files of a run folder).
     """
     from sim.results.result import TABLES
 
@@ -74,8 +87,17 @@ def write_tables(result: RunResult, folder: Path, *, csv: bool = False) -> None:
             else pool.submit(_write_table, frame, folder / f"{name}.parquet")
             for name, frame in frames
         ]
-        for job in jobs:
-            job.result()
+        try:
+            yield
+        finally:
+            for job in jobs:
+                job.result()
+
+
+def write_tables(result: RunResult, folder: Path, *, csv: bool = False) -> None:
+    """Write every table of ``result`` into ``folder`` (:func:`writing_tables`)."""
+    with writing_tables(result, folder, csv=csv):
+        pass
 
 
 def check_run_out(out: Path, scenario_hash: str | None, *, force: bool = False) -> None:
@@ -91,6 +113,50 @@ def check_run_out(out: Path, scenario_hash: str | None, *, force: bool = False) 
             f"{out}: holds a run of another scenario ({existing.get('scenario')}); "
             "use --force to replace it or choose another --out"
         )
+
+
+@contextmanager
+def writing_run(
+    out: str | Path,
+    *,
+    csv: bool = False,
+    scenario_raw: dict[str, Any],
+    scenario_hash: str | None,
+    force: bool = False,
+) -> Iterator[Callable[[RunResult], None]]:
+    """Write a run folder atomically while the caller finishes the run.
+
+    The block gets ``start(result)``, to call once the tables exist: it takes the lock, checks
+    ``out`` (see :func:`write_run`), makes the staging folder and starts writing the tables on
+    other threads, so the caller can fill ``result.summary`` and ``result.provenance`` meanwhile.
+    When the block ends, the small files are written, the tables awaited and the folder swapped
+    into place; if it fails, the staging folder is removed and ``out`` is left as it was.
+
+    Raises:
+        SimError: as :func:`write_run`.
+    """
+    out = Path(out)
+    started: list[tuple[RunResult, Path, ExitStack]] = []
+    with ExitStack() as stack:
+
+        def start(result: RunResult) -> None:
+            stack.enter_context(output_lock(out))
+            check_run_out(out, scenario_hash, force=force)
+            tmp = stack.enter_context(staged_dir(out))
+            tables = stack.enter_context(ExitStack())
+            tables.enter_context(writing_tables(result, tmp, csv=csv))
+            started.append((result, tmp, tables))
+
+        yield start
+        if not started:
+            raise RuntimeError("writing_run: the block never called start(result)")
+        result, tmp, tables = started[0]
+        with tables:  # small files written while the tables are
+            (tmp / "summary.json").write_text(_json(result.summary), encoding="utf-8")
+            (tmp / "scenario.yaml").write_text(_yaml(scenario_raw), encoding="utf-8")
+            (tmp / MARKER).write_text(_json(result.provenance), encoding="utf-8")
+        write_marker(tmp, KIND, scenario=result.summary.get("scenario"), scenario_hash=scenario_hash)
+        commit_dir(tmp, out)
 
 
 def write_run(
@@ -110,20 +176,12 @@ def write_run(
     Raises:
         SimError: ``out`` is not replaceable, or holds a run of another scenario and not ``force``.
     """
-    out = Path(out)
     scenario_hash = result.provenance.get("scenario_sha256")
-    with output_lock(out):
-        check_run_out(out, scenario_hash, force=force)
-        with staged_dir(out) as tmp:
-            write_tables(result, tmp, csv=csv)
-            (tmp / "summary.json").write_text(_json(result.summary), encoding="utf-8")
-            (tmp / "scenario.yaml").write_text(
-                yaml.safe_dump(scenario_raw, allow_unicode=True, sort_keys=False), encoding="utf-8"
-            )
-            (tmp / MARKER).write_text(_json(result.provenance), encoding="utf-8")
-            write_marker(tmp, KIND, scenario=result.summary.get("scenario"), scenario_hash=scenario_hash)
-            commit_dir(tmp, out)
-    return out
+    with writing_run(
+        out, csv=csv, scenario_raw=scenario_raw, scenario_hash=scenario_hash, force=force
+    ) as start:
+        start(result)
+    return Path(out)
 
 
 def read_json(path: Path, expect: type = dict) -> Any:
