@@ -6,8 +6,9 @@ summary, Parquet folder); wall time and the child's peak RSS; median, min and ma
 Targets: <= 5 s and <= 1 GB (merged_2021), <= 7 s with buses (merged_2021_buses).
 
 ``scale`` (issue 10 point 2): one fresh process per population scale, timing each phase (setup,
-daily steps, tables, summary, write) and peak RSS, with each phase's growth against the first
-scale. Target: 10x population (3.9 M residents) <= 50 s and <= 6 GB; tables and summary O(n).
+daily steps, tables, summary, access (the access and levers blocks of summary.json), write) and
+peak RSS, with each phase's growth against the first scale. Target: 10x population (3.9 M
+residents) <= 50 s and <= 6 GB; tables and summary O(n).
 
 Usage:
     python benchmarks/bench_year.py cli [--repeats 3] [--scenarios merged_2021,merged_2021_buses]
@@ -101,6 +102,8 @@ def phase_run(scenario: str, days: int, scale: float) -> dict[str, float]:
     def lap() -> None:
         clock.append((time.perf_counter(), time.process_time()))
 
+    from sim.metrics.access import access_summary
+    from sim.metrics.levers import lever_summary
     from sim.metrics.summary import summarise
     from sim.model import AccessModel
     from sim.results import build_result, write_run
@@ -122,11 +125,14 @@ def phase_run(scenario: str, days: int, scale: float) -> dict[str, float]:
         schools=result.schools,
     )
     lap()
+    result.summary["levers"] = lever_summary(result.errands, result.proxy_trips)
+    result.summary["access"] = access_summary(model, result)
+    lap()
     with tempfile.TemporaryDirectory() as tmp:
         write_run(result, Path(tmp) / "run", scenario_raw=loaded.raw)
         lap()
     out: dict[str, float] = {"residents": len(model.residents), "trips": len(result.trips)}
-    for i, name in enumerate(("imports", "setup", "days", "tables", "summary", "write")):
+    for i, name in enumerate(("imports", "setup", "days", "tables", "summary", "access", "write")):
         out[f"{name}_s"] = clock[i + 1][0] - clock[i][0]
         out[f"{name}_cpu_s"] = clock[i + 1][1] - clock[i][1]
     out["total_s"] = clock[-1][0] - clock[0][0]
@@ -135,7 +141,7 @@ def phase_run(scenario: str, days: int, scale: float) -> dict[str, float]:
     return out
 
 
-PHASES = ("setup_s", "days_s", "tables_s", "summary_s", "write_s", "total_s")
+PHASES = ("setup_s", "days_s", "tables_s", "summary_s", "access_s", "write_s", "total_s")
 
 
 def cmd_scale(args: argparse.Namespace) -> None:
