@@ -178,9 +178,16 @@ def concentration_index(
 
 
 def _curve(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lorenz curve of clean values (one unstable sort: tied values give collinear points, same curve)."""
-    order = np.argsort(x)
-    xs, ws = x[order], w[order]
+    """Lorenz curve of clean values (one unstable sort: tied values give collinear points, same curve).
+
+    Equal weights (every resident standing for as many people) need no permutation: the values
+    are sorted directly, which gives the same sorted values and weights.
+    """
+    if len(w) and (w == w[0]).all():
+        xs, ws = np.sort(x), w
+    else:
+        order = np.argsort(x)
+        xs, ws = x[order], w[order]
     pop = np.concatenate([[0.0], np.cumsum(ws)])
     val = np.concatenate([[0.0], np.cumsum(xs * ws)])
     return pop / pop[-1], val / val[-1]

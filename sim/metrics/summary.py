@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.metrics.equity import equity_measures, round_blocks, theil
+from sim.metrics.equity import equity_measures, round_blocks
 
 __all__ = ["THRESHOLDS_MIN", "group_metrics", "measured_rows", "summarise"]
 
@@ -352,12 +352,12 @@ def summarise(
     measures = equity_measures(residents)  # profiles with decompositions (sim/metrics/equity.py)
     equity = {
         "gini_burden_per_resident": _num(measures["burden_min_per_errand"]["gini"]),
-        "theil_burden_per_resident": _num(theil(residents["burden_min_per_errand"].to_numpy(), weight)),
+        "theil_burden_per_resident": _num(measures["burden_min_per_errand"]["theil"]),
     }
     for col in [c for c in measures if c.startswith("access_")]:  # access_<service>_min
         name = col[len("access_") : -len("_min")]
         equity[f"gini_access_{name}"] = _num(measures[col]["gini"])
-        equity[f"theil_access_{name}"] = _num(theil(residents[col].to_numpy(), weight))
+        equity[f"theil_access_{name}"] = _num(measures[col]["theil"])
     equity.update(round_blocks(measures))
     transit = transit_summary(trips, trip_rows)
     return {

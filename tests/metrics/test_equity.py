@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from sim.metrics import gini, lorenz, theil
-from sim.metrics.equity import concentration_index, equity_profile, palma, theil_decomposition
+from sim.metrics.equity import (
+    _curve,
+    _gini_of_curve,
+    concentration_index,
+    equity_profile,
+    palma,
+    theil_decomposition,
+)
 
 
 def test_equal_values_have_no_inequality() -> None:
@@ -107,3 +114,18 @@ def test_profile_reports_every_measure_and_nothing_for_no_data() -> None:
     assert total == pytest.approx(prof["theil"], abs=2e-6)
     empty = equity_profile(np.full(4, np.nan), w, groupings={"island": codes}, age_code=codes)
     assert all(v is None for v in empty.values())
+
+
+def test_lorenz_curve_of_equal_weights_sorts_values_directly_with_the_same_result() -> None:
+    rng = np.random.default_rng(2)
+    x = np.concatenate([rng.exponential(20.0, 5000), np.full(300, 12.5)])  # ties included
+    w = np.full(len(x), 2.5)
+    order = np.argsort(x)
+    pop = np.concatenate([[0.0], np.cumsum(w[order])])
+    val = np.concatenate([[0.0], np.cumsum(x[order] * w[order])])
+    got_pop, got_val = _curve(x, w)
+    np.testing.assert_array_equal(got_pop, pop / pop[-1])
+    np.testing.assert_array_equal(got_val, val / val[-1])
+    # unequal weights take the permutation; the Gini agrees with the stable-sort lorenz()
+    w2 = rng.uniform(0.5, 2.0, len(x))
+    assert _gini_of_curve(*_curve(x, w2)) == pytest.approx(gini(x, w2), rel=1e-12)
