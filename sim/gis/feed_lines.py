@@ -154,6 +154,9 @@ def feed_lines_table(
     firsts = day_st.groupby("trip_id", sort=False).first()
     day_trip = firsts["gtfs_trip_id"].astype(str)  # run id -> trip of trips.txt
     runs: Counter[str] = Counter(day_trip.tolist())
+    runs_of: dict[str, list[str]] = {}  # trip of trips.txt -> its runs that day
+    for run_id, tid in day_trip.items():
+        runs_of.setdefault(tid, []).append(str(run_id))
     trips = feed.trips.copy()
     trips["trip_id"] = trips["trip_id"].astype(str)
     trips["route_id"] = trips["route_id"].astype(str)
@@ -204,15 +207,16 @@ def feed_lines_table(
     for (rid, dirn), group in trips.groupby(["route_id", "_dir"], sort=True):
         rep, shape_id, paths = _representative(group, runs, shapes, stops_of)
         if not rep:
+            where = f"route {rid}" + (f" direction_id {dirn}" if dirn >= 0 else "")
             notes.append(
-                f"route {rid}: no trip with two or more stops, so no geometry; not in the lines layer"
+                f"{where}: no trip with two or more located stops, so no geometry; not in the lines layer"
             )
             continue
         lonlat = shapes[shape_id] if shape_id else np.array([stop_lonlat[s] for s in stops_of[rep]])
         x, y = to_crs.transform(lonlat[:, 0], lonlat[:, 1])
         route = routes.loc[rid] if rid in routes.index else pd.Series(dtype=object)
-        run_ids = day_trip.index[day_trip.isin(set(group["trip_id"]))].astype(str)
-        times = np.sort(dep0.loc[run_ids].to_numpy(float)) if len(run_ids) else np.zeros(0)
+        run_ids = [r for t in group["trip_id"] for r in runs_of.get(t, [])]
+        times = np.sort(dep0.loc[run_ids].to_numpy(float)) if run_ids else np.zeros(0)
         served = [t for t in group["trip_id"] if t in runs]
         steps = {float(h) for t in served for h in headways.get(t, [])}  # seconds
         every = steps.pop() / 60.0 if len(steps) == 1 and all(t in headways.index for t in served) else np.nan
