@@ -176,7 +176,7 @@ class LogitChoice:
 
     def _costs(self, t: _LogitTables, who: Choosers, r: np.ndarray) -> np.ndarray:
         """(rows, C, modes) generalised cost, inf where not allowed."""
-        static = t.static_min[:, who.village[r]][:, :, who.cand].transpose(1, 2, 0)
+        static = t.static_min[:, who.village[r][:, None], who.cand[None, :]].transpose(1, 2, 0)
         expect = np.where(who.cand[None, :] == who.mem_fac[r, None], who.mem_wait[r, None], t.prior_wait_min)
         cost = static + expect[:, :, None]
         allowed = who.eligible[:, r].T[:, :, None] & t.owns[who.pattern[r]][:, None, :]

@@ -210,6 +210,8 @@ class AccessModel(mesa.Model):
         codes, self._owns_pattern = np.unique(code, return_inverse=True)
         self._owns_table = (codes[:, None] & bits[None, :]) > 0  # (ownership patterns, modes)
         self._prepared: dict[int, object] = {}  # choice tables per bus day kind (-1: no transit)
+        self._eligible_tables: dict[tuple[int, bytes], tuple[np.ndarray, int]] = {}
+        self._village = self.residents.village.astype(np.int64)
         self.levers = LeverEngine(
             sc.levers,
             self.world,
@@ -360,6 +362,28 @@ class AccessModel(mesa.Model):
             self._prepared[kind] = prepared
         return prepared
 
+    def _eligibility(self, s: int, cand: np.ndarray) -> tuple[np.ndarray, int]:
+        """Which candidates a chooser for service ``s`` may pick, by (informed, new unit): a (C,
+        2 x units) bool table, column ``informed * units + unit``, and units (1 without jurisdiction).
+
+        An informed resident picks only facilities that complete the errand; jurisdiction errands
+        stay in the resident's own (new) unit. Cached per service and candidate set.
+        """
+        key = (s, cand.tobytes())
+        hit = self._eligible_tables.get(key)
+        if hit is None:
+            w = self.world
+            units = int(w.unit_new.max()) + 1 if self._jurisdiction[s] and len(w.unit_new) else 1
+            in_unit = (
+                w.fac_new_unit[cand][:, None] == np.arange(units)[None, :]
+                if units > 1
+                else np.ones((len(cand), 1), dtype=bool)
+            )
+            completes = w.fac_completes[cand, s][:, None]
+            hit = (np.hstack([in_unit, in_unit & completes]), units)
+            self._eligible_tables[key] = hit
+        return hit
+
     def _choose(self, needs: Needs, weekday: int) -> tuple[np.ndarray, np.ndarray]:
         """Facility and mode per need (-1 where no eligible facility is open today).
 
@@ -381,18 +405,19 @@ class AccessModel(mesa.Model):
             if len(cand) == 0:
                 continue
             r = needs.resident[rows]
-            eligible = np.where(needs.informed[rows][None, :], w.fac_completes[cand, s][:, None], True)
-            if self._jurisdiction[s]:
-                eligible &= w.fac_new_unit[cand][:, None] == res.new_unit[r][None, :]
-            forced = needs.forced_fac[rows]
-            eligible = np.where((forced >= 0)[None, :], cand[:, None] == forced[None, :], eligible)
+            table, units = self._eligibility(int(s), cand)
+            column = needs.informed[rows] * units + (res.new_unit[r] if units > 1 else 0)
+            eligible = np.take(table, column, axis=1)
+            forced = np.flatnonzero(needs.forced_fac[rows] >= 0)
+            if len(forced):  # a referral names the one facility to go to
+                eligible[:, forced] = cand[:, None] == needs.forced_fac[rows[forced]][None, :]
             who = Choosers(
-                village=res.village[r].astype(np.int64),
+                village=self._village[r],
                 pattern=self._owns_pattern[r],
                 cand=cand,
                 eligible=eligible,
-                mem_fac=res.mem_fac[g, r],
-                mem_wait=res.mem_wait[g, r],
+                mem_fac=res.mem_fac[g][r],
+                mem_wait=res.mem_wait[g][r],
                 u=u[rows],
             )
             fac_out[rows], mode_out[rows] = self.choice_rule.choose(prepared, who)
@@ -424,9 +449,9 @@ class AccessModel(mesa.Model):
         fac = fac_all[go]
         mode = mode_all[go]
         vg = res.village[r[go]]
-        travel = tab.time_min[mode, vg, fac]
-        dist = tab.distance_km[mode, vg, fac]
-        money = tab.money_yuan[mode, vg, fac]
+        _, n_villages, n_fac = tab.time_min.shape
+        cell = (mode * n_villages + vg) * n_fac + fac  # flat (mode, village, facility) index
+        travel, dist, money = (np.take(t, cell) for t in (tab.time_min, tab.distance_km, tab.money_yuan))
         key, trip_no = needs.key[go], needs.trips[go]
         arrival = self._arrival_min(fac, weekday, self.streams.normal("trip.arrival", key, trip_no))
         departure = arrival - travel
@@ -483,11 +508,11 @@ class AccessModel(mesa.Model):
         lost = referred[needs.forced_fac[referred] < 0]
         needs.forced_fac[lost] = -1  # no facility in the unit completes it: free choice again
 
-        grp = g[go]
-        same = res.mem_fac[grp, r[go]] == fac
-        base = np.where(same, res.mem_wait[grp, r[go]], self.prior_wait_min)
-        res.mem_wait[grp, r[go]] = (1 - self.behaviour.wait_memory) * base + self.behaviour.wait_memory * wait
-        res.mem_fac[grp, r[go]] = fac
+        slot = g[go] * len(res) + r[go]  # flat (service group, resident) index into the memories
+        base = np.where(np.take(res.mem_fac, slot) == fac, np.take(res.mem_wait, slot), self.prior_wait_min)
+        memory = self.behaviour.wait_memory
+        np.put(res.mem_wait, slot, (1 - memory) * base + memory * wait)
+        np.put(res.mem_fac, slot, fac)
 
         if day >= 0:  # warm-up days keep queues and memories going but are not recorded
             self._log_facility_day(day, fac, wait, served, service_min)

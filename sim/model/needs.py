@@ -116,7 +116,8 @@ class NeedCells:
         service_key, band_key: stable keys of their names (so adding a service or band keeps
             every other cell's draws).
         cdf: per cell, the Poisson CDF of that cell's daily count (index = count).
-        members: resident rows per band.
+        members: resident rows, band after band.
+        band_start, band_size: where each band's rows start in ``members`` and how many there are.
     """
 
     service: np.ndarray
@@ -124,7 +125,9 @@ class NeedCells:
     service_key: np.ndarray
     band_key: np.ndarray
     cdf: list[np.ndarray]
-    members: list[np.ndarray]
+    members: np.ndarray
+    band_start: np.ndarray
+    band_size: np.ndarray
 
 
 def poisson_cdf(lam: float) -> np.ndarray:
@@ -150,7 +153,8 @@ def need_cells(
         band_members: resident rows per age band.
         daily_rate: (services, bands) expected needs per person-day.
     """
-    lam = daily_rate * np.array([len(m) for m in band_members])[None, :]
+    size = np.array([len(m) for m in band_members], dtype=np.int64)
+    lam = daily_rate * size[None, :]
     s_idx, b_idx = np.nonzero(lam > 0)
     return NeedCells(
         service=s_idx,
@@ -158,7 +162,9 @@ def need_cells(
         service_key=np.array([name_key(services[s]) for s in s_idx], dtype=np.uint64),
         band_key=np.array([name_key(bands[b]) for b in b_idx], dtype=np.uint64),
         cdf=[poisson_cdf(float(lam[s, b])) for s, b in zip(s_idx, b_idx, strict=True)],
-        members=band_members,
+        members=np.concatenate([np.zeros(0, np.int64), *(np.asarray(m, np.int64) for m in band_members)]),
+        band_start=np.cumsum(size) - size,
+        band_size=size,
     )
 
 
@@ -184,10 +190,7 @@ def draw_new_needs(streams: Streams, cells: NeedCells, day: int) -> tuple[np.nda
     skey, bkey = cells.service_key[cell], cells.band_key[cell]
     pick = streams.uniform("needs.who", day, skey, bkey, k)
     band = cells.band[cell]
-    size = np.array([len(m) for m in cells.members])[band]
+    size = cells.band_size[band]
     index = np.minimum((pick * size).astype(np.int64), size - 1)
-    resident = np.zeros(len(cell), dtype=np.int64)
-    for b in np.unique(band):
-        sel = band == b
-        resident[sel] = cells.members[b][index[sel]]
+    resident = cells.members[cells.band_start[band] + index]
     return resident, cells.service[cell].astype(np.int16), streams.key("errand", day, skey, bkey, k)

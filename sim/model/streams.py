@@ -64,10 +64,9 @@ class Streams:
 
     def bits(self, stream: str, *keys: KeyLike) -> np.ndarray:
         """64 random bits per key tuple (uint64 array of the keys' broadcast shape)."""
-        arrays = np.broadcast_arrays(*[_u64(k) for k in keys]) if keys else [np.zeros(1, np.uint64)]
-        h = np.broadcast_to(self._start(stream), arrays[0].shape)
-        for k in arrays:
-            h = _mix(h + _GOLDEN * (k + np.uint64(1)))
+        h = self._start(stream)
+        for k in keys or (np.zeros(1, np.uint64),):  # keys broadcast against each other in the sums
+            h = _mix(h + _GOLDEN * (_u64(k) + np.uint64(1)))
         return h
 
     def uniform(self, stream: str, *keys: KeyLike) -> np.ndarray:
