@@ -440,7 +440,7 @@ def _execute(
         return grouped()
     # a fresh fork per run (maxtasksperchild=1): memory a run leaves behind does not pile up in a worker
     pool_ctx = multiprocessing.get_context("fork")
-    with pool_ctx.Pool(min(workers, len(tasks)), initializer=_worker_signals, maxtasksperchild=1) as pool:
+    with pool_ctx.Pool(min(workers, len(tasks)), initializer=_worker_init, maxtasksperchild=1) as pool:
         results = pool.imap_unordered(_run_one, tasks)
         while len(got) < len(tasks):
             if cancel is not None and cancel.is_set():
@@ -457,10 +457,20 @@ def _execute(
     return grouped()
 
 
-def _worker_signals() -> None:
-    """Workers end quietly when the pool stops them: default SIGTERM/SIGHUP, not the CLI's handler."""
+def _worker_init() -> None:
+    """Workers end quietly when the pool stops them (default SIGTERM/SIGHUP, not the CLI's handler)
+    and as soon as their parent process is gone (killed with SIGKILL): nobody would read their
+    result, and sending it would fail with a broken pipe."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    parent = os.getppid()
+
+    def watch_parent() -> None:
+        while os.getppid() == parent:
+            time.sleep(_CANCEL_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch_parent, name="townsim-parent-watch", daemon=True).start()
 
 
 class _Cancelled(Exception):

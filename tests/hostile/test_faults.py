@@ -118,6 +118,42 @@ def test_signals_at_random_moments_never_leave_a_partial_output(
     assert out.exists() and _leftovers(out) == []
 
 
+def _children(pid: int) -> set[int]:
+    """Process ids of ``pid``'s children (Linux /proc)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_workers_of_a_killed_replicated_run_stop_at_once(tmp_path: Path) -> None:
+    """SIGKILL to ``run --replications`` leaves no orphaned worker running on (and later printing
+    a broken-pipe traceback): each worker exits within a second of its parent."""
+    argv = ["run", str(TINY), "--days", "200", "--replications", "4", "--workers", "2"]
+    proc = _spawn([*argv, "--out", str(tmp_path / "out"), "--quiet"], tmp_path / "kill.log")
+    deadline = time.monotonic() + 60
+    workers: set[int] = set()
+    while not workers and time.monotonic() < deadline:
+        time.sleep(0.1)
+        workers = _children(proc.pid)
+    assert workers, "the replicated run started no worker processes"
+    proc.kill()
+    proc.wait(timeout=30)
+    time.sleep(1.5)
+    running = sorted(pid for pid in workers if _alive(pid))
+    assert running == [], f"workers {running} kept running after their parent was killed"
+    assert "Traceback" not in (tmp_path / "kill.log").read_text(encoding="utf-8", errors="replace")
+
+
 def test_concurrent_writers_give_one_complete_result(tmp_path: Path) -> None:
     out = tmp_path / "out"
     argv = ["run", str(TINY), "--days", "30", "--out", str(out), "--quiet"]
