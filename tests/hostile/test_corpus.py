@@ -390,37 +390,21 @@ def _replications_below_a_file(tmp: Path, run: Path) -> list[str]:
     return ["run", str(TINY), "--days", "1", "--replications", "2", "--out", str(out), "--quiet"]
 
 
+def _plan_argv(out: Path) -> list[str]:
+    """plan-facilities on the tiny merged county (one hall, no check run) writing to ``out``."""
+    plan = ["plan-facilities", str(TINY_MERGED), "--kind", "hall", "--p", "1", "--check-days", "0"]
+    return [*plan, "--out", str(out)]
+
+
 def _plan_over_user_file(tmp: Path, run: Path) -> list[str]:
     out = tmp / "plan.yaml"
     out.write_text("# my own overlay\nfacilities: {}\n", encoding="utf-8")
-    return [
-        "plan-facilities",
-        str(TINY_MERGED),
-        "--kind",
-        "hall",
-        "--p",
-        "1",
-        "--check-days",
-        "0",
-        "--out",
-        str(out),
-    ]
+    return _plan_argv(out)
 
 
 def _plan_over_folder(tmp: Path, run: Path) -> list[str]:
     out = _lookalike(str(tmp / "plans"))
-    return [
-        "plan-facilities",
-        str(TINY_MERGED),
-        "--kind",
-        "hall",
-        "--p",
-        "1",
-        "--check-days",
-        "0",
-        "--out",
-        str(out),
-    ]
+    return _plan_argv(out)
 
 
 def _effect_over_user_csv(tmp: Path, run: Path) -> list[str]:
