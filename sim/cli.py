@@ -21,8 +21,8 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from sim.argtypes import days, seed
-from sim.cli_replications import DEFAULT_REPLICATIONS, add_replication_options
 from sim.errors import SimError
+from sim.replications.cli import DEFAULT_REPLICATIONS, add_replication_options
 
 if TYPE_CHECKING:
     from sim.scenario.load import LoadedScenario
@@ -92,9 +92,9 @@ def _run_replicated(args: argparse.Namespace, loaded: LoadedScenario, seed: int)
     """``run --replications N``: a replicated run folder (full tables of the first seed, or all)."""
     import shutil
 
-    from sim.cli_replications import OptionError, progress_callback, target_from_args
     from sim.ownership import check_replaceable, output_lock, staged_dir
     from sim.replications import REPLICATIONS_KIND, run_replications, write_replications
+    from sim.replications.cli import OptionError, progress_callback, target_from_args
 
     if args.csv:
         raise OptionError("--csv: replicated runs write Parquet only; drop --csv or --replications")
@@ -137,8 +137,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     files = [Path(p).is_file() for p in (args.run_a, args.run_b)]
     if all(files):
-        from sim.cli_replications import progress_callback, target_from_args
         from sim.replications import paired_difference, run_paired
+        from sim.replications.cli import progress_callback, target_from_args
         from sim.scenario.load import load_scenario
 
         target, n, max_n = target_from_args(args)
@@ -158,7 +158,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             )
         table = paired_difference(a, b)
     elif any(files):
-        from sim.cli_replications import OptionError
+        from sim.replications.cli import OptionError
 
         raise OptionError(
             f"compare: expected two run folders or two scenario files, got {args.run_a} and {args.run_b}"
@@ -170,7 +170,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             if getattr(args, name)
         ]
         if given:
-            from sim.cli_replications import OptionError
+            from sim.replications.cli import OptionError
 
             raise OptionError(f"compare: {given[0]} applies to scenario files, not to run folders")
         table, a, b = compare_folders(args.run_a, args.run_b)
@@ -239,11 +239,11 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     """``register(subparsers)`` functions of commands defined in other modules (light imports only)."""
     from sim.app.cli import register as register_app
     from sim.build.cli import register as register_build
-    from sim.cli_transit import register as register_transit
     from sim.figures.cli import register as register_figures
     from sim.gis.cli import register as register_gis
     from sim.planning.cli import register as register_planning
     from sim.sweep.cli import register as register_sweep
+    from sim.transit.cli import register as register_transit
 
     return [
         register_sweep,

@@ -1,12 +1,13 @@
-"""``townsim plan-facilities``, ``access`` and ``merger-effect``; heavy imports only when run."""
+"""Planning commands: ``plan-facilities``, ``rank-lines``, ``access``, ``merger-effect`` (lazy imports)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from sim.argtypes import seed
+from sim.argtypes import days, seed
 from sim.errors import SimError
+from sim.replications.cli import DEFAULT_REPLICATIONS, add_replication_options
 
 __all__ = ["register"]
 
@@ -44,7 +45,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``plan-facilities`` to the ``townsim`` subcommands."""
+    """Add ``plan-facilities``, ``rank-lines``, ``access`` and ``merger-effect`` to the subcommands."""
     p = sub.add_parser(
         "plan-facilities",
         help="keep/open p sites (p-median or maximal covering) and size their windows (Erlang C, simulation)",
@@ -75,6 +76,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--out", required=True, help="overlay YAML to write (never replaces a file townsim did not write)"
     )
     p.set_defaults(handler=_cmd_plan)
+
+    p = sub.add_parser("rank-lines", help="add each candidate line on its own to BASE and rank them")
+    p.add_argument("base", help="base scenario")
+    p.add_argument("candidates", help="YAML with 'lines: {id: line}'")
+    p.add_argument("--overlay", action="append", default=[], help="YAML merged on BASE (repeatable)")
+    p.add_argument("--days", type=days, default=None, help="days to simulate (default: scenario's)")
+    p.add_argument(
+        "--seed", type=seed, default=None, help="base seed of the replications (default: scenario's)"
+    )
+    p.add_argument("--out", default=None, help="write the ranking as CSV here")
+    add_replication_options(p, default=DEFAULT_REPLICATIONS, precision=False)
+    p.set_defaults(handler=_cmd_rank_lines)
 
     p = sub.add_parser(
         "merger-effect",
@@ -197,4 +210,39 @@ def _cmd_effect(args: argparse.Namespace) -> int:
         print(f"== {measure} ==")
         print(block.dropna(how="all").round(3).to_string())
         print()
+    return 0
+
+
+def _cmd_rank_lines(args: argparse.Namespace) -> int:
+    import sys
+
+    from sim.ownership import check_replaceable, write_file_owned
+    from sim.planning.rank_lines import rank_lines
+    from sim.replications.cli import progress_callback
+
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        if out.is_dir():
+            raise SimError(f"{out}: is a folder; give a CSV file path for --out")
+        check_replaceable(out, "ranking")  # fail before the runs; checked again when written
+    with progress_callback(sys.stderr.isatty(), "rank-lines") as progress:
+        table, base = rank_lines(
+            args.base,
+            args.candidates,
+            overlays=args.overlay,
+            days=args.days,
+            seed=args.seed,
+            replications=args.replications,
+            workers=args.workers,
+            progress=progress,
+        )
+    print(
+        f"base: mean burden {base['burden_mean_min']:.2f} min per errand, Gini {base['gini_burden']:.4f}, "
+        f"{base['person_hours_per_day']:.1f} person-hours per day; means of {int(base['replications'])} "
+        "paired runs, 95% t intervals; falls and savings = base - candidate"
+    )
+    print(table.round(4).to_string(index=False))
+    if out is not None:
+        write_file_owned(out, "ranking", lambda tmp: table.to_csv(tmp, index=False))
+        print(f"wrote {out}")
     return 0

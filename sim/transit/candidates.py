@@ -1,6 +1,6 @@
 """Candidate lines file (YAML ``lines: {id: <line as in transit.lines>}``), read and validated.
 
-Kept apart from :mod:`sim.rank_lines` so that readers (the planner's page) need not import the
+Kept apart from :mod:`sim.planning.rank_lines` so that readers (the planner's page) need not import the
 replication machinery.
 """
 

@@ -1,4 +1,4 @@
-"""Command-line options shared by commands that run replications (run, compare, rank-lines)."""
+"""Command-line options shared by the commands that run replications (run, compare, rank-lines)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sim.errors import SimError
 
 if TYPE_CHECKING:
-    from sim.replications import PrecisionTarget
+    from sim.replications.stats import PrecisionTarget
 
 __all__ = [
     "DEFAULT_REPLICATIONS",
@@ -42,7 +42,7 @@ def _positive(text: str) -> int:
 
 
 def _target(text: str) -> PrecisionTarget:
-    from sim.replications import PrecisionTarget
+    from sim.replications.stats import PrecisionTarget
 
     try:
         return PrecisionTarget.parse(text)

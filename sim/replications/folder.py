@@ -1,0 +1,154 @@
+"""Replicated run folders: write one atomically, read it back (or a single run as a set of one)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from sim.errors import SimError
+from sim.replications.stats import ReplicationSet, facility_table, village_table
+from sim.results.io import is_run_dir
+from sim.results.result import RunResult
+
+__all__ = ["MARKER", "REPLICATIONS_KIND", "is_replications_dir", "read_replications", "write_replications"]
+
+MARKER = "replications.json"
+#: Kind of a replicated run folder in its ownership marker (:mod:`sim.ownership`).
+REPLICATIONS_KIND = "replications"
+
+
+def is_replications_dir(path: str | Path) -> bool:
+    """Whether ``path`` is a replicated run folder (written by :func:`write_replications`)."""
+    return (Path(path) / MARKER).is_file()
+
+
+def _json(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2, default=str)
+
+
+def write_replications(
+    rset: ReplicationSet,
+    out: str | Path,
+    *,
+    scenario_raw: dict[str, Any],
+    tables_from: str | Path | None = None,
+) -> Path:
+    """Write a replicated run folder atomically (a temporary sibling renamed into place).
+
+    Layout: ``replications.json`` (scenario, base seed, seeds, days, provenance),
+    ``summaries.json`` (the summary.json of every run, in seed order), ``villages.parquet`` and
+    ``facilities.parquet`` (one row per seed and place), ``scenario.yaml``, and the full run
+    folders ``seed_<s>/`` found in ``tables_from`` (moved in). ``out`` is replaced only if
+    townsim wrote it as a replicated run folder and nothing was added since (:mod:`sim.ownership`).
+
+    Raises:
+        SimError: ``out`` exists and is not an unchanged replicated run folder townsim wrote.
+    """
+    from sim.ownership import write_dir_owned
+
+    meta = {
+        "scenario": rset.scenario,
+        "base_seed": rset.base_seed,
+        "seeds": rset.seeds,
+        "days": rset.days,
+        "n": rset.n,
+        "wall_time_s": rset.wall_time_s,
+        "provenance": rset.provenance,
+    }
+
+    def fill(tmp: Path) -> None:
+        (tmp / "summaries.json").write_text(_json(rset.summaries), encoding="utf-8")
+        rset.villages.to_parquet(tmp / "villages.parquet", index=False)
+        rset.facilities.to_parquet(tmp / "facilities.parquet", index=False)
+        (tmp / "scenario.yaml").write_text(
+            yaml.safe_dump(scenario_raw, allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
+        if tables_from is not None and Path(tables_from).is_dir():
+            for run in sorted(Path(tables_from).iterdir()):
+                if is_run_dir(run):
+                    shutil.move(str(run), tmp / run.name)
+        (tmp / MARKER).write_text(_json(meta), encoding="utf-8")
+
+    return write_dir_owned(Path(out), REPLICATIONS_KIND, fill)
+
+
+def _single_run_set(run_dir: Path) -> ReplicationSet:
+    """A single run folder as a set of one replication (its compact tables from its own tables)."""
+    from sim.results.io import read_json, read_summary, read_table
+
+    summary = read_summary(run_dir)
+    prov = read_json(run_dir / "provenance.json")
+
+    def table(name: str) -> pd.DataFrame:
+        parquet = run_dir / f"{name}.parquet"
+        if parquet.is_file():
+            return read_table(parquet, name)
+        frame = read_table(run_dir / f"{name}.csv", name)
+        for col in ("village", "status", "kind", "facility"):
+            if col in frame:
+                frame[col] = frame[col].astype("category")
+        return frame
+
+    result = RunResult(
+        trips=pd.DataFrame(),
+        errands=table("errands"),
+        facility_days=table("facility_days"),
+        residents=table("residents"),
+        schools=pd.DataFrame(),
+        daily=pd.DataFrame(),
+        places=pd.DataFrame(),
+        edges=pd.DataFrame(),
+    )
+    seed = int(summary.get("seed", prov.get("seed")))
+    return ReplicationSet(
+        scenario=str(summary.get("scenario", run_dir.name)),
+        days=int(summary.get("days", prov.get("days", 0))),
+        base_seed=seed,
+        seeds=[seed],
+        summaries=[summary],
+        villages=village_table(result).assign(seed=seed),
+        facilities=facility_table(result).assign(seed=seed),
+        wall_time_s=[float(prov.get("wall_time_s", float("nan")))],
+        provenance=prov,
+    )
+
+
+def read_replications(path: str | Path) -> ReplicationSet:
+    """A replicated run folder, or a single run folder as a set of one replication.
+
+    Raises:
+        SimError: ``path`` is neither.
+    """
+    from sim.results.io import read_json, read_table
+
+    path = Path(path)
+    if is_replications_dir(path):
+        meta = read_json(path / MARKER)
+        missing = [key for key in ("scenario", "days", "base_seed", "seeds") if key not in meta]
+        if missing:
+            raise SimError(
+                f"{path / MARKER}: field '{missing[0]}': expected a townsim replicated run description"
+            )
+        summaries = read_json(path / "summaries.json", list)
+        return ReplicationSet(
+            scenario=meta["scenario"],
+            days=int(meta["days"]),
+            base_seed=int(meta["base_seed"]),
+            seeds=[int(s) for s in meta["seeds"]],
+            summaries=summaries,
+            villages=read_table(path / "villages.parquet", "villages"),
+            facilities=read_table(path / "facilities.parquet", "facilities"),
+            wall_time_s=[float(x) for x in meta.get("wall_time_s", [])],
+            provenance=meta.get("provenance", {}),
+        )
+    if is_run_dir(path):
+        return _single_run_set(path)
+    raise SimError(
+        f"{path}: not a townsim run folder (expected {MARKER} of `townsim run --replications N`, "
+        "or summary.json and provenance.json of a single run)"
+    )
