@@ -1,0 +1,160 @@
+"""Per-seed cell tables: completed errands summed per combination of every registered group.
+
+A run's completed errands (those that arose from day 0 on) are split into cells, one per
+combination of the registered groups (:data:`sim.metrics.groups.GROUPS`) and the mode of the
+trip that completed the errand. Each cell holds the count and sums from which the mean of any
+crossed group (``former_unit × age_band``, ``village``, ...) and the parts of its burden are
+recovered exactly, without the run's full tables: a replicated run keeps one small table per seed.
+
+Burden parts of one completed errand (minutes; they sum to its ``burden_min`` exactly):
+
+- ``travel``: door-to-door travel there and back on the completing trip, without stop waits;
+- ``stop_wait``: waits at the first stop and at changes on that trip (bus and ferry), there and back;
+- ``facility_wait``: the wait at the facility that completed it;
+- ``repeat``: travel and waits of the earlier trips that did not complete it (turned away, referred);
+- ``other``: the rest of its burden: the mobile van's walk and wait, and any burden of channels
+  that do not log a trip (0 for errands completed by a trip).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.metrics.groups import GROUPS
+from sim.metrics.summary import measured_rows
+
+__all__ = ["CELL_SUMS", "FACILITY_SUMS", "NO_TRIP", "PARTS", "cell_tables"]
+
+PARTS = ("travel", "stop_wait", "facility_wait", "repeat", "other")
+"""Burden parts of a completed errand (minutes), in the order the cell columns hold their sums."""
+
+CELL_SUMS = (
+    *(f"{p}_sum" for p in PARTS),
+    "burden_sum",
+    "trips_sum",
+    "km_sum",
+    "yuan_sum",
+    "over_15",
+    "over_30",
+    "over_60",
+)
+"""Summed columns of :func:`errand_cells` (besides the count ``n``)."""
+
+FACILITY_SUMS = ("n", "wait_sum")
+"""Summed columns of :func:`facility_cells`: completing trips and their facility waits (min)."""
+
+NO_TRIP = "no_trip"
+"""``mode`` of a cell of errands completed without a trip (online, proxy, mobile van)."""
+
+
+def _completing(errands: pd.DataFrame, trips: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per errand row: parts summed over its logged trips, the completing trip's mode and facility."""
+    n = len(errands)
+    row_of = np.full(int(errands["errand"].max()) + 1 if n else 1, -1, dtype=np.int64)
+    row_of[errands["errand"].to_numpy()] = np.arange(n)
+    at = row_of[trips["errand"].to_numpy()] if len(trips) else np.zeros(0, np.int64)
+    keep = at >= 0
+    at = at[keep]
+
+    def col(name: str) -> np.ndarray:
+        return trips[name].to_numpy(float)[keep] if name in trips else np.zeros(len(at))
+
+    done = (trips["outcome"] == "completed").to_numpy()[keep] if len(trips) else np.zeros(0, bool)
+    stops = col("stop_wait_min") + col("transfer_wait_min")
+    travel = col("travel_min") + col("return_min") - stops
+    wait = col("wait_min")
+
+    def per_errand(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return np.bincount(at[rows], weights=values[rows], minlength=n)
+
+    mode = np.full(n, -1, dtype=np.int64)
+    facility = np.full(n, -1, dtype=np.int64)
+    if len(at):
+        mode[at[done]] = trips["mode"].cat.codes.to_numpy()[keep][done]
+        facility[at[done]] = trips["facility"].cat.codes.to_numpy()[keep][done]
+    return {
+        "travel": per_errand(travel, done),
+        "stop_wait": per_errand(stops, done),
+        "facility_wait": per_errand(wait, done),
+        "repeat": per_errand(travel + stops + wait, ~done),
+        "mode": mode,
+        "facility": facility,
+    }
+
+
+def _group_codes(residents: pd.DataFrame, errands: pd.DataFrame, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Each registered group's value (text) for the errands in ``rows``."""
+    index = pd.Index(residents["resident"].to_numpy()).get_indexer(errands["resident"].to_numpy()[rows])
+    out = {}
+    for g in GROUPS.values():
+        table = residents if g.table == "residents" else errands
+        if g.column not in table:
+            continue
+        column = table[g.column]
+        values = column.to_numpy()[index] if g.table == "residents" else column.to_numpy()[rows]
+        if column.dtype == bool:
+            values = np.where(values, "islands", "main_island") if g.name == "island" else values.astype(str)
+        out[g.name] = np.asarray(values).astype(str)
+    return out
+
+
+def cell_tables(
+    residents: pd.DataFrame, errands: pd.DataFrame, trips: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A run's completed measured errands summed per cell: ``(errand cells, facility cells)``.
+
+    Errand cells: one per combination of every registered group present in the tables and
+    ``mode``, the completing trip's mode (``no_trip`` for errands completed without a trip);
+    columns the groups (text), ``n`` (completed errands) and :data:`CELL_SUMS`: the parts'
+    sums (min), ``burden_sum`` (min), trips, km and yuan summed, and the counts of errands whose
+    burden exceeds 15, 30 and 60 min.
+
+    Facility cells: one per combination of the groups and ``facility``, the facility of the
+    completing trip; columns :data:`FACILITY_SUMS` (errands completed there and their waits
+    there, min). Errands completed without a trip are left out.
+    """
+    err_rows, trip_rows = measured_rows(errands, trips)
+    measured = errands[err_rows]
+    parts = _completing(measured, trips[trip_rows])
+    done = (measured["status"] == "completed").to_numpy()
+    rows = np.flatnonzero(err_rows)[done]
+    burden = measured["burden_min"].to_numpy(float)[done]
+    values = {p: parts[p][done] for p in ("travel", "stop_wait", "facility_wait", "repeat")}
+    values["other"] = burden - (
+        values["travel"] + values["stop_wait"] + values["facility_wait"] + values["repeat"]
+    )
+    modes = [str(m) for m in trips["mode"].cat.categories] if len(trips) else []
+    mode_code = parts["mode"][done]
+    keys = _group_codes(residents, errands, rows)
+    mode = np.where(mode_code >= 0, np.asarray([*modes, NO_TRIP])[mode_code], NO_TRIP)
+    cells = _sum_cells(
+        {**keys, "mode": mode},
+        {
+            "n": np.ones(len(rows), np.int64),
+            **{f"{p}_sum": values[p] for p in PARTS},
+            "burden_sum": burden,
+            "trips_sum": measured["trips"].to_numpy(float)[done],
+            "km_sum": measured["distance_km"].to_numpy(float)[done],
+            "yuan_sum": measured["money_yuan"].to_numpy(float)[done],
+            **{f"over_{t}": (burden > t).astype(np.int64) for t in (15, 30, 60)},
+        },
+    )
+    by_trip = parts["facility"][done] >= 0
+    facilities = np.asarray([str(f) for f in trips["facility"].cat.categories] if len(trips) else [""])
+    fac_cells = _sum_cells(
+        {k: v[by_trip] for k, v in keys.items()} | {"facility": facilities[parts["facility"][done][by_trip]]},
+        {"n": np.ones(int(by_trip.sum()), np.int64), "wait_sum": values["facility_wait"][by_trip]},
+    )
+    return cells, fac_cells
+
+
+def _sum_cells(keys: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """``values`` summed per combination of ``keys`` (text columns), sorted by the keys."""
+    frame = pd.DataFrame(
+        {**{k: pd.Categorical(np.asarray(v).astype(str)) for k, v in keys.items()}, **values}
+    )
+    out = frame.groupby(list(keys), observed=True, sort=True).sum().reset_index()
+    for key in keys:
+        out[key] = out[key].astype(str)
+    return out
