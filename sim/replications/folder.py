@@ -11,6 +11,7 @@ import pandas as pd
 import yaml
 
 from sim.errors import SimError
+from sim.metrics.cells import cell_tables
 from sim.replications.stats import ReplicationSet, facility_table, village_table
 from sim.results.io import is_run_dir
 from sim.results.result import RunResult
@@ -20,6 +21,8 @@ __all__ = ["MARKER", "REPLICATIONS_KIND", "is_replications_dir", "read_replicati
 MARKER = "replications.json"
 #: Kind of a replicated run folder in its ownership marker (:mod:`sim.ownership`).
 REPLICATIONS_KIND = "replications"
+CELL_TABLES = ("cells", "facility_cells")
+"""Per-seed cell tables of a replicated run folder (crossed groups and explain), when written."""
 
 
 def is_replications_dir(path: str | Path) -> bool:
@@ -42,9 +45,11 @@ def write_replications(
 
     Layout: ``replications.json`` (scenario, base seed, seeds, days, provenance),
     ``summaries.json`` (the summary.json of every run, in seed order), ``villages.parquet`` and
-    ``facilities.parquet`` (one row per seed and place), ``scenario.yaml``, and the full run
-    folders ``seed_<s>/`` found in ``tables_from`` (moved in). ``out`` is replaced only if
-    townsim wrote it as a replicated run folder and nothing was added since (:mod:`sim.ownership`).
+    ``facilities.parquet`` (one row per seed and place), ``cells.parquet`` and
+    ``facility_cells.parquet`` (one row per seed and cell, :mod:`sim.metrics.cells`),
+    ``scenario.yaml``, and the full run folders ``seed_<s>/`` found in ``tables_from`` (moved
+    in). ``out`` is replaced only if townsim wrote it as a replicated run folder and nothing
+    was added since (:mod:`sim.ownership`).
 
     Raises:
         SimError: ``out`` exists and is not an unchanged replicated run folder townsim wrote.
@@ -65,6 +70,9 @@ def write_replications(
         (tmp / "summaries.json").write_text(_json(rset.summaries), encoding="utf-8")
         rset.villages.to_parquet(tmp / "villages.parquet", index=False)
         rset.facilities.to_parquet(tmp / "facilities.parquet", index=False)
+        for name in CELL_TABLES:
+            if len(getattr(rset, name)):
+                getattr(rset, name).to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / "scenario.yaml").write_text(
             yaml.safe_dump(scenario_raw, allow_unicode=True, sort_keys=False), encoding="utf-8"
         )
@@ -89,13 +97,13 @@ def _single_run_set(run_dir: Path) -> ReplicationSet:
         if parquet.is_file():
             return read_table(parquet, name)
         frame = read_table(run_dir / f"{name}.csv", name)
-        for col in ("village", "status", "kind", "facility"):
+        for col in ("village", "status", "kind", "facility", "mode", "outcome"):
             if col in frame:
                 frame[col] = frame[col].astype("category")
         return frame
 
     result = RunResult(
-        trips=pd.DataFrame(),
+        trips=table("trips"),
         errands=table("errands"),
         facility_days=table("facility_days"),
         residents=table("residents"),
@@ -105,6 +113,7 @@ def _single_run_set(run_dir: Path) -> ReplicationSet:
         edges=pd.DataFrame(),
     )
     seed = int(summary.get("seed", prov.get("seed")))
+    cells, facility_cells = cell_tables(result.residents, result.errands, result.trips)
     return ReplicationSet(
         scenario=str(summary.get("scenario", run_dir.name)),
         days=int(summary.get("days", prov.get("days", 0))),
@@ -115,6 +124,8 @@ def _single_run_set(run_dir: Path) -> ReplicationSet:
         facilities=facility_table(result).assign(seed=seed),
         wall_time_s=[float(prov.get("wall_time_s", float("nan")))],
         provenance=prov,
+        cells=cells.assign(seed=seed),
+        facility_cells=facility_cells.assign(seed=seed),
     )
 
 
@@ -145,6 +156,11 @@ def read_replications(path: str | Path) -> ReplicationSet:
             facilities=read_table(path / "facilities.parquet", "facilities"),
             wall_time_s=[float(x) for x in meta.get("wall_time_s", [])],
             provenance=meta.get("provenance", {}),
+            **{
+                name: read_table(path / f"{name}.parquet", name)
+                for name in CELL_TABLES
+                if (path / f"{name}.parquet").is_file()
+            },
         )
     if is_run_dir(path):
         return _single_run_set(path)

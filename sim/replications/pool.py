@@ -71,6 +71,7 @@ _CANCEL_POLL_S = 0.2  # how often a waiting pool looks at ``cancel`` (s)
 
 def _run_one(task: tuple[str, int, str | None]) -> tuple[str, Replication]:
     """One replication in a worker: the world and tables come from the forked parent."""
+    from sim.metrics.cells import cell_tables
     from sim.runner import run_loaded
 
     label, seed, keep = task
@@ -86,6 +87,7 @@ def _run_one(task: tuple[str, int, str | None]) -> tuple[str, Replication]:
         village_table(result),
         facility_table(result),
         result.provenance["wall_time_s"],
+        *cell_tables(result.residents, result.errands, result.trips),
     )
     return label, rep
 
@@ -262,7 +264,7 @@ def run_many(
         )
     sets = {
         label: ReplicationSet(
-            scenario=loaded.scenario.name,
+            scenario=loaded.run_name,
             days=loaded.scenario.simulation.days if days is None else days,
             base_seed=base_seed,
             seeds=[],

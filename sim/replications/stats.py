@@ -176,6 +176,8 @@ class Replication:
     villages: pd.DataFrame
     facilities: pd.DataFrame
     wall_time_s: float
+    cells: pd.DataFrame = field(default_factory=pd.DataFrame)
+    facility_cells: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass
@@ -192,6 +194,9 @@ class ReplicationSet:
         facilities: ``seed, facility, kind, arrivals_per_day, mean_utilisation, turned_away, mean_wait_min``.
         wall_time_s: each run's wall time in its worker (s).
         provenance: townsim version, workers, total wall time, scenario file.
+        cells: ``seed``, the groups and mode, completed errands and burden parts summed
+            (:func:`sim.metrics.cells.cell_tables`); empty for folders written without them.
+        facility_cells: ``seed``, the groups and facility, completed errands and their waits there.
     """
 
     scenario: str
@@ -203,6 +208,8 @@ class ReplicationSet:
     facilities: pd.DataFrame
     wall_time_s: list[float] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
+    cells: pd.DataFrame = field(default_factory=pd.DataFrame)
+    facility_cells: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def n(self) -> int:
@@ -231,7 +238,7 @@ class ReplicationSet:
             self.seeds.append(r.seed)
             self.summaries.append(r.summary)
             self.wall_time_s.append(r.wall_time_s)
-        for name in ("villages", "facilities"):
+        for name in ("villages", "facilities", "cells", "facility_cells"):
             frames = [getattr(self, name)] if len(getattr(self, name)) else []
             frames += [getattr(r, name).assign(seed=r.seed) for r in reps]
             if frames:
