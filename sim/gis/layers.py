@@ -19,7 +19,7 @@ from sim.world.outline import LOCAL_PLANE
 
 __all__ = ["LOCAL_CRS", "layer_crs", "run_layers"]
 
-FACILITY_KINDS = ("school", "clinic", "hall", "service_point")
+FACILITY_KINDS = ("school", "clinic", "hall", "service_point", "village_clinic", "hospital")
 LOCAL_CRS = LOCAL_PLANE  # scenarios without `crs`: transverse Mercator centred on transit.origin_latlon
 
 

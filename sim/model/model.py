@@ -10,6 +10,7 @@ import numpy as np
 from sim.model.agents import FacilityAgent, Resident
 from sim.model.choice import Choosers, make_choice_rule
 from sim.model.ghosts import GhostPlan, GhostRates
+from sim.model.health import HealthSystem
 from sim.model.levers import AppointmentDesk, LeverEngine
 from sim.model.logs import ColumnLog, ErrandLog, group_quantile
 from sim.model.needs import Needs, draw_new_needs, need_cells
@@ -205,6 +206,9 @@ class AccessModel(mesa.Model):
         self._static_cost = (
             2 * self.tables.time_min + 2 * self.tables.money_yuan * vot_min_per_yuan
         )  # (modes, villages, facilities): round-trip minutes + money as minutes
+        self.health = HealthSystem(sc.health, self.world, self.streams) if sc.health is not None else None
+        if self.health is not None:  # tier attractiveness (health tiers, sim/model/health.py)
+            self._static_cost = self._static_cost + self.health.cost_shift_min()[None, None, :]
         bits = np.uint64(1) << np.arange(len(self.tables.modes), dtype=np.uint64)
         code = (self.residents.owns.T.astype(np.uint64) * bits).sum(axis=1)
         codes, self._owns_pattern = np.unique(code, return_inverse=True)
@@ -469,12 +473,16 @@ class AccessModel(mesa.Model):
 
         completes = w.fac_completes[fac, s[go]]
         wait, served, service_min, came = self._queue(
-            day, weekday, fac, arrival, completes, key, trip_no, ~is_bus
+            day, weekday, fac, arrival, completes, key, trip_no, ~is_bus, care=s[go]
         )
         departure += came - arrival  # a booked visitor leaves home for the slot
         arrival = came
         self._mean_wait_today = float(wait.mean())
         out = np.where(served, np.where(completes, 0, 1), 2).astype(np.int8)
+        next_service = s[go]  # the errand's service from tomorrow (an upward referral raises it)
+        if self.health is not None:
+            out, next_service = self.health.refer(out, fac, next_service, key, trip_no)
+            needs.service[go] = next_service
         outcome[go] = out
         needs.trips[go] += 1
         needs.last_day[go] = day
@@ -502,7 +510,7 @@ class AccessModel(mesa.Model):
             needs.distance_km[go] += trip_km
             needs.money_yuan[go] += trip_money
         referred = go[out == 1]
-        needs.forced_fac[referred] = self._referral[res.new_unit[r[referred]], s[referred]]
+        needs.forced_fac[referred] = self._referral[res.new_unit[r[referred]], next_service[out == 1]]
         needs.informed[referred] = True
         needs.next_day[go] = np.where(out == 1, day + 1, day + self.behaviour.retry_after_days)
         lost = referred[needs.forced_fac[referred] < 0]
@@ -544,13 +552,21 @@ class AccessModel(mesa.Model):
         latest = np.maximum(w.fac_close_wd[fac, weekday] - b.latest_arrival_before_close_min, open_m)
         return np.minimum(open_m + np.abs(b.arrival_after_open_min + b.arrival_sd_min * z), latest)
 
-    def _service_min(self, f: int, u: np.ndarray, completes: np.ndarray) -> np.ndarray:
-        """Service minutes at facility ``f`` from uniforms; a short referral where it cannot complete."""
-        return self._service_min_at(np.full(len(u), f), u, completes)
+    def _service_min(
+        self, f: int, u: np.ndarray, completes: np.ndarray, care: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Service minutes at facility ``f`` from uniforms; a short referral where it cannot complete.
+        ``care``: the visitors' services, for the health tiers' care-specific times (None: ghosts)."""
+        return self._service_min_at(np.full(len(u), f), u, completes, care)
 
-    def _service_min_at(self, fac: np.ndarray, u: np.ndarray, completes: np.ndarray) -> np.ndarray:
+    def _service_min_at(
+        self, fac: np.ndarray, u: np.ndarray, completes: np.ndarray, care: np.ndarray | None = None
+    ) -> np.ndarray:
         """:meth:`_service_min` of visitors at several facilities ``fac``."""
-        return np.where(completes, self._service_times.draw(fac, u), self.behaviour.referral_min)
+        minutes = self._service_times.draw(fac, u)
+        if self.health is not None and care is not None:
+            minutes = self.health.service_min(care, u, minutes)
+        return np.where(completes, minutes, self.behaviour.referral_min)
 
     def _queue(
         self,
@@ -562,6 +578,7 @@ class AccessModel(mesa.Model):
         key: np.ndarray,
         trip_no: np.ndarray,
         can_book: np.ndarray,
+        care: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The day's queues at every facility visited (FIFO, or booked slots with the appointments
         lever); logs the longest queue per facility.
@@ -577,7 +594,7 @@ class AccessModel(mesa.Model):
         n = len(fac)
         u_service = self.streams.uniform("trip.service", key, trip_no)
         if self.batch_queues:
-            service = self._service_min_at(fac, u_service, completes)
+            service = self._service_min_at(fac, u_service, completes, care)
             return self._queue_fifo(day, weekday, fac, arrival, service)
         wait = np.empty(n)
         served = np.empty(n, dtype=bool)
@@ -600,7 +617,7 @@ class AccessModel(mesa.Model):
         for k, f in enumerate(facilities.tolist()):
             p = position[k]
             idx = order[bounds[p] : bounds[p + 1]] if p < len(visited) and visited[p] == f else order[:0]
-            svc = self._service_min(f, u_service[idx], completes[idx])
+            svc = self._service_min(f, u_service[idx], completes[idx], None if care is None else care[idx])
             if rates is not None:
                 fresh = self._ghosts(day, weekday, f, plan)
                 again = self._ghost_copies(f, weekday, idx[trip_no[idx] > 0], key, trip_no, completes)

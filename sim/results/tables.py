@@ -147,7 +147,7 @@ def _facility_days_frame(model: AccessModel) -> pd.DataFrame:
         {
             "day": day_col.astype(np.int32),
             "facility": _cat(fac_col, w.fac_ids),
-            "kind": _cat(w.fac_kind[fac_col], list(FACILITY_KINDS)),
+            "kind": _cat(w.fac_kind[fac_col], w.kind_names),
             "servers": w.fac_servers[fac_col],
             "arrivals": arrivals,
             "served": served,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["WEEKDAYS", "Strict", "Weekday", "clock_to_min"]
+__all__ = ["WEEKDAYS", "ServiceTime", "Strict", "Weekday", "clock_to_min"]
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -22,3 +22,12 @@ class Strict(BaseModel):
     """Base model: unknown fields are errors, numbers are finite, instances are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class ServiceTime(Strict):
+    """Distribution of the time one visitor occupies a server, minutes."""
+
+    dist: Literal["exponential", "lognormal", "fixed"] = "exponential"
+    mean_min: float = Field(gt=0)
+    cv: float = Field(default=1.0, ge=0, description="coefficient of variation (lognormal)")
+    source: str = "assumed"

@@ -8,7 +8,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from sim.argtypes import MAX_DAYS, MAX_SEED
-from sim.scenario.fields import WEEKDAYS, Strict, Weekday, clock_to_min
+from sim.scenario.fields import WEEKDAYS, ServiceTime, Strict, Weekday, clock_to_min
+from sim.scenario.health import HealthTiers
 from sim.scenario.transit import Transit
 
 __all__ = [
@@ -161,15 +162,6 @@ class Mode(Strict):
         return value
 
 
-class ServiceTime(Strict):
-    """Distribution of the time one visitor occupies a server, minutes."""
-
-    dist: Literal["exponential", "lognormal", "fixed"] = "exponential"
-    mean_min: float = Field(gt=0)
-    cv: float = Field(default=1.0, ge=0, description="coefficient of variation (lognormal)")
-    source: str = "assumed"
-
-
 class DayHours(Strict):
     """Opening hours of one weekday that differ from the usual ones."""
 
@@ -203,7 +195,7 @@ class Hours(DayHours):
     source: str = "assumed"
 
 
-FacilityKind = Literal["school", "clinic", "hall", "service_point"]
+FacilityKind = Literal["school", "clinic", "hall", "service_point", "village_clinic", "hospital"]
 
 
 class Facility(Strict):
@@ -220,6 +212,14 @@ class Facility(Strict):
     services: tuple[str, ...] = ()
     service_time: ServiceTime | None = None
     hours: Hours | None = None
+    central: bool = Field(
+        default=False,
+        description=(
+            "a health centre (kind clinic) that is central in a county medical consortium (医共体): "
+            "the referral target of its unit and its own tier constant (health.tier_constant_min."
+            "central_clinic). Source: Pingtan Times 2020 (one central health centre per township)"
+        ),
+    )
     source: str = "assumed"
 
     @model_validator(mode="after")
@@ -317,7 +317,7 @@ class NewUnit(Strict):
 class FacilityChange(Strict):
     """What a merger plan does to one facility."""
 
-    action: Literal["keep", "close", "downgrade", "restaff"]
+    action: Literal["keep", "close", "downgrade", "restaff", "central"]
     servers: int | None = Field(default=None, ge=0, le=MAX_SERVERS)
     services: tuple[str, ...] | None = None
     seats: int | None = Field(default=None, ge=0, le=MAX_SEATS)
@@ -481,3 +481,7 @@ class Scenario(Strict):
         description="GeoJSON of the land (WGS 84 polygons) drawn under maps; relative to the file naming it",
     )
     levers: Levers = Levers()
+    health: HealthTiers | None = Field(
+        default=None,
+        description="tiers of health care, referral and bypassing (sim.model.health); None: one tier",
+    )

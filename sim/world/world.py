@@ -18,9 +18,11 @@ from sim.world.land import Land
 from sim.world.network import RoadEdges, ferry_edges, generated_roads, read_road_file, read_road_nodes
 from sim.world.outline import outline_polygons_km
 
-__all__ = ["FACILITY_KINDS", "World", "build_world"]
+__all__ = ["BASE_KINDS", "FACILITY_KINDS", "World", "build_world"]
 
-FACILITY_KINDS = ("school", "clinic", "hall", "service_point")
+FACILITY_KINDS = ("school", "clinic", "hall", "service_point", "village_clinic", "hospital")
+#: Kinds every scenario has in its tables' categories; the health tiers' kinds are added where present.
+BASE_KINDS = 4
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,13 @@ class World:
     fac_service_time: list[ServiceTime | None]
     fac_zh: list[str]
     fac_en: list[str]
+    fac_central: np.ndarray  # bool: central health centre of a medical consortium
+
+    @property
+    def kind_names(self) -> list[str]:
+        """Facility kinds as table categories: the four base kinds, then health tiers' kinds if any."""
+        top = max(BASE_KINDS, int(self.fac_kind.max()) + 1 if len(self.fac_kind) else 0)
+        return list(FACILITY_KINDS[:top])
 
     @cached_property
     def node_index(self) -> dict[str, int]:
@@ -92,7 +101,8 @@ class World:
     def referral_target(self) -> np.ndarray:
         """(new units, services) facility index that completes the errand in that unit, -1 if none.
 
-        The completing facility with most servers, which in a merged unit is the hall at the new seat.
+        The completing facility with most servers, which in a merged unit is the hall at the new seat;
+        a central health centre (``fac_central``) comes before any other.
         """
         out = np.full((len(self.new_unit_ids), len(self.services)), -1, dtype=np.int32)
         new_unit = self.fac_new_unit
@@ -100,6 +110,8 @@ class World:
             for s in range(len(self.services)):
                 cand = np.flatnonzero((new_unit == u) & self.fac_completes[:, s] & (self.fac_servers > 0))
                 if len(cand):
+                    central = cand[self.fac_central[cand]]
+                    cand = central if len(central) else cand
                     out[u, s] = cand[np.argmax(self.fac_servers[cand])]
         return out
 
@@ -114,7 +126,13 @@ def _apply_merger(loaded: LoadedScenario) -> dict[str, Facility]:
             del out[fid]
             continue
         update: dict[str, object] = {}
-        if change.action == "downgrade":
+        if change.action == "central":
+            update["central"] = True
+        if change.action == "downgrade" and fac.kind == "clinic":  # a health centre treats minor care only
+            defaults = sc.facility_defaults.get("village_clinic")
+            update["services"] = change.services or (defaults.services if defaults else ())
+            update["central"] = False
+        elif change.action == "downgrade":
             defaults = sc.facility_defaults.get("service_point")
             update["kind"] = "service_point"
             update["services"] = change.services or (defaults.services if defaults else ())
@@ -312,4 +330,5 @@ def build_world(loaded: LoadedScenario, *, population_scale: float = 1.0) -> Wor
         fac_service_time=service_times,
         fac_zh=[facilities[f].zh or f for f in fac_ids],
         fac_en=[facilities[f].en or f for f in fac_ids],
+        fac_central=np.array([facilities[f].central for f in fac_ids], dtype=bool),
     )
