@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.metrics.access import access_summary
+from sim.metrics.families import calendar_summary
 from sim.metrics.levers import lever_summary
 from sim.metrics.summary import summarise
 from sim.model.model import AccessModel
@@ -84,6 +85,9 @@ def run_loaded(
         "levers": lever_summary(result.errands, result.proxy_trips),
     }
     result.summary["access"] = access_summary(model, result)  # indices, life circles (sim/metrics/access.py)
+    calendar = calendar_summary(model)
+    if calendar is not None:  # ferry suspensions, holidays, Spring Festival (sim/metrics/families.py)
+        result.summary["calendar"] = calendar
     gtfs = loaded.scenario.transit.gtfs if loaded.scenario.transit is not None else None
     result.provenance = {
         "scenario_file": str(loaded.path),

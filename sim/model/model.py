@@ -8,6 +8,7 @@ import mesa
 import numpy as np
 
 from sim.model.agents import FacilityAgent, Resident
+from sim.model.calendar import RunCalendar
 from sim.model.choice import Choosers, make_choice_rule
 from sim.model.ghosts import GhostPlan, GhostRates
 from sim.model.health import HealthSystem
@@ -177,6 +178,20 @@ class AccessModel(mesa.Model):
             owns = self.residents.owns
             self.residents.owns = np.vstack([owns, np.ones((1, owns.shape[1]), dtype=bool)])
         self.sample_weight = 1.0 / sc.simulation.sample_fraction
+        self.calendar = (  # dated days: ferry suspensions, holidays, Spring Festival returns
+            None
+            if sc.calendar is None
+            else RunCalendar(
+                sc.calendar,
+                first_day=-self.warmup_days,
+                days=self.warmup_days + sc.simulation.days,
+                world=self.world,
+                resident_key=self.residents.key,
+                resident_village=self.residents.village,
+                streams=self.streams,
+                file=loaded.origin("calendar"),
+            )
+        )
         self._service_times = ServiceTimes(self.world.fac_service_time)
         self._receiving = (self.world.fac_kind != FACILITY_KINDS.index("school")) & (
             self.world.fac_servers > 0
@@ -292,6 +307,9 @@ class AccessModel(mesa.Model):
         day = self.day
         weekday = (self.start_weekday + day) % 7
         who, service, key = draw_new_needs(self.streams, self._need_cells, day)
+        if self.calendar is not None:  # registered residents away from home raise no errands
+            home = self.calendar.present(day, who)
+            who, service, key = who[home], service[home], key[home]
         errand = np.arange(self._next_errand, self._next_errand + len(who))
         self._next_errand += len(who)
         informed = self.streams.uniform("errand.informed", key) < self.behaviour.knows_service_scope
@@ -400,6 +418,9 @@ class AccessModel(mesa.Model):
         fac_out = np.full(len(needs), -1, dtype=np.int64)
         mode_out = np.full(len(needs), -1, dtype=np.int64)
         open_today = w.fac_days[:, weekday] & (w.fac_servers > 0)
+        closed = None if self.calendar is None else self.calendar.closed_today(self.day, w.fac_kind)
+        if closed is not None:  # public holiday
+            open_today &= ~closed
         prepared = self._choice_tables(weekday)
         u = self.streams.uniform("trip.choice", needs.key, needs.trips)
         for s in np.unique(needs.service):
@@ -415,6 +436,8 @@ class AccessModel(mesa.Model):
             forced = np.flatnonzero(needs.forced_fac[rows] >= 0)
             if len(forced):  # a referral names the one facility to go to
                 eligible[:, forced] = cand[:, None] == needs.forced_fac[rows[forced]][None, :]
+            if self.calendar is not None:  # no ferry today: nothing across water
+                self.calendar.hold_crossings(self.day, eligible, cand, self._village[r])
             who = Choosers(
                 village=self._village[r],
                 pattern=self._owns_pattern[r],

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.model.calendar import closed_grid, pupil_school_days
 from sim.model.levers import CHANNELS
 from sim.model.model import OUTCOMES, AccessModel
 from sim.results.result import TABLES, RunResult, proxy_trips_frame
@@ -124,6 +125,8 @@ def _facility_days_frame(model: AccessModel) -> pd.DataFrame:
     weekday = (model.start_weekday + days) % 7
     day_grid, fac_grid = np.meshgrid(days, receiving, indexing="ij")
     is_open = w.fac_days[fac_grid, weekday[:, None]]
+    if model.calendar is not None:  # closed on public holidays
+        is_open &= ~closed_grid(model.calendar, days, w.fac_kind[receiving])
     day_col, fac_col = day_grid[is_open], fac_grid[is_open]
     key = day_col.astype(np.int64) * n_fac + fac_col
     log = model.facility_day_log.columns()
@@ -162,7 +165,7 @@ def _facility_days_frame(model: AccessModel) -> pd.DataFrame:
 
 def _schools_frame(model: AccessModel) -> pd.DataFrame:
     sa, w, sc = model.schools, model.world, model.loaded.scenario
-    school_days = _school_days(model)
+    school_days = _school_days(model) if model.calendar is None else _calendar_school_days(model)
     return _frame(
         {
             "resident": sa.resident.astype(np.int64),
@@ -186,6 +189,23 @@ def _school_days(model: AccessModel) -> int:
         holiday = any(first <= d <= last for first, last in sc.schools.holidays)
         days += int(weekday in sc.schools.days and not holiday)
     return days
+
+
+def _calendar_school_days(model: AccessModel) -> np.ndarray:
+    """Days each pupil attends with a calendar: public holidays closed, ferry pupils kept home on
+    days without ferries."""
+    sa, sc = model.schools, model.loaded.scenario
+    assert model.calendar is not None
+    village = model.residents.village[sa.resident]
+    crosses = model.calendar.crossing[np.where(sa.school < 0, 0, sa.school), village] & (sa.school >= 0)
+    return pupil_school_days(
+        model.calendar,
+        days=model.day,
+        start_weekday=model.start_weekday,
+        school_days=sc.schools.days,
+        holidays=sc.schools.holidays,
+        crosses=crosses,
+    )
 
 
 def _residents_frame(model: AccessModel, errands: pd.DataFrame) -> pd.DataFrame:
@@ -221,6 +241,8 @@ def _residents_frame(model: AccessModel, errands: pd.DataFrame) -> pd.DataFrame:
     }
     for name, minutes in access_times(model).items():
         frame[f"access_{name}_min"] = minutes
+    if model.calendar is not None and model.calendar.spec.spring_festival is not None:
+        frame["registered_absent"] = model.calendar.absent  # away except around the Spring Festival
     return _frame(frame)
 
 

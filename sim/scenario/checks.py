@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.errors import ScenarioError
+from sim.scenario.family_checks import check_calendar
+from sim.scenario.health_checks import check_health
 from sim.scenario.lever_checks import check_levers
 from sim.scenario.transit_checks import check_transit
 
@@ -136,6 +138,8 @@ def check_consistency(loaded: LoadedScenario) -> None:
 
     check_transit(loaded)
     check_levers(loaded)
+    check_health(loaded)
+    check_calendar(loaded)
 
 
 def unreachable_warnings(residents: pd.DataFrame) -> list[str]:

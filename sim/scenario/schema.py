@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from sim.argtypes import MAX_DAYS, MAX_SEED
+from sim.scenario.calendar import Calendar
 from sim.scenario.fields import WEEKDAYS, ServiceTime, Strict, Weekday, clock_to_min
 from sim.scenario.health import HealthTiers
 from sim.scenario.transit import Transit
@@ -484,4 +485,9 @@ class Scenario(Strict):
     health: HealthTiers | None = Field(
         default=None,
         description="tiers of health care, referral and bypassing (sim.model.health); None: one tier",
+    )
+    calendar: Calendar | None = Field(
+        default=None,
+        description="dates of the simulated days: ferry suspensions, public holidays, Spring Festival "
+        "returns (sim.model.calendar; null: every day alike). Source: see its fields",
     )
