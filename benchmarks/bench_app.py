@@ -42,6 +42,10 @@ def _cpu(pid: int) -> float:
     return sum(int(x) for x in fields[11:15]) / TICK  # utime stime cutime cstime
 
 
+#: Headers of every API request: the token the app printed at start.
+HEADERS: dict[str, str] = {}
+
+
 def _start(folder: Path, workers: int | None) -> tuple[subprocess.Popen[str], str, float, float]:
     """A fresh app; returns it, its URL, wall and CPU seconds until page and data were served."""
     cmd = [sys.executable, "-m", "sim.cli", "app", "--port", "0", "--folder", str(folder)]
@@ -51,21 +55,22 @@ def _start(folder: Path, workers: int | None) -> tuple[subprocess.Popen[str], st
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     url = ""
     for line in proc.stdout:  # type: ignore[union-attr]
-        hit = re.search(r"serving (http://\S+/)", line)
+        hit = re.search(r"serving (http://\S+/)\?token=(\S+)", line)
         if hit:
             url = hit.group(1)
+            HEADERS["X-Townsim-Token"] = hit.group(2)  # the page's per-start token
             break
     if not url:
         raise SystemExit("townsim app did not start")
     urllib.request.urlopen(url).read()
-    urllib.request.urlopen(url + "api/init").read()
+    urllib.request.urlopen(urllib.request.Request(url + "api/init", headers=HEADERS)).read()
     wall = time.perf_counter() - t0
     return proc, url, wall, _cpu(proc.pid)
 
 
 def _post(url: str, body: dict) -> dict:
     req = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json", **HEADERS}
     )
     with urllib.request.urlopen(req) as resp:
         return json.loads(resp.read())
@@ -77,7 +82,7 @@ def _answer(url: str, pid: int, edits: dict, reps: int, days: int) -> tuple[floa
     job = _post(url + "api/run", {"edits": edits, "replications": reps, "days": days})["job"]
     while True:
         time.sleep(0.2)
-        with urllib.request.urlopen(f"{url}api/job/{job}") as resp:
+        with urllib.request.urlopen(urllib.request.Request(f"{url}api/job/{job}", headers=HEADERS)) as resp:
             status = json.loads(resp.read())
         if status["state"] != "running":
             break

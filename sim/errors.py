@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ScenarioError", "SimError"]
+__all__ = ["ScenarioError", "SimError", "Terminated"]
 
 
 class SimError(Exception):
@@ -24,3 +24,14 @@ class ScenarioError(SimError, ValueError):
         self.field = field
         self.expected = expected
         super().__init__(f"{file}: field '{field}': {expected}")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: stop like Ctrl-C (cleanup runs, nothing half-written stays).
+
+    ``townsim`` exits with 128 + ``signum``.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

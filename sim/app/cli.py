@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from sim.argtypes import positive_int
+from sim.errors import SimError
 
 __all__ = ["register"]
 
@@ -14,13 +22,16 @@ CANDIDATES_NAME = "candidate_lines.yaml"
 
 def _cmd_app(args: argparse.Namespace) -> int:
     import logging
-    import signal
 
     from werkzeug.serving import make_server
 
+    from sim.app.security import PageGuard
     from sim.app.server import AppState, create_app
+    from sim.errors import Terminated
     from sim.scenario.load import load_scenario
 
+    folder = _check_folder(Path(args.folder))
+    _check_host(args.host)
     loaded = load_scenario(args.scenario)
     candidates = Path(args.candidates) if args.candidates else None
     if candidates is None and (loaded.base_dir / CANDIDATES_NAME).is_file():
@@ -29,10 +40,13 @@ def _cmd_app(args: argparse.Namespace) -> int:
         loaded,
         scenario_label=args.scenario,
         candidates=candidates,
-        folder=Path(args.folder),
+        folder=folder,
         workers=args.workers,
     )
-    server = make_server(args.host, args.port, create_app(state), threaded=True)
+    guard = PageGuard(args.host)
+    with _bound(args.host, args.port) as sock:
+        server = make_server(args.host, args.port, create_app(state, guard), threaded=True, fd=sock.fileno())
+    guard.bind(server.socket.getsockname()[1])
     print(
         f"townsim app: {loaded.scenario.name}"
         + (f", candidate lines from {candidates}" if candidates else "")
@@ -40,20 +54,77 @@ def _cmd_app(args: argparse.Namespace) -> int:
         flush=True,
     )
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-    signal.signal(signal.SIGTERM, _interrupt)
-    print(f"townsim app: serving http://{args.host}:{server.server_port}/ (Ctrl-C to stop)", flush=True)
+    print(f"townsim app: serving {guard.url()} (Ctrl-C to stop)", flush=True)
+    stopped: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        stopped.append(signum)
+        raise KeyboardInterrupt  # werkzeug's serve_forever returns on it
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        print("townsim app: stopped", file=sys.stderr)
+        server.serve_forever()  # returns on Ctrl-C too
     finally:
         server.server_close()
         state.close()
+        print("townsim app: stopped", file=sys.stderr)
+    if stopped:  # SIGTERM/SIGHUP: stopped from outside, exit 128 + signal
+        raise Terminated(stopped[0])
     return 0
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+def _check_folder(folder: Path) -> Path:
+    """The working folder, or SimError when it is a file or cannot be made or written."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise SimError(f"--folder: {existing} is not a folder; expected a folder (or a new name)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise SimError(f"--folder: {existing} is not writable; expected a folder you can write to")
+    return folder
+
+
+@contextmanager
+def _bound(host: str, port: int) -> Iterator[socket.socket]:
+    """A listening socket on ``host:port`` (closed once the server holds its own copy).
+
+    Raises:
+        SimError: the port is in use or cannot be bound.
+    """
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise SimError(f"--port: cannot serve on {host}:{port} ({exc.strerror or exc})") from None
+    with sock:
+        yield sock
+
+
+def _check_host(host: str) -> None:
+    """SimError when ``--host`` names no address of this machine's resolver."""
+    try:
+        socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError) as exc:
+        raise SimError(
+            f"--host: cannot resolve {host!r} ({exc}); expected an address such as 127.0.0.1"
+        ) from None
+
+
+def _port(text: str) -> int:
+    """A TCP port: 0 (any free port) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
+    return value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -72,11 +143,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
     )
-    p.add_argument("--port", type=int, default=8050, help="port (default 8050; 0 = any free port)")
+    p.add_argument("--port", type=_port, default=8050, help="port (default 8050; 0 = any free port)")
     p.add_argument(
         "--folder",
         default="townsim_app",
         help="working folder for plans, runs, reports (default townsim_app)",
     )
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: one per CPU)")
+    p.add_argument(
+        "--workers", type=positive_int, default=None, help="worker processes (default: one per CPU)"
+    )
     p.set_defaults(handler=_cmd_app)

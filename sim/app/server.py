@@ -21,6 +21,7 @@ from flask import Flask, Response, abort, jsonify, request, send_file
 
 from sim.app.geo import map_data
 from sim.app.plan import ACTIONS, Choices, choices_of, overlay_from_edits, save_overlay
+from sim.app.security import PageGuard, RequestError, parse_run_request
 from sim.app.text import TEXT
 from sim.errors import SimError
 from sim.scenario.load import LoadedScenario
@@ -222,22 +223,10 @@ def _servers(world: World) -> dict[str, int]:
     return dict(zip(world.fac_ids, world.fac_servers.tolist(), strict=True))
 
 
-def _settings(body: dict[str, Any], state: AppState) -> tuple[int, int, int]:
-    sim = state.loaded.scenario.simulation
-    try:
-        reps = int(body.get("replications", 10))
-        days = int(body.get("days", 91))
-        seed = int(body.get("seed", sim.seed))
-    except (TypeError, ValueError):
-        raise SimError("run settings: expected whole numbers for replications, days and seed") from None
-    if not (1 <= reps <= 100 and 1 <= days <= 3650):
-        raise SimError("run settings: expected 1-100 replications and 1-3650 days")
-    return reps, days, seed
-
-
-def create_app(state: AppState) -> Flask:
-    """The Flask application serving the page and its JSON API."""
+def create_app(state: AppState, guard: PageGuard) -> Flask:
+    """The Flask application serving the page and its JSON API, behind ``guard``'s checks."""
     app = Flask(__name__, static_folder="static", static_url_path="/static")
+    guard.install(app)
 
     @app.get("/")
     def index() -> Any:
@@ -251,13 +240,16 @@ def create_app(state: AppState) -> Flask:
 
     @app.post("/api/run")
     def run() -> Any:
-        body = request.get_json(force=True, silent=True) or {}
         try:
-            reps, days, seed = _settings(body, state)
-            plan = state.plan_file(body.get("edits") or {})
+            body = parse_run_request(request.get_data(cache=False))
+        except RequestError as exc:
+            return exc.response()
+        seed = state.loaded.scenario.simulation.seed if body.seed is None else body.seed
+        try:
+            plan = state.plan_file(body.edits.as_dict())
         except SimError as exc:
             return jsonify({"error": f"townsim: error: {exc}"}), 400
-        job = state.start(plan, replications=reps, days=days, seed=seed)
+        job = state.start(plan, replications=body.replications, days=body.days, seed=seed)
         return jsonify({"job": job.id, "plan": job.plan.stem if job.plan else None})
 
     @app.get("/api/job/<job_id>")

@@ -44,7 +44,7 @@ def folder(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(folder):
-    """``townsim app`` as a user starts it, on a free port; yields the URL."""
+    """``townsim app`` as a user starts it, on a free port; yields the URL it prints (with its token)."""
     err = (folder / "server.err").open("w")
     proc = subprocess.Popen(
         [
@@ -69,7 +69,7 @@ def server(folder):
     )
     url = None
     for line in proc.stdout:  # type: ignore[union-attr]
-        hit = re.search(r"serving (http://127\.0\.0\.1:\d+/)", line)
+        hit = re.search(r"serving (http://127\.0\.0\.1:\d+/\?token=[\w-]+)", line)
         if hit:
             url = hit.group(1)
             break
@@ -313,7 +313,8 @@ def test_offline_and_inside_its_folder(server, browser, folder):
     d.get(server)
     _wait(d, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1", timeout=60)
     loaded = d.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
-    assert loaded and all(url.startswith(server) for url in loaded), loaded
+    base, token = server.split("?token=")
+    assert loaded and all(url.startswith(base) for url in loaded), loaded
     for path in (
         "download/overlay/..%2F..%2Fserver.err.yaml",
         "download/overlay/plan_../../x.yaml",
@@ -321,7 +322,7 @@ def test_offline_and_inside_its_folder(server, browser, folder):
         "static/../../server.err",
     ):
         with pytest.raises(urllib.error.HTTPError) as err:
-            urllib.request.urlopen(server + path)
+            urllib.request.urlopen(f"{base}{path}?token={token}")
         err.value.close()
         assert err.value.code in (400, 404)
     # the app wrote only inside its working folder (the test's own files aside)

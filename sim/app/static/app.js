@@ -3,6 +3,10 @@
 const S = {lang: "en", init: null, job: null, poll: null, results: null, plan: null, view: null, base: null};
 const SVGNS = "http://www.w3.org/2000/svg";
 const $ = (id) => document.getElementById(id);
+// The per-start token printed with the page's URL: the server refuses API requests without it.
+const TOKEN = new URLSearchParams(location.search).get("token") || "";
+const api = (path, opts = {}) => fetch(path, {...opts, headers: {...(opts.headers || {}), "X-Townsim-Token": TOKEN}});
+const withToken = (url) => `${url}${url.includes("?") ? "&" : "?"}token=${encodeURIComponent(TOKEN)}`;
 
 function T(key, vars) {
   const entry = S.init.text[key];
@@ -352,7 +356,7 @@ async function run() {
   showError(null);
   $("status").dataset.state = "starting";
   const body = {edits: edits(), replications: $("reps").value, days: $("days").value, seed: $("seed").value};
-  const resp = await fetch("/api/run", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
+  const resp = await api("/api/run", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
   const data = await resp.json();
   if (!resp.ok) { showError(data.error); $("status").dataset.state = "error"; $("status").textContent = T("error"); return; }
   // the results shown were of another plan: hide them until this Run is complete
@@ -372,7 +376,7 @@ async function run() {
 
 async function poll() {
   const job = S.job;
-  const resp = await fetch(`/api/job/${job}`);
+  const resp = await api(`/api/job/${job}`);
   if (!resp.ok || job !== S.job) return;
   const d = await resp.json();
   $("progress").max = Math.max(1, d.total);
@@ -388,13 +392,13 @@ async function poll() {
   S.done = d;
   renderResults();
   $("downloads").hidden = false;
-  $("dl-overlay").href = d.plan ? `/download/overlay/${d.plan}.yaml` : "#";
+  $("dl-overlay").href = d.plan ? withToken(`/download/overlay/${d.plan}.yaml`) : "#";
   $("dl-overlay").hidden = !d.plan;
-  $("dl-report").href = `/download/report/${job}.html?lang=${S.lang}`;
+  $("dl-report").href = withToken(`/download/report/${job}.html?lang=${S.lang}`);
   $("commands").textContent = d.commands.join("\n");
 }
 
-async function cancel() { if (S.job) await fetch(`/api/job/${S.job}/cancel`, {method: "POST"}); }
+async function cancel() { if (S.job) await api(`/api/job/${S.job}/cancel`, {method: "POST", headers: {"Content-Type": "application/json"}, body: "{}"}); }
 
 // ---------- language ----------
 function applyLanguage() {
@@ -409,11 +413,13 @@ function applyLanguage() {
   labelMap();
   drawLines();
   if (S.results) renderResults();
-  if (S.job && S.done) $("dl-report").href = `/download/report/${S.job}.html?lang=${S.lang}`;
+  if (S.job && S.done) $("dl-report").href = withToken(`/download/report/${S.job}.html?lang=${S.lang}`);
 }
 
 async function main() {
-  S.init = await (await fetch("/api/init")).json();
+  const initResp = await api("/api/init");
+  S.init = await initResp.json();
+  if (!initResp.ok) { showError(S.init.error); return; }  // e.g. opened without the token
   $("scenario").textContent = S.init.scenario;
   buildControls();
   buildMap();
