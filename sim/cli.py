@@ -21,7 +21,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from sim.argtypes import days, seed
-from sim.errors import SimError
+from sim.errors import SimError, Terminated
 from sim.replications.cli import DEFAULT_REPLICATIONS, add_replication_options
 
 if TYPE_CHECKING:
@@ -30,14 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["Terminated", "build_parser", "main"]
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP arrived: stop like Ctrl-C (cleanup runs, nothing half-written stays)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
