@@ -21,6 +21,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from sim.argtypes import days, seed
+from sim.cli_explain import add_answer_options
 from sim.errors import SimError, Terminated
 from sim.replications.cli import DEFAULT_REPLICATIONS, add_replication_options
 
@@ -125,48 +126,12 @@ def _run_replicated(args: argparse.Namespace, loaded: LoadedScenario, seed: int)
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     """Two run folders (replicated or single), or two scenario files run here with paired seeds."""
-    from sim.metrics.compare import compare_folders, render_paired
+    from sim.cli_explain import compare_output, load_pair
+    from sim.replications import paired_difference
 
-    files = [Path(p).is_file() for p in (args.run_a, args.run_b)]
-    if all(files):
-        from sim.replications import paired_difference, run_paired
-        from sim.replications.cli import progress_callback, target_from_args
-        from sim.scenario.load import load_scenario
-
-        target, n, max_n = target_from_args(args)
-        loaded_a = load_scenario(args.run_a, overlays=args.overlay)
-        loaded_b = load_scenario(args.run_b, overlays=args.overlay)
-        with progress_callback(sys.stderr.isatty() and args.format == "table", "compare") as progress:
-            a, b = run_paired(
-                loaded_a,
-                loaded_b,
-                n=n,
-                seed=args.seed,
-                days=args.days,
-                workers=args.workers,
-                progress=progress,
-                target=target,
-                max_n=max_n,
-            )
-        table = paired_difference(a, b)
-    elif any(files):
-        from sim.replications.cli import OptionError
-
-        raise OptionError(
-            f"compare: expected two run folders or two scenario files, got {args.run_a} and {args.run_b}"
-        )
-    else:
-        given = [
-            f"--{name.replace('_', '-')}"
-            for name in ("days", "seed", "overlay", "precision", "max_replications")
-            if getattr(args, name)
-        ]
-        if given:
-            from sim.replications.cli import OptionError
-
-            raise OptionError(f"compare: {given[0]} applies to scenario files, not to run folders")
-        table, a, b = compare_folders(args.run_a, args.run_b)
-    print(render_paired(table, a, b, args.format, label_a=args.run_a, label_b=args.run_b), end="")
+    pair = load_pair(args, "compare")
+    table = paired_difference(pair.a, pair.b)
+    print(compare_output(table, pair, args), end="")
     return 0
 
 
@@ -219,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=days, default=None, help="scenario files: days to simulate, >= 1")
     p.add_argument("--seed", type=seed, default=None, help="scenario files: base seed (default: A's)")
     p.add_argument("--overlay", action="append", default=[], help="scenario files: YAML merged on both")
+    add_answer_options(p)
     add_replication_options(p, default=DEFAULT_REPLICATIONS)
     p.set_defaults(handler=_cmd_compare)
 
@@ -231,6 +197,7 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     """``register(subparsers)`` functions of commands defined in other modules (light imports only)."""
     from sim.app.cli import register as register_app
     from sim.build.cli import register as register_build
+    from sim.cli_explain import register as register_explain
     from sim.figures.cli import register as register_figures
     from sim.gis.cli import register as register_gis
     from sim.planning.cli import register as register_planning
@@ -245,6 +212,7 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
         register_planning,
         register_build,
         register_gis,
+        register_explain,
     ]
 
 

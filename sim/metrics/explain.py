@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.metrics.cells import PARTS
+from sim.results.summary_model import RunSummary
 
 __all__ = [
     "CROSSED_METRICS",
@@ -36,14 +37,15 @@ __all__ = [
     "crossed_difference",
     "explain_parts",
     "explain_seed_parts",
+    "facility_drivers",
     "find_drivers",
+    "line_boardings",
     "paired_interval",
 ]
 
 LEVEL = 0.95
 
 CROSSED_METRICS = {
-    "errands_completed": ("n", None),
     "burden_min.mean": ("burden_sum", "n"),
     "burden_share_over_min.15": ("over_15", "n"),
     "burden_share_over_min.30": ("over_30", "n"),
@@ -51,6 +53,7 @@ CROSSED_METRICS = {
     "trips_per_completed_errand": ("trips_sum", "n"),
     "distance_km_per_errand": ("km_sum", "n"),
     "money_yuan_per_errand": ("yuan_sum", "n"),
+    "errands_completed": ("n", None),
 }
 """Metrics of a crossed group from cell sums: numerator and denominator columns (summary.json names)."""
 
@@ -213,6 +216,31 @@ def _by_abs(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[order].reset_index(drop=True)
 
 
+def facility_drivers(
+    a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame], by: Sequence[str]
+) -> pd.DataFrame:
+    """Per group and facility: the change of that facility's waits' share of the group's mean burden.
+
+    A facility's contribution is its waits summed over the group's errands completed there,
+    divided by all the group's completed errands (min per errand); per group and seed the
+    contributions sum to the group's ``facility_wait`` part. Paired by seed with 95% CIs;
+    columns the ``by`` columns, ``facility`` and ``n, mean_a, mean_b, diff, ci_low, ci_high``.
+    """
+    keys = [*by, "seed"]
+    na, nb = _sums(a["cells"], keys)["n"], _sums(b["cells"], keys)["n"]
+    wa = _sums(a["facility_cells"], [*by, "facility", "seed"])["wait_sum"]
+    wb = _sums(b["facility_cells"], [*by, "facility", "seed"])["wait_sum"]
+    index = wa.index.union(wb.index)
+    groups = index.droplevel("facility")
+    pair = index.to_frame(index=False).assign(
+        a=wa.reindex(index, fill_value=0.0).to_numpy() / na.reindex(groups).to_numpy(float),
+        b=wb.reindex(index, fill_value=0.0).to_numpy() / nb.reindex(groups).to_numpy(float),
+    )
+    seeds = set(na.index.get_level_values("seed")) & set(nb.index.get_level_values("seed"))
+    pair = pair[pair["seed"].isin(seeds)]
+    return paired_interval(pair, [*by, "facility"])[[*by, "facility", *_VALUES]]
+
+
 def find_drivers(
     a: dict[str, pd.DataFrame],
     b: dict[str, pd.DataFrame],
@@ -229,36 +257,33 @@ def find_drivers(
         lines_a: A's boardings per ``seed`` and ``line`` (column ``boardings``), if any.
         lines_b: B's, likewise.
     """
-    ca, cb = _select(a["cells"], group), _select(b["cells"], group)
-    na, nb = ca.groupby("seed")["n"].sum(), cb.groupby("seed")["n"].sum()
-    fa, fb = _select(a["facility_cells"], group), _select(b["facility_cells"], group)
-    wa = fa.groupby(["facility", "seed"])["wait_sum"].sum()
-    wb = fb.groupby(["facility", "seed"])["wait_sum"].sum()
-    keys = wa.index.union(wb.index)
-    seeds = keys.get_level_values("seed")
-    fac = pd.DataFrame(
-        {
-            "facility": keys.get_level_values("facility"),
-            "seed": seeds,
-            "a": wa.reindex(keys, fill_value=0.0).to_numpy() / na.reindex(seeds).to_numpy(float),
-            "b": wb.reindex(keys, fill_value=0.0).to_numpy() / nb.reindex(seeds).to_numpy(float),
-        }
-    )
-    va = ca.groupby(["village", "seed"])[["burden_sum", "n"]].sum()
-    vb = cb.groupby(["village", "seed"])[["burden_sum", "n"]].sum()
+    sel_a = {k: _select(v, group) for k, v in a.items()}
+    sel_b = {k: _select(v, group) for k, v in b.items()}
+    facilities = facility_drivers(sel_a, sel_b, [])
+    va = _sums(sel_a["cells"], ["village", "seed"])
+    vb = _sums(sel_b["cells"], ["village", "seed"])
     village = _pair_frame(va["burden_sum"] / va["n"], vb["burden_sum"] / vb["n"])
     villages = paired_interval(village, ["village"]).sort_values("diff", kind="stable").reset_index(drop=True)
     lines = pd.DataFrame(columns=["line", *_VALUES])
     if lines_a is not None and lines_b is not None and len(lines_a) + len(lines_b):
-        la, lb = (
-            lines_a.set_index(["line", "seed"])["boardings"],
-            lines_b.set_index(["line", "seed"])["boardings"],
-        )
-        both = la.index.union(lb.index)
-        common = set(la.index.get_level_values("seed")) & set(lb.index.get_level_values("seed"))
-        both = both[both.get_level_values("seed").isin(common)]
+        la = lines_a.set_index(["line", "seed"])["boardings"]
+        lb = lines_b.set_index(["line", "seed"])["boardings"]
+        seeds = sorted(set(a["cells"]["seed"]) & set(b["cells"]["seed"]))
+        names = sorted(set(la.index.get_level_values("line")) | set(lb.index.get_level_values("line")))
+        both = pd.MultiIndex.from_product([names, seeds], names=["line", "seed"])
         pair = both.to_frame(index=False).assign(
             a=la.reindex(both, fill_value=0).to_numpy(float), b=lb.reindex(both, fill_value=0).to_numpy(float)
         )
         lines = _by_abs(paired_interval(pair, ["line"]))
-    return Drivers(facilities=_by_abs(paired_interval(fac, ["facility"])), villages=villages, lines=lines)
+    return Drivers(facilities=_by_abs(facilities), villages=villages, lines=lines)
+
+
+def line_boardings(summaries: Sequence[RunSummary], seeds: Sequence[int]) -> pd.DataFrame:
+    """``seed, line, boardings`` from each run's ``transit.boardings_by_line`` (empty without transit)."""
+    rows = [
+        (seed, str(line), float(count))
+        for seed, summary in zip(seeds, summaries, strict=True)
+        if summary.transit is not None
+        for line, count in summary.transit.boardings_by_line.items()
+    ]
+    return pd.DataFrame(rows, columns=["seed", "line", "boardings"])
