@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.metrics.access import access_summary
+from sim.metrics.health import health_summary
 from sim.metrics.families import calendar_summary
 from sim.metrics.levers import lever_summary
 from sim.metrics.summary import summarise
@@ -85,6 +86,8 @@ def run_loaded(
         "levers": lever_summary(result.errands, result.proxy_trips),
     }
     result.summary["access"] = access_summary(model, result)  # indices, life circles (sim/metrics/access.py)
+    if loaded.scenario.health is not None:  # visits by tier, bypassing, referral (sim/metrics/health.py)
+        result.summary["health"] = health_summary(model, result, n_days)
     calendar = calendar_summary(model)
     if calendar is not None:  # ferry suspensions, holidays, Spring Festival (sim/metrics/families.py)
         result.summary["calendar"] = calendar

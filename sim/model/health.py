@@ -48,6 +48,24 @@ class HealthSystem:
         self.care_times = ServiceTimes([spec.care_time.get(s) for s in world.services])
         self.has_care_time = np.array([s in spec.care_time for s in world.services])
 
+    def referral_targets(self, world: World, general: np.ndarray) -> np.ndarray:
+        """(new units, services) facility a referral sends the errand to: for the kinds of care above
+        the lowest, the unit's facility of that tier (a central health centre first, then most
+        servers), -1 where the unit has none (free choice among those that treat it); other services
+        keep ``general`` (:meth:`World.referral_target`)."""
+        out = general.copy()
+        new_unit = world.fac_new_unit
+        rank = world.fac_central * (int(world.fac_servers.max(initial=0)) + 1) + world.fac_servers
+        for k, s in enumerate(self.level_service.tolist()):
+            if k == 0:
+                continue
+            for u in range(out.shape[0]):
+                cand = np.flatnonzero(
+                    (new_unit == u) & (self.tier == k) & world.fac_completes[:, s] & (world.fac_servers > 0)
+                )
+                out[u, s] = cand[np.argmax(rank[cand])] if len(cand) else -1
+        return out
+
     def cost_shift_min(self) -> np.ndarray:
         """(facilities,) minutes to add to every generalised cost of a facility: minus its tier constant."""
         return -self.constant_min

@@ -222,8 +222,9 @@ class AccessModel(mesa.Model):
             2 * self.tables.time_min + 2 * self.tables.money_yuan * vot_min_per_yuan
         )  # (modes, villages, facilities): round-trip minutes + money as minutes
         self.health = HealthSystem(sc.health, self.world, self.streams) if sc.health is not None else None
-        if self.health is not None:  # tier attractiveness (health tiers, sim/model/health.py)
+        if self.health is not None:  # tier attractiveness and referral to the next tier (sim/model/health.py)
             self._static_cost = self._static_cost + self.health.cost_shift_min()[None, None, :]
+            self._referral = self.health.referral_targets(self.world, self._referral)
         bits = np.uint64(1) << np.arange(len(self.tables.modes), dtype=np.uint64)
         code = (self.residents.owns.T.astype(np.uint64) * bits).sum(axis=1)
         codes, self._owns_pattern = np.unique(code, return_inverse=True)

@@ -101,8 +101,7 @@ class World:
     def referral_target(self) -> np.ndarray:
         """(new units, services) facility index that completes the errand in that unit, -1 if none.
 
-        The completing facility with most servers, which in a merged unit is the hall at the new seat;
-        a central health centre (``fac_central``) comes before any other.
+        The completing facility with most servers, which in a merged unit is the hall at the new seat.
         """
         out = np.full((len(self.new_unit_ids), len(self.services)), -1, dtype=np.int32)
         new_unit = self.fac_new_unit
@@ -110,8 +109,6 @@ class World:
             for s in range(len(self.services)):
                 cand = np.flatnonzero((new_unit == u) & self.fac_completes[:, s] & (self.fac_servers > 0))
                 if len(cand):
-                    central = cand[self.fac_central[cand]]
-                    cand = central if len(central) else cand
                     out[u, s] = cand[np.argmax(self.fac_servers[cand])]
         return out
 

@@ -1,0 +1,142 @@
+"""The ``health`` block of summary.json (runs with health tiers): visits by tier, bypassing, referral.
+
+Visits are trips that reached a facility (any outcome) on measured days, each standing for
+its sample weight, per person-year. Bypassing: a first trip for the lowest kind of care
+(``health.levels[0]``) that went above the village clinic tier; the share is reported by age band
+and by the chooser's relative travel time, the one-way minutes to the nearest village clinic
+minus those to the nearest facility of a higher tier (fastest mode the resident has; negative:
+the village clinic is nearer). Only errands that arose on measured days count.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.model.health import facility_tiers
+from sim.scenario.health import HEALTH_TIERS
+
+if TYPE_CHECKING:
+    from sim.model.model import AccessModel
+    from sim.results.result import RunResult
+
+__all__ = ["RELATIVE_TIME_EDGES_MIN", "health_summary", "relative_time_min"]
+
+#: Bin edges (one-way minutes, village clinic minus nearest higher tier) of the bypass profile.
+RELATIVE_TIME_EDGES_MIN = (-30.0, -20.0, -10.0, -5.0, 0.0)
+
+
+def _num(x: float) -> float | None:
+    return round(float(x), 6) if np.isfinite(x) else None
+
+
+def relative_time_min(model: AccessModel, residents: np.ndarray) -> np.ndarray:
+    """One-way minutes to the nearest village clinic minus to the nearest higher-tier health facility.
+
+    Args:
+        model: a model with health tiers.
+        residents: resident rows.
+
+    Returns:
+        minutes per resident by the fastest mode each has (inf - x = inf when no village clinic).
+    """
+    tier = facility_tiers(model.world)
+    time = model.tables.time_min  # (modes, villages, facilities)
+    inf = np.full(time.shape[:2], np.inf)
+    low = time[:, :, tier == 0].min(axis=2) if (tier == 0).any() else inf
+    high = time[:, :, tier > 0].min(axis=2) if (tier > 0).any() else inf
+    village = model.residents.village[residents]
+    owns = model.residents.owns[: time.shape[0], residents]
+    t_low = np.where(owns, low[:, village], np.inf).min(axis=0)
+    t_high = np.where(owns, high[:, village], np.inf).min(axis=0)
+    with np.errstate(invalid="ignore"):
+        return t_low - t_high
+
+
+def health_summary(model: AccessModel, result: RunResult, days: int) -> dict[str, Any]:
+    """Visits per person-year by tier, bypass shares, referrals and km per health errand by age band."""
+    w, res = model.world, model.residents
+    spec = model.loaded.scenario.health
+    assert spec is not None
+    bands = list(w.age_bands)
+    trips, errands = result.trips, result.errands
+    fac_index = {f: i for i, f in enumerate(w.fac_ids)}
+    fac = trips["facility"].map(fac_index).to_numpy(np.int64)
+    kind = np.asarray(w.fac_kind)[fac]
+    weight = float(model.sample_weight)
+    person_years = float(res.weight.sum()) * days / 365.0
+    visits = {}
+    for name in HEALTH_TIERS:
+        k = list(w.kind_names).index(name) if name in w.kind_names else -1
+        visits[name] = _num((kind == k).sum() * weight / person_years) if person_years > 0 else None
+    ratio = (
+        visits["village_clinic"] / visits["clinic"]
+        if visits["village_clinic"] is not None and visits["clinic"]
+        else None
+    )
+
+    arisen = errands.loc[errands["arise_day"] >= 0, "errand"].to_numpy()
+    measured = np.isin(trips["errand"].to_numpy(), arisen)
+    first = measured & ~trips["errand"].duplicated().to_numpy()  # trips are in time order
+    minor = first & (trips["purpose"].astype(str).to_numpy() == spec.levels[0])
+    rows = np.flatnonzero(minor)
+    who = trips["resident"].to_numpy(np.int64)[rows]
+    band = res.band[who]
+    bypass = facility_tiers(w)[fac[rows]] > 0
+    delta = relative_time_min(model, who)
+    by_band = {
+        b: {"first_trips": int((band == i).sum()), "bypass_share": _share(bypass[band == i])}
+        for i, b in enumerate(bands)
+    }
+    edges = np.asarray(RELATIVE_TIME_EDGES_MIN)
+    bin_of = np.searchsorted(edges, delta, side="left")  # bin j: (edges[j-1], edges[j]]
+    labels = [f"<= {edges[0]:g}"]
+    labels += [f"({a:g}, {b:g}]" for a, b in itertools.pairwise(edges)]
+    labels += [f"> {edges[-1]:g}"]
+    old = band == bands.index("60+") if "60+" in bands else np.zeros(len(band), bool)
+    profile = {
+        lab: {
+            "first_trips": int((bin_of == j).sum()),
+            "bypass_share": _share(bypass[bin_of == j]),
+            "first_trips_60_plus": int(((bin_of == j) & old).sum()),
+            "bypass_share_60_plus": _share(bypass[(bin_of == j) & old]),
+        }
+        for j, lab in enumerate(labels)
+    }
+
+    outcome = trips["outcome"].astype(str).to_numpy()
+    referred = {
+        name: int(((kind == list(w.kind_names).index(name)) & (outcome == "referred") & measured).sum())
+        for name in HEALTH_TIERS
+        if name in w.kind_names
+    }
+    group = w.service_group[w.services.index(spec.levels[0])]
+    e_svc = errands["service"].astype(str).map({s: i for i, s in enumerate(w.services)}).to_numpy(np.int64)
+    done = (errands["status"] == "completed").to_numpy() & (errands["arise_day"] >= 0).to_numpy()
+    health = done & (w.service_group[e_svc] == group)
+    e_band = res.band[errands["resident"].to_numpy(np.int64)]
+    km = errands["distance_km"].to_numpy(float)
+    km_by_band = {
+        b: _num(km[health & (e_band == i)].mean()) if (health & (e_band == i)).any() else None
+        for i, b in enumerate(bands)
+    }
+    return {
+        "visits_per_person_year": visits,
+        "village_clinic_to_health_centre_visits": _num(ratio) if ratio is not None else None,
+        "bypass": {
+            "care": spec.levels[0],
+            "first_trips": len(rows),
+            "share": _share(bypass),
+            "by_age_band": by_band,
+            "by_relative_time_min": profile,
+        },
+        "referred_trips_by_kind": referred,
+        "health_errands_completed": int(health.sum()),
+        "round_trip_km_per_health_errand_by_age_band": km_by_band,
+    }
+
+
+def _share(flags: np.ndarray) -> float | None:
+    return _num(flags.mean()) if len(flags) else None
