@@ -200,6 +200,7 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     from sim.cli_explain import register as register_explain
     from sim.figures.cli import register as register_figures
     from sim.gis.cli import register as register_gis
+    from sim.observed.cli import register as register_observed
     from sim.planning.cli import register as register_planning
     from sim.sweep.cli import register as register_sweep
     from sim.transit.cli import register as register_transit
@@ -213,6 +214,7 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
         register_build,
         register_gis,
         register_explain,
+        register_observed,
     ]
 
 
