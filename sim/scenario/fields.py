@@ -27,7 +27,27 @@ class Strict(BaseModel):
 class ServiceTime(Strict):
     """Distribution of the time one visitor occupies a server, minutes."""
 
-    dist: Literal["exponential", "lognormal", "fixed"] = "exponential"
-    mean_min: float = Field(gt=0)
-    cv: float = Field(default=1.0, ge=0, description="coefficient of variation (lognormal)")
-    source: str = "assumed"
+    dist: Literal["exponential", "lognormal", "fixed"] = Field(
+        default="exponential",
+        description=(
+            "Distribution of the time one visitor occupies a server: exponential, lognormal or "
+            "fixed. Source: assumed"
+        ),
+    )
+    mean_min: float = Field(
+        gt=0, description="Mean service time per visitor, min. Source: given by the scenario (no default)"
+    )
+    cv: float = Field(
+        default=1.0,
+        ge=0,
+        description=(
+            "Coefficient of variation of the service time (lognormal; exponential has 1). Source: assumed"
+        ),
+    )
+    source: str = Field(
+        default="assumed",
+        description=(
+            "For this service time, where this entry's values come from: a publication (author, "
+            "title, year) or 'assumed'. Source: assumed"
+        ),
+    )

@@ -24,9 +24,19 @@ def _check_clock(value: str) -> str:
 class Headway(Strict):
     """Departures every ``every_min`` minutes from ``first`` up to and including ``last``."""
 
-    first: str
-    last: str
-    every_min: float = Field(gt=0)
+    first: str = Field(
+        description=(
+            "First departure from the first stop, 'HH:MM'. Source: given by the scenario (no default)"
+        )
+    )
+    last: str = Field(
+        description=(
+            "Last departure from the first stop, 'HH:MM'. Source: given by the scenario (no default)"
+        )
+    )
+    every_min: float = Field(
+        gt=0, description="Minutes between departures, min. Source: given by the scenario (no default)"
+    )
 
     @field_validator("first", "last")
     @classmethod
@@ -49,26 +59,60 @@ class Line(Strict):
     distance (straight line where no road joins the stops, as for a ferry crossing).
     """
 
-    kind: Literal["bus", "ferry"] = "bus"
-    zh: str | None = None
-    en: str | None = None
-    stops: tuple[str | tuple[float, float], ...] = Field(min_length=2)
+    kind: Literal["bus", "ferry"] = Field(default="bus", description="bus or ferry. Source: assumed")
+    zh: str | None = Field(default=None, description="Chinese name; none: the id. Source: assumed")
+    en: str | None = Field(default=None, description="English name; none: the id. Source: assumed")
+    stops: tuple[str | tuple[float, float], ...] = Field(
+        min_length=2,
+        description=(
+            "Ordered stops: village ids, 'seat:<unit>', facility ids or [x_km, y_km] (snapped to "
+            "the nearest node). Source: given by the scenario (no default)"
+        ),
+    )
     along_road: bool = Field(
         default=False,
-        description="follow village (non-trunk) roads between listed stops, calling at every node on the way",
+        description=(
+            "Follow village (non-trunk) roads between listed stops, calling at every node on the "
+            "way. Source: assumed"
+        ),
     )
-    departures: tuple[str, ...] | None = None
-    headway: Headway | None = None
-    travel_min: tuple[float, ...] | None = Field(default=None, description="stop-to-stop running minutes")
-    speed_kph: float | None = Field(default=None, gt=0, description="in-vehicle speed")
-    dwell_min: float = Field(default=0.5, ge=0, description="stop time at each intermediate stop")
-    fare_yuan: float = Field(default=0.0, ge=0, description="flat fare per boarding")
-    capacity: int = Field(default=40, ge=1, description="passengers per vehicle")
+    departures: tuple[str, ...] | None = Field(
+        default=None,
+        description="Departure times 'HH:MM' from the first stop; give this or headway. Source: assumed",
+    )
+    headway: Headway | None = Field(
+        default=None,
+        description=("Regular departures (first, last, every_min); give this or departures. Source: assumed"),
+    )
+    travel_min: tuple[float, ...] | None = Field(
+        default=None,
+        description=(
+            "Stop-to-stop running times, min; none: from speed_kph and the road distance. Source: assumed"
+        ),
+    )
+    speed_kph: float | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "In-vehicle speed over the road (ferries: straight line) distance, km/h. Source: assumed"
+        ),
+    )
+    dwell_min: float = Field(
+        default=0.5, ge=0, description="Stop time at each intermediate stop, min. Source: assumed"
+    )
+    fare_yuan: float = Field(default=0.0, ge=0, description="Flat fare per boarding, yuan. Source: assumed")
+    capacity: int = Field(default=40, ge=1, description="Passengers per vehicle. Source: assumed")
     both_directions: bool = Field(
-        default=True, description="mirror runs leave the last stop at the same times"
+        default=True, description="Mirror runs leave the last stop at the same times. Source: assumed"
     )
-    days: tuple[Weekday, ...] = WEEKDAYS
-    source: str = "assumed"
+    days: tuple[Weekday, ...] = Field(default=WEEKDAYS, description="Weekdays the line runs. Source: assumed")
+    source: str = Field(
+        default="assumed",
+        description=(
+            "For this line, where this entry's values come from: a publication (author, title, "
+            "year) or 'assumed'. Source: assumed"
+        ),
+    )
 
     @field_validator("departures")
     @classmethod
@@ -115,11 +159,30 @@ class Line(Strict):
 class GtfsSource(Strict):
     """Take lines from a GTFS feed (zip or folder) as run on one service date."""
 
-    path: str = Field(description="feed zip or folder, relative to the scenario file")
-    date: str = Field(description="service date YYYYMMDD; its timetable stands for every simulated day")
-    capacity: int = Field(default=40, ge=1, description="vehicle capacity (GTFS has none)")
-    fare_yuan: float = Field(default=0.0, ge=0, description="fare of routes without fare_rules")
-    source: str = "assumed"
+    path: str = Field(
+        description=(
+            "Feed zip or folder, relative to the scenario file. Source: given by the scenario (no default)"
+        )
+    )
+    date: str = Field(
+        description=(
+            "Service date YYYYMMDD; its timetable stands for every simulated day. Source: given "
+            "by the scenario (no default)"
+        )
+    )
+    capacity: int = Field(
+        default=40, ge=1, description="Vehicle capacity, passengers (GTFS has none). Source: assumed"
+    )
+    fare_yuan: float = Field(
+        default=0.0, ge=0, description="Fare of routes without fare_rules, yuan. Source: assumed"
+    )
+    source: str = Field(
+        default="assumed",
+        description=(
+            "For the feed, where this entry's values come from: a publication (author, title, "
+            "year) or 'assumed'. Source: assumed"
+        ),
+    )
 
     @field_validator("date")
     @classmethod
@@ -132,21 +195,58 @@ class GtfsSource(Strict):
 class NoWayHome(Strict):
     """What a resident pays who finds no bus or ferry home and has no other way (taxi, boat, a night away)."""
 
-    extra_min: float = Field(default=90.0, ge=0, description="minutes the way home takes instead")
-    cost_yuan: float = Field(default=150.0, ge=0)
-    source: str = "assumed"
+    extra_min: float = Field(
+        default=90.0,
+        ge=0,
+        description=(
+            "Minutes the way home takes when no bus, ferry or walk gets there (hired car or boat,"
+            " or a night away), min. Source: assumed"
+        ),
+    )
+    cost_yuan: float = Field(default=150.0, ge=0, description="Money it costs, yuan. Source: assumed")
+    source: str = Field(
+        default="assumed",
+        description=(
+            "For these figures, where this entry's values come from: a publication (author, "
+            "title, year) or 'assumed'. Source: assumed"
+        ),
+    )
 
 
 class Transit(Strict):
     """Timetabled lines and how residents reach them on foot."""
 
-    lines: dict[str, Line] = Field(default_factory=dict)
-    gtfs: GtfsSource | None = None
-    walk_max_km: float = Field(default=2.0, gt=0, description="longest walk to, from or between stops")
-    transfer_min: float = Field(default=3.0, ge=0, description="slack needed to change vehicles")
-    slot_min: float = Field(default=5.0, gt=0, description="time step of the model's timetable tables")
-    origin_latlon: tuple[float, float] = Field(
-        default=(25.5, 119.75), description="lat, lon of x=y=0 km (GTFS coordinates)"
+    lines: dict[str, Line] = Field(
+        default_factory=dict, description="Bus and ferry lines by id. Source: assumed"
     )
-    no_way_home: NoWayHome = NoWayHome()
-    source: str = "assumed"
+    gtfs: GtfsSource | None = Field(
+        default=None,
+        description="A GTFS feed whose trips on one date become lines; none: no feed. Source: assumed",
+    )
+    walk_max_km: float = Field(
+        default=2.0, gt=0, description="Longest walk to, from or between stops, km. Source: assumed"
+    )
+    transfer_min: float = Field(
+        default=3.0, ge=0, description="Slack needed to change vehicles, min. Source: assumed"
+    )
+    slot_min: float = Field(
+        default=5.0, gt=0, description="Time step of the model's timetable tables, min. Source: assumed"
+    )
+    origin_latlon: tuple[float, float] = Field(
+        default=(25.5, 119.75),
+        description=(
+            "Latitude and longitude of x = y = 0 km (GTFS and GIS coordinates of a scenario "
+            "without crs), degrees. Source: Pingtan County seat area, 25°29'55\"N 119°47'25\"E "
+            "(Wikipedia, 'Pingtan County'), rounded"
+        ),
+    )
+    no_way_home: NoWayHome = Field(
+        default=NoWayHome(), description="What a trip home costs when no journey gets there. Source: assumed"
+    )
+    source: str = Field(
+        default="assumed",
+        description=(
+            "For the transit block, where this entry's values come from: a publication (author, "
+            "title, year) or 'assumed'. Source: assumed"
+        ),
+    )
