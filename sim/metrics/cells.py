@@ -18,6 +18,8 @@ Burden parts of one completed errand (minutes; they sum to its ``burden_min`` ex
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -83,20 +85,49 @@ def _completing(errands: pd.DataFrame, trips: pd.DataFrame) -> dict[str, np.ndar
     }
 
 
-def _group_codes(residents: pd.DataFrame, errands: pd.DataFrame, rows: np.ndarray) -> dict[str, np.ndarray]:
-    """Each registered group's value (text) for the errands in ``rows``."""
-    index = pd.Index(residents["resident"].to_numpy()).get_indexer(errands["resident"].to_numpy()[rows])
+Coded = tuple[np.ndarray, list[str]]  # integer code per row, labels
+
+
+def _coded(column: pd.Series, name: str) -> Coded:
+    """Integer codes and text labels of a column (categoricals keep their own codes)."""
+    if column.dtype == bool:
+        labels = ["main_island", "islands"] if name == "island" else ["False", "True"]
+        return column.to_numpy().astype(np.int64), labels
+    cat = column if isinstance(column.dtype, pd.CategoricalDtype) else column.astype("category")
+    return cat.cat.codes.to_numpy().astype(np.int64), [str(c) for c in cat.cat.categories]
+
+
+def _group_codes(residents: pd.DataFrame, errands: pd.DataFrame, rows: np.ndarray) -> dict[str, Coded]:
+    """Each registered group's codes for the errands in ``rows``, and its labels."""
+    ids, who = residents["resident"].to_numpy(), errands["resident"].to_numpy()[rows]
+    dense = len(ids) and ids[0] == 0 and ids[-1] == len(ids) - 1 and bool(np.all(np.diff(ids) == 1))
+    index = who if dense else pd.Index(ids).get_indexer(who)
     out = {}
     for g in GROUPS.values():
         table = residents if g.table == "residents" else errands
         if g.column not in table:
             continue
-        column = table[g.column]
-        values = column.to_numpy()[index] if g.table == "residents" else column.to_numpy()[rows]
-        if column.dtype == bool:
-            values = np.where(values, "islands", "main_island") if g.name == "island" else values.astype(str)
-        out[g.name] = np.asarray(values).astype(str)
+        code, labels = _coded(table[g.column], g.name)
+        out[g.name] = (code[index] if g.table == "residents" else code[rows], labels)
     return out
+
+
+def _sum_cells(keys: dict[str, Coded], values: dict[str, np.ndarray]) -> pd.DataFrame:
+    """``values`` summed per combination of ``keys`` present, with the keys as text, sorted by them."""
+    key = np.zeros(len(next(iter(values.values()))), dtype=np.int64)
+    for code, labels in keys.values():
+        key = key * (len(labels) + 1) + (code + 1)  # code -1 (missing) is its own value
+    cells, inverse = np.unique(key, return_inverse=True)
+    out: dict[str, Any] = {}
+    rest = cells.copy()
+    for name, (_, labels) in reversed(list(keys.items())):
+        rest, code = np.divmod(rest, len(labels) + 1)
+        out[name] = np.asarray(["", *labels], dtype=object)[code]
+    frame = pd.DataFrame({name: out[name] for name in keys})
+    for name, v in values.items():
+        summed = np.bincount(inverse, weights=v, minlength=len(cells))
+        frame[name] = summed.astype(np.int64) if v.dtype.kind in "iub" else summed
+    return frame.sort_values(list(keys), kind="stable").reset_index(drop=True)
 
 
 def cell_tables(
@@ -127,7 +158,7 @@ def cell_tables(
     modes = [str(m) for m in trips["mode"].cat.categories] if len(trips) else []
     mode_code = parts["mode"][done]
     keys = _group_codes(residents, errands, rows)
-    mode = np.where(mode_code >= 0, np.asarray([*modes, NO_TRIP])[mode_code], NO_TRIP)
+    mode = (np.where(mode_code >= 0, mode_code, len(modes)), [*modes, NO_TRIP])
     cells = _sum_cells(
         {**keys, "mode": mode},
         {
@@ -141,20 +172,10 @@ def cell_tables(
         },
     )
     by_trip = parts["facility"][done] >= 0
-    facilities = np.asarray([str(f) for f in trips["facility"].cat.categories] if len(trips) else [""])
+    facilities = [str(f) for f in trips["facility"].cat.categories] if len(trips) else []
     fac_cells = _sum_cells(
-        {k: v[by_trip] for k, v in keys.items()} | {"facility": facilities[parts["facility"][done][by_trip]]},
+        {k: (code[by_trip], labels) for k, (code, labels) in keys.items()}
+        | {"facility": (parts["facility"][done][by_trip], facilities)},
         {"n": np.ones(int(by_trip.sum()), np.int64), "wait_sum": values["facility_wait"][by_trip]},
     )
     return cells, fac_cells
-
-
-def _sum_cells(keys: dict[str, np.ndarray], values: dict[str, np.ndarray]) -> pd.DataFrame:
-    """``values`` summed per combination of ``keys`` (text columns), sorted by the keys."""
-    frame = pd.DataFrame(
-        {**{k: pd.Categorical(np.asarray(v).astype(str)) for k, v in keys.items()}, **values}
-    )
-    out = frame.groupby(list(keys), observed=True, sort=True).sum().reset_index()
-    for key in keys:
-        out[key] = out[key].astype(str)
-    return out
