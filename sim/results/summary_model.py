@@ -385,6 +385,48 @@ class AccessSummary(Block):
     )
 
 
+class BypassBand(Block):
+    """First trips for the lowest kind of care and the share that bypassed the village clinic."""
+
+    first_trips: int = Field(description="first trips for the lowest kind of care (agents)")
+    bypass_share: Num = Field(description="share of them to a higher tier (fraction)")
+
+
+class BypassBin(BypassBand):
+    """:class:`BypassBand` of one relative-travel-time bin, all ages and people 60+."""
+
+    first_trips_60_plus: int = Field(description="first trips of people 60+ in the bin (agents)")
+    bypass_share_60_plus: Num = Field(description="share of them to a higher tier (fraction)")
+
+
+class HealthBypass(Block):
+    """Bypassing of the village clinic (first trips for the lowest kind of care)."""
+
+    care: str = Field(description="the lowest kind of care (health.levels[0])")
+    first_trips: int = Field(description="first trips for it on measured days (agents)")
+    share: Num = Field(description="share to a higher tier than the village clinic (fraction)")
+    by_age_band: dict[str, BypassBand] = Field(description="per age band")
+    by_relative_time_min: dict[str, BypassBin] = Field(
+        description="per bin of one-way minutes to the nearest village clinic minus to the nearest higher tier"
+    )
+
+
+class HealthSummary(Block):
+    """Health tiers (runs with a ``health`` block): visits by tier, bypassing, referral, km per errand."""
+
+    visits_per_person_year: dict[str, Num] = Field(
+        description="visits (trips reaching the facility) per person-year at village clinics, health centres "
+        "and hospitals"
+    )
+    village_clinic_to_health_centre_visits: Num = Field(description="ratio of the two visit rates")
+    bypass: HealthBypass = Field(description="bypassing of the village clinic")
+    referred_trips_by_kind: dict[str, int] = Field(description="trips ending referred, per tier (agents)")
+    health_errands_completed: int = Field(description="health errands completed on measured days (agents)")
+    round_trip_km_per_health_errand_by_age_band: dict[str, Num] = Field(
+        description="round-trip km per completed health errand, all its trips, per age band"
+    )
+
+
 class RunSummary(Block):
     """Headline results of one run: the contents of ``summary.json``.
 
@@ -427,6 +469,7 @@ class RunSummary(Block):
     by_island: dict[str, GroupMetrics] = Field(description="'islands' and 'main_island'")
     levers: LeverSummary = Field(description="completed errands by channel")
     access: AccessSummary = Field(description="accessibility indices, life circles, merger-effect cells")
+    health: HealthSummary | None = Field(default=None, description="health tiers, if the scenario has them")
 
     def overall(self) -> GroupMetrics:
         """The overall metrics as one group entry (as in ``by_former_unit``)."""
