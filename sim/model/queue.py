@@ -12,6 +12,9 @@ from scipy.special import ndtri
 from sim.scenario.schema import ServiceTime
 
 __all__ = [
+    "BALKED",
+    "RENEGED",
+    "Impatience",
     "QueueDay",
     "ServiceTimes",
     "draw_service_min",
@@ -21,8 +24,12 @@ __all__ = [
     "queue_order",
     "serve_fifo",
     "serve_fifo_days",
+    "serve_impatient_days",
     "serve_with_ghosts",
 ]
+
+#: Codes of :attr:`QueueDay.left`: stayed (served or turned away at closing), balked, reneged.
+STAYED, BALKED, RENEGED = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -30,14 +37,39 @@ class QueueDay:
     """Outcome of one facility-day, aligned with the (sorted) arrivals given.
 
     Attributes:
-        start_min: service start, minutes after midnight (``close`` for the turned away).
-        wait_min: time from arrival to service start, or to closing time if turned away.
+        start_min: service start, minutes after midnight (``close`` for the turned away; the
+            time they left for those who balked or reneged).
+        wait_min: time from arrival to service start, or to closing time if turned away (to
+            leaving for those who reneged; 0 for those who balked).
         served: whether service started before closing time.
+        left: with balking or reneging (:func:`serve_impatient_days`), per visitor
+            :data:`STAYED`, :data:`BALKED` or :data:`RENEGED`; None otherwise.
+        seen_wait_min: with balking, the wait a visitor who balked expected from the queue seen
+            (waiting + 1) x mean service / windows, minutes; 0 for everyone else.
     """
 
     start_min: np.ndarray
     wait_min: np.ndarray
     served: np.ndarray
+    left: np.ndarray | None = None
+    seen_wait_min: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Impatience:
+    """What makes visitors leave a queue, per visitor (aligned with the arrivals).
+
+    Attributes:
+        balk_at: a visitor who arrives to find all windows busy and at least this many people
+            waiting does not join (balks); a number above any queue (e.g. ``2**62``) never balks.
+        patience_min: minutes a visitor waits before leaving unserved (reneging); ``inf`` never.
+        mean_service_min: per queue, the mean service minutes used for the expected wait a
+            balker saw (``seen_wait_min``).
+    """
+
+    balk_at: np.ndarray
+    patience_min: np.ndarray
+    mean_service_min: np.ndarray
 
 
 def serve_fifo(
@@ -103,6 +135,75 @@ def serve_fifo_days(
     # turned-away visitors still queued until closing: same formula start - arrival
     wait = np.maximum(start_arr - arrival_min, 0.0)
     return QueueDay(start_min=start_arr, wait_min=wait, served=served)
+
+
+def serve_impatient_days(
+    arrival_min: np.ndarray,
+    service_min: np.ndarray,
+    bounds: np.ndarray,
+    impatience: Impatience,
+    *,
+    servers: np.ndarray,
+    open_min: np.ndarray,
+    close_min: np.ndarray,
+) -> QueueDay:
+    """:func:`serve_fifo_days` with visitors who balk and renege.
+
+    In arrival order, a visitor who finds every window busy and at least ``balk_at`` people
+    waiting leaves at once (balks, no window taken). One who joins is called when a window
+    frees (first come, first served among those still there), unless their patience runs out
+    first: then they leave at ``arrival + patience`` (renege) and take no window. Those still
+    waiting at closing time are turned away then, as in :func:`serve_fifo_days`. Exact for FIFO:
+    a visitor's call time depends only on the windows' free times left by earlier visitors who
+    were served. One loop with two heaps per queue (windows' free times; when each person now
+    waiting stops waiting).
+    """
+    if np.any(np.asarray(servers) < 1):
+        raise ValueError("serve_impatient_days needs at least one server")
+    arrivals, durations = arrival_min.tolist(), service_min.tolist()
+    balk_at, patience = impatience.balk_at.tolist(), impatience.patience_min.tolist()
+    edges = np.asarray(bounds).tolist()
+    opens, closes = np.asarray(open_min, float).tolist(), np.asarray(close_min, float).tolist()
+    means = np.asarray(impatience.mean_service_min, float).tolist()
+    n = len(arrivals)
+    start, wait, left, seen = [0.0] * n, [0.0] * n, [STAYED] * n, [0.0] * n
+    push, pop, replace = heapq.heappush, heapq.heappop, heapq.heapreplace
+    for k, c in enumerate(np.asarray(servers).tolist()):
+        close = closes[k]
+        free = [opens[k]] * c  # heap of the times windows become free
+        waiting: list[float] = []  # heap of the times people now waiting stop waiting
+        for i in range(edges[k], edges[k + 1]):
+            a = arrivals[i]
+            while waiting and waiting[0] <= a:
+                pop(waiting)
+            earliest = free[0]
+            if earliest > a and len(waiting) >= balk_at[i]:  # all windows busy, queue too long
+                start[i], left[i] = a, BALKED
+                seen[i] = (len(waiting) + 1) * means[k] / c
+                continue
+            s = a if a > earliest else earliest
+            gone = a + patience[i]
+            if gone < s and gone < close:  # patience runs out before the call and before closing
+                start[i], wait[i], left[i] = gone, gone - a, RENEGED
+                push(waiting, gone)
+                continue
+            if s >= close:  # turned away at closing time, having waited until then
+                start[i], wait[i] = close, max(close - a, 0.0)
+                push(waiting, close)
+                continue
+            replace(free, s + durations[i])
+            start[i], wait[i] = s, s - a
+            push(waiting, s)
+    left_arr = np.array(left, dtype=np.int8)
+    start_arr = np.array(start, dtype=float)
+    served = (left_arr == STAYED) & (start_arr < np.repeat(np.asarray(close_min, float), np.diff(bounds)))
+    return QueueDay(
+        start_min=start_arr,
+        wait_min=np.array(wait, dtype=float),
+        served=served,
+        left=left_arr,
+        seen_wait_min=np.array(seen, dtype=float),
+    )
 
 
 def queue_order(fac: np.ndarray, arrival_min: np.ndarray) -> np.ndarray:
