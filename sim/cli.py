@@ -197,6 +197,7 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     """``register(subparsers)`` functions of commands defined in other modules (light imports only)."""
     from sim.app.cli import register as register_app
     from sim.build.cli import register as register_build
+    from sim.calibration.cli import register as register_calibration
     from sim.cli_explain import register as register_explain
     from sim.figures.cli import register as register_figures
     from sim.gis.cli import register as register_gis
@@ -215,6 +216,7 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
         register_gis,
         register_explain,
         register_observed,
+        register_calibration,
     ]
 
 

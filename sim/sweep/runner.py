@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sim.errors import SimError
 from sim.sweep.experiment import LoadedExperiment, dump_experiment, load_experiment
@@ -16,7 +17,7 @@ from sim.sweep.plan import Plan, build_plan
 from sim.sweep.store import SweepStore
 from sim.sweep.task import RunTask, run_task
 
-__all__ = ["SweepProgress", "SweepReport", "default_out", "result_columns", "run_sweep"]
+__all__ = ["SweepProgress", "SweepReport", "default_out", "result_columns", "run_sweep", "submit_and_store"]
 
 
 @dataclass
@@ -200,30 +201,48 @@ def _execute(
     security: object | None = None,
 ) -> float:
     """Submit the tasks and store each row as its future completes; returns summed run time, seconds."""
+    with _client(workers=workers, scheduler=scheduler, security=security) as client:
+        return submit_and_store(client, todo, store, state, progress=progress)
+
+
+def submit_and_store(
+    client: object,
+    todo: Sequence[Any],
+    store: SweepStore,
+    state: SweepProgress,
+    *,
+    progress: Callable[[SweepProgress], None] | None,
+    task_fn: Callable[[Any], dict[str, Any]] = run_task,
+) -> float:
+    """Submit ``task_fn(task)`` for each task (each with a ``run_key``) on a Dask client and store each
+    result row as its future completes; a run whose worker died too often is counted lost, not stored.
+
+    Returns:
+        Summed in-worker run time of the stored rows, seconds.
+    """
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
     run_time = 0.0
-    with _client(workers=workers, scheduler=scheduler, security=security) as client:
-        futures = [
-            client.submit(run_task, task, key=f"townsim-run-{task.run_key}", pure=False)  # type: ignore[attr-defined]
-            for task in todo
-        ]
-        try:
-            for future in as_completed(futures):
-                try:
-                    row = future.result()
-                except KilledWorker:
-                    state.lost += 1
-                    continue
-                store.add(row)
-                run_time += row["wall_time_s"]
-                state.done += 1
-                state.failed += row["status"] == "failed"
-                state.worker = row["worker"]
-                if progress is not None:
-                    progress(state)
-        finally:
-            store.flush()
-            client.cancel(futures)  # type: ignore[attr-defined]
+    futures = [
+        client.submit(task_fn, task, key=f"townsim-run-{task.run_key}", pure=False)  # type: ignore[attr-defined]
+        for task in todo
+    ]
+    try:
+        for future in as_completed(futures):
+            try:
+                row = future.result()
+            except KilledWorker:
+                state.lost += 1
+                continue
+            store.add(row)
+            run_time += row["wall_time_s"]
+            state.done += 1
+            state.failed += row["status"] == "failed"
+            state.worker = row["worker"]
+            if progress is not None:
+                progress(state)
+    finally:
+        store.flush()
+        client.cancel(futures)  # type: ignore[attr-defined]
     return run_time

@@ -45,8 +45,11 @@ class SweepStore:
     next run of the sweep re-runs), never a half-written file.
     """
 
-    def __init__(self, root: str | Path, *, batch_rows: int = 64, flush_s: float = 2.0) -> None:
+    def __init__(
+        self, root: str | Path, *, batch_rows: int = 64, flush_s: float = 2.0, kind: str = "sweep"
+    ) -> None:
         self.root = Path(root)
+        self.kind = kind  # output kind in the ownership marker (a calibration folder is "calibration")
         self.results = self.root / "results"
         self.batch_rows = batch_rows
         self.flush_s = flush_s
@@ -97,7 +100,7 @@ class SweepStore:
                     "it, run again with --adopt (taken over only if it holds nothing but a sweep's "
                     "files), or choose another --out"
                 )
-        check_replaceable(self.root, "sweep")  # never write into a folder townsim did not make
+        check_replaceable(self.root, self.kind)  # never write into a folder townsim did not make
         self.root.mkdir(parents=True, exist_ok=True)
         lock = self.root / ".sweep.lock"
         me = f"{socket.gethostname()} {os.getpid()}"
@@ -116,7 +119,7 @@ class SweepStore:
                 handle.write(me)
             self._lock = lock
             if read_marker(self.root) is None:
-                write_marker(self.root, "sweep", files=False)
+                write_marker(self.root, self.kind, files=False)
             for stale in [*self.root.glob(".*.tmp"), *self.results.glob(".*.tmp")]:
                 stale.unlink(missing_ok=True)  # temporary files of a killed sweep
             return
