@@ -12,7 +12,7 @@ from typing import Any
 
 from sim.metrics.access import access_summary
 from sim.metrics.health import health_summary
-from sim.metrics.families import calendar_summary
+from sim.metrics.families import calendar_summary, families_summary
 from sim.metrics.levers import lever_summary
 from sim.metrics.summary import summarise
 from sim.model.model import AccessModel
@@ -91,6 +91,9 @@ def run_loaded(
     calendar = calendar_summary(model)
     if calendar is not None:  # ferry suspensions, holidays, Spring Festival (sim/metrics/families.py)
         result.summary["calendar"] = calendar
+    families = families_summary(model, result)
+    if families is not None:  # boarding, escorts, households, school service radius (same module)
+        result.summary["families"] = families
     gtfs = loaded.scenario.transit.gtfs if loaded.scenario.transit is not None else None
     result.provenance = {
         "scenario_file": str(loaded.path),

@@ -10,6 +10,7 @@ import numpy as np
 from sim.model.agents import FacilityAgent, Resident
 from sim.model.calendar import RunCalendar
 from sim.model.choice import Choosers, make_choice_rule
+from sim.model.families import build_families
 from sim.model.ghosts import GhostPlan, GhostRates
 from sim.model.health import HealthSystem
 from sim.model.levers import AppointmentDesk, LeverEngine
@@ -203,6 +204,23 @@ class AccessModel(mesa.Model):
         self.schools = assign_schools(
             self.world, sc.schools.levels, self.residents, self.tables, self.streams
         )
+        self.families = (  # households, escorts, boarding, teaching points (sim/model/families.py)
+            None
+            if sc.families is None
+            else build_families(
+                sc.families,
+                world=self.world,
+                residents=self.residents,
+                schools=self.schools,
+                levels=list(sc.schools.levels),
+                walk_mode=self.tables.modes.index("walk"),
+                school_days_per_week=len(sc.schools.days),
+                streams=self.streams,
+                file=loaded.origin("families"),
+            )
+        )
+        if self.families is not None:
+            self.schools = self.families.schools  # teaching points applied
         self._band_members = [
             np.flatnonzero(self.residents.band == b) for b in range(len(self.world.age_bands))
         ]

@@ -7,9 +7,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.model.calendar import closed_grid, pupil_school_days
+from sim.model.calendar import closed_grid
 from sim.model.levers import CHANNELS
 from sim.model.model import OUTCOMES, AccessModel
+from sim.results.families import calendar_school_days, resident_columns, school_columns
 from sim.results.result import TABLES, RunResult, proxy_trips_frame
 from sim.scenario.schema import WEEKDAYS
 from sim.transit.loads import line_loads_frame
@@ -165,20 +166,23 @@ def _facility_days_frame(model: AccessModel) -> pd.DataFrame:
 
 def _schools_frame(model: AccessModel) -> pd.DataFrame:
     sa, w, sc = model.schools, model.world, model.loaded.scenario
-    school_days = _school_days(model) if model.calendar is None else _calendar_school_days(model)
-    return _frame(
-        {
-            "resident": sa.resident.astype(np.int64),
-            "origin": _cat(model.residents.village[sa.resident], w.village_ids),
-            "level": _cat(sa.level, list(sc.schools.levels)),
-            "school": _cat(np.where(sa.school < 0, -1, sa.school), w.fac_ids),
-            "mode": _cat(sa.mode, model.tables.modes),
-            "one_way_min": sa.time_min,
-            "distance_km": sa.distance_km,
-            "money_yuan_per_day": 2 * sa.money_yuan,
-            "days_attended": np.where(sa.school >= 0, school_days, 0).astype(np.int32),
-        }
-    )
+    school_days = _school_days(model) if model.calendar is None else calendar_school_days(model)
+    days_attended = np.where(sa.school >= 0, school_days, 0).astype(np.int32)
+    labels = w.fac_ids if model.families is None else model.families.school_labels  # + teaching points
+    frame = {
+        "resident": sa.resident.astype(np.int64),
+        "origin": _cat(model.residents.village[sa.resident], w.village_ids),
+        "level": _cat(sa.level, list(sc.schools.levels)),
+        "school": _cat(np.where(sa.school < 0, -1, sa.school), labels),
+        "mode": _cat(sa.mode, model.tables.modes),
+        "one_way_min": sa.time_min,
+        "distance_km": sa.distance_km,
+        "money_yuan_per_day": 2 * sa.money_yuan,
+        "days_attended": days_attended,
+    }
+    if model.families is not None:  # boarding, escorts, weekly trips (sim/results/families.py)
+        frame.update(school_columns(model, days_attended))
+    return _frame(frame)
 
 
 def _school_days(model: AccessModel) -> int:
@@ -189,23 +193,6 @@ def _school_days(model: AccessModel) -> int:
         holiday = any(first <= d <= last for first, last in sc.schools.holidays)
         days += int(weekday in sc.schools.days and not holiday)
     return days
-
-
-def _calendar_school_days(model: AccessModel) -> np.ndarray:
-    """Days each pupil attends with a calendar: public holidays closed, ferry pupils kept home on
-    days without ferries."""
-    sa, sc = model.schools, model.loaded.scenario
-    assert model.calendar is not None
-    village = model.residents.village[sa.resident]
-    crosses = model.calendar.crossing[np.where(sa.school < 0, 0, sa.school), village] & (sa.school >= 0)
-    return pupil_school_days(
-        model.calendar,
-        days=model.day,
-        start_weekday=model.start_weekday,
-        school_days=sc.schools.days,
-        holidays=sc.schools.holidays,
-        crosses=crosses,
-    )
 
 
 def _residents_frame(model: AccessModel, errands: pd.DataFrame) -> pd.DataFrame:
@@ -243,6 +230,10 @@ def _residents_frame(model: AccessModel, errands: pd.DataFrame) -> pd.DataFrame:
         frame[f"access_{name}_min"] = minutes
     if model.calendar is not None and model.calendar.spec.spring_festival is not None:
         frame["registered_absent"] = model.calendar.absent  # away except around the Spring Festival
+    if model.families is not None:  # age, household, caregiver's escort minutes
+        days = _school_days(model) if model.calendar is None else calendar_school_days(model)
+        days = np.where(model.schools.school >= 0, days, 0).astype(np.int32)
+        frame.update(resident_columns(model, model.trip_log.columns(), days))
     return _frame(frame)
 
 

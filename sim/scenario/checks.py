@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.errors import ScenarioError
-from sim.scenario.family_checks import check_calendar
+from sim.scenario.family_checks import check_calendar, check_families
 from sim.scenario.health_checks import check_health
 from sim.scenario.lever_checks import check_levers
 from sim.scenario.transit_checks import check_transit
@@ -140,6 +140,7 @@ def check_consistency(loaded: LoadedScenario) -> None:
     check_levers(loaded)
     check_health(loaded)
     check_calendar(loaded)
+    check_families(loaded)
 
 
 def unreachable_warnings(residents: pd.DataFrame) -> list[str]:

@@ -10,7 +10,7 @@ from sim.scenario.fields import WEEKDAYS
 if TYPE_CHECKING:
     from sim.scenario.load import LoadedScenario
 
-__all__ = ["check_calendar"]
+__all__ = ["check_calendar", "check_families"]
 
 
 def check_calendar(loaded: LoadedScenario) -> None:
@@ -36,3 +36,34 @@ def check_calendar(loaded: LoadedScenario) -> None:
         for name in cal.spring_festival.by_village:
             if name not in villages:
                 fail(f"calendar.spring_festival.by_village.{name}", f"expected a village id, got '{name}'")
+
+
+def check_families(loaded: LoadedScenario) -> None:
+    """Raise ScenarioError when the families block names a school level or village the scenario
+    lacks, or asks for escorts without households (escorts need a caregiver)."""
+    sc = loaded.scenario
+    fam = sc.families
+    if fam is None:
+        return
+
+    def fail(field: str, expected: str) -> None:
+        raise ScenarioError(loaded.origin(field), field, expected)
+
+    levels = list(sc.schools.levels)
+    for name in fam.levels:
+        if name not in levels:
+            fail(f"families.levels.{name}", f"expected one of the school levels {levels}, got '{name}'")
+    escorts = fam.escort_clinic_below_age > 0 or any(r.escort_below_age > 0 for r in fam.levels.values())
+    if escorts and fam.households is None:
+        fail("families.households", "expected a households block: escorts are made by each child's caregiver")
+    tp = fam.teaching_points
+    if tp is not None:
+        if tp.level not in levels:
+            fail(
+                "families.teaching_points.level",
+                f"expected one of the school levels {levels}, got '{tp.level}'",
+            )
+        villages = {v.id for v in sc.villages}
+        for i, name in enumerate(tp.villages):
+            if name not in villages:
+                fail(f"families.teaching_points.villages[{i}]", f"expected a village id, got '{name}'")

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from sim.argtypes import MAX_DAYS, MAX_SEED
 from sim.scenario.calendar import Calendar
+from sim.scenario.families import Families
 from sim.scenario.fields import WEEKDAYS, ServiceTime, Strict, Weekday, clock_to_min
 from sim.scenario.health import HealthTiers
 from sim.scenario.transit import Transit
@@ -490,4 +491,9 @@ class Scenario(Strict):
         default=None,
         description="dates of the simulated days: ferry suspensions, public holidays, Spring Festival "
         "returns (sim.model.calendar; null: every day alike). Source: see its fields",
+    )
+    families: Families | None = Field(
+        default=None,
+        description="households, caregivers' escorts, boarding and teaching points (sim.model.families; "
+        "null: independent residents, every pupil a day pupil). Source: see its fields",
     )

@@ -1,0 +1,333 @@
+"""Households: ages within bands, a per-village fit of household types and sizes, caregivers.
+
+Per village, persons are cross-classified by age class (child under 15, adult 15-59, elder 60+),
+household type and household size (1..6, 6 = six or more) by iterative proportional fitting
+(:func:`ipf`) to three margins: the village's persons per age class, persons per household type
+(from the shares of children living with parents only, left behind with grandparents, or in
+three generations, and of elders living alone) and persons per household size (from the size
+shares). Households are then cut from the fitted table and filled with the village's residents
+in an order keyed by identity. Every household with children has a caregiver.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.errors import ScenarioError
+from sim.model.streams import Streams
+from sim.scenario.families import Households
+
+__all__ = [
+    "CLASSES",
+    "TYPES",
+    "HouseholdTable",
+    "age_classes",
+    "band_ages",
+    "build_households",
+    "draw_ages",
+    "fit_village",
+    "ipf",
+]
+
+CLASSES = ("child", "adult", "elder")
+#: Household types: parents and children; grandparents and children (parents away: left-behind
+#: children); three generations; adults (with or without elders) without children; elders alone.
+TYPES = ("nuclear", "skipped", "three_generation", "adults", "elders")
+SIZES = np.arange(1, 7)
+#: Oldest age drawn in an open band such as "60+", years (assumed).
+OPEN_BAND_TOP = 85
+_BAND = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)|\+)\s*$")
+
+
+def band_ages(bands: tuple[str, ...], file: str) -> np.ndarray:
+    """(bands, 2) youngest and oldest age of each band label ("6-11", "60+").
+
+    Raises:
+        ScenarioError: a label that is not "a-b" or "a+".
+    """
+    out = np.zeros((len(bands), 2), dtype=np.int64)
+    for i, band in enumerate(bands):
+        m = _BAND.match(band)
+        if m is None:
+            raise ScenarioError(
+                file, "age_bands", f"expected bands like '6-11' or '60+' for families, got '{band}'"
+            )
+        lo = int(m.group(1))
+        out[i] = (lo, int(m.group(2)) if m.group(2) else max(OPEN_BAND_TOP, lo))
+    return out
+
+
+def draw_ages(ages: np.ndarray, band: np.ndarray, key: np.ndarray, streams: Streams) -> np.ndarray:
+    """Age in whole years of each resident: uniform over their band, keyed by identity."""
+    lo, hi = ages[band, 0], ages[band, 1]
+    u = streams.uniform("families.age", key)
+    return (lo + np.floor(u * (hi - lo + 1))).astype(np.int16)
+
+
+def age_classes(ages: np.ndarray) -> np.ndarray:
+    """Class index (0 child, 1 adult, 2 elder) per band from its (youngest, oldest) ages."""
+    return np.where(ages[:, 1] < 15, 0, np.where(ages[:, 0] >= 60, 2, 1)).astype(np.int8)
+
+
+def _composition() -> np.ndarray:
+    """(classes, types, sizes) persons of each class in a typical household of each type and size
+    (zero where the type cannot have that size or class): the IPF seed."""
+    seed = np.zeros((3, len(TYPES), len(SIZES)))
+    for j, s in enumerate(SIZES.tolist()):
+        if s >= 2:
+            parents = min(2, s - 1)
+            seed[:, 0, j] = (s - parents, parents, 0)  # nuclear
+            grand = min(2, s - 1)
+            seed[:, 1, j] = (s - grand, 0, grand)  # skipped generation
+        if s >= 3:
+            grand = 1 if s == 3 else 2
+            parents = 1 if s == 3 else min(2, s - grand - 1)
+            seed[:, 2, j] = (s - grand - parents, parents, grand)  # three generations
+        seed[:, 3, j] = (0, max(s - 1, 0.5), min(1, s - 1) + (0.5 if s == 1 else 0))  # adults, maybe an elder
+        if s <= 2:
+            seed[:, 4, j] = (0, 0, s)  # elders alone
+    return seed
+
+
+def ipf(
+    seed: np.ndarray, margins: list[np.ndarray], axes: list[int], *, tol: float = 1e-9, max_iter: int = 2000
+) -> np.ndarray:
+    """Iterative proportional fitting: scale ``seed`` until its sums over all axes but ``axes[k]``
+    equal ``margins[k]`` (one-dimensional margins). Zero cells stay zero.
+
+    Returns:
+        the fitted table (same shape as ``seed``).
+    """
+    x = seed.astype(float).copy()
+    for _ in range(max_iter):
+        worst = 0.0
+        for margin, axis in zip(margins, axes, strict=True):
+            other = tuple(a for a in range(x.ndim) if a != axis)
+            total = x.sum(axis=other)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                factor = np.where(total > 0, margin / total, 0.0)
+            shape = [1] * x.ndim
+            shape[axis] = -1
+            x *= factor.reshape(shape)
+            worst = max(worst, float(np.abs(total - margin).max(initial=0.0)))
+        if worst <= tol * max(1.0, float(seed.sum())):
+            break
+    return x
+
+
+def village_margins(spec: Households, persons: np.ndarray, seed: np.ndarray) -> list[np.ndarray]:
+    """Margins of one village: persons per class, per household type, per household size.
+
+    Args:
+        persons: residents per class (child, adult, elder).
+        seed: the composition seed (classes, types, sizes).
+    """
+    total = float(persons.sum())
+    child, _, elder = persons.astype(float)
+    sizes = np.array([spec.size_shares.get(int(s), 0.0) for s in SIZES])
+    per_size = sizes * SIZES / (sizes * SIZES).sum() * total  # persons in households of each size
+    weight = sizes[None, :] / sizes.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (seed.sum(axis=0) * weight).sum(axis=1) / (seed[0] * weight).sum(axis=1)  # persons per child
+    shares = (1 - spec.left_behind_share - spec.three_generation_share, spec.left_behind_share)
+    by_type = np.zeros(len(TYPES))
+    by_type[0] = max(shares[0], 0.0) * child * ratio[0]
+    by_type[1] = shares[1] * child * ratio[1]
+    by_type[2] = spec.three_generation_share * child * ratio[2]
+    by_type[4] = spec.elders_alone_share * elder
+    by_type[3] = max(total - by_type.sum(), 0.0)
+    by_type *= total / by_type.sum() if by_type.sum() > 0 else 0.0
+    return [persons.astype(float), by_type, per_size]
+
+
+def fit_village(
+    spec: Households, persons: np.ndarray, seed: np.ndarray, rounds: int = 30
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Fit one village's table; the persons per household type are corrected round by round until
+    the children in each type match the shares asked for (persons per type carry the adults and
+    elders of those households, which the fit itself settles). Returns the margins and the table."""
+    margins = village_margins(spec, persons, seed)
+    child = float(persons[0])
+    want = np.array(
+        [
+            1 - spec.left_behind_share - spec.three_generation_share,
+            spec.left_behind_share,
+            spec.three_generation_share,
+        ]
+    )
+    want = np.maximum(want, 0.0) * child
+    fitted = ipf(seed, margins, [0, 1, 2])
+    for _ in range(rounds):
+        got = fitted[0, :3].sum(axis=1)
+        if child == 0 or np.abs(got - want).max() <= 1e-3 * child:
+            break
+        by_type = margins[1].copy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            by_type[:3] *= np.where(got > 0, want / got, 1.0)
+        by_type[3] = max(persons.sum() - by_type[[0, 1, 2, 4]].sum(), 0.0)
+        by_type *= persons.sum() / by_type.sum()
+        margins = [margins[0], by_type, margins[2]]
+        fitted = ipf(seed, margins, [0, 1, 2])
+    return margins, fitted
+
+
+@dataclass(frozen=True)
+class HouseholdTable:
+    """Households of a run.
+
+    Attributes:
+        household: per resident, household index.
+        village, kind, size: per household, village index, type index (TYPES) and members.
+        caregiver: per household, resident row who escorts its children (-1: no children).
+        fit_error: per village, largest relative gap between the fitted table's margins and targets.
+    """
+
+    household: np.ndarray
+    village: np.ndarray
+    kind: np.ndarray
+    size: np.ndarray
+    caregiver: np.ndarray
+    fit_error: np.ndarray
+
+
+def _cut(fitted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Households (type, size, members per class) cut from a fitted table of persons."""
+    kinds, sizes, comps = [], [], []
+    for t in range(len(TYPES)):
+        for j, s in enumerate(SIZES.tolist()):
+            cell = fitted[:, t, j]
+            n = int(np.floor(cell.sum() / s + 0.5))
+            if n == 0:
+                continue
+            share = cell / cell.sum()
+            comp = np.floor(share * s).astype(np.int64)
+            rest = s - comp.sum()
+            comp[np.argsort(-(share * s - comp), kind="stable")[:rest]] += 1
+            if comp[0] == s:  # children never alone: one of them is the caregiver's class instead
+                comp[0] -= 1
+                comp[2 if t == 1 else 1] += 1
+            kinds.append(np.full(n, t))
+            sizes.append(np.full(n, s))
+            comps.append(np.repeat(comp[None, :], n, axis=0))
+    if not kinds:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 3), np.int64)
+    return np.concatenate(kinds), np.concatenate(sizes), np.concatenate(comps)
+
+
+def build_households(
+    spec: Households,
+    *,
+    village: np.ndarray,
+    klass: np.ndarray,
+    age: np.ndarray,
+    key: np.ndarray,
+    n_villages: int,
+    village_ids: list[str],
+    streams: Streams,
+    file: str,
+) -> HouseholdTable:
+    """Households of every village (see the module docstring).
+
+    Args:
+        village, klass, age, key: per resident, village index, age class, age and identity.
+
+    Raises:
+        ScenarioError: a village with children but no adult or elder to care for them.
+    """
+    seed = _composition()
+    order = np.lexsort((streams.uniform("households.order", key), klass, village))  # village, class, random
+    n = len(village)
+    household = np.full(n, -1, dtype=np.int64)
+    hh_village: list[np.ndarray] = []
+    hh_kind: list[np.ndarray] = []
+    errors = np.zeros(n_villages)
+    counts = np.bincount(village.astype(np.int64) * 3 + klass, minlength=3 * n_villages).reshape(-1, 3)
+    starts = np.r_[0, np.cumsum(counts.ravel())]
+    next_id = 0
+    for v in range(n_villages):
+        persons = counts[v]
+        if persons.sum() == 0:
+            continue
+        if persons[0] > 0 and persons[1:].sum() == 0:
+            raise ScenarioError(
+                file, "families.households", f"village '{village_ids[v]}' has children but no adult or elder"
+            )
+        margins, fitted = fit_village(spec, persons, seed)
+        errors[v] = max(
+            float(np.abs(fitted.sum(axis=tuple(a for a in range(3) if a != k)) - m).max() / max(m.sum(), 1))
+            for k, m in enumerate(margins)
+        )
+        kinds, _, comps = _cut(fitted)
+        ids = next_id + np.arange(len(kinds))
+        grown = np.zeros(len(kinds), dtype=np.int64)  # adults and elders placed per household
+        for c in (1, 2, 0):  # carers first, so that children are placed where one lives
+            pool = order[starts[3 * v + c] : starts[3 * v + c + 1]]
+            slot = np.repeat(ids[: len(comps)], comps[:, c])[: len(pool)]
+            household[pool[: len(slot)]] = slot
+            left = pool[len(slot) :]
+            if c == 0:
+                parents = (grown[: len(comps)] > 0) & (kinds[: len(comps)] != 1) & (comps[:, 0] > 0)
+                hosts = ids[: len(comps)][parents] if parents.any() else ids[grown > 0]
+                lone = pool[: len(slot)][grown[slot - next_id] == 0]  # planned where no carer came
+                left = np.r_[left, lone]
+                household[left] = hosts[np.arange(len(left)) % len(hosts)]
+                continue
+            grown += np.bincount(slot - next_id, minlength=len(grown))
+            if len(left):  # adults and elders beyond the cut live alone
+                single = next_id + len(kinds) + np.arange(len(left))
+                household[left] = single
+                kinds = np.r_[kinds, np.full(len(left), 3 if c == 1 else 4)]
+                grown = np.r_[grown, np.ones(len(left), dtype=np.int64)]
+                ids = np.r_[ids, single]
+        next_id += len(kinds)
+        hh_village.append(np.full(len(kinds), v))
+        hh_kind.append(kinds)
+    kind = np.concatenate(hh_kind) if hh_kind else np.zeros(0, np.int64)
+    size = np.bincount(household[household >= 0], minlength=len(kind))
+    caregiver = _caregivers(spec, household, klass, age, kind, key, streams)
+    used = size > 0
+    remap = np.cumsum(used) - 1  # drop households left empty by the pools
+    return HouseholdTable(
+        household=remap[household],
+        village=np.concatenate(hh_village)[used] if hh_village else np.zeros(0, np.int64),
+        kind=kind[used],
+        size=size[used],
+        caregiver=caregiver[used],
+        fit_error=errors,
+    )
+
+
+def _caregivers(
+    spec: Households,
+    household: np.ndarray,
+    klass: np.ndarray,
+    age: np.ndarray,
+    kind: np.ndarray,
+    key: np.ndarray,
+    streams: Streams,
+) -> np.ndarray:
+    """Per household with children: the grandparent (youngest elder) in skipped-generation
+    households, in three-generation ones a grandparent with probability ``grandparent_care_share``
+    (keyed by the household's first member) else the youngest adult, otherwise the youngest adult
+    (or elder when there is none). -1 for households without children."""
+    n_hh = len(kind)
+    rows = np.arange(len(household))
+
+    def youngest(of_class: int) -> np.ndarray:
+        pick = np.full(n_hh, -1, dtype=np.int64)
+        sel = rows[klass == of_class]
+        sel = sel[np.lexsort((-age[sel].astype(np.int64), household[sel]))]  # by household, oldest first
+        pick[household[sel]] = sel  # the last written per household is the youngest
+        return pick
+
+    adult, elder = youngest(1), youngest(2)
+    has_child = np.bincount(household[klass == 0], minlength=n_hh) > 0
+    first = np.full(n_hh, -1, dtype=np.int64)
+    first[household[::-1]] = rows[::-1]
+    u = streams.uniform("households.carer", key[np.maximum(first, 0)])
+    prefer_elder = (kind == 1) | ((kind == 2) & (u < spec.grandparent_care_share))
+    carer = np.where(prefer_elder, np.where(elder >= 0, elder, adult), np.where(adult >= 0, adult, elder))
+    return np.where(has_child, carer, -1)
