@@ -1,0 +1,206 @@
+"""Vehicle capacity enforced: riders who do not fit wait at the stop for the next run that serves them.
+
+A day's bus riders are placed in the vehicles in two batches (journeys there, then journeys home,
+which therefore find the vehicles already holding the riders going out). Within a batch the
+boarding events are taken in time order: a rider waiting at a stop boards a run that serves
+their leg's destination (any line) if every segment they would ride has room for them (``weight``
+places: the persons a sampled rider stands for); riders ready earlier board first (FIFO). A rider
+refused is left behind on that run and waits for the next one; once the wait at the first stop
+would exceed ``max_wait_min`` the rider gives up (and takes another mode, decided by the caller);
+at a change, riders wait for the next run however long, and a rider with no later run that day
+is stranded. A later leg starts as planned after the previous leg's actual arrival (the planned
+gap of walking and changing is kept).
+
+When no segment of any run would exceed its capacity, nobody is moved (the fast path, the same
+numbers as without the rule). :func:`board_fifo` is the engine; tests check it against a
+brute-force event simulation of one line.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.transit.timetable import Timetable
+
+__all__ = ["Boarding", "VehicleLoads", "board_fifo"]
+
+_EPS = 1e-9
+
+
+@dataclass
+class VehicleLoads:
+    """Persons on board per stop-time segment (leaving each stop-time of each run) on one day.
+
+    Attributes:
+        onboard: (stop-times,) persons on board when the run leaves that stop-time.
+        left_behind: (trips,) persons refused by each run for lack of room.
+        extra_wait_min: (trips,) person-minutes those refused waited longer than planned, per run refused on.
+    """
+
+    onboard: np.ndarray
+    left_behind: np.ndarray
+    extra_wait_min: np.ndarray
+
+    @classmethod
+    def empty(cls, tt: Timetable) -> VehicleLoads:
+        return cls(np.zeros(len(tt.st_stop)), np.zeros(tt.n_trips), np.zeros(tt.n_trips))
+
+
+@dataclass(frozen=True)
+class Boarding:
+    """What capacity did to each rider of a batch (one row per rider).
+
+    Attributes:
+        delay_min: minutes the rider reaches the end of the bus part later than planned.
+        first_wait_min: extra minutes waited at the first stop (part of ``delay_min``).
+        gave_up: the wait at the first stop would exceed the limit (the rider takes another mode;
+            ``first_wait_min`` is the time spent waiting before giving up).
+        stranded: refused at a change with no later run that day.
+        legs_trip, legs_board, legs_alight: (riders, legs) the runs actually taken (-1 padded).
+    """
+
+    delay_min: np.ndarray
+    first_wait_min: np.ndarray
+    gave_up: np.ndarray
+    stranded: np.ndarray
+    legs_trip: np.ndarray
+    legs_board: np.ndarray
+    legs_alight: np.ndarray
+
+
+def _segments_load(tt: Timetable, board: np.ndarray, alight: np.ndarray, weight: float) -> np.ndarray:
+    """(stop-times,) persons added on each segment by legs boarding at ``board`` and leaving at ``alight``."""
+    diff = np.zeros(len(tt.st_stop) + 1)
+    np.add.at(diff, board, weight)
+    np.add.at(diff, alight, -weight)
+    return np.cumsum(diff[:-1])
+
+
+class _Candidates:
+    """Runs serving a leg from stop A to stop B on one day: (departure, trip, board st, alight st) by time."""
+
+    def __init__(self, tt: Timetable, running: np.ndarray) -> None:
+        self.tt = tt
+        self.st_trip = np.repeat(np.arange(tt.n_trips), np.diff(tt.trip_start))
+        self.running = running
+        self._cache: dict[tuple[int, int], tuple[np.ndarray, ...]] = {}
+
+    def of(self, a: int, b: int) -> tuple[np.ndarray, ...]:
+        hit = self._cache.get((a, b))
+        if hit is None:
+            tt = self.tt
+            deps, trips, boards, alights = [], [], [], []
+            for st in np.flatnonzero((tt.st_stop == a) & tt.st_pickup & self.running[self.st_trip]).tolist():
+                trip = int(self.st_trip[st])
+                end = int(tt.trip_start[trip + 1])
+                later = np.flatnonzero((tt.st_stop[st + 1 : end] == b) & tt.st_dropoff[st + 1 : end])
+                if len(later):
+                    deps.append(tt.st_dep[st])
+                    trips.append(trip)
+                    boards.append(st)
+                    alights.append(st + 1 + int(later[0]))
+            order = np.argsort(np.asarray(deps, dtype=float), kind="stable")
+            hit = tuple(np.asarray(x)[order] for x in (deps, trips, boards, alights))
+            hit = (hit[0].astype(float), *(x.astype(np.int64) for x in hit[1:]))
+            self._cache[(a, b)] = hit
+        return hit
+
+
+def board_fifo(
+    tt: Timetable,
+    running: np.ndarray,
+    loads: VehicleLoads,
+    legs_trip: np.ndarray,
+    legs_board: np.ndarray,
+    legs_alight: np.ndarray,
+    ready_min: np.ndarray,
+    *,
+    weight: float,
+    max_wait_min: float,
+) -> Boarding:
+    """Place a batch of riders in today's vehicles, updating ``loads`` in place.
+
+    Args:
+        tt: the timetable.
+        running: (trips,) bool, runs of the day.
+        loads: the day's loads so far (earlier batches).
+        legs_trip, legs_board, legs_alight: (riders, legs) planned runs and stop-times (-1 padded;
+            a rider without legs is left as planned).
+        ready_min: time each rider is at the first stop (FIFO order; ties by row).
+        weight: places one rider takes (persons it stands for).
+        max_wait_min: longest extra wait at the first stop before giving up.
+
+    Returns:
+        per rider: delay, extra first-stop wait, gave up, stranded, and the legs actually ridden.
+    """
+    n, n_legs = legs_trip.shape
+    cap = tt.line_capacity[tt.trip_line].astype(float)
+    st_trip = np.repeat(np.arange(tt.n_trips), np.diff(tt.trip_start))
+    used = legs_trip >= 0
+    planned = _segments_load(tt, legs_board[used], legs_alight[used], weight)
+    out = Boarding(
+        delay_min=np.zeros(n),
+        first_wait_min=np.zeros(n),
+        gave_up=np.zeros(n, dtype=bool),
+        stranded=np.zeros(n, dtype=bool),
+        legs_trip=legs_trip.copy(),
+        legs_board=legs_board.copy(),
+        legs_alight=legs_alight.copy(),
+    )
+    if not used.any() or np.all(loads.onboard + planned <= cap[st_trip] + _EPS):
+        loads.onboard += planned  # everyone fits: nobody moves
+        return out
+    cand = _Candidates(tt, running)
+    heap: list[tuple[float, float, int, int, int]] = []  # (departure, ready, row, leg, candidate k)
+
+    def planned_dep(row: int, leg: int) -> float:
+        return float(tt.st_dep[legs_board[row, leg]])
+
+    def runs(row: int, leg: int) -> tuple[np.ndarray, ...]:
+        return cand.of(int(tt.st_stop[legs_board[row, leg]]), int(tt.st_stop[legs_alight[row, leg]]))
+
+    def offer(row: int, leg: int, ready: float, k: int, now: float) -> bool:
+        """Queue the rider for candidate run k; False if they give up or are stranded instead."""
+        dep = runs(row, leg)[0]
+        if k >= len(dep) or (leg == 0 and dep[k] - planned_dep(row, 0) > max_wait_min + _EPS):
+            if leg == 0:
+                out.gave_up[row] = True
+                out.first_wait_min[row] = now - planned_dep(row, 0)  # waited until told the bus was full
+            else:
+                out.stranded[row] = True
+            for legs in (out.legs_trip, out.legs_board, out.legs_alight):
+                legs[row, leg:] = -1
+            return False
+        heapq.heappush(heap, (float(dep[k]), ready, row, leg, k))
+        return True
+
+    for row in np.flatnonzero(used[:, 0]).tolist():  # the planned run first
+        k = int(np.flatnonzero(runs(row, 0)[2] == legs_board[row, 0])[0])
+        offer(row, 0, float(ready_min[row]), k, planned_dep(row, 0))
+    while heap:
+        dep_t, ready, row, leg, k = heapq.heappop(heap)
+        _, trips, boards, alights = runs(row, leg)
+        trip, st_b, st_a = int(trips[k]), int(boards[k]), int(alights[k])
+        if loads.onboard[st_b:st_a].max() + weight > cap[trip] + _EPS:  # no room on a segment: left behind
+            loads.left_behind[trip] += weight
+            if offer(row, leg, ready, k + 1, dep_t):
+                loads.extra_wait_min[trip] += weight * (float(runs(row, leg)[0][k + 1]) - dep_t)
+            continue
+        loads.onboard[st_b:st_a] += weight
+        out.legs_trip[row, leg], out.legs_board[row, leg], out.legs_alight[row, leg] = trip, st_b, st_a
+        planned_arr = float(tt.st_arr[legs_alight[row, leg]])
+        actual_arr = float(tt.st_arr[st_a])
+        if leg == 0:
+            out.first_wait_min[row] = dep_t - planned_dep(row, 0)
+        out.delay_min[row] = actual_arr - planned_arr
+        if leg + 1 < n_legs and legs_trip[row, leg + 1] >= 0:
+            gap = planned_dep(row, leg + 1) - planned_arr
+            if actual_arr == planned_arr:  # on time: the planned connection
+                k = int(np.flatnonzero(runs(row, leg + 1)[2] == legs_board[row, leg + 1])[0])
+            else:  # late: the first run serving the next leg after walking and changing as planned
+                k = int(np.searchsorted(runs(row, leg + 1)[0], actual_arr + gap - _EPS, side="left"))
+            offer(row, leg + 1, actual_arr + gap, k, actual_arr + gap)
+    return out

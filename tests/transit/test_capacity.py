@@ -1,0 +1,145 @@
+"""Vehicle capacity: the FIFO boarding engine against a brute-force event simulation of one line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.transit.capacity import VehicleLoads, board_fifo
+from sim.transit.timetable import Timetable
+
+STOPS, RUNS, HEADWAY, HOP = 5, 12, 10.0, 5.0
+FIRST = 420.0
+MAX_WAIT = 25.0
+
+
+def _line(capacity: int) -> Timetable:
+    """One line of STOPS stops, RUNS runs HEADWAY min apart, HOP min between stops."""
+    st_stop = np.tile(np.arange(STOPS), RUNS)
+    times = (FIRST + HEADWAY * np.repeat(np.arange(RUNS), STOPS) + HOP * st_stop).astype(float)
+    return Timetable(
+        stop_node=np.arange(STOPS),
+        line_ids=["L"],
+        line_kind=["bus"],
+        line_fare=np.array([2.0]),
+        line_capacity=np.array([capacity]),
+        trip_ids=[f"r{i}" for i in range(RUNS)],
+        trip_line=np.zeros(RUNS, dtype=np.int64),
+        trip_days=np.ones((RUNS, 7), dtype=bool),
+        trip_start=np.arange(RUNS + 1) * STOPS,
+        st_stop=st_stop,
+        st_arr=times,
+        st_dep=times,
+        st_km=st_stop.astype(float),
+        st_pickup=np.ones(RUNS * STOPS, dtype=bool),
+        st_dropoff=np.ones(RUNS * STOPS, dtype=bool),
+        trip_board_wait=np.zeros(RUNS),
+    )
+
+
+def _riders(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    a = rng.integers(0, STOPS - 1, n)
+    b = a + 1 + (rng.random(n) * (STOPS - 1 - a)).astype(np.int64)
+    ready = FIRST + rng.random(n) * HEADWAY * (RUNS - 4) + HOP * a
+    return a, b, np.round(ready, 3)
+
+
+def _brute_force(capacity: int, a: np.ndarray, b: np.ndarray, ready: np.ndarray) -> dict[str, np.ndarray]:
+    """Run by run, stop by stop in time order: alight, then board the waiting riders FIFO while room."""
+    n = len(a)
+    run_of = np.full(n, -1)
+    gave_up = np.zeros(n, dtype=bool)
+    boardings = np.zeros(RUNS)
+    left = np.zeros(RUNS)
+    dep = lambda r, s: FIRST + HEADWAY * r + HOP * s  # noqa: E731
+    planned = np.array([int(np.ceil((ready[i] - dep(0, a[i])) / HEADWAY - 1e-9)) for i in range(n)])
+    events = sorted((dep(r, s), r, s) for r in range(RUNS) for s in range(STOPS))
+    onboard = {r: [] for r in range(RUNS)}
+    for _t, r, s in events:
+        onboard[r] = [i for i in onboard[r] if b[i] != s]
+        waiting = [i for i in range(n) if a[i] == s and run_of[i] < 0 and not gave_up[i] and planned[i] <= r]
+        for i in sorted(waiting, key=lambda i: (ready[i], i)):
+            if len(onboard[r]) < capacity:
+                onboard[r].append(i)
+                run_of[i] = r
+                boardings[r] += 1
+            else:
+                left[r] += 1
+                if r + 1 >= RUNS or dep(r + 1, s) - dep(planned[i], s) > MAX_WAIT:
+                    gave_up[i] = True
+    wait = np.array([dep(run_of[i], a[i]) - ready[i] if run_of[i] >= 0 else np.nan for i in range(n)])
+    return {"run": run_of, "gave_up": gave_up, "boardings": boardings, "left": left, "wait": wait}
+
+
+@pytest.mark.parametrize("capacity", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_fifo_boarding_equals_a_brute_force_event_simulation(capacity: int, seed: int) -> None:
+    tt = _line(capacity)
+    a, b, ready = _riders(np.random.default_rng(seed), 70)
+    planned = np.ceil((ready - (FIRST + HOP * a)) / HEADWAY - 1e-9).astype(np.int64)
+    legs_trip = np.full((len(a), 2), -1, dtype=np.int64)
+    legs_board, legs_alight = legs_trip.copy(), legs_trip.copy()
+    legs_trip[:, 0] = planned
+    legs_board[:, 0] = planned * STOPS + a
+    legs_alight[:, 0] = planned * STOPS + b
+    loads = VehicleLoads.empty(tt)
+    got = board_fifo(
+        tt,
+        np.ones(RUNS, dtype=bool),
+        loads,
+        legs_trip,
+        legs_board,
+        legs_alight,
+        ready,
+        weight=1.0,
+        max_wait_min=MAX_WAIT,
+    )
+    ref = _brute_force(capacity, a, b, ready)
+    assert ref["left"].sum() > 0  # capacity binds in every case
+    run = np.where(got.gave_up, -1, got.legs_trip[:, 0])
+    np.testing.assert_array_equal(run, ref["run"])
+    np.testing.assert_array_equal(got.gave_up, ref["gave_up"])
+    np.testing.assert_array_equal(np.bincount(run[run >= 0], minlength=RUNS), ref["boardings"])
+    np.testing.assert_array_equal(loads.left_behind, ref["left"])
+    boarded = run >= 0
+    wait = tt.st_dep[got.legs_board[boarded, 0]] - ready[boarded]
+    np.testing.assert_allclose(wait, ref["wait"][boarded])
+    np.testing.assert_allclose(
+        got.first_wait_min[boarded], wait - (tt.st_dep[legs_board[boarded, 0]] - ready[boarded])
+    )
+    assert (loads.onboard <= capacity).all()
+
+
+def test_nobody_moves_when_capacity_is_never_reached() -> None:
+    tt = _line(1000)
+    a, b, ready = _riders(np.random.default_rng(4), 70)
+    planned = np.ceil((ready - (FIRST + HOP * a)) / HEADWAY - 1e-9).astype(np.int64)
+    legs = np.full((len(a), 1), -1, dtype=np.int64)
+    trip, board, alight = legs.copy(), legs.copy(), legs.copy()
+    trip[:, 0], board[:, 0], alight[:, 0] = planned, planned * STOPS + a, planned * STOPS + b
+    loads = VehicleLoads.empty(tt)
+    got = board_fifo(
+        tt, np.ones(RUNS, bool), loads, trip, board, alight, ready, weight=1.0, max_wait_min=MAX_WAIT
+    )
+    assert (got.delay_min == 0).all() and not got.gave_up.any() and (got.legs_trip == trip).all()
+    assert loads.left_behind.sum() == 0 and loads.onboard.sum() > 0
+
+
+def test_a_late_first_leg_takes_the_next_run_of_the_second_leg() -> None:
+    """Two legs on the same line (a change at stop 2): refused on the first run,
+    the rider takes the next first-leg run and the first second-leg run after arriving + the gap."""
+    tt = _line(1)
+    # rider 0 fills run 0 from stop 0 to 4; rider 1 plans run 0: stop 1 -> 2, then run 1: stop 2 -> 4
+    trip = np.array([[0, -1], [0, 1]])
+    board = np.array([[0, -1], [1, STOPS + 2]])
+    alight = np.array([[4, -1], [2, STOPS + 4]])
+    ready = np.array([FIRST, FIRST + HOP])
+    loads = VehicleLoads.empty(tt)
+    got = board_fifo(
+        tt, np.ones(RUNS, bool), loads, trip, board, alight, ready, weight=1.0, max_wait_min=MAX_WAIT
+    )
+    assert got.legs_trip[1, 0] == 1  # next run for the first leg
+    # at stop 2 at 440 (run 1), + the planned 10-min gap (arrival 430, next run 440): run 2 at 450
+    assert got.legs_trip[1, 1] == 2
+    assert got.delay_min[1] == pytest.approx(HEADWAY)
+    assert loads.left_behind[0] == 1
