@@ -10,6 +10,7 @@ import hashlib
 import json
 import math
 import shutil
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,9 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from sim.build.osm import OsmExtract, read_osm
+from sim.build.template import read_template
 from sim.errors import ScenarioError, SimError
+from sim.scenario.schema import MAX_BAND_POPULATION
 
 __all__ = ["BuildInputs", "build_scenario", "local_crs"]
 
@@ -31,6 +34,8 @@ TEMPLATE = Path(__file__).with_name("template.yaml")
 MARKER = "build.json"
 KIND = "build"
 FERRY_SNAP_KM = 1.0  # a ferry end further than this from any road is not linked (assumed)
+OUTSIDE_KM = 5.0  # a village further than this outside the road network's bounding box is refused
+MAX_FERRY_MIN = 24 * 60  # longest crossing an OSM duration tag may give (minutes)
 
 
 @dataclass(frozen=True)
@@ -90,22 +95,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_template(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ScenarioError(str(path), "--template", "expected an existing YAML file")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ScenarioError(str(path), "(file)", f"expected valid YAML: {exc}") from None
-    for key in ("age_bands", "age_shares", "modes", "facility_tags", "services", "ferry"):
-        if key not in (raw or {}):
-            raise ScenarioError(str(path), key, "expected this block in the build template")
-    shares = raw["age_shares"]
-    if set(shares) != set(raw["age_bands"]) or abs(sum(shares.values()) - 1.0) > 1e-6:
-        raise ScenarioError(str(path), "age_shares", "expected a share per age band, summing to 1")
-    return raw
-
-
 # --- roads ------------------------------------------------------------------------------------
 
 
@@ -150,23 +139,41 @@ def _road_tables(osm: OsmExtract, proj: _Projector, notes: list[str]) -> tuple[p
     return nodes, edges
 
 
-def _duration_min(text: str | None) -> float | None:
-    """OSM ``duration`` (``HH:MM``, ``HH:MM:SS`` or minutes) in minutes, None if absent or unreadable."""
-    if not text:
+def _duration_min(text: str | None, file: str, field: str) -> float | None:
+    """OSM ``duration`` (``HH:MM``, ``HH:MM:SS`` or minutes) in minutes; None if absent.
+
+    Raises:
+        ScenarioError: unreadable, or not more than 0 and at most :data:`MAX_FERRY_MIN`.
+    """
+    if text is None or not text.strip():
         return None
     parts = text.strip().split(":")
     try:
         values = [float(p) for p in parts]
     except ValueError:
-        return None
+        values = []
+    minutes = math.nan
     if len(values) == 1:
-        return values[0]
-    return values[0] * 60 + values[1] + (values[2] / 60 if len(values) > 2 else 0.0)
+        minutes = values[0]
+    elif len(values) in (2, 3) and all(0 <= v < 60 for v in values[1:]):
+        minutes = values[0] * 60 + values[1] + (values[2] / 60 if len(values) == 3 else 0.0)
+    if not 0 < minutes <= MAX_FERRY_MIN:  # NaN fails too
+        raise ScenarioError(
+            file, field, f"expected a crossing time HH:MM, HH:MM:SS or minutes, > 0 and <= 24 h, got {text!r}"
+        )
+    return minutes
 
 
 def _ferry_edges(
-    osm: OsmExtract, proj: _Projector, nodes: pd.DataFrame, spec: dict[str, float], notes: list[str]
+    osm: OsmExtract,
+    proj: _Projector,
+    nodes: pd.DataFrame,
+    spec: dict[str, float],
+    notes: list[str],
+    file: str,
 ) -> pd.DataFrame:
+    """Ferry edges between the road nodes nearest each end: crossing time from the way's
+    ``duration`` tag (checked), else its length at the template's speed; plus the mean wait."""
     tree = cKDTree(nodes[["x_km", "y_km"]].to_numpy())
     rows = []
     for ferry in osm.ferries:
@@ -179,7 +186,7 @@ def _ferry_edges(
             )
             continue
         km = float(np.hypot(*np.diff(xy, axis=0).T).sum())
-        crossing = _duration_min(ferry["tags"].get("duration"))
+        crossing = _duration_min(ferry["tags"].get("duration"), file, f"way {ferry['osm_id']}.duration")
         minutes = (crossing if crossing is not None else 60.0 * km / spec["speed_kph"]) + spec["wait_min"]
         rows.append(
             {
@@ -225,6 +232,7 @@ def _read_points(path: Path, what: str) -> pd.DataFrame:
             if col not in frame:
                 raise ScenarioError(str(path), col, "expected lon and lat columns (WGS 84 degrees)")
         _check_degrees(frame, str(path), first_row=2, row_word="line")
+        frame.attrs["rows"] = [f"line {i + 2}" for i in range(len(frame))]
         return frame
     import geopandas as gpd
 
@@ -239,6 +247,7 @@ def _read_points(path: Path, what: str) -> pd.DataFrame:
     frame = pd.DataFrame(gdf.drop(columns="geometry"))
     frame["lon"], frame["lat"] = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
     _check_degrees(frame, str(path), first_row=1, row_word="feature")
+    frame.attrs["rows"] = [f"feature {i + 1}" for i in range(len(frame))]
     return frame
 
 
@@ -270,8 +279,11 @@ def _check_degrees(frame: pd.DataFrame, file: str, *, first_row: int, row_word: 
         frame[col] = values
 
 
-def _villages(inputs: BuildInputs, osm: OsmExtract, template: dict[str, Any]) -> pd.DataFrame:
-    """id, name, lon, lat and pop_<band> per village (from the table, else OSM place nodes)."""
+def _villages(
+    inputs: BuildInputs, osm: OsmExtract, template: dict[str, Any], notes: list[str], warns: list[str]
+) -> pd.DataFrame:
+    """id, lon, lat, pop_<band> and the optional name, zh, en per village (from the table, else
+    OSM place nodes with a population tag, with a warning giving their count)."""
     bands = list(template["age_bands"])
     if inputs.villages is not None:
         frame = _read_points(inputs.villages, "villages")
@@ -286,6 +298,13 @@ def _villages(inputs: BuildInputs, osm: OsmExtract, template: dict[str, Any]) ->
                 str(inputs.osm), "place=*", "expected place nodes with population tags; give --villages FILE"
             )
         frame["id"] = [f"place{i}" for i in frame["osm_id"]]
+        frame.attrs["rows"] = [f"place node {i}" for i in frame["osm_id"]]
+        total = int(pd.to_numeric(frame["population"]).sum())
+        warns.append(
+            f"no --villages: {len(frame)} village(s) from the extract's place nodes with population tags "
+            f"({total:,} residents in all); give --villages FILE (id, lon, lat, population) for villages"
+        )
+    rows: list[str] = frame.attrs.get("rows", [f"row {i + 1}" for i in range(len(frame))])
     if not len(frame):
         raise ScenarioError(src, "(rows)", "expected at least one village")
     if frame["id"].duplicated().any():
@@ -294,14 +313,33 @@ def _villages(inputs: BuildInputs, osm: OsmExtract, template: dict[str, Any]) ->
         )
     band_cols = [f"pop_{b}" for b in bands]
     if all(c in frame for c in band_cols):
-        pops = frame[band_cols].apply(pd.to_numeric, errors="coerce").to_numpy()
+        pops = frame[band_cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+        bad = ~(np.isfinite(pops) & (pops >= 0) & (pops <= MAX_BAND_POPULATION) & (pops == np.rint(pops)))
+        if bad.any():
+            i, j = (int(k[0]) for k in np.nonzero(bad))
+            raise ScenarioError(
+                src,
+                f"{rows[i]}, column {band_cols[j]}",
+                f"expected a whole number of residents from 0 to {MAX_BAND_POPULATION:,}, "
+                f"got {frame[band_cols[j]].iloc[i]!r}",
+            )
         source = "table by age band"
     elif "population" in frame:
-        total = pd.to_numeric(frame["population"], errors="coerce").to_numpy()
-        if not np.isfinite(total).all() or (total < 0).any():
-            i = int(np.flatnonzero(~(np.isfinite(total) & (total >= 0)))[0])
+        total = pd.to_numeric(frame["population"], errors="coerce").to_numpy(dtype=float)
+        limit = MAX_BAND_POPULATION * len(bands)
+        ok = np.isfinite(total) & (total >= 0) & (total <= limit)
+        if not ok.all():
+            i = int(np.flatnonzero(~ok)[0])
             raise ScenarioError(
-                src, f"row {i + 1}.population", f"expected a count >= 0, got {frame['population'].iloc[i]!r}"
+                src,
+                f"{rows[i]}, column population",
+                f"expected a count from 0 to {limit:,}, got {frame['population'].iloc[i]!r}",
+            )
+        fractional = int((total != np.rint(total)).sum())
+        if fractional:
+            notes.append(
+                f"{fractional} population total(s) in {src} were not whole numbers; "
+                "rounded to the nearest resident"
             )
         pops = _split_by_shares(np.rint(total).astype(np.int64), template["age_shares"], bands)
         source = (
@@ -309,14 +347,33 @@ def _villages(inputs: BuildInputs, osm: OsmExtract, template: dict[str, Any]) ->
         )
     else:
         raise ScenarioError(src, "population", f"expected a population column or all of {band_cols}")
-    if not np.isfinite(pops).all() or (pops < 0).any():
-        raise ScenarioError(src, "pop_<band>", "expected counts >= 0 in every band column")
     out = pd.DataFrame({"id": frame["id"].astype(str).to_numpy(), "lon": frame["lon"], "lat": frame["lat"]})
-    out["name"] = frame["name"].astype(str).to_numpy() if "name" in frame else out["id"]
+    for col in ("name", "zh", "en"):  # kept as given (the scenario's villages.csv carries them)
+        if col in frame:
+            out[col] = frame[col].fillna("").astype(str).to_numpy()
     for col, values in zip(band_cols, np.asarray(pops, dtype=np.int64).T, strict=True):
         out[col] = values
     out.attrs["source"] = f"{src}: {source}"
+    out.attrs["rows"] = rows
+    out.attrs["file"] = src
     return out
+
+
+def _check_inside(villages: pd.DataFrame, nodes: pd.DataFrame) -> None:
+    """Refuse a village more than :data:`OUTSIDE_KM` outside the road network's bounding box."""
+    lo = nodes[["x_km", "y_km"]].min().to_numpy() - OUTSIDE_KM
+    hi = nodes[["x_km", "y_km"]].max().to_numpy() + OUTSIDE_KM
+    xy = villages[["x_km", "y_km"]].to_numpy()
+    outside = ((xy < lo) | (xy > hi)).any(axis=1)
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
+        away = float(np.hypot(*np.maximum(np.maximum(lo - xy[i], xy[i] - hi), 0)))
+        raise ScenarioError(
+            villages.attrs["file"],
+            f"{villages.attrs['rows'][i]}, columns lon/lat",
+            f"expected a village inside the extract's road network; '{villages['id'].iloc[i]}' lies "
+            f"{away:,.1f} km outside it ({int(outside.sum())} village(s) outside)",
+        )
 
 
 def _units(inputs: BuildInputs, proj: _Projector) -> Any:
@@ -328,7 +385,12 @@ def _units(inputs: BuildInputs, proj: _Projector) -> Any:
     path = inputs.units
     if not path.is_file():
         raise ScenarioError(str(path), "--units", "expected an existing GeoJSON or GeoPackage of boundaries")
-    gdf = gpd.read_file(path)
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several kinds for unreadable files
+        raise ScenarioError(str(path), "(file)", f"expected a GeoJSON or GeoPackage file ({exc})") from None
+    if not len(gdf):
+        raise ScenarioError(str(path), "(features)", "expected at least one unit boundary")
     if gdf.crs is None:
         gdf = gdf.set_crs("EPSG:4326")
     if not gdf.geom_type.isin(["Polygon", "MultiPolygon"]).all():
@@ -424,6 +486,12 @@ def _facility_rows(inputs: BuildInputs, osm: OsmExtract, rules: list[dict[str, A
                 col: _count(row.get(col, np.nan), str(inputs.facilities), f"row {i + first}, column {col}")
                 for col in ("servers", "seats")
             }
+            if str(row["kind"]) == "school" and counts["seats"] is None:
+                raise ScenarioError(
+                    str(inputs.facilities),
+                    f"row {i + first}, column seats",
+                    "expected a whole number of seats for a school (blank or NaN gives none)",
+                )
             rows.append(
                 {
                     "id": str(row["id"]),
@@ -488,22 +556,44 @@ def _connectors(points: pd.DataFrame, nodes: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _check_loads(path: Path) -> None:
+def _check_loads(path: Path, inputs: BuildInputs) -> None:
     """Load the written scenario and compile its world (so a build never leaves a folder that
-    ``townsim validate`` refuses)."""
+    ``townsim validate`` refuses); a failure names the user's input the field came from."""
     from sim.scenario.load import load_scenario
     from sim.world.world import build_world
 
-    build_world(load_scenario(path))
+    try:
+        build_world(load_scenario(path))
+    except ScenarioError as exc:
+        root = exc.field.split(".")[0].split("[")[0]
+        source = {
+            "villages": inputs.villages or inputs.osm,
+            "units": inputs.units or inputs.osm,
+            "facilities": inputs.facilities or inputs.osm,
+            "roads": inputs.osm,
+            "transit": inputs.gtfs or inputs.osm,
+        }.get(root, inputs.template)
+        raise ScenarioError(
+            str(source), exc.field, f"{exc.expected} (in the scenario built from this file)"
+        ) from None
 
 
 def build_scenario(inputs: BuildInputs, out: Path) -> dict[str, Any]:
     """Write a scenario folder at ``out`` (atomically) and return its build report.
 
+    numpy's floating-point warnings stay inside: a value they would flag is refused by the
+    checks of the inputs or of the written scenario, with the user's file named.
+
     Raises:
         ScenarioError: an input is missing or malformed (named with the field at fault).
         SimError: ``out`` exists and is not a folder written by ``townsim build``.
     """
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _build(inputs, Path(out))
+
+
+def _build(inputs: BuildInputs, out: Path) -> dict[str, Any]:
     out = Path(out)
     from sim.ownership import check_replaceable
 
@@ -512,17 +602,19 @@ def build_scenario(inputs: BuildInputs, out: Path) -> dict[str, Any]:
         raise ScenarioError(
             str(inputs.gtfs or "--gtfs"), "--gtfs-date", "expected --gtfs and --gtfs-date together"
         )
-    template = _read_template(inputs.template)
+    template = read_template(inputs.template)
     notes = list(inputs.notes)
     osm = read_osm(inputs.osm, poi_keys=_poi_keys(template["facility_tags"]))
     crs = inputs.crs or local_crs(osm.nodes["lon"].to_numpy(), osm.nodes["lat"].to_numpy())
     proj = _Projector(crs)
     road_nodes, edges = _road_tables(osm, proj, notes)
-    ferries = _ferry_edges(osm, proj, road_nodes, template["ferry"], notes)
+    ferries = _ferry_edges(osm, proj, road_nodes, template["ferry"], notes, str(inputs.osm))
 
-    villages = _villages(inputs, osm, template)
+    warns: list[str] = []
+    villages = _villages(inputs, osm, template, notes, warns)
     village_xy = proj.km(villages["lon"], villages["lat"])
     villages["x_km"], villages["y_km"] = village_xy[:, 0], village_xy[:, 1]
+    _check_inside(villages, road_nodes)
     facilities = _facility_rows(inputs, osm, template["facility_tags"])
     fac_xy = proj.km(facilities["lon"], facilities["lat"]) if len(facilities) else np.zeros((0, 2))
     units = _units(inputs, proj)
@@ -649,6 +741,7 @@ def build_scenario(inputs: BuildInputs, out: Path) -> dict[str, Any]:
         },
         "population_source": villages.attrs.get("source", ""),
         "notes": notes,
+        "warnings": warns,
     }
     from sim.ownership import write_dir_owned
 
@@ -657,7 +750,8 @@ def build_scenario(inputs: BuildInputs, out: Path) -> dict[str, Any]:
             target = tmp / ("gtfs.zip" if inputs.gtfs.is_file() else "gtfs")
             (shutil.copy2 if inputs.gtfs.is_file() else shutil.copytree)(inputs.gtfs, target)
             scenario["transit"] = {"gtfs": {"path": target.name, "date": inputs.gtfs_date}}
-        cols = ["id", "unit", "x_km", "y_km"] + [f"pop_{b}" for b in template["age_bands"]]
+        names = [c for c in ("name", "zh", "en") if c in villages]
+        cols = ["id", "unit", "x_km", "y_km", *[f"pop_{b}" for b in template["age_bands"]], *names]
         villages[cols].assign(source=villages.attrs.get("source", "")).to_csv(
             tmp / "villages.csv", index=False
         )
@@ -669,7 +763,7 @@ def build_scenario(inputs: BuildInputs, out: Path) -> dict[str, Any]:
             yaml.safe_dump(scenario, allow_unicode=True, sort_keys=False), encoding="utf-8"
         )
         (tmp / MARKER).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
-        _check_loads(tmp / "scenario.yaml")
+        _check_loads(tmp / "scenario.yaml", inputs)
 
     write_dir_owned(out, KIND, fill)
     return report

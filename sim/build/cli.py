@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 __all__ = ["register"]
@@ -36,6 +37,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     )
     for note in report["notes"]:
         print(f"  note: {note}")
+    for warning in report["warnings"]:
+        print(f"townsim build: warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -138,9 +138,11 @@ def read_osm(path: Path, *, poi_keys: dict[str, list[str] | bool]) -> OsmExtract
             lines = list(getattr(geom, "geoms", [geom]))
             coords = [c for line in lines for c in line.coords]
             if len(coords) >= 2:
-                ferry_list.append(
-                    {"osm_id": row["id"], "coords": np.array(coords), "tags": _tags(row.get("tags"))}
-                )
+                tags = _tags(row.get("tags"))
+                for col in ferries.columns:  # pyrosm moves some tags (duration) into columns
+                    if col not in ("geometry", "tags") and isinstance(row[col], str) and row[col]:
+                        tags.setdefault(str(col), row[col])
+                ferry_list.append({"osm_id": row["id"], "coords": np.array(coords), "tags": tags})
     place_frame = _point_frame(places, ["name", "place", "population"])
     place_frame["population"] = pd.to_numeric(
         place_frame["population"].astype("string").str.replace(r"[ ,]", "", regex=True), errors="coerce"

@@ -320,8 +320,13 @@ class _BadCell(ValueError):
         self.column = column
 
 
+#: Optional text columns of a villages CSV (kept on each village).
+_VILLAGE_TEXT = ("source", "name", "zh", "en")
+
+
 def _read_villages_csv(file: Path, bands: Sequence[str]) -> list[Raw]:
-    """Villages from a CSV with columns id, unit, x_km, y_km, pop_<band>..., source."""
+    """Villages from a CSV with columns id, unit, x_km, y_km, pop_<band>... and optional source,
+    name, zh, en."""
     text = read_text(file, "villages.file")
     wanted = ["id", "unit", "x_km", "y_km", *(f"pop_{band}" for band in bands)]
     try:
@@ -333,11 +338,13 @@ def _read_villages_csv(file: Path, bands: Sequence[str]) -> list[Raw]:
         if repeated:
             raise ScenarioError(str(file), "line 1", f"expected each column once, {repeated} repeat")
         missing = [c for c in wanted if c not in header]
-        other = [c for c in header if c not in wanted and c != "source"]
+        other = [c for c in header if c not in wanted and c not in _VILLAGE_TEXT]
         if missing or other:
             found = f"missing {missing}" if missing else f"found other columns {other}"
             raise ScenarioError(
-                str(file), "line 1", f"expected columns {wanted} (and optional source), {found}"
+                str(file),
+                "line 1",
+                f"expected columns {wanted} (and optional {list(_VILLAGE_TEXT)}), {found}",
             )
         rows: list[Raw] = []
         for record in reader:
@@ -360,7 +367,7 @@ def _read_villages_csv(file: Path, bands: Sequence[str]) -> list[Raw]:
                         "x_km": _finite(row["x_km"], "x_km", float),
                         "y_km": _finite(row["y_km"], "y_km", float),
                         "population": population,
-                        **({"source": row["source"]} if "source" in row else {}),
+                        **{c: row[c] for c in _VILLAGE_TEXT if c in row},
                     }
                 )
             except _BadCell as exc:
