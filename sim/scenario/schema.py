@@ -81,6 +81,9 @@ class Village(Strict):
     y_km: float
     population: dict[str, int] = Field(description="residents by age band")
     source: str = "assumed"
+    name: str | None = Field(default=None, description="Village name as given (text). Source: assumed")
+    zh: str | None = Field(default=None, description="Chinese name (text). Source: assumed")
+    en: str | None = Field(default=None, description="English name (text). Source: assumed")
 
     @field_validator("population")
     @classmethod
