@@ -28,7 +28,7 @@ __all__ = [
     "band_ages",
     "build_households",
     "draw_ages",
-    "fit_village",
+    "fit_villages",
     "ipf",
 ]
 
@@ -93,84 +93,103 @@ def _composition() -> np.ndarray:
 
 
 def ipf(
-    seed: np.ndarray, margins: list[np.ndarray], axes: list[int], *, tol: float = 1e-9, max_iter: int = 2000
+    seed: np.ndarray, margins: list[np.ndarray], axes: list[int], *, tol: float = 1e-10, max_iter: int = 2000
 ) -> np.ndarray:
-    """Iterative proportional fitting: scale ``seed`` until its sums over all axes but ``axes[k]``
-    equal ``margins[k]`` (one-dimensional margins). Zero cells stay zero.
+    """Iterative proportional fitting: scale ``seed`` until its sums over all table axes but
+    ``axes[k]`` equal ``margins[k]`` (one-dimensional margins). Zero cells stay zero.
+
+    Args:
+        seed: a table with one margin per axis, or a batch of such tables (leading axes).
+        margins: per margin, its target (with the batch's leading axes).
+        axes: per margin, the table axis it runs along (0 = the table's first axis).
 
     Returns:
-        the fitted table (same shape as ``seed``).
+        the fitted table(s), the shape of ``seed``.
     """
     x = seed.astype(float).copy()
+    lead = x.ndim - (max(axes) + 1)  # batch axes in front of the table's
+    table_axes = range(lead, x.ndim)
+    scale = np.maximum(x.sum(axis=tuple(table_axes)), 1.0)
     for _ in range(max_iter):
         worst = 0.0
         for margin, axis in zip(margins, axes, strict=True):
-            other = tuple(a for a in range(x.ndim) if a != axis)
+            other = tuple(a for a in table_axes if a != lead + axis)
             total = x.sum(axis=other)
             with np.errstate(divide="ignore", invalid="ignore"):
                 factor = np.where(total > 0, margin / total, 0.0)
-            shape = [1] * x.ndim
-            shape[axis] = -1
-            x *= factor.reshape(shape)
-            worst = max(worst, float(np.abs(total - margin).max(initial=0.0)))
-        if worst <= tol * max(1.0, float(seed.sum())):
+            x *= np.expand_dims(factor, tuple(a for a in other))
+            gap = np.abs(total - margin).max(axis=-1) / scale
+            worst = max(worst, float(np.max(gap, initial=0.0)))
+        if worst <= tol:
             break
     return x
 
 
 def village_margins(spec: Households, persons: np.ndarray, seed: np.ndarray) -> list[np.ndarray]:
-    """Margins of one village: persons per class, per household type, per household size.
+    """Margins of villages: persons per class, per household type, per household size.
 
     Args:
-        persons: residents per class (child, adult, elder).
+        persons: (villages, 3) or (3,) residents per class (child, adult, elder).
         seed: the composition seed (classes, types, sizes).
     """
-    total = float(persons.sum())
-    child, _, elder = persons.astype(float)
+    persons = np.asarray(persons, dtype=float)
+    total = persons.sum(axis=-1)
+    child, elder = persons[..., 0], persons[..., 2]
     sizes = np.array([spec.size_shares.get(int(s), 0.0) for s in SIZES])
-    per_size = sizes * SIZES / (sizes * SIZES).sum() * total  # persons in households of each size
+    per_size = (sizes * SIZES / (sizes * SIZES).sum()) * total[..., None]  # persons per household size
     weight = sizes[None, :] / sizes.sum()
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = (seed.sum(axis=0) * weight).sum(axis=1) / (seed[0] * weight).sum(axis=1)  # persons per child
-    shares = (1 - spec.left_behind_share - spec.three_generation_share, spec.left_behind_share)
-    by_type = np.zeros(len(TYPES))
-    by_type[0] = max(shares[0], 0.0) * child * ratio[0]
-    by_type[1] = shares[1] * child * ratio[1]
-    by_type[2] = spec.three_generation_share * child * ratio[2]
-    by_type[4] = spec.elders_alone_share * elder
-    by_type[3] = max(total - by_type.sum(), 0.0)
-    by_type *= total / by_type.sum() if by_type.sum() > 0 else 0.0
-    return [persons.astype(float), by_type, per_size]
+    by_type = np.zeros((*total.shape, len(TYPES)))
+    for t, share in enumerate(_child_shares(spec)):
+        by_type[..., t] = share * child * ratio[t]
+    by_type[..., 4] = spec.elders_alone_share * elder
+    by_type[..., 3] = np.maximum(total - by_type.sum(axis=-1), 0.0)
+    _normalise(by_type, total)
+    return [persons, by_type, per_size]
 
 
-def fit_village(
+def _child_shares(spec: Households) -> np.ndarray:
+    """Shares of children in nuclear, skipped-generation and three-generation households."""
+    lb, tg = spec.left_behind_share, spec.three_generation_share
+    return np.maximum(np.array([1 - lb - tg, lb, tg]), 0.0)
+
+
+def _normalise(by_type: np.ndarray, total: np.ndarray) -> None:
+    """Scale persons per type (in place) to the village totals."""
+    s = by_type.sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        by_type *= np.where(s > 0, total / s, 0.0)[..., None]
+
+
+def fit_villages(
     spec: Households, persons: np.ndarray, seed: np.ndarray, rounds: int = 30
 ) -> tuple[list[np.ndarray], np.ndarray]:
-    """Fit one village's table; the persons per household type are corrected round by round until
-    the children in each type match the shares asked for (persons per type carry the adults and
-    elders of those households, which the fit itself settles). Returns the margins and the table."""
+    """Fit every village's table at once; the persons per household type are corrected round by
+    round until the children in each type match the shares asked for (persons per type carry the
+    adults and elders of those households, which the fit itself settles).
+
+    Args:
+        persons: (villages, 3) residents per class.
+
+    Returns:
+        the margins (each with a leading village axis) and the fitted (villages, 3, types, sizes).
+    """
     margins = village_margins(spec, persons, seed)
-    child = float(persons[0])
-    want = np.array(
-        [
-            1 - spec.left_behind_share - spec.three_generation_share,
-            spec.left_behind_share,
-            spec.three_generation_share,
-        ]
-    )
-    want = np.maximum(want, 0.0) * child
-    fitted = ipf(seed, margins, [0, 1, 2])
+    total = persons.sum(axis=-1).astype(float)
+    want = _child_shares(spec)[None, :] * persons[:, :1]
+    fitted = ipf(np.broadcast_to(seed, (len(persons), *seed.shape)), margins, [0, 1, 2])
     for _ in range(rounds):
-        got = fitted[0, :3].sum(axis=1)
-        if child == 0 or np.abs(got - want).max() <= 1e-3 * child:
+        got = fitted[:, 0, :3].sum(axis=-1)
+        if np.all(np.abs(got - want) <= 1e-3 * np.maximum(persons[:, :1], 1)):
             break
         by_type = margins[1].copy()
         with np.errstate(divide="ignore", invalid="ignore"):
-            by_type[:3] *= np.where(got > 0, want / got, 1.0)
-        by_type[3] = max(persons.sum() - by_type[[0, 1, 2, 4]].sum(), 0.0)
-        by_type *= persons.sum() / by_type.sum()
+            by_type[:, :3] *= np.where(got > 0, want / got, 1.0)
+        by_type[:, 3] = np.maximum(total - by_type[:, [0, 1, 2, 4]].sum(axis=-1), 0.0)
+        _normalise(by_type, total)
         margins = [margins[0], by_type, margins[2]]
-        fitted = ipf(seed, margins, [0, 1, 2])
+        fitted = ipf(np.broadcast_to(seed, fitted.shape), margins, [0, 1, 2])
     return margins, fitted
 
 
@@ -247,6 +266,11 @@ def build_households(
     counts = np.bincount(village.astype(np.int64) * 3 + klass, minlength=3 * n_villages).reshape(-1, 3)
     starts = np.r_[0, np.cumsum(counts.ravel())]
     next_id = 0
+    margins, fitted_all = fit_villages(spec, counts, seed)
+    for k, margin in enumerate(margins):
+        other = tuple(a for a in (1, 2, 3) if a != k + 1)
+        gap = np.abs(fitted_all.sum(axis=other) - margin).max(axis=-1)
+        errors = np.maximum(errors, gap / np.maximum(margin.sum(axis=-1), 1))
     for v in range(n_villages):
         persons = counts[v]
         if persons.sum() == 0:
@@ -255,12 +279,7 @@ def build_households(
             raise ScenarioError(
                 file, "families.households", f"village '{village_ids[v]}' has children but no adult or elder"
             )
-        margins, fitted = fit_village(spec, persons, seed)
-        errors[v] = max(
-            float(np.abs(fitted.sum(axis=tuple(a for a in range(3) if a != k)) - m).max() / max(m.sum(), 1))
-            for k, m in enumerate(margins)
-        )
-        kinds, _, comps = _cut(fitted)
+        kinds, _, comps = _cut(fitted_all[v])
         ids = next_id + np.arange(len(kinds))
         grown = np.zeros(len(kinds), dtype=np.int64)  # adults and elders placed per household
         for c in (1, 2, 0):  # carers first, so that children are placed where one lives
