@@ -31,6 +31,7 @@ from sim.model.streams import Streams
 from sim.routing.tables import TravelTables, build_travel_tables
 from sim.scenario.load import LoadedScenario
 from sim.scenario.schema import WEEKDAYS
+from sim.transit.capacity import CapacityDay, fastest_road_mode, take_leg
 from sim.transit.plan import BusLeg, plan_home, plan_out
 from sim.transit.tables import BUS_MODE, BusTables, add_bus_mode, build_bus_tables
 from sim.world.world import FACILITY_KINDS, World, build_world
@@ -165,6 +166,14 @@ class AccessModel(mesa.Model):
                     for k in kinds
                 ]
             )  # (day kinds, villages, facilities)
+        self.capacity: CapacityDay | None = None  # vehicle capacity enforced (transit.capacity)
+        self._gave_up_out: tuple[np.ndarray, np.ndarray] | None = None
+        self._riders_today = np.zeros(0, np.int64)
+        if self.bus is not None and sc.transit is not None and sc.transit.capacity is not None:
+            rule = sc.transit.capacity
+            self.capacity = CapacityDay(
+                self.bus, max_wait_min=rule.max_wait_min, weight=1.0 / sc.simulation.sample_fraction
+            )
         self.behaviour = sc.behaviour
         self.prior_wait_min = sc.behaviour.prior_wait_min
         self.choice_rule = make_choice_rule(sc.behaviour)
@@ -239,6 +248,9 @@ class AccessModel(mesa.Model):
         self._static_cost = (
             2 * self.tables.time_min + 2 * self.tables.money_yuan * vot_min_per_yuan
         )  # (modes, villages, facilities): round-trip minutes + money as minutes
+        self.health = HealthSystem(sc.health, self.world, self.streams) if sc.health is not None else None
+        if self.health is not None:  # tier attractiveness (health tiers, sim/model/health.py)
+            self._static_cost = self._static_cost + self.health.cost_shift_min()[None, None, :]
         self.health = HealthSystem(sc.health, self.world, self.streams) if sc.health is not None else None
         if self.health is not None:  # tier attractiveness and referral to the next tier (sim/model/health.py)
             self._static_cost = self._static_cost + self.health.cost_shift_min()[None, None, :]
@@ -507,6 +519,9 @@ class AccessModel(mesa.Model):
             pattern = int(self.bus.weekday_pattern[weekday])
             bus_out = plan_out(self.bus, pattern, fac[is_bus], vg[is_bus], arrival[is_bus])
             travel, dist, money = travel.copy(), dist.copy(), money.copy()
+            if self.capacity is not None:  # vehicles fill up: wait for the next run or go another way
+                trip = (travel, dist, money, arrival, departure)
+                bus_out = self._capacity_out(day, pattern, bus_out, is_bus, mode, r[go], vg, fac, trip)
             arrival[is_bus] = bus_out.arr_min
             departure[is_bus] = bus_out.dep_min
             travel[is_bus] = bus_out.travel_min
@@ -542,6 +557,10 @@ class AccessModel(mesa.Model):
             dist=dist,
             money=money,
         )
+        if self._gave_up_out is not None:  # home by the road mode taken instead of the bus
+            assert extra is not None
+            extra["return_min"][self._gave_up_out[0]] = self._gave_up_out[1]
+            self._gave_up_out = None
         if extra is None:
             needs.burden_min[go] += 2 * travel + wait
             needs.distance_km[go] += 2 * dist
@@ -843,6 +862,8 @@ class AccessModel(mesa.Model):
             no_way_home_min=transit.no_way_home.extra_min,
             no_way_home_yuan=transit.no_way_home.cost_yuan,
         )
+        if self.capacity is not None:  # vehicles fill up on the way home too
+            home = self._capacity_home(day, pattern, home, np.flatnonzero(is_bus), vg, fac, leave)
         out["return_min"][is_bus] = home.travel_min
         out["money_yuan"][is_bus] = bus_out.fare_yuan + home.fare_yuan
         out["distance_km"][is_bus] = bus_out.km + home.km
@@ -858,3 +879,92 @@ class AccessModel(mesa.Model):
         if day >= 0:  # line loads cover the measured days
             self.load_log.append((day, trip[used], board[used], alight[used]))
         return out
+
+
+    def _capacity_out(
+        self,
+        day: int,
+        pattern: int,
+        bus_out: BusLeg,
+        is_bus: np.ndarray,
+        mode: np.ndarray,
+        r: np.ndarray,
+        vg: np.ndarray,
+        fac: np.ndarray,
+        trip: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    ) -> BusLeg:
+        """Journeys there placed in the vehicles (``transit.capacity``, sim/transit/capacity.py).
+
+        Delayed riders arrive later. A rider who gives up at the first stop (or is stranded at a
+        change) goes by their fastest own road mode instead: its trip there counts the walk to the
+        stop and back and the wait before giving up; ``is_bus``, ``mode`` and ``trip`` (travel, km,
+        money, arrival, departure) are updated in place for them. Returns the journeys of those still
+        on the bus.
+        """
+        assert self.capacity is not None
+        travel, dist, money, arrival, departure = trip
+        self._gave_up_out = None
+        self._riders_today = r
+        tt = self.capacity.tt
+        first_dep = tt.st_dep[np.maximum(bus_out.legs_board[:, 0], 0)]
+        bus_out, got = self.capacity.board(day, pattern, bus_out, first_dep)
+        gone = got.gave_up | got.stranded
+        if not gone.any():
+            return bus_out
+        who = np.flatnonzero(is_bus)[gone]
+        owns = self.residents.owns[:, r[who]]
+        alt = fastest_road_mode(self.tables.time_min, owns, vg[who], fac[who], self._bus_mode)
+        _, n_v, n_f = self.tables.time_min.shape
+        cell = (alt * n_v + vg[who]) * n_f + fac[who]
+        road = np.take(self.tables.time_min, cell)
+        lost = 2 * np.maximum(first_dep[gone] - bus_out.dep_min[gone], 0.0) + got.first_wait_min[gone]
+        is_bus[who] = False
+        mode[who] = alt
+        travel[who] = lost + road
+        dist[who] = np.take(self.tables.distance_km, cell)
+        money[who] = np.take(self.tables.money_yuan, cell)
+        departure[who] = bus_out.dep_min[gone]
+        arrival[who] = departure[who] + travel[who]
+        self._gave_up_out = (who, road)
+        return take_leg(bus_out, ~gone)
+
+    def _capacity_home(
+        self,
+        day: int,
+        pattern: int,
+        home: BusLeg,
+        rows: np.ndarray,
+        vg: np.ndarray,
+        fac: np.ndarray,
+        leave: np.ndarray,
+    ) -> BusLeg:
+        """Journeys home placed in the vehicles after the journeys there (``transit.capacity``).
+
+        A rider who gives up at the first stop goes home by their fastest own road mode (after the
+        wait); one stranded at a change pays ``transit.no_way_home`` from there.
+        """
+        assert self.capacity is not None and self.loaded.scenario.transit is not None
+        tt = self.capacity.tt
+        first_dep = tt.st_dep[np.maximum(home.legs_board[:, 0], 0)]
+        home, got = self.capacity.board(day, pattern, home, first_dep - home.stop_wait_min)
+        gone = got.gave_up | got.stranded
+        if not gone.any():
+            return home
+        who = rows[gone]
+        owns = self.residents.owns[:, self._riders_today[who]]
+        alt = fastest_road_mode(self.tables.time_min, owns, vg[who], fac[who], self._bus_mode)
+        _, n_v, n_f = self.tables.time_min.shape
+        cell = (alt * n_v + vg[who]) * n_f + fac[who]
+        waited = home.stop_wait_min[gone] + got.first_wait_min[gone]
+        nwh = self.loaded.scenario.transit.no_way_home
+        stranded = got.stranded[gone]
+        ride = np.where(stranded, nwh.extra_min, np.take(self.tables.time_min, cell))
+        fields_ = {f: getattr(home, f).copy() for f in BusLeg.__dataclass_fields__}
+        fields_["arr_min"][gone] = leave[who] + waited + ride
+        fields_["travel_min"][gone] = waited + ride
+        fields_["stop_wait_min"][gone] = waited
+        fields_["transfer_wait_min"][gone] = 0.0
+        fields_["fare_yuan"][gone] = np.where(stranded, nwh.cost_yuan, np.take(self.tables.money_yuan, cell))
+        fields_["km"][gone] = np.where(stranded, 0.0, np.take(self.tables.distance_km, cell))
+        fields_["no_way"][gone] = stranded
+        return BusLeg(**fields_)

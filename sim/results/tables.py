@@ -327,6 +327,7 @@ def build_result(model: AccessModel) -> RunResult:
             days=model.day,
             start_weekday=model.start_weekday,
             weight=model.sample_weight,
+            enforced=model.capacity.log if model.capacity is not None else None,
         ),
         proxy_trips=proxy_trips_frame(model.levers.proxy_log, model.world.village_ids, model.world.fac_ids),
     )

@@ -213,6 +213,25 @@ class NoWayHome(Strict):
     )
 
 
+class CapacityRule(Strict):
+    """Vehicle capacity enforced: riders who do not fit wait for the next run (sim.transit.capacity)."""
+
+    max_wait_min: float = Field(
+        default=30.0,
+        gt=0,
+        le=1440,
+        description=(
+            "Longest extra wait at the first stop after being left behind; a rider whose next run "
+            "would leave later takes their fastest own road mode instead, min. Source: assumed"
+        ),
+    )
+    source: str = Field(
+        default="assumed",
+        description="Where these values come from: a publication (author, title, year) or 'assumed'. "
+        "Source: assumed",
+    )
+
+
 class Transit(Strict):
     """Timetabled lines and how residents reach them on foot."""
 
@@ -242,6 +261,14 @@ class Transit(Strict):
     )
     no_way_home: NoWayHome = Field(
         default=NoWayHome(), description="What a trip home costs when no journey gets there. Source: assumed"
+    )
+    capacity: CapacityRule | None = Field(
+        default=None,
+        description=(
+            "Enforce each line's capacity: riders who do not fit wait for the next run of any line "
+            "serving their leg (none: everyone boards the run planned and overflow is only counted). "
+            "Source: assumed"
+        ),
     )
     source: str = Field(
         default="assumed",

@@ -19,13 +19,15 @@ brute-force event simulation of one line.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
+from sim.transit.plan import BusLeg
+from sim.transit.tables import BusTables
 from sim.transit.timetable import Timetable
 
-__all__ = ["Boarding", "VehicleLoads", "board_fifo"]
+__all__ = ["Boarding", "CapacityDay", "VehicleLoads", "board_fifo", "take_leg"]
 
 _EPS = 1e-9
 
@@ -204,3 +206,107 @@ def board_fifo(
                 k = int(np.searchsorted(runs(row, leg + 1)[0], actual_arr + gap - _EPS, side="left"))
             offer(row, leg + 1, actual_arr + gap, k, actual_arr + gap)
     return out
+
+
+def take_leg(leg: BusLeg, rows: np.ndarray) -> BusLeg:
+    """Rows ``rows`` (index or mask) of a :class:`BusLeg`."""
+    return BusLeg(**{f.name: getattr(leg, f.name)[rows] for f in fields(BusLeg)})
+
+
+class CapacityDay:
+    """Capacity enforced in the model's day: loads of the day's runs, journeys moved, loads per run kept.
+
+    Args:
+        bus: the model's bus tables (their timetable; new line combinations are added to ``labels``).
+        max_wait_min: longest extra wait at the first stop before a rider takes another mode.
+        weight: places one simulated rider takes (1 / sample fraction).
+    """
+
+    def __init__(self, bus: BusTables, *, max_wait_min: float, weight: float) -> None:
+        self.bus = bus
+        self.tt = bus.timetable
+        self.max_wait_min = max_wait_min
+        self.weight = weight
+        self._day: int | None = None
+        self.loads = VehicleLoads.empty(self.tt)
+        self.log: dict[int, VehicleLoads] = {}  # measured day -> the day's loads
+        self._label_code = {text: i for i, text in enumerate(bus.labels)}
+
+    def _loads(self, day: int) -> VehicleLoads:
+        if self._day != day:
+            self._day = day
+            self.loads = VehicleLoads.empty(self.tt)
+            if day >= 0:
+                self.log[day] = self.loads
+        return self.loads
+
+    def board(self, day: int, pattern: int, leg: BusLeg, ready_min: np.ndarray) -> tuple[BusLeg, Boarding]:
+        """Place one batch (journeys there, or home) in today's runs; the legs as actually ridden.
+
+        Riders who were delayed arrive later (waits at the first stop and at changes grow); fares
+        and km follow the runs ridden. Riders who gave up or were stranded are returned flagged; the
+        caller decides their way (their legs are cut where they left the bus).
+        """
+        tt = self.tt
+        running = self.bus.patterns[pattern] if len(self.bus.patterns) else np.zeros(tt.n_trips, bool)
+        got = board_fifo(
+            tt,
+            running,
+            self._loads(day),
+            leg.legs_trip,
+            leg.legs_board,
+            leg.legs_alight,
+            ready_min,
+            weight=self.weight,
+            max_wait_min=self.max_wait_min,
+        )
+        moved = np.flatnonzero((got.legs_trip != leg.legs_trip).any(axis=1) & ~got.gave_up & ~got.stranded)
+        if len(moved) == 0:
+            return leg, got
+        trip, board, alight = got.legs_trip[moved], got.legs_board[moved], got.legs_alight[moved]
+        ok = trip >= 0
+        fare = np.where(ok, tt.line_fare[tt.trip_line[np.where(ok, trip, 0)]], 0.0).sum(axis=1)
+        ride = tt.st_km[np.where(ok, alight, 0)] - tt.st_km[np.where(ok, board, 0)]
+        km = np.where(ok, ride, 0.0).sum(axis=1)
+        out = {f.name: getattr(leg, f.name).copy() for f in fields(BusLeg)}
+        delay, first = got.delay_min[moved], got.first_wait_min[moved]
+        out["arr_min"][moved] += delay
+        out["travel_min"][moved] += delay
+        out["stop_wait_min"][moved] += first
+        out["transfer_wait_min"][moved] += delay - first
+        out["fare_yuan"][moved] = fare
+        out["km"][moved] = km + (leg.km[moved] - self._ride_km(leg, moved))  # walks unchanged
+        out["label"][moved] = [self._label(row) for row in trip]
+        out["legs_trip"][moved], out["legs_board"][moved], out["legs_alight"][moved] = trip, board, alight
+        return BusLeg(**out), got
+
+    def _ride_km(self, leg: BusLeg, rows: np.ndarray) -> np.ndarray:
+        ok = leg.legs_trip[rows] >= 0
+        board, alight = np.where(ok, leg.legs_board[rows], 0), np.where(ok, leg.legs_alight[rows], 0)
+        return np.where(ok, self.tt.st_km[alight] - self.tt.st_km[board], 0.0).sum(axis=1)
+
+    def _label(self, trips: np.ndarray) -> int:
+        text = ">".join(self.tt.line_ids[self.tt.trip_line[t]] for t in trips.tolist() if t >= 0)
+        code = self._label_code.get(text)
+        if code is None:
+            code = len(self.bus.labels)
+            self.bus.labels.append(text)
+            self._label_code[text] = code
+        return code
+
+
+def fastest_road_mode(
+    time_min: np.ndarray, owns: np.ndarray, village: np.ndarray, fac: np.ndarray, bus_mode: int
+) -> np.ndarray:
+    """Fastest mode other than the bus each rider has (walk at least), to their facility.
+
+    Args:
+        time_min: (modes, villages, facilities) one-way minutes.
+        owns: (modes, riders) bool, the riders' modes.
+        village, fac: per rider.
+        bus_mode: index of the bus mode (never chosen).
+    """
+    t = time_min[:, village, fac]  # (modes, riders)
+    allowed = owns.copy()
+    allowed[bus_mode] = False
+    return np.argmin(np.where(allowed, t, np.inf), axis=0)

@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:  # reading a run folder's (empty) line loads needs no timetable code
+    from collections.abc import Mapping
+
+    from sim.transit.capacity import VehicleLoads
     from sim.transit.timetable import Timetable
 
 __all__ = ["LOAD_COLUMNS", "line_loads_frame"]
@@ -48,13 +51,17 @@ def line_loads_frame(
     days: int,
     start_weekday: int,
     weight: float = 1.0,
+    enforced: Mapping[int, VehicleLoads] | None = None,
 ) -> pd.DataFrame:
     """One row per vehicle run and simulated day it ran.
 
     Each logged leg (trip, boarding stop-time, alighting stop-time) adds ``weight`` passengers on
     board from boarding to alighting. ``peak_load`` is the most on board over any segment;
     ``left_behind`` is counted post hoc as the excess of the peak over capacity (riders keep the
-    times of the run they planned; overflow is not pushed to the next departure).
+    times of the run they planned; overflow is not pushed to the next departure). With capacity
+    enforced (``enforced``: the day's loads of :mod:`sim.transit.capacity`), the legs logged are
+    those ridden, ``left_behind`` counts the persons each run refused and ``extra_wait_min`` the
+    person-minutes they waited for a later run.
     """
     if tt is None or tt.n_trips == 0:
         return _empty()
@@ -91,12 +98,33 @@ def line_loads_frame(
                     "boardings": boardings[running],
                     "peak_load": peak[running],
                     "capacity": cap[running],
+                    **_refused(enforced, day, running),
                 }
             )
         )
     if not frames:
         return _empty()
     df = pd.concat(frames, ignore_index=True)
+    if enforced is not None:
+        return _frame(df, tt).assign(
+            left_behind=df["refused"].to_numpy(float), extra_wait_min=df["extra_wait_min"].to_numpy(float)
+        )
+    return _frame(df, tt)
+
+
+def _refused(
+    enforced: Mapping[int, VehicleLoads] | None, day: int, running: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Persons refused and their extra wait per running trip of ``day`` (nothing without capacity rules)."""
+    if enforced is None:
+        return {}
+    loads = enforced.get(day)
+    if loads is None:
+        return {"refused": np.zeros(len(running)), "extra_wait_min": np.zeros(len(running))}
+    return {"refused": loads.left_behind[running], "extra_wait_min": loads.extra_wait_min[running]}
+
+
+def _frame(df: pd.DataFrame, tt: Timetable) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "day": df["day"].to_numpy(np.int32),

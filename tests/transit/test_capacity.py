@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 
+from sim.runner import run_scenario
 from sim.transit.capacity import VehicleLoads, board_fifo
 from sim.transit.timetable import Timetable
 
@@ -143,3 +147,41 @@ def test_a_late_first_leg_takes_the_next_run_of_the_second_leg() -> None:
     assert got.legs_trip[1, 1] == 2
     assert got.delay_min[1] == pytest.approx(HEADWAY)
     assert loads.left_behind[0] == 1
+
+
+def _overlay(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+TINY_BUSES = Path(__file__).resolve().parents[2] / "scenarios" / "tiny" / "buses.yaml"
+
+
+def test_a_capacity_never_reached_changes_no_table_but_adds_the_wait_column(tmp_path: Path) -> None:
+    _, off = run_scenario(TINY_BUSES, days=20, seed=3)
+    on_file = _overlay(tmp_path, "on", "transit:\n  capacity: {max_wait_min: 60}\n")
+    _, on = run_scenario(TINY_BUSES, overlays=[on_file], days=20, seed=3)
+    for name in ("trips", "errands", "facility_days", "residents", "schools"):
+        pd.testing.assert_frame_equal(getattr(off, name), getattr(on, name))
+    loads = on.line_loads
+    pd.testing.assert_frame_equal(off.line_loads, loads.drop(columns="extra_wait_min"))
+    assert (loads["extra_wait_min"] == 0).all() and (loads["left_behind"] == 0).all()
+
+
+def test_full_vehicles_move_riders_and_keep_every_minute(tmp_path: Path) -> None:
+    low = _overlay(
+        tmp_path,
+        "low",
+        "transit:\n  capacity: {max_wait_min: 60}\n  lines:\n    b1: {capacity: 1}\n    f1: {capacity: 2}\n",
+    )
+    _, run = run_scenario(TINY_BUSES, overlays=[low], days=28, seed=3)
+    loads = run.line_loads
+    assert loads["left_behind"].sum() > 0 and loads["extra_wait_min"].sum() > 0
+    assert (loads["peak_load"] <= loads["capacity"]).all()  # nobody rides beyond capacity
+    trips, errands = run.trips, run.errands
+    # burden identity: each errand's burden is the sum of its trips' there + wait + home (measured trips)
+    per = (trips["travel_min"] + trips["wait_min"] + trips["return_min"]).groupby(trips["errand"]).sum()
+    late = errands.set_index("errand").loc[per.index]
+    whole = late["trips"].to_numpy() == trips.groupby("errand").size().reindex(per.index).to_numpy()
+    np.testing.assert_allclose(late["burden_min"].to_numpy()[whole], per.to_numpy()[whole])
