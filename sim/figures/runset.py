@@ -12,6 +12,8 @@ import yaml
 
 from sim.errors import SimError
 from sim.figures import charts, maps
+from sim.figures.calendar_chart import CAPTION as CALENDAR_CAPTION
+from sim.figures.calendar_chart import monthly_calendar, year_chart
 from sim.figures.figset import FigureSet
 from sim.figures.fonts import Language
 from sim.figures.geometry import land_rings, line_paths, township_hulls
@@ -61,6 +63,7 @@ RUN_FIGURES = (
 )
 
 _CAPTIONS = {
+    "calendar_year": CALENDAR_CAPTION,
     "burden_map": {
         "en": "Villages coloured by mean door-to-door minutes per completed errand (travel both ways, waits, "
         "service and repeat trips); point area grows with population; dashed outlines: former townships "
@@ -361,6 +364,10 @@ def run_figures(run_dir: str | Path, *, language: Language, vs: str | Path | Non
             figs["line_loads"] = charts.line_loads_chart(loads, labels=labels)
         else:
             figset.skipped["line_loads"] = labels.t("skip_transit")
+        if "ferry_suspended" in result.daily.columns:  # a run with a calendar: the year by month
+            figs["calendar_year"] = year_chart(
+                monthly_calendar(result.trips, result.daily), lang=lang, run=name
+            )
     figset.captions = {k: _CAPTIONS[k][lang] for k in figs}
     return figset
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -13,9 +13,16 @@ from sim.model.households import TYPES
 from sim.world.world import FACILITY_KINDS
 
 if TYPE_CHECKING:
+    from sim.model.calendar import RunCalendar
     from sim.model.model import AccessModel
 
-__all__ = ["calendar_school_days", "households_frame", "resident_columns", "school_columns"]
+__all__ = [
+    "calendar_day_columns",
+    "calendar_school_days",
+    "households_frame",
+    "resident_columns",
+    "school_columns",
+]
 
 
 def calendar_school_days(model: AccessModel) -> np.ndarray:
@@ -36,6 +43,16 @@ def calendar_school_days(model: AccessModel) -> np.ndarray:
         holidays=sc.schools.holidays,
         crosses=crosses,
     )
+
+
+def calendar_day_columns(cal: RunCalendar, days: np.ndarray) -> dict[str, Any]:
+    """Columns the daily table gains with a calendar: date, no ferry, public holiday."""
+    day = [int(d) for d in days]
+    return {
+        "date": pd.to_datetime([cal.date(d) for d in day]),
+        "ferry_suspended": np.array([cal.is_suspended(d) for d in day], dtype=bool),
+        "public_holiday": np.array([cal.is_holiday(d) for d in day], dtype=bool),
+    }
 
 
 def _school_escort(model: AccessModel, days: np.ndarray) -> np.ndarray:

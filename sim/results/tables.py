@@ -9,8 +9,8 @@ import pandas as pd
 
 from sim.model.calendar import closed_grid
 from sim.model.levers import CHANNELS
-from sim.model.model import OUTCOMES, AccessModel
-from sim.results.families import calendar_school_days, resident_columns, school_columns
+from sim.model.model import AccessModel
+from sim.results.families import calendar_day_columns, calendar_school_days, resident_columns, school_columns
 from sim.results.result import TABLES, RunResult, proxy_trips_frame
 from sim.scenario.schema import WEEKDAYS
 from sim.transit.loads import line_loads_frame
@@ -93,7 +93,7 @@ def _trips_frame(model: AccessModel, cols: dict[str, np.ndarray]) -> pd.DataFram
             "arrival_min": cols["arrival_min"],
             "wait_min": cols["wait_min"],
             "service_min": cols["service_min"],
-            "outcome": _cat(cols["outcome"], list(OUTCOMES)),
+            "outcome": _cat(cols["outcome"], model.outcome_labels()),
             "travel_min": cols["travel_min"],
             "distance_km": cols["distance_km"],
             "money_yuan": cols["money_yuan"],
@@ -311,6 +311,8 @@ def build_result(model: AccessModel) -> RunResult:
     """
     errands = _errands_frame(model)
     daily = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    if model.calendar is not None:  # date, ferry suspensions and public holidays of each day
+        daily = daily.assign(**calendar_day_columns(model.calendar, daily["day"].to_numpy()))
     places, edges = _geography_frames(model)
     return RunResult(
         places=places,
