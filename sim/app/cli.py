@@ -16,7 +16,7 @@ from sim.errors import SimError
 
 __all__ = ["register"]
 
-DEFAULT_SCENARIO = "scenarios/pingtan/merged_2021_buses.yaml"
+DEFAULT_SCENARIO = "scenarios/pingtan/merged_2021_sized_buses.yaml"
 CANDIDATES_NAME = "candidate_lines.yaml"
 
 

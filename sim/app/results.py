@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from sim.metrics.answer import decimals
 from sim.replications import ReplicationSet, mean_interval, paired_difference, paired_place_difference
 
 __all__ = ["UNIT_METRICS", "results_json"]
@@ -37,6 +39,7 @@ def _by_unit(diff: pd.DataFrame) -> list[dict[str, Any]]:
         }
         for c in ("mean_a", "mean_b", "mean_diff", "ci_low", "ci_high"):
             row[c] = _num(r[c], scale)
+        row["decimals"] = decimals(scale * (r["ci_high"] - r["ci_low"]) / 2, default=2)
         rows.append(row)
     return sorted(rows, key=lambda r: r["group"] == "ALL")  # the county last, under its townships
 
@@ -161,10 +164,15 @@ def results_json(
     *,
     servers: tuple[dict[str, int], dict[str, int]],
     first_run: Path | None,
+    raw: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything the page shows after a Run (None where a value is undefined, never NaN)."""
+    """Everything the page shows after a Run (None where a value is undefined, never NaN);
+    ``raw``: the plan's resolved scenario, for the names in the answer's sentences."""
+    from sim.app.answer import answer_json
+
     diff = paired_difference(base, plan)
     return {
+        "answer": answer_json(base, plan, raw),
         "by_unit": _by_unit(diff),
         "per_seed": _per_seed(base, plan),
         "villages": _villages(base, plan),

@@ -190,6 +190,7 @@ class AppState:
                 *out,
                 servers=(_servers(self.world), _servers(plan_world)),
                 first_run=self.run_dir(job, "plan"),
+                raw=(self.loaded if plan is None else plan[1]).raw,
             )
             job.state = "done"
         except SimError as exc:

@@ -97,4 +97,18 @@ TEXT: dict[str, dict[str, str]] = {
     "closed": {"en": "closed", "zh": "已关闭"},
     "none": {"en": "–", "zh": "–"},
     "pop": {"en": "residents", "zh": "人"},
+    "answer": {"en": "Answer: who gains, by how much, how sure", "zh": "结论：谁受益、多少、有多确定"},
+    "by_age": {
+        "en": "By age band: change in mean burden per errand (min)",
+        "zh": "按年龄组：每次办事平均耗时变化（分钟）",
+    },
+    "unit_age": {
+        "en": "Former township × age band: change in mean burden per errand (min)",
+        "zh": "原乡镇 × 年龄组：每次办事平均耗时变化（分钟）",
+    },
+    "heat_note": {
+        "en": "Blue shorter, red longer; * the 95% CI excludes 0; hover a cell for its interval.",
+        "zh": "蓝色缩短，红色增加；* 表示95%置信区间不含0；悬停查看区间。",
+    },
+    "age_band": {"en": "Age band", "zh": "年龄组"},
 }

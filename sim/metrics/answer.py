@@ -183,20 +183,16 @@ def _natural(value: object) -> tuple[float, str]:
 
 
 def group_order(table: pd.DataFrame, by: Sequence[str], then: str | None = None) -> pd.DataFrame:
-    """Rows sorted by the group columns (numbers inside labels in numeric order: 3-5 before 12-14)."""
-    keys = list(by)
+    """Rows sorted by the group columns (numbers inside labels in numeric order: 3-5 before 12-14),
+    then by part (:data:`EXPLAIN_PARTS`, total last) when ``then`` names the part column."""
+    order = {p: i for i, p in enumerate([*EXPLAIN_PARTS, "total"])}
+    columns = [[_natural(v) for v in table[k]] for k in by]
     if then is not None:
-        order = {p: i for i, p in enumerate([*EXPLAIN_PARTS, "total"])}
-        key_cols = {
-            **{k: table[k].map(_natural) for k in keys},
-            then: table[then].map(lambda x: order.get(x, 99)),
-        }
-    else:
-        key_cols = {k: table[k].map(_natural) for k in keys}
-    if not key_cols:
+        columns.append([(order.get(p, 99), "") for p in table[then]])
+    if not columns:
         return table.reset_index(drop=True)
-    frame = pd.DataFrame(key_cols)
-    index = sorted(range(len(table)), key=lambda i: tuple(frame.iloc[i]))
+    keys = list(zip(*columns, strict=True))
+    index = sorted(range(len(table)), key=keys.__getitem__)
     return table.iloc[index].reset_index(drop=True)
 
 

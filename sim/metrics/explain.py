@@ -20,8 +20,9 @@ change of the mean exactly, see ``docs/explain.md``):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -71,23 +72,30 @@ def paired_interval(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         keys: the key columns.
 
     Returns:
-        One row per key; ``ci_low``/``ci_high`` NaN when n < 2.
+        One row per key (in order of first appearance); ``ci_low``/``ci_high`` NaN when n < 2.
     """
-    ok = np.isfinite(frame["a"].to_numpy(float)) & np.isfinite(frame["b"].to_numpy(float))
-    work = frame.loc[ok, keys].assign(a=frame["a"][ok], b=frame["b"][ok], d=frame["b"][ok] - frame["a"][ok])
-    out = work.groupby(keys, sort=False, observed=True).agg(
-        n=("d", "count"), mean_a=("a", "mean"), mean_b=("b", "mean"), diff=("d", "mean"), sd=("d", "std")
-    )
-    n = out["n"].to_numpy(float)
+    va, vb = frame["a"].to_numpy(float), frame["b"].to_numpy(float)
+    ok = np.isfinite(va) & np.isfinite(vb)
+    frame = frame[ok]
+    va, vb = va[ok], vb[ok]
+    group = frame.groupby(keys, sort=False, observed=True, dropna=False).ngroup().to_numpy()
+    first = np.unique(group, return_index=True)[1]
+    out = frame.iloc[first][keys].reset_index(drop=True)
+    k = len(first)
+    n = np.bincount(group, minlength=k).astype(float)
+    d = vb - va
     with np.errstate(invalid="ignore", divide="ignore"):
-        half = (
-            np.where(n >= 2, stats.t.ppf(0.5 + LEVEL / 2, np.maximum(n - 1, 1)), np.nan)
-            * out["sd"]
-            / np.sqrt(n)
-        )
-    out["ci_low"], out["ci_high"] = out["diff"] - half, out["diff"] + half
-    out["n"] = out["n"].astype(int)
-    return out.drop(columns="sd").reset_index()
+        mean_d = np.bincount(group, weights=d, minlength=k) / n
+        ss = np.bincount(group, weights=(d - mean_d[group]) ** 2, minlength=k)
+        sd = np.sqrt(ss / (n - 1))
+        tq = np.where(n >= 2, stats.t.ppf(0.5 + LEVEL / 2, np.maximum(n - 1, 1)), np.nan)
+        half = tq * sd / np.sqrt(n)
+        out["n"] = n.astype(int)
+        out["mean_a"] = np.bincount(group, weights=va, minlength=k) / n
+        out["mean_b"] = np.bincount(group, weights=vb, minlength=k) / n
+    out["diff"] = mean_d
+    out["ci_low"], out["ci_high"] = mean_d - half, mean_d + half
+    return out
 
 
 def _sums(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -103,15 +111,11 @@ def _pair_frame(a: pd.Series, b: pd.Series) -> pd.DataFrame:
     return frame[frame.index.get_level_values("seed").isin(seeds)].reset_index()
 
 
-def _interval_by(pair: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
-    """:func:`paired_interval` per ``by`` (none: one row over all)."""
-    if by:
-        return paired_interval(pair, list(by))
-    return paired_interval(pair.assign(_all=0), ["_all"]).drop(columns="_all")
-
-
-def crossed_difference(cells_a: pd.DataFrame, cells_b: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
-    """B − A of :data:`CROSSED_METRICS` per combination of the groups ``by`` (none: the county).
+def crossed_difference(
+    cells_a: pd.DataFrame, cells_b: pd.DataFrame, by: Sequence[str], metrics: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """B − A of :data:`CROSSED_METRICS` (or ``metrics``) per combination of the groups ``by``
+    (none: the county).
 
     Returns:
         Tidy rows: the ``by`` columns, ``metric``, ``n`` (seeds), ``mean_a``, ``mean_b``,
@@ -121,11 +125,12 @@ def crossed_difference(cells_a: pd.DataFrame, cells_b: pd.DataFrame, by: Sequenc
     keys = [*by, "seed"]
     sa, sb = _sums(cells_a, keys), _sums(cells_b, keys)
     frames = []
-    for metric, (num, den) in CROSSED_METRICS.items():
+    for metric in metrics or CROSSED_METRICS:
+        num, den = CROSSED_METRICS[metric]
         va = sa[num] / sa[den] if den else sa[num].astype(float)
         vb = sb[num] / sb[den] if den else sb[num].astype(float)
-        frames.append(_interval_by(_pair_frame(va, vb), by).assign(metric=metric))
-    out = pd.concat(frames, ignore_index=True)
+        frames.append(_pair_frame(va, vb).assign(metric=metric))
+    out = paired_interval(pd.concat(frames, ignore_index=True), ["metric", *by])
     return out[[*by, "metric", *_VALUES]]
 
 
@@ -278,12 +283,13 @@ def find_drivers(
     return Drivers(facilities=_by_abs(facilities), villages=villages, lines=lines)
 
 
-def line_boardings(summaries: Sequence[RunSummary], seeds: Sequence[int]) -> pd.DataFrame:
+def line_boardings(summaries: Sequence[RunSummary | Mapping[str, Any]], seeds: Sequence[int]) -> pd.DataFrame:
     """``seed, line, boardings`` from each run's ``transit.boardings_by_line`` (empty without transit)."""
-    rows = [
-        (seed, str(line), float(count))
-        for seed, summary in zip(seeds, summaries, strict=True)
-        if summary.transit is not None
-        for line, count in summary.transit.boardings_by_line.items()
-    ]
+    rows = []
+    for seed, summary in zip(seeds, summaries, strict=True):
+        if isinstance(summary, Mapping):  # a summary.json read as a plain mapping
+            boardings = (summary.get("transit") or {}).get("boardings_by_line") or {}
+        else:
+            boardings = summary.transit.boardings_by_line if summary.transit is not None else {}
+        rows += [(seed, str(line), float(count)) for line, count in boardings.items()]
     return pd.DataFrame(rows, columns=["seed", "line", "boardings"])

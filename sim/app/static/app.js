@@ -307,18 +307,68 @@ function table(id, head, rows, signedCols) {
   t.append(thead, tbody);
 }
 
+function ciText(r) {
+  return r.ci_low === null ? "–" : `${signed(r.ci_low, r.decimals)} … ${signed(r.ci_high, r.decimals)}`;
+}
+function excludesZero(r) { return r.ci_low !== null && (r.ci_low > 0 || r.ci_high < 0); }
+
+function renderAnswer() {
+  const ans = S.results ? S.results.answer : null;
+  $("answer").hidden = !ans;
+  if (!ans) return;
+  const said = ans.sentences[S.lang];
+  const county = said.find((x) => Object.keys(x.group).length === 0);
+  $("county-sentence").textContent = county ? county.text : "";
+  const list = $("unit-sentences");
+  list.innerHTML = "";
+  for (const x of said.filter((x) => x.group.former_unit !== undefined)) {
+    const li = el("li", {"data-unit": x.group.former_unit}, x.text);
+    list.append(li);
+  }
+  table("age-table", [T("age_band"), T("base"), T("plan"), T("change"), T("ci"), "n"],
+    ans.tables.age_band.map((r) => [r.age_band, fmt(r.mean_a, r.decimals), fmt(r.mean_b, r.decimals),
+      {text: signed(r.diff, r.decimals) + (excludesZero(r) ? " *" : ""), cls: excludesZero(r) ? (r.diff > 0 ? "pos" : "neg") : "",
+       key: "age-" + r.age_band}, ciText(r), String(r.n)]));
+  // heat table: former townships (rows) x age bands (columns), cells coloured by the change
+  const cells = ans.tables.former_unit_age_band;
+  const bands = ans.tables.age_band.map((r) => r.age_band);
+  const units = [...new Set(cells.map((r) => r.former_unit))];
+  const top = Math.max(1e-9, ...cells.filter(excludesZero).map((r) => Math.abs(r.diff)));
+  const t = $("heat-table");
+  t.innerHTML = "";
+  const head = el("tr");
+  head.append(el("th", {}, T("group")));
+  for (const b of bands) head.append(el("th", {}, b));
+  const thead = el("thead"); thead.append(head);
+  const tbody = el("tbody");
+  for (const u of units) {
+    const tr = el("tr");
+    tr.append(el("td", {}, unitName(u)));
+    for (const b of bands) {
+      const r = cells.find((x) => x.former_unit === u && x.age_band === b);
+      const td = el("td", r ? {"data-key": `heat-${u}-${b}`, title: `${unitName(u)} ${b}: ${T("ci")} ${ciText(r)}`} : {},
+        r ? signed(r.diff, r.decimals) + (excludesZero(r) ? "*" : "") : "–");
+      if (r && excludesZero(r)) td.style.background = diffColour(r.diff, top);
+      tr.append(td);
+    }
+    tbody.append(tr);
+  }
+  t.append(thead, tbody);
+}
+
 function renderResults() {
   const res = S.results;
   $("results").hidden = !res;
   paintDifference();
+  renderAnswer();
   if (!res) return;
   const metricSel = $("metric"), current = metricSel.value || "burden_mean_min";
   metricSel.innerHTML = "";
   for (const m of ["burden_mean_min", "burden_p90_min", "share_burden_over_60", "trips_per_errand"])
     metricSel.append(el("option", {value: m}, T("m_" + m)));
   metricSel.value = current;
-  const digits = current === "trips_per_errand" ? 3 : 1;
   const rows = res.by_unit.filter((r) => r.metric === current).map((r) => {
+    const digits = r.decimals;  // the interval's precision: two significant digits of its half-width
     const clear = r.ci_low !== null && (r.ci_low > 0 || r.ci_high < 0);
     const cls = clear ? (r.mean_diff > 0 ? "pos" : "neg") : "";
     return [

@@ -1,0 +1,84 @@
+"""The page's answer block in headless Chromium: sentences, age bands, township × age, both languages,
+and the county sentence reproduced word for word by ``townsim compare`` on the page's own commands."""
+
+from __future__ import annotations
+
+import re
+
+from selenium.webdriver.common.by import By
+
+from tests.app.test_browser import (  # noqa: F401 (fixtures)
+    DAYS,
+    _cli,
+    _download,
+    _run,
+    _wait,
+    browser,
+    folder,
+    server,
+)
+
+
+def _answer_text(d) -> str:
+    return d.find_element(By.ID, "answer").text
+
+
+def test_answer_block_gives_sentences_and_crossed_tables(server, browser, folder):  # noqa: F811
+    d = browser
+    d.get(server)
+    _wait(d, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1", timeout=60)
+    assert not d.find_element(By.ID, "answer").is_displayed()
+    for name, value in (("reps", "3"), ("days", str(DAYS))):
+        field = d.find_element(By.ID, name)
+        field.clear()
+        field.send_keys(value)
+    d.find_element(By.CSS_SELECTOR, 'input.line-toggle[data-line="cand_w2_east"]').click()
+    assert _run(d) == "done"
+    assert d.find_element(By.ID, "answer").is_displayed()
+    county = d.find_element(By.ID, "county-sentence").text
+    assert county.startswith("Residents of the county")
+    assert re.search(r"95% CI −?[\d.]+ to −?[\d.]+|no change|no clear change", county)
+    units = d.find_elements(By.CSS_SELECTOR, "#unit-sentences li")
+    assert {li.get_attribute("data-unit") for li in units} == {"east", "west", "isle"}
+    assert all(li.text.startswith("Residents of former township") for li in units)
+    ages = d.find_elements(By.CSS_SELECTOR, "#age-table tbody tr")
+    assert [r.find_elements(By.TAG_NAME, "td")[0].text for r in ages] == [
+        "0-2",
+        "3-5",
+        "6-11",
+        "12-14",
+        "15-59",
+        "60+",
+    ]
+    heat = d.find_elements(By.CSS_SELECTOR, "#heat-table tbody tr")
+    assert len(heat) == 3 and all(len(r.find_elements(By.TAG_NAME, "td")) == 7 for r in heat)
+    cell = d.find_element(By.CSS_SELECTOR, '#heat-table td[data-key="heat-west-60+"]')
+    assert "95% CI" in cell.get_attribute("title")
+    # intervals are rounded to their own precision: never a collapsed "-0.3 … -0.3"
+    for row in d.find_elements(By.CSS_SELECTOR, "#unit-table tbody tr"):
+        ci = row.find_elements(By.TAG_NAME, "td")[4].text
+        if "…" in ci:
+            low, high = (x.strip() for x in ci.split("…"))
+            assert low != high or low.lstrip("+−-") in ("0", "0.0", "0.00")
+
+    # Chinese: the whole answer block without English words
+    d.find_element(By.ID, "lang").click()
+    text = _answer_text(d)
+    assert "95%置信区间" in d.find_element(By.ID, "county-sentence").text
+    assert d.find_element(By.ID, "county-sentence").text.startswith("全县居民")
+    assert not re.findall(r"[A-Za-z]{2,}", text.replace("CI", "")), text
+    d.find_element(By.ID, "lang").click()
+
+    # the CLI on the page's own overlay gives the same county sentence, word for word
+    overlay = _download(d, "dl-overlay", ".yaml")
+    commands = d.find_element(By.ID, "commands").text.splitlines()
+    work = folder / "answer_cli"
+    work.mkdir()
+    (work / overlay.name).write_bytes(overlay.read_bytes())
+    for line in commands[:2]:
+        args = line.split()[1:]
+        args = [a if a != overlay.name else str(work / overlay.name) for a in args]
+        assert _cli(*args, "--workers", "1", "--quiet", cwd=work).returncode == 0
+    out = _cli("compare", "runs/base", "runs/plan", cwd=work)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0] == county
