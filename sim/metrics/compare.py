@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim.metrics.access import compare_columns
+from sim.metrics.families import FAMILY_HEADLINE
 from sim.replications import ReplicationSet, paired_difference, read_replications
 from sim.results.io import read_summary
 
@@ -103,7 +104,8 @@ def compare_folders(
 
 def _headline(table: pd.DataFrame) -> pd.DataFrame:
     access = table["metric"].str.match(r"^access_.*\.mean_min$")
-    return table[table["metric"].isin(HEADLINE) | access]
+    families = table["metric"].str.match(FAMILY_HEADLINE)  # school radius, boarding, escorts, ferries
+    return table[table["metric"].isin(HEADLINE) | access | families]
 
 
 def _ci(row: pd.Series) -> str:

@@ -10,7 +10,15 @@ if TYPE_CHECKING:
     from sim.model.model import AccessModel
     from sim.results.result import RunResult
 
-__all__ = ["calendar_summary", "families_summary"]
+__all__ = ["FAMILY_HEADLINE", "calendar_summary", "families_summary"]
+
+#: Metrics of the families and calendar blocks that ``townsim compare`` shows in its text table:
+#: NAO-style school service radius, boarding share and weekly pupil-km per level, escort minutes,
+#: days without ferries and errand-days held by them (csv and json hold every metric).
+FAMILY_HEADLINE = (
+    r"^(families\.school_levels\.[^.]+\.(service_radius_km|boarding_share|weekly_pupil_km)"
+    r"|families\.escort\.escort_min|calendar\.(ferry_suspended_days|errands_held_by_ferry))$"
+)
 
 
 def calendar_summary(model: AccessModel) -> dict[str, Any] | None:

@@ -202,3 +202,34 @@ def test_bad_families_blocks_are_refused(tmp_path: Path, tiny_raw: dict[str, Any
             load_scenario(path)
         assert field in str(err.value)
         assert err.value.exit_code == 2
+
+
+def test_compare_shows_the_school_radius_and_its_change(
+    tmp_path: Path, tiny_raw: dict[str, Any], capsys
+) -> None:
+    from sim.cli import main
+
+    tiny_raw["families"] = {"levels": {"middle": {"board_across_water": True}}}
+    base = tmp_path / "base.yaml"
+    base.write_text(yaml.safe_dump(tiny_raw), encoding="utf-8")
+    tiny_raw["merger"] = {"facilities": {"west_primary": {"action": "close"}}}
+    closed = tmp_path / "closed.yaml"
+    closed.write_text(yaml.safe_dump(tiny_raw), encoding="utf-8")
+    for path in (base, closed):
+        assert main(["run", str(path), "--days", "3", "--out", str(tmp_path / path.stem), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(tmp_path / "base"), str(tmp_path / "closed")]) == 0
+    text = capsys.readouterr().out
+    block = text.split("== families.school_levels.primary.service_radius_km ==")[1].split("==")[0]
+    before, after = (
+        run.extra_block("families") for run in (_summary(tmp_path / "base"), _summary(tmp_path / "closed"))
+    )
+    radius = [s["school_levels"]["primary"]["service_radius_km"] for s in (before, after)]
+    assert radius[1] > radius[0]  # closing a primary school lengthens the others' radius
+    assert f"{radius[1] - radius[0]:.3f}" in block
+
+
+def _summary(run: Path):
+    from sim.results.io import read_summary
+
+    return read_summary(run)
