@@ -77,9 +77,10 @@ def writing_tables(result: RunResult, folder: Path, *, csv: bool = False) -> Ite
     Arrow's encoders release the GIL, so the tables are encoded in parallel with each other and
     with the caller's own work (the small files of a run folder).
     """
-    from sim.results.result import TABLES
+    from sim.results.result import OPTIONAL_TABLES, TABLES
 
-    frames = sorted(((name, getattr(result, name)) for name in TABLES), key=lambda nf: -nf[1].size)
+    named = [*TABLES, *(n for n in OPTIONAL_TABLES if getattr(result, n) is not None)]
+    frames = sorted(((name, getattr(result, name)) for name in named), key=lambda nf: -nf[1].size)
     with ThreadPoolExecutor(max_workers=max(1, min(len(frames), os.cpu_count() or 1))) as pool:
         jobs = [
             pool.submit(frame.to_csv, folder / f"{name}.csv", index=False)
@@ -222,7 +223,7 @@ def read_summary(run_dir: str | Path) -> dict[str, Any]:
 
 def read_run(run_dir: str | Path) -> RunResult:
     """Load a run folder (Parquet or CSV tables) back into a RunResult."""
-    from sim.results.result import TABLES, RunResult
+    from sim.results.result import OPTIONAL_TABLES, TABLES, RunResult
 
     run_dir = Path(run_dir)
     summary = read_summary(run_dir)
@@ -230,5 +231,9 @@ def read_run(run_dir: str | Path) -> RunResult:
     for name in TABLES:
         parquet, csv = run_dir / f"{name}.parquet", run_dir / f"{name}.csv"
         frames[name] = read_table(parquet if parquet.is_file() else csv, name)
+    for name in OPTIONAL_TABLES:  # written only by runs with the feature on
+        parquet, csv = run_dir / f"{name}.parquet", run_dir / f"{name}.csv"
+        if parquet.is_file() or csv.is_file():
+            frames[name] = read_table(parquet if parquet.is_file() else csv, name)
     provenance = read_json(run_dir / MARKER)
     return RunResult(**frames, summary=summary, provenance=provenance)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["TABLES", "RunResult", "proxy_trips_frame"]
+__all__ = ["OPTIONAL_TABLES", "TABLES", "RunResult", "proxy_trips_frame"]
 
 #: Tables of a run folder, one Parquet (or CSV) file each.
 TABLES = (
@@ -23,6 +23,8 @@ TABLES = (
     "line_loads",
     "proxy_trips",
 )
+#: Tables written only when a feature is on (a None table is not written).
+OPTIONAL_TABLES = ("households",)
 
 
 def _no_line_loads() -> pd.DataFrame:
@@ -70,5 +72,6 @@ class RunResult:
     edges: pd.DataFrame
     line_loads: pd.DataFrame = field(default_factory=_no_line_loads)
     proxy_trips: pd.DataFrame = field(default_factory=_no_proxy_trips)
+    households: pd.DataFrame | None = None  # with families.households (sim/results/families.py)
     summary: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)

@@ -10,7 +10,13 @@ import pandas as pd
 from sim.model.calendar import closed_grid
 from sim.model.levers import CHANNELS
 from sim.model.model import AccessModel
-from sim.results.families import calendar_day_columns, calendar_school_days, resident_columns, school_columns
+from sim.results.families import (
+    calendar_day_columns,
+    calendar_school_days,
+    households_frame,
+    resident_columns,
+    school_columns,
+)
 from sim.results.result import TABLES, RunResult, proxy_trips_frame
 from sim.scenario.schema import WEEKDAYS
 from sim.transit.loads import line_loads_frame
@@ -332,4 +338,5 @@ def build_result(model: AccessModel) -> RunResult:
             enforced=model.capacity.log if model.capacity is not None else None,
         ),
         proxy_trips=proxy_trips_frame(model.levers.proxy_log, model.world.village_ids, model.world.fac_ids),
+        households=households_frame(model),  # None without families.households
     )

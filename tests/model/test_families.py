@@ -233,3 +233,27 @@ def _summary(run: Path):
     from sim.results.io import read_summary
 
     return read_summary(run)
+
+
+def test_the_households_table_is_written_only_with_households(
+    tmp_path: Path, tiny_raw: dict[str, Any]
+) -> None:
+    from sim.cli import main
+    from sim.results.io import read_run
+
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(yaml.safe_dump(tiny_raw), encoding="utf-8")
+    families = tmp_path / "families.yaml"
+    families.write_text(yaml.safe_dump({**tiny_raw, **HOUSEHOLDS}), encoding="utf-8")
+    for path in (plain, families):
+        assert main(["run", str(path), "--days", "2", "--out", str(tmp_path / path.stem), "--quiet"]) == 0
+    assert not (tmp_path / "plain" / "households.parquet").exists()
+    assert read_run(tmp_path / "plain").households is None
+    households = read_run(tmp_path / "families").households
+    residents = read_run(tmp_path / "families").residents
+    assert households is not None
+    assert households["members"].sum() == len(residents)
+    assert (households["members"].to_numpy() == np.bincount(residents["household"])).all()
+    with_children = households[households["children"] > 0]
+    assert (with_children["caregiver"] >= 0).all()
+    assert households.loc[households["left_behind"], "type"].eq("skipped").all()
