@@ -43,8 +43,8 @@ def one(a: str, b: str, n: int, days: int, workers: int) -> dict[str, float]:
     diff = paired_difference(sa, sb)
     t3 = time.perf_counter()
     row = diff[(diff["metric"] == "burden_min.mean") & (diff["group_kind"] == "overall")].iloc[0]
-    burden_a = np.array([s["burden_min"]["mean"] for s in sa.summaries], dtype=float)
-    burden_b = np.array([s["burden_min"]["mean"] for s in sb.summaries], dtype=float)
+    burden_a = np.array([s.burden_min.mean for s in sa.summaries], dtype=float)
+    burden_b = np.array([s.burden_min.mean for s in sb.summaries], dtype=float)
     return {
         "imports_s": t1 - t0,
         "runs_s": t2 - t1,

@@ -30,10 +30,10 @@ from sim.scenario.load import load_scenario
 loaded = load_scenario(sys.argv[1])
 result = run_loaded(loaded, days=int(sys.argv[2]))
 wall = time.perf_counter() - t0
-s = result.summary
+transit = result.checked_summary().transit
 print(json.dumps({"wall_s": wall, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "trips": len(result.trips), "bus_trips": s.get("transit", {}).get("bus_trips"),
-                  "no_way_home": s.get("transit", {}).get("no_way_home"),
+                  "trips": len(result.trips), "bus_trips": transit.bus_trips if transit else None,
+                  "no_way_home": transit.no_way_home if transit else None,
                   "line_load_rows": len(result.line_loads)}))
 """
 

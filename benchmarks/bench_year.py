@@ -117,6 +117,7 @@ def phase_run(scenario: str, days: int, scale: float) -> dict[str, float]:
     from sim.metrics.summary import summarise
     from sim.model import AccessModel
     from sim.results import build_result, write_run
+    from sim.results.summary_model import RunSummary
     from sim.scenario import load_scenario
 
     lap()
@@ -127,16 +128,22 @@ def phase_run(scenario: str, days: int, scale: float) -> dict[str, float]:
     lap()
     result = build_result(model)
     lap()
-    result.summary = summarise(
-        trips=result.trips,
-        errands=result.errands,
-        facility_days=result.facility_days,
-        residents=result.residents,
-        schools=result.schools,
-    )
+    summary = {
+        "scenario": loaded.run_name,
+        "seed": model.seed_value,
+        "days": days,
+        **summarise(
+            trips=result.trips,
+            errands=result.errands,
+            facility_days=result.facility_days,
+            residents=result.residents,
+            schools=result.schools,
+        ),
+        "levers": lever_summary(result.errands, result.proxy_trips),
+    }
     lap()
-    result.summary["levers"] = lever_summary(result.errands, result.proxy_trips)
-    result.summary["access"] = access_summary(model, result)
+    summary["access"] = access_summary(model, result)
+    result.summary = RunSummary.model_validate(summary)
     lap()
     with tempfile.TemporaryDirectory() as tmp:
         write_run(result, Path(tmp) / "run", scenario_raw=loaded.raw)

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from sim.replications import ReplicationSet
     from sim.results.result import RunResult
+    from sim.results.summary_model import RunSummary
     from sim.scenario.load import LoadedScenario
     from sim.scenario.schema import Scenario
     from sim.sweep.analyze import Analysis
@@ -98,9 +99,10 @@ class Run:
         return self.loaded.scenario
 
     @property
-    def summary(self) -> dict[str, Any]:
-        """The headline metrics, as ``summary.json`` holds them (with replications: the first seed's)."""
-        return self.result.summary
+    def summary(self) -> RunSummary:
+        """The headline metrics (:class:`~sim.results.summary_model.RunSummary`, the contents of
+        ``summary.json``; with replications: the first seed's)."""
+        return self.result.checked_summary()
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -117,10 +119,10 @@ class Run:
     def metrics(self) -> pd.DataFrame:
         """Every numeric summary metric per seed (one row per seed and metric path)."""
         if self.replications is not None:
-            return self.replications.metrics
+            return self.replications.metrics()
         from sim.replications import summary_metrics
 
-        return summary_metrics(self.summary).assign(seed=self.summary["seed"])
+        return summary_metrics(self.summary).assign(seed=self.summary.seed)
 
     def interval(self, metric: str = "burden_min.mean") -> tuple[int, float, float, float]:
         """``(n, mean, low, high)``: a metric's mean over seeds with its 95% t interval.

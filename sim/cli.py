@@ -70,12 +70,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
     for warning in unreachable_warnings(result.residents):
         print(f"townsim: warning: {warning}", file=sys.stderr)
-    s = result.summary
-    burden = s["burden_min"]
+    s = result.checked_summary()
+    burden = s.burden_min
     print(
-        f"{s['scenario']}: {s['days']} days, {s['population']:,.0f} residents, "
-        f"{s['errands']['completed']:,} errands completed in {s['errands']['trips']:,} trips; "
-        f"burden per errand mean {burden['mean']} min, median {burden['median']}, p90 {burden['p90']}"
+        f"{s.scenario}: {s.days} days, {s.population or 0:,.0f} residents, "
+        f"{s.errands.completed:,} errands completed in {s.errands.trips:,} trips; "
+        f"burden per errand mean {burden.mean} min, median {burden.median}, p90 {burden.p90}"
     )
     print(f"wrote {out} in {result.provenance['wall_time_s']} s")
     return 0
@@ -127,10 +127,12 @@ def _run_replicated(args: argparse.Namespace, loaded: LoadedScenario, seed: int)
 def _cmd_compare(args: argparse.Namespace) -> int:
     """Two run folders (replicated or single), or two scenario files run here with paired seeds."""
     from sim.cli_explain import compare_output, load_pair
+    from sim.metrics.pairing import check_pairing, welch_difference
     from sim.replications import paired_difference
 
+    unpaired = check_pairing(args.run_a, args.run_b, allow_unpaired=args.allow_unpaired)
     pair = load_pair(args, "compare")
-    table = paired_difference(pair.a, pair.b)
+    table = welch_difference(pair.a, pair.b) if unpaired else paired_difference(pair.a, pair.b)
     print(compare_output(table, pair, args), end="")
     return 0
 
@@ -184,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=days, default=None, help="scenario files: days to simulate, >= 1")
     p.add_argument("--seed", type=seed, default=None, help="scenario files: base seed (default: A's)")
     p.add_argument("--overlay", action="append", default=[], help="scenario files: YAML merged on both")
+    p.add_argument(
+        "--allow-unpaired",
+        action="store_true",
+        help="run folders that cannot be paired by seed (other places, days, warm-up or seeds): "
+        "report B - A with unpaired Welch intervals instead of refusing",
+    )
     add_answer_options(p)
     add_replication_options(p, default=DEFAULT_REPLICATIONS)
     p.set_defaults(handler=_cmd_compare)

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from sim.metrics.access import access_summary
-from sim.metrics.health import health_summary
+from sim.metrics.elderly import elderly_summary
 from sim.metrics.families import calendar_summary, families_summary
+from sim.metrics.health import health_summary
 from sim.metrics.levers import lever_summary
 from sim.metrics.summary import summarise
 from sim.model.model import AccessModel
+from sim.results.summary_model import RunSummary
 from sim.results.tables import RunResult, build_result
 from sim.routing.tables import TravelTables
 from sim.scenario.load import LoadedScenario, load_scenario, scenario_digest
@@ -72,7 +74,7 @@ def run_loaded(
     result = build_result(model)
     if tables_ready is not None:
         tables_ready(result)
-    result.summary = {
+    summary: dict[str, Any] = {  # blocks of summary.json, validated as a RunSummary below
         "scenario": loaded.run_name,
         "seed": model.seed_value,
         "days": n_days,
@@ -85,15 +87,18 @@ def run_loaded(
         ),
         "levers": lever_summary(result.errands, result.proxy_trips),
     }
-    result.summary["access"] = access_summary(model, result)  # indices, life circles (sim/metrics/access.py)
+    summary["access"] = access_summary(model, result)  # indices, life circles (sim/metrics/access.py)
     if loaded.scenario.health is not None:  # visits by tier, bypassing, referral (sim/metrics/health.py)
-        result.summary["health"] = health_summary(model, result, n_days)
+        summary["health"] = health_summary(model, result, n_days)
+    if loaded.scenario.elderly is not None:  # impairment, companions, fares (sim/metrics/elderly.py)
+        summary["elderly"] = elderly_summary(model, result, n_days)
     calendar = calendar_summary(model)
     if calendar is not None:  # ferry suspensions, holidays, Spring Festival (sim/metrics/families.py)
-        result.summary["calendar"] = calendar
+        summary["calendar"] = calendar
     families = families_summary(model, result)
     if families is not None:  # boarding, escorts, households, school service radius (same module)
-        result.summary["families"] = families
+        summary["families"] = families
+    result.summary = RunSummary.model_validate(summary)
     gtfs = loaded.scenario.transit.gtfs if loaded.scenario.transit is not None else None
     result.provenance = {
         "scenario_file": str(loaded.path),

@@ -26,12 +26,12 @@ def test_scenario_runs_a_few_days(path: Path) -> None:
     _, result = run_scenario(path, days=3, overrides={"simulation.sample_fraction": 0.05})
     assert len(result.trips) > 0
     measured = result.errands["arise_day"] >= 0  # errands of the warm-up are not measured
-    assert result.summary["errands"]["arisen"] == int(measured.sum())
+    assert result.summary.errands.arisen == int(measured.sum())
 
 
 def test_pingtan_population_is_the_census_figure() -> None:
     loaded, result = run_scenario(SCENARIOS / "pingtan" / "merged_2021.yaml", days=1)
-    assert result.summary["population"] == 385_981
+    assert result.summary.population == 385_981
     assert len(result.residents) == 385_981
     assert len({u for u in loaded.scenario.units}) == 15
     assert result.residents["unit"].nunique() == 7

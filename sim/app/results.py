@@ -49,7 +49,7 @@ def _per_seed(base: ReplicationSet, plan: ReplicationSet) -> list[dict[str, Any]
     out = []
     for seed, s in zip(base.seeds, base.summaries, strict=True):
         if seed in b:
-            a_val, b_val = s["burden_min"]["mean"], b[seed]["burden_min"]["mean"]
+            a_val, b_val = s.burden_min.mean, b[seed].burden_min.mean
             out.append(
                 {
                     "seed": seed,
@@ -128,7 +128,7 @@ def _line_loads(run_dir: Path) -> pd.DataFrame:
 def _boardings(rset: ReplicationSet) -> pd.DataFrame:
     """Boardings per line (columns) and seed (rows); a line a run does not have carries 0."""
     rows = {
-        seed: (s.get("transit") or {}).get("boardings_by_line") or {}
+        seed: s.transit.boardings_by_line if s.transit is not None else {}
         for seed, s in zip(rset.seeds, rset.summaries, strict=True)
     }
     return pd.DataFrame.from_dict(rows, orient="index", dtype=float)

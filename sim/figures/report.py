@@ -35,6 +35,7 @@ from sim.figures.sweep import parameter_labels, read_sweep, sweep_figures, sweep
 from sim.metrics.summary import THRESHOLDS_MIN
 from sim.ownership import check_replaceable, write_file_owned
 from sim.replications import read_replications
+from sim.results.summary_model import RunSummary
 from sim.version import package_version
 
 __all__ = [
@@ -73,64 +74,56 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: data}
 
 
-def _get(node: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(node, Mapping) or key not in node:
-            return None
-        node = node[key]
-    return node
-
-
 def _pct(x: Any) -> float | None:
     return None if x is None else 100 * float(x)
 
 
-def headline_rows(summary: Mapping[str, Any], labels: Labeller) -> dict[str, float | None]:
-    """Headline metrics of a summary.json, labelled in the report's language (values in the units named)."""
+def headline_rows(summary: RunSummary, labels: Labeller) -> dict[str, float | None]:
+    """Headline metrics of a run's summary, labelled in the report's language (values in the units named)."""
     rows: dict[str, float | None] = {
-        labels.t("m_population"): _get(summary, "population"),
-        labels.t("m_errands_completed"): _get(summary, "errands", "completed"),
-        labels.t("m_errands_pending"): _get(summary, "errands", "pending_at_end"),
-        labels.t("m_burden_mean"): _get(summary, "burden_min", "mean"),
-        labels.t("m_burden_median"): _get(summary, "burden_min", "median"),
-        labels.t("m_burden_p90"): _get(summary, "burden_min", "p90"),
+        labels.t("m_population"): summary.population,
+        labels.t("m_errands_completed"): summary.errands.completed,
+        labels.t("m_errands_pending"): summary.errands.pending_at_end,
+        labels.t("m_burden_mean"): summary.burden_min.mean,
+        labels.t("m_burden_median"): summary.burden_min.median,
+        labels.t("m_burden_p90"): summary.burden_min.p90,
     }
     for t in THRESHOLDS_MIN:
-        rows[labels.t("m_burden_over", t=t)] = _pct(_get(summary, "burden_share_over_min", str(t)))
-    rows[labels.t("m_trips")] = _get(summary, "trips_per_completed_errand")
-    rows[labels.t("m_distance")] = _get(summary, "distance_km_per_errand")
-    rows[labels.t("m_money")] = _get(summary, "money_yuan_per_errand")
-    for key in [k for k in summary if k.startswith("access_")]:
-        service = labels.service(key[len("access_") :])
-        rows[labels.t("m_access", service=service)] = _get(summary, key, "mean_min")
-        rows[labels.t("m_access_over", service=service)] = _pct(_get(summary, key, "share_over_30"))
-    for mode, share in (summary.get("mode_share") or {}).items():
+        rows[labels.t("m_burden_over", t=t)] = _pct(summary.burden_share_over_min.get(str(t)))
+    rows[labels.t("m_trips")] = summary.trips_per_completed_errand
+    rows[labels.t("m_distance")] = summary.distance_km_per_errand
+    rows[labels.t("m_money")] = summary.money_yuan_per_errand
+    for key, shares in summary.access_by_service.items():
+        service = labels.service(key)
+        rows[labels.t("m_access", service=service)] = shares.mean_min
+        rows[labels.t("m_access_over", service=service)] = _pct(shares.share_over_30)
+    for mode, share in summary.mode_share.items():
         rows[labels.t("m_mode_share", mode=labels.mode(mode))] = _pct(share)
-    for kind, q in (summary.get("queues_by_kind") or {}).items():
-        rows[labels.t("m_wait", kind=labels.kind(kind))] = q.get("mean_wait_min")
-        rows[labels.t("m_util", kind=labels.kind(kind))] = _pct(q.get("mean_utilisation"))
-        rows[labels.t("m_turned", kind=labels.kind(kind))] = q.get("turned_away")
-    rows[labels.t("m_school")] = _get(summary, "school", "mean_one_way_min")
-    rows[labels.t("m_school_over")] = _pct(_get(summary, "school", "share_over_40_min"))
-    rows[labels.t("m_gini")] = _get(summary, "equity", "gini_burden_per_resident")
+    for kind, q in summary.queues_by_kind.items():
+        rows[labels.t("m_wait", kind=labels.kind(kind))] = q.mean_wait_min
+        rows[labels.t("m_util", kind=labels.kind(kind))] = _pct(q.mean_utilisation)
+        rows[labels.t("m_turned", kind=labels.kind(kind))] = q.turned_away
+    rows[labels.t("m_school")] = summary.school.mean_one_way_min
+    rows[labels.t("m_school_over")] = _pct(summary.school.share_over_40_min)
+    rows[labels.t("m_gini")] = summary.equity.gini_burden_per_resident
     return rows
 
 
-def transit_rows(summary: Mapping[str, Any], labels: Labeller) -> dict[str, float | None]:
-    """The transit block of a summary.json (bus trips, share, waits, boardings by line); empty without."""
-    transit = summary.get("transit") or {}
-    if not transit:
+def transit_rows(summary: RunSummary, labels: Labeller) -> dict[str, float | None]:
+    """The transit block of a run's summary (bus trips, share, waits, boardings by line); empty without."""
+    transit = summary.transit
+    if transit is None:
         return {}
     rows: dict[str, float | None] = {
-        labels.t("m_bus_trips"): transit.get("bus_trips"),
-        labels.t("m_bus_share"): _pct(transit.get("bus_share")),
-        labels.t("m_no_way_home"): transit.get("no_way_home"),
-        labels.t("m_stop_wait"): transit.get("mean_stop_wait_min"),
-        labels.t("m_transfer_wait"): transit.get("mean_transfer_wait_min"),
-        labels.t("m_bus_there"): transit.get("mean_travel_there_min"),
-        labels.t("m_bus_home"): transit.get("mean_travel_home_min"),
+        labels.t("m_bus_trips"): transit.bus_trips,
+        labels.t("m_bus_share"): _pct(transit.bus_share),
+        labels.t("m_no_way_home"): transit.no_way_home,
+        labels.t("m_stop_wait"): transit.mean_stop_wait_min,
+        labels.t("m_transfer_wait"): transit.mean_transfer_wait_min,
+        labels.t("m_bus_there"): transit.mean_travel_there_min,
+        labels.t("m_bus_home"): transit.mean_travel_home_min,
     }
-    for line, count in (transit.get("boardings_by_line") or {}).items():
+    for line, count in transit.boardings_by_line.items():
         rows[labels.t("m_boardings", line=labels.name(line))] = count
     return rows
 
@@ -150,7 +143,7 @@ def _compare_table(
     return table
 
 
-def _by_unit(summary: Mapping[str, Any], labels: Labeller) -> Table:
+def _by_unit(summary: RunSummary, labels: Labeller) -> Table:
     table = Table(
         [
             labels.t("former_unit"),
@@ -161,15 +154,15 @@ def _by_unit(summary: Mapping[str, Any], labels: Labeller) -> Table:
             labels.t("m_trips"),
         ]
     )
-    for unit, entry in (summary.get("by_former_unit") or {}).items():
+    for unit, entry in summary.by_former_unit.items():
         table.rows.append(
             [
                 Cell(labels.name(unit), "name"),
-                _num(entry.get("population")),
-                _num(_get(entry, "burden_min", "mean")),
-                _num(_get(entry, "burden_min", "p90")),
-                _num(_pct(_get(entry, "burden_share_over_min", "60"))),
-                _num(entry.get("trips_per_completed_errand")),
+                _num(entry.population),
+                _num(entry.burden_min.mean),
+                _num(entry.burden_min.p90),
+                _num(_pct(entry.burden_share_over_min.get("60"))),
+                _num(entry.trips_per_completed_errand),
             ]
         )
     return table
@@ -256,13 +249,13 @@ def build_report(run_dir: str | Path, *, language: Language, vs: str | Path | No
     run_dir = Path(run_dir)
     other = Path(vs) if vs is not None else None
     result = read_run_dir(run_dir)
-    summary = result.summary
+    summary = result.checked_summary()
     labels = run_labeller(run_dir, result.places, language)
     figset = run_figures(run_dir, language=language, vs=other)
-    name = labels.scenario(summary.get("scenario", run_dir.name))
+    name = labels.scenario(summary.scenario)
     scenario = read_scenario(run_dir)
     cmp = compare_with(run_dir, other, labels) if other is not None else None
-    theirs = cmp.result.summary if cmp else None
+    theirs = cmp.result.checked_summary() if cmp else None
     other_name = cmp.name if cmp else ""
     transit_mine = transit_rows(summary, labels)
     transit_theirs = transit_rows(theirs, labels) if theirs else None
@@ -295,10 +288,9 @@ def build_report(run_dir: str | Path, *, language: Language, vs: str | Path | No
     provenance = [(name, result.provenance)] + ([(other_name, cmp.result.provenance)] if cmp else [])
     context.update(
         description=str(scenario.get("description", "")),
-        run_meta=f"{name}: " + labels.t("r_days", days=summary.get("days"), seed=summary.get("seed")),
+        run_meta=f"{name}: " + labels.t("r_days", days=summary.days, seed=summary.seed),
         other_meta=(
-            f"{labels.t('r_vs', other=other_name)}: "
-            + labels.t("r_days", days=theirs.get("days"), seed=theirs.get("seed"))
+            f"{labels.t('r_vs', other=other_name)}: " + labels.t("r_days", days=theirs.days, seed=theirs.seed)
             if theirs
             else ""
         ),

@@ -8,7 +8,6 @@ differences (this run minus the comparison) with their intervals.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ import pandas as pd
 from sim.figures.labels import Labeller
 from sim.figures.report_cells import Cell, Table, _fmt, diff_cell
 from sim.replications import ReplicationSet, mean_interval, paired_difference
+from sim.results.summary_model import RunSummary
 
 __all__ = ["TEXT", "MetricValues", "access_note", "access_tables", "change_table", "equity_tables"]
 
@@ -133,12 +133,10 @@ class MetricValues:
         ]
 
 
-def _quantities(summary: Mapping[str, Any], labels: Labeller) -> list[tuple[str, str]]:
+def _quantities(summary: RunSummary, labels: Labeller) -> list[tuple[str, str]]:
     """(summary key under equity, display name) of every profiled quantity."""
     out = []
-    for key, block in (summary.get("equity") or {}).items():
-        if not isinstance(block, Mapping):
-            continue
+    for key in summary.equity.profiles:
         if key == "burden_min_per_errand":
             out.append((key, _t(labels, "burden")))
         elif key.startswith("access_") and key.endswith("_min"):
@@ -148,9 +146,7 @@ def _quantities(summary: Mapping[str, Any], labels: Labeller) -> list[tuple[str,
     return out
 
 
-def equity_tables(
-    summary: Mapping[str, Any], values: MetricValues, labels: Labeller
-) -> list[tuple[str, Table]]:
+def equity_tables(summary: RunSummary, values: MetricValues, labels: Labeller) -> list[tuple[str, Table]]:
     """(heading, table): inequality indices and the Theil decomposition per quantity."""
     quantities = _quantities(summary, labels)
     if not quantities:
@@ -200,18 +196,16 @@ def equity_tables(
     return [(_t(labels, "inequality"), first), (_t(labels, "decomposition"), second)]
 
 
-def access_note(summary: Mapping[str, Any], labels: Labeller) -> str:
+def access_note(summary: RunSummary, labels: Labeller) -> str:
     """The accessibility section's explanation, naming where the waits come from."""
-    source = str(((summary.get("access") or {}).get("parameters") or {}).get("wait_source", "simulated"))
+    source = summary.access.parameters.wait_source
     which = "source_simulated" if source.startswith("simulated") else "source_expected"
     return _t(labels, "access_note", source=_t(labels, which))
 
 
-def access_tables(
-    summary: Mapping[str, Any], values: MetricValues, labels: Labeller
-) -> list[tuple[str, Table]]:
+def access_tables(summary: RunSummary, values: MetricValues, labels: Labeller) -> list[tuple[str, Table]]:
     """(heading, table): indices and life circles for all users, then each service by former township."""
-    services = (summary.get("access") or {}).get("services") or {}
+    services = summary.access.services
     if not services:
         return []
     methods = ("2sfca", "e2sfca", "gravity", "e2sfca_queue")
@@ -257,7 +251,7 @@ def access_tables(
                 _t(labels, "own_within", t=30) + " (%)",
             ]
         )
-        for unit in entry["index_per_1000"]["e2sfca"]["by_former_unit"]:
+        for unit in entry.index_per_1000["e2sfca"].by_former_unit:
             units.rows.append(
                 [
                     Cell(labels.group("former_unit", unit), "name"),
@@ -271,7 +265,7 @@ def access_tables(
 
 
 def change_table(
-    summary: Mapping[str, Any], values: MetricValues, labels: Labeller, *, name: str, other: str
+    summary: RunSummary, values: MetricValues, labels: Labeller, *, name: str, other: str
 ) -> Table:
     """Paired changes of the equity and accessibility headline metrics (this run minus ``other``)."""
     table = Table([labels.t("r_metric"), other, name, labels.t("r_change")])
@@ -285,7 +279,7 @@ def change_table(
                 *values.change(f"equity.{key}.theil_between_share_former_unit", 100),
             ]
         )
-    for service in (summary.get("access") or {}).get("services") or {}:
+    for service in summary.access.services:
         p = f"access.services.{service}."
         svc = labels.service(service)
         table.rows.append(

@@ -4,7 +4,6 @@ loads), seats, network edges, transit lines (with their timetables and boardings
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,8 @@ import pandas as pd
 import yaml
 
 from sim.errors import ScenarioError, SimError
+from sim.results.io import read_json
+from sim.results.summary_model import load_summary
 from sim.scenario.transit import GtfsSource
 from sim.world.bends import edge_polylines
 from sim.world.outline import LOCAL_PLANE
@@ -142,7 +143,7 @@ def _lines(
     loads_file = run / "line_loads.parquet"
     loads = pd.read_parquet(loads_file) if loads_file.is_file() else None
     summary = run / "summary.json"
-    days = int(json.loads(summary.read_text(encoding="utf-8")).get("days", 0)) if summary.is_file() else 0
+    days = load_summary(read_json(summary), str(summary)).days if summary.is_file() else 0
     table, shapes = lines_table(scenario, places, edges, loads, days)
     xy = [s * 1000.0 for s in shapes]
     tables, info = [table], {}

@@ -33,6 +33,7 @@ from sim.metrics.equity import concentration_index, theil_decomposition
 if TYPE_CHECKING:
     from sim.model.model import AccessModel
     from sim.results.result import RunResult
+    from sim.results.summary_model import IndexStats, MeanByUnit, RunSummary
 
 __all__ = [
     "CATCHMENT_MIN",
@@ -388,19 +389,20 @@ def _realised_km(model: AccessModel, result: RunResult, k: int) -> dict[str, np.
     return table
 
 
-def compare_columns(summary: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+def compare_columns(summary: RunSummary) -> dict[str, dict[str, float | None]]:
     """Extra ``townsim compare`` columns per former township and ALL: E2SFCA and queue-aware minutes
     per service; for ALL also the between-township share of the Theil index of burden."""
     out: dict[str, dict[str, float | None]] = {"ALL": {}}
-    for svc, entry in summary.get("access", {}).get("services", {}).items():
-        for col, block in (
-            (f"e2sfca_{svc}", entry["index_per_1000"]["e2sfca"]),
-            (f"queue_aware_{svc}_min", entry["queue_aware_nearest_min"]),
-        ):
-            out["ALL"][col] = block["mean"]
-            for unit, value in block["by_former_unit"].items():
+    for svc, entry in summary.access.services.items():
+        blocks: tuple[tuple[str, IndexStats | MeanByUnit], ...] = (
+            (f"e2sfca_{svc}", entry.index_per_1000["e2sfca"]),
+            (f"queue_aware_{svc}_min", entry.queue_aware_nearest_min),
+        )
+        for col, block in blocks:
+            out["ALL"][col] = block.mean
+            for unit, value in block.by_former_unit.items():
                 out.setdefault(unit, {})[col] = value
-    burden = summary.get("equity", {}).get("burden_min_per_errand", {})
+    burden = summary.equity.profiles.get("burden_min_per_errand", {})
     if "theil_between_share_former_unit" in burden:
         out["ALL"]["burden_theil_between_share"] = burden["theil_between_share_former_unit"]
     return out

@@ -12,6 +12,7 @@ from sim.metrics.access import compare_columns
 from sim.metrics.families import FAMILY_HEADLINE
 from sim.replications import ReplicationSet, paired_difference, read_replications
 from sim.results.io import read_summary
+from sim.results.summary_model import GroupMetrics, RunSummary
 
 __all__ = [
     "COMPARE_COLUMNS",
@@ -23,34 +24,41 @@ __all__ = [
     "render_paired",
 ]
 
-COMPARE_COLUMNS = {
-    "burden_mean_min": ("burden_min", "mean"),
-    "burden_p90_min": ("burden_min", "p90"),
-    "trips_per_errand": ("trips_per_completed_errand",),
-    "distance_km": ("distance_km_per_errand",),
-    "money_yuan": ("money_yuan_per_errand",),
-    "share_burden_over_60": ("burden_share_over_min", "60"),
-}
+#: Columns of :func:`compare_runs` per group (plus ``access_<service>_min`` and the access columns).
+COMPARE_COLUMNS = (
+    "burden_mean_min",
+    "burden_p90_min",
+    "trips_per_errand",
+    "distance_km",
+    "money_yuan",
+    "share_burden_over_60",
+)
 
 
-def _pick(entry: dict, path: tuple[str, ...]) -> float | None:
-    node = entry
-    for key in path:
-        if not isinstance(node, dict) or key not in node:
-            return None
-        node = node[key]
-    return node  # type: ignore[return-value]
+def _group_row(entry: GroupMetrics) -> dict[str, float | None]:
+    """The :data:`COMPARE_COLUMNS` of one group, then its mean access minutes per service."""
+    row = dict(
+        zip(
+            COMPARE_COLUMNS,
+            (
+                entry.burden_min.mean,
+                entry.burden_min.p90,
+                entry.trips_per_completed_errand,
+                entry.distance_km_per_errand,
+                entry.money_yuan_per_errand,
+                entry.burden_share_over_min.get("60"),
+            ),
+            strict=True,
+        )
+    )
+    for service, shares in entry.access.items():
+        row[f"access_{service}_min"] = shares.mean_min
+    return row
 
 
-def _rows(summary: dict) -> dict[str, dict[str, float | None]]:
-    groups = {**summary["by_former_unit"], "ALL": {k: summary.get(k) for k in summary}}
-    out = {}
-    for name, entry in groups.items():
-        row = {col: _pick(entry, path) for col, path in COMPARE_COLUMNS.items()}
-        for key, value in entry.items():
-            if key.startswith("access_") and isinstance(value, dict):
-                row[f"{key}_min"] = value.get("mean_min")
-        out[name] = row
+def _rows(summary: RunSummary) -> dict[str, dict[str, float | None]]:
+    groups = {**summary.by_former_unit, "ALL": summary.overall()}
+    out = {name: _group_row(entry) for name, entry in groups.items()}
     for name, extra in compare_columns(summary).items():  # accessibility and equity (sim/metrics/access.py)
         out.setdefault(name, {}).update(extra)
     return out

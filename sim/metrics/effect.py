@@ -31,13 +31,11 @@ TREATED = {"merged": ("new_seat", "absorbed"), "absorbed": ("absorbed",)}
 
 def _cells(run: str | Path) -> tuple[pd.DataFrame, dict[str, str], int]:
     summary = read_summary(run)
-    block = summary.get("access", {}).get("merger_effect_cells")
-    if not block:
-        raise PlanInputError(
-            f"{run}: summary.json has no access.merger_effect_cells (re-run with this townsim version)"
-        )
-    frame = pd.DataFrame(block["rows"]).set_index(["former_unit", "age_band"])
-    return frame.astype(float), block["merger_status"], int(summary.get("seed", -1))
+    block = summary.access.merger_effect_cells
+    if not block.rows:
+        raise PlanInputError(f"{run}: summary.json has no access.merger_effect_cells rows")
+    frame = pd.DataFrame([cell.to_json_dict() for cell in block.rows]).set_index(["former_unit", "age_band"])
+    return frame.astype(float), block.merger_status, summary.seed
 
 
 def _group_mean(frame: pd.DataFrame, units: list[str], weight: pd.Series) -> pd.DataFrame:

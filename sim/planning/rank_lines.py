@@ -55,9 +55,9 @@ def _per_seed(rset: ReplicationSet) -> pd.DataFrame:
     bus trips and trips with no way home."""
     rows = []
     for seed, s in zip(rset.seeds, rset.summaries, strict=True):
-        burden, gini = s["burden_min"]["mean"], s["equity"]["gini_burden_per_resident"]
-        weight = s["population"] / s["residents_simulated"] if s["residents_simulated"] else float("nan")
-        transit = s.get("transit", {})
+        burden, gini = s.burden_min.mean, s.equity.gini_burden_per_resident
+        people = float("nan") if s.population is None else s.population
+        weight = people / s.residents_simulated if s.residents_simulated else float("nan")
         rows.append(
             {
                 "seed": seed,
@@ -65,9 +65,9 @@ def _per_seed(rset: ReplicationSet) -> pd.DataFrame:
                 "gini": float("nan") if gini is None else float(gini),
                 "person_hours": float("nan")
                 if burden is None
-                else burden * s["burden_min"]["n"] * weight / max(rset.days, 1) / 60.0,
-                "bus_trips": float(transit.get("bus_trips", 0)),
-                "no_way_home": float(transit.get("no_way_home", 0)),
+                else burden * s.burden_min.n * weight / max(rset.days, 1) / 60.0,
+                "bus_trips": float(s.transit.bus_trips if s.transit else 0),
+                "no_way_home": float(s.transit.no_way_home if s.transit else 0),
             }
         )
     return pd.DataFrame(rows).set_index("seed")

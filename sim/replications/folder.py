@@ -64,10 +64,12 @@ def write_replications(
         "n": rset.n,
         "wall_time_s": rset.wall_time_s,
         "provenance": rset.provenance,
+        **({"title": rset.title} if rset.title is not None else {}),
     }
 
     def fill(tmp: Path) -> None:
-        (tmp / "summaries.json").write_text(_json(rset.summaries), encoding="utf-8")
+        summaries = [s.to_json_dict() for s in rset.summaries]
+        (tmp / "summaries.json").write_text(_json(summaries), encoding="utf-8")
         rset.villages.to_parquet(tmp / "villages.parquet", index=False)
         rset.facilities.to_parquet(tmp / "facilities.parquet", index=False)
         for name in CELL_TABLES:
@@ -112,11 +114,11 @@ def _single_run_set(run_dir: Path) -> ReplicationSet:
         places=pd.DataFrame(),
         edges=pd.DataFrame(),
     )
-    seed = int(summary.get("seed", prov.get("seed")))
+    seed = summary.seed
     cells, facility_cells = cell_tables(result.residents, result.errands, result.trips)
     return ReplicationSet(
-        scenario=str(summary.get("scenario", run_dir.name)),
-        days=int(summary.get("days", prov.get("days", 0))),
+        scenario=summary.scenario,
+        days=summary.days,
         base_seed=seed,
         seeds=[seed],
         summaries=[summary],
@@ -133,9 +135,13 @@ def read_replications(path: str | Path) -> ReplicationSet:
     """A replicated run folder, or a single run folder as a set of one replication.
 
     Raises:
-        SimError: ``path`` is neither.
+        SimError: ``path`` is neither, or is damaged (:mod:`sim.results.folder` names the file and field).
     """
+    from sim.results.folder import load_any_folder
     from sim.results.io import read_json, read_table
+    from sim.results.summary_model import load_summary
+
+    load_any_folder(path)  # a damaged folder stops here, before any number is read
 
     path = Path(path)
     if is_replications_dir(path):
@@ -145,7 +151,10 @@ def read_replications(path: str | Path) -> ReplicationSet:
             raise SimError(
                 f"{path / MARKER}: field '{missing[0]}': expected a townsim replicated run description"
             )
-        summaries = read_json(path / "summaries.json", list)
+        summaries = [
+            load_summary(s, f"{path / 'summaries.json'} (run {i + 1})")
+            for i, s in enumerate(read_json(path / "summaries.json", list))
+        ]
         return ReplicationSet(
             scenario=meta["scenario"],
             days=int(meta["days"]),
@@ -156,6 +165,7 @@ def read_replications(path: str | Path) -> ReplicationSet:
             facilities=read_table(path / "facilities.parquet", "facilities"),
             wall_time_s=[float(x) for x in meta.get("wall_time_s", [])],
             provenance=meta.get("provenance", {}),
+            title=meta.get("title"),
             **{
                 name: read_table(path / f"{name}.parquet", name)
                 for name in CELL_TABLES

@@ -83,7 +83,7 @@ def _run_one(task: tuple[str, int, str | None]) -> tuple[str, Replication]:
         write_run(result, keep, scenario_raw=loaded.raw)
     rep = Replication(
         seed,
-        result.summary,
+        result.checked_summary(),
         village_table(result),
         facility_table(result),
         result.provenance["wall_time_s"],
@@ -265,6 +265,7 @@ def run_many(
     sets = {
         label: ReplicationSet(
             scenario=loaded.run_name,
+            title=loaded.scenario.title.model_dump() if loaded.scenario.title is not None else None,
             days=loaded.scenario.simulation.days if days is None else days,
             base_seed=base_seed,
             seeds=[],

@@ -9,7 +9,7 @@ far less noise than either run; over n seeds its mean has a 95% paired t interva
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -19,6 +19,7 @@ from scipy import stats
 
 from sim.errors import SimError
 from sim.results.result import RunResult
+from sim.results.summary_model import RunSummary
 
 __all__ = [
     "DIFFERENCE_COLUMNS",
@@ -111,15 +112,18 @@ def _flatten(node: Any, prefix: str) -> Iterator[tuple[str, float]]:
         yield prefix, float(node)
 
 
-def summary_metrics(summary: Mapping[str, Any]) -> pd.DataFrame:
-    """Every numeric leaf of a summary.json as rows ``metric, group_kind, group, value``.
+def summary_metrics(summary: RunSummary) -> pd.DataFrame:
+    """Every numeric leaf of a run's summary.json as rows ``metric, group_kind, group, value``.
+
+    Metric names are dotted paths of the JSON (``burden_min.mean``, ``access_clinic.mean_min``),
+    the names ``--precision`` and sweep outcomes use.
 
     Overall metrics have group_kind ``overall`` and group ``all``; the ``by_former_unit``,
     ``by_age_band`` and ``by_island`` blocks give the other kinds with the same metric names.
     ``null`` (e.g. no completed errand in a group) becomes NaN.
     """
     rows: list[tuple[str, str, str, float]] = []
-    for key, value in summary.items():
+    for key, value in summary.to_json_dict().items():
         if key in _NOT_METRICS:
             continue
         if key in _GROUP_KEYS:
@@ -172,7 +176,7 @@ class Replication:
     """One finished run: its seed, summary.json, compact village/facility tables and wall time (s)."""
 
     seed: int
-    summary: dict[str, Any]
+    summary: RunSummary
     villages: pd.DataFrame
     facilities: pd.DataFrame
     wall_time_s: float
@@ -197,19 +201,21 @@ class ReplicationSet:
         cells: ``seed``, the groups and mode, completed errands and burden parts summed
             (:func:`sim.metrics.cells.cell_tables`); empty for folders written without them.
         facility_cells: ``seed``, the groups and facility, completed errands and their waits there.
+        title: display names ``{zh, en}`` of the scenario (with its overlays), if it has one.
     """
 
     scenario: str
     days: int
     base_seed: int
     seeds: list[int]
-    summaries: list[dict[str, Any]]
+    summaries: list[RunSummary]
     villages: pd.DataFrame
     facilities: pd.DataFrame
     wall_time_s: list[float] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
     cells: pd.DataFrame = field(default_factory=pd.DataFrame)
     facility_cells: pd.DataFrame = field(default_factory=pd.DataFrame)
+    title: dict[str, str] | None = None
 
     @property
     def n(self) -> int:

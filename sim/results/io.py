@@ -18,6 +18,7 @@ from sim.ownership import check_replaceable, commit_dir, output_lock, staged_dir
 
 if TYPE_CHECKING:
     from sim.results.result import RunResult
+    from sim.results.summary_model import RunSummary
 
 __all__ = [
     "check_run_out",
@@ -35,8 +36,6 @@ __all__ = [
 
 MARKER = "provenance.json"
 KIND = "run"
-#: Fields every summary.json has (checked when a run folder is read).
-SUMMARY_KEYS = ("scenario", "by_former_unit")
 
 
 def is_run_dir(path: Path) -> bool:
@@ -138,6 +137,8 @@ def writing_run(
     """
     out = Path(out)
     started: list[tuple[RunResult, Path, ExitStack]] = []
+    from sim.results.summary_model import summary_json
+
     with ExitStack() as stack:
 
         def start(result: RunResult) -> None:
@@ -152,11 +153,12 @@ def writing_run(
         if not started:
             raise RuntimeError("writing_run: the block never called start(result)")
         result, tmp, tables = started[0]
+        summary = result.checked_summary()
         with tables:  # small files written while the tables are
-            (tmp / "summary.json").write_text(_json(result.summary), encoding="utf-8")
+            (tmp / "summary.json").write_text(summary_json(summary), encoding="utf-8")
             (tmp / "scenario.yaml").write_text(_yaml(scenario_raw), encoding="utf-8")
             (tmp / MARKER).write_text(_json(result.provenance), encoding="utf-8")
-        write_marker(tmp, KIND, scenario=result.summary.get("scenario"), scenario_hash=scenario_hash)
+        write_marker(tmp, KIND, scenario=summary.scenario, scenario_hash=scenario_hash)
         commit_dir(tmp, out)
 
 
@@ -209,16 +211,20 @@ def read_table(path: Path, name: str) -> pd.DataFrame:
         ) from None
 
 
-def read_summary(run_dir: str | Path) -> dict[str, Any]:
-    """summary.json of a run folder."""
+def read_summary(run_dir: str | Path) -> RunSummary:
+    """summary.json of a run folder, validated (:func:`sim.results.summary_model.load_summary`).
+
+    Raises:
+        SimError: not a run folder, or its summary.json is damaged or of a layout this townsim
+            cannot read (the message names the file and the field).
+    """
+    from sim.results.summary_model import load_summary
+
     run_dir = Path(run_dir)
     if not is_run_dir(run_dir):
         raise SimError(f"{run_dir}: not a townsim run folder (expected summary.json and {MARKER})")
-    summary = read_json(run_dir / "summary.json")
-    for key in SUMMARY_KEYS:
-        if key not in summary:
-            raise SimError(f"{run_dir / 'summary.json'}: field '{key}': expected a townsim run summary")
-    return summary
+    path = run_dir / "summary.json"
+    return load_summary(read_json(path), str(path))
 
 
 def read_run(run_dir: str | Path) -> RunResult:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from sim.results.summary_model import RunSummary
 
 __all__ = ["OPTIONAL_TABLES", "TABLES", "RunResult", "proxy_trips_frame"]
 
@@ -73,5 +76,17 @@ class RunResult:
     line_loads: pd.DataFrame = field(default_factory=_no_line_loads)
     proxy_trips: pd.DataFrame = field(default_factory=_no_proxy_trips)
     households: pd.DataFrame | None = None  # with families.households (sim/results/families.py)
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: RunSummary | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
+
+    def checked_summary(self) -> RunSummary:
+        """The run's summary (:class:`~sim.results.summary_model.RunSummary`).
+
+        Raises:
+            SimError: the run has not been summarised yet (only its tables exist).
+        """
+        if self.summary is None:
+            from sim.errors import SimError
+
+            raise SimError("run result: no summary yet (tables only)")
+        return self.summary

@@ -54,6 +54,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    ValidationError,
     model_serializer,
     model_validator,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "TheilProfile",
     "TransitSummary",
     "VillageIndices",
+    "load_summary",
     "summary_json",
 ]
 
@@ -427,6 +429,29 @@ class HealthSummary(Block):
     )
 
 
+class ElderlySummary(Block):
+    """The frail elderly (runs with an ``elderly`` block): impairment, companions, fare concessions.
+
+    Minutes are sums over the simulated residents' trips on measured days; ``*_per_year`` figures
+    stand for the whole population.
+    """
+
+    impaired_share_by_age_band: dict[str, Num] = Field(description="share impaired per age band (fraction)")
+    companion_band: str = Field(description="age band the companions' minutes count in")
+    companion_trips: int = Field(description="trips with a companion (agents)")
+    companion_min: Num = Field(description="companions' minutes: there + wait + home of those trips")
+    companion_person_hours_per_year: Num = Field(description="the same for the whole population, h/year")
+    burden_min_by_age_band: dict[str, Num] = Field(description="residents' own trip minutes per age band")
+    burden_min_by_age_band_with_companions: dict[str, Num] = Field(
+        description="the same with the companions' minutes in the companion band"
+    )
+    burden_min_with_companions: Num = Field(description="all residents' and companions' minutes")
+    fare_subsidy_yuan: Num = Field(description="fares waived by concessions (simulated riders), yuan")
+    fare_subsidy_yuan_per_year: Num = Field(description="the fare subsidy's cost for the population, yuan/year")
+    bus_share_by_age_band: dict[str, Num] = Field(description="share of trips by bus per age band (fraction)")
+    bus_money_yuan_by_age_band: dict[str, Num] = Field(description="money of bus trips per age band, yuan")
+
+
 class RunSummary(Block):
     """Headline results of one run: the contents of ``summary.json``.
 
@@ -470,6 +495,9 @@ class RunSummary(Block):
     levers: LeverSummary = Field(description="completed errands by channel")
     access: AccessSummary = Field(description="accessibility indices, life circles, merger-effect cells")
     health: HealthSummary | None = Field(default=None, description="health tiers, if the scenario has them")
+    elderly: ElderlySummary | None = Field(
+        default=None, description="impairment, companions and fares, if the scenario has them"
+    )
 
     def overall(self) -> GroupMetrics:
         """The overall metrics as one group entry (as in ``by_former_unit``)."""
@@ -504,3 +532,44 @@ class RunSummary(Block):
 def summary_json(summary: RunSummary) -> str:
     """The text of ``summary.json`` (UTF-8, two-space indent, keys in declaration order)."""
     return json.dumps(summary.to_json_dict(), ensure_ascii=False, indent=2)
+
+
+def _where(error: Any) -> str:
+    return ".".join(str(p) for p in error["loc"]) or "(top level)"
+
+
+def load_summary(data: object, source: str) -> RunSummary:
+    """Validate a parsed ``summary.json`` (``source`` names the file in messages).
+
+    A summary without ``schema_version`` (written before the contract) is read when it
+    validates; one from a newer layout is refused.
+
+    Raises:
+        SimError: not a run summary this townsim can read (message names ``source`` and the field).
+    """
+    from sim.errors import SimError
+
+    if not isinstance(data, dict):
+        raise SimError(f"{source}: expected a JSON object (a townsim run summary)")
+    version = data.get("schema_version")
+    if version is not None and (type(version) is not int or not 1 <= version <= SCHEMA_VERSION):
+        raise SimError(
+            f"{source}: field 'schema_version': expected 1 to {SCHEMA_VERSION} (this townsim's layout), "
+            f"got {version!r}; a newer townsim wrote it"
+        )
+    try:
+        return RunSummary.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        missing = [_where(e) for e in errors if e["type"] == "missing"]
+        what = (
+            f"missing field{'s' if len(missing) > 1 else ''} {', '.join(repr(m) for m in missing)}"
+            if missing
+            else f"field '{_where(errors[0])}': {errors[0]['msg']}"
+        )
+        if version is None:
+            raise SimError(
+                f"{source}: written by an older townsim (no schema_version) in a layout this one cannot "
+                f"read: {what}; re-run the scenario"
+            ) from None
+        raise SimError(f"{source}: {what}") from None

@@ -108,7 +108,7 @@ def _check_outcomes(exp: LoadedExperiment, first: RunTask) -> None:
         seed=first.seed,
     )
     try:
-        extract_outcomes(result.summary, first.outcomes)
+        extract_outcomes(result.checked_summary().to_json_dict(), first.outcomes)
     except KeyError as exc:
         raise ScenarioError(
             str(exp.path), "outcomes", f"expected summary.json paths: {exc.args[0]}"

@@ -86,7 +86,7 @@ def run_task(task: RunTask) -> dict[str, Any]:
             days=task.days,
             seed=task.seed,
         )
-        outcomes = extract_outcomes(result.summary, task.outcomes)
+        outcomes = extract_outcomes(result.checked_summary().to_json_dict(), task.outcomes)
     except Exception as exc:
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         status = "failed"

@@ -41,7 +41,7 @@ def test_base_runs_once_and_pairs_with_every_plan(tmp_path):
     assert first_run_dir(tmp_path / "runs", line[0], 50, DAYS).is_dir()
     # the same numbers as the CLI's replications of the plan (one pool or another, one seed each)
     alone = run_replications(line[1], n=3, seed=50, days=DAYS, workers=1)
-    assert [s["burden_min"] for s in alone.summaries] == [s["burden_min"] for s in plan.summaries]
+    assert [s.burden_min for s in alone.summaries] == [s.burden_min for s in plan.summaries]
 
     seen.clear()
     window = _plan(tmp_path, {"facilities": {"west_hall": {"action": "keep", "servers": 2}}})

@@ -70,12 +70,12 @@ def replications() -> dict[str, dict[str, list[float]]]:
         result = run_loaded(loaded, days=DAYS, seed=seed + 1000)
         s, trips = result.summary, result.trips
         for m, v in (
-            ("errands_per_day", s["errands"]["arisen"] / DAYS),
-            ("burden_mean_min", s["burden_min"]["mean"]),
-            ("burden_share_over_30_min", s["burden_share_over_min"]["30"]),
-            ("trips_per_completed_errand", s["trips_per_completed_errand"]),
+            ("errands_per_day", s.errands.arisen / DAYS),
+            ("burden_mean_min", s.burden_min.mean),
+            ("burden_share_over_30_min", s.burden_share_over_min["30"]),
+            ("trips_per_completed_errand", s.trips_per_completed_errand),
             ("mean_wait_min", float(trips["wait_min"].mean())),
-            ("turned_away_share", s["errands"]["trips_turned_away"] / len(trips)),
+            ("turned_away_share", s.errands.trips_turned_away / len(trips)),
         ):
             out["townsim"][m].append(v)
     return out

@@ -19,7 +19,7 @@ def test_threshold_shares_equal_summary(run_dirs):
     done = completed_errands(result.residents, result.errands)
     shares = threshold_shares(done, by="age_band")
     for band, row in shares.iterrows():
-        expected = result.summary["by_age_band"][band]["burden_share_over_min"]
+        expected = result.summary.by_age_band[band].burden_share_over_min
         assert [row[t] for t in (15, 30, 60)] == pytest.approx(
             [expected[str(t)] for t in (15, 30, 60)], abs=1e-4
         )

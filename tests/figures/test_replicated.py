@@ -106,8 +106,8 @@ def test_report_equity_and_access_carry_intervals_over_seeds(replicated):
     text = build_report(merged, language=EN)
     sums = read_replications(merged).summaries
     for values in (
-        [s["equity"]["burden_min_per_errand"]["gini"] for s in sums],
-        [s["access"]["services"]["admin_complex"]["queue_aware_nearest_min"]["mean"] for s in sums],
+        [s.equity.profiles["burden_min_per_errand"]["gini"] for s in sums],
+        [s.access.services["admin_complex"].queue_aware_nearest_min.mean for s in sums],
     ):
         n, mean, low, high = mean_interval(np.array(values, dtype=float))
         assert n == N and low < mean < high

@@ -131,7 +131,7 @@ def test_bus_and_ferry_lines_are_drawn_numbered_and_named(figure_sets, run_dirs)
 def test_burden_cdf_small_multiples_one_colour_per_township(figure_sets, run_dirs, name):
     fig = figure_sets(name).figures["burden_cdf"]
     summary = read_run(run_dirs[name]).summary
-    units = [u for u, e in summary["by_former_unit"].items() if e["errands_completed"] > 0]
+    units = [u for u, e in summary.by_former_unit.items() if e.errands_completed > 0]
     panels = [a for a in fig.axes if a.get_visible() and a.get_legend() is not None]
     named = [t for ax in panels for t in _legend_texts(ax.get_legend())]
     labels = Labeller("en", places=read_run(run_dirs[name]).places)
@@ -161,21 +161,21 @@ def test_threshold_shares_match_the_summary(figure_sets, run_dirs, name):
     summary = read_run(run_dirs[name]).summary
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["> 15 min", "> 30 min", "> 60 min"]
     assert by_unit.get_ylabel() == "Errands over threshold (%)" and by_band.get_xlabel() == "Age band (years)"
-    units = [u for u, e in summary["by_former_unit"].items() if e["errands_completed"] > 0]
+    units = [u for u, e in summary.by_former_unit.items() if e.errands_completed > 0]
     assert len(by_unit.patches) == 3 * len(units)
     heights = [p.get_height() for p in by_unit.containers[2]]  # > 60 min
-    expected = [100 * summary["by_former_unit"][u]["burden_share_over_min"]["60"] for u in units]
+    expected = [100 * summary.by_former_unit[u].burden_share_over_min["60"] for u in units]
     assert heights == pytest.approx(expected, abs=0.01)
-    bands = [b for b, e in summary["by_age_band"].items() if e["errands_completed"] > 0]
+    bands = [b for b, e in summary.by_age_band.items() if e.errands_completed > 0]
     assert [t.get_text() for t in by_band.get_xticklabels()] == bands
 
 
 def test_threshold_shares_mark_the_comparison_run(figure_sets, run_dirs):
     fig = figure_sets("pingtan_merged", "pingtan_baseline").figures["threshold_shares"]
     assert _legend_texts(fig.legends[0])[-1] == "Pingtan before the 2021 merger"
-    before = read_run(run_dirs["pingtan_baseline"]).summary["by_former_unit"]
+    before = read_run(run_dirs["pingtan_baseline"]).summary.by_former_unit
     ticks = fig.axes[0].collections[2].get_offsets()[:, 1]  # the > 60 min ticks
-    expected = [100 * e["burden_share_over_min"]["60"] for e in before.values() if e["errands_completed"]]
+    expected = [100 * e.burden_share_over_min["60"] for e in before.values() if e.errands_completed]
     assert list(ticks) == pytest.approx(expected, abs=0.01)
 
 
@@ -228,7 +228,7 @@ def test_lorenz_curves_carry_gini(figure_sets, run_dirs):
     n_access = sum(1 for k in summary if k.startswith("access_"))
     assert len(texts) == 1 + 2 * (1 + n_access)  # equality, then each measure in both runs
     assert texts[0] == "Equality line"
-    gini = summary["equity"]["gini_burden_per_resident"]
+    gini = summary.equity.gini_burden_per_resident
     assert texts[1] == f"Burden per errand, Gini {gini:.3f}"
     assert sum("(Pingtan before the 2021 merger)" in t for t in texts) == 1 + n_access
     assert ax.get_xlabel() == "Cumulative share of residents (%)"
@@ -241,8 +241,8 @@ def test_difference_bars_single_run_are_labelled_as_such(figure_sets, run_dirs):
     assert first.get_xlabel() == "Change: Burden per errand, mean (min)"
     ticks = [t.get_text() for t in first.get_yticklabels()]
     assert ticks[0] == "All residents" and "Aoqian" in ticks
-    a = read_run(run_dirs["pingtan_baseline"]).summary["burden_min"]["mean"]
-    b = read_run(run_dirs["pingtan_merged"]).summary["burden_min"]["mean"]
+    a = read_run(run_dirs["pingtan_baseline"]).summary.burden_min.mean
+    b = read_run(run_dirs["pingtan_merged"]).summary.burden_min.mean
     dots = np.concatenate([c.get_offsets() for c in first.collections if isinstance(c, PathCollection)])
     top = dots[np.argmax(dots[:, 1])]  # "All residents" is the top row
     assert top[0] == pytest.approx(b - a)

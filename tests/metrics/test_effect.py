@@ -31,10 +31,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
 def test_did_equals_hand_computation(runs: dict[str, list[Path]]) -> None:
     before, after = runs["before"][0], runs["after"][0]
     cells = {
-        k: pd.DataFrame(read_summary(p)["access"]["merger_effect_cells"]["rows"])
+        k: pd.DataFrame([c.to_json_dict() for c in read_summary(p).access.merger_effect_cells.rows])
         for k, p in (("a", before), ("b", after))
     }
-    status = read_summary(after)["access"]["merger_effect_cells"]["merger_status"]
+    status = read_summary(after).access.merger_effect_cells.merger_status
     assert status == {"east": "new_seat", "west": "absorbed", "isle": "unmerged"}
     col = "nearest_km_admin_complex"
 

@@ -70,7 +70,7 @@ def test_proxy_carries_errands_on_its_days_within_capacity(base: Any) -> None:
     assert per_village_day.max() <= 3
     waited = r.errands.loc[done, "completed_day"] - r.errands.loc[done, "arise_day"]
     assert (waited >= 1).all()  # delay_days after the agent's trip
-    assert r.summary["burden_min"]["mean"] < base.summary["burden_min"]["mean"]
+    assert r.summary.burden_min.mean < base.summary.burden_min.mean
 
 
 def test_service_scope_ends_referrals(base: Any) -> None:
@@ -188,7 +188,7 @@ def test_lever_summary_counts_the_measured_period_only() -> None:
     )[1]
     measured = r.errands[(r.errands["arise_day"] >= 0) & (r.errands["status"] == "completed")]
     assert (r.errands["arise_day"] < 0).any()
-    counts = r.summary["levers"]["completed_by_channel"]
+    counts = r.summary.levers.completed_by_channel
     assert counts["online"] == int((measured["channel"].astype(str) == "online").sum())
     assert sum(counts.values()) == len(measured)
 

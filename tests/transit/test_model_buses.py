@@ -44,9 +44,9 @@ def test_bus_trips_record_lines_waits_and_loads(bus_run) -> None:  # type: ignor
     assert loads["boardings"].sum() == pytest.approx(legs)
     assert (loads["peak_load"] <= loads["boardings"] + 1e-9).all()
     assert (loads["left_behind"] == np.maximum(loads["peak_load"] - loads["capacity"], 0)).all()
-    s = bus_run.summary["transit"]
-    assert s["bus_trips"] == len(bus)
-    assert "b1" in s["boardings_by_line"]
+    s = bus_run.summary.transit
+    assert s is not None and s.bus_trips == len(bus)
+    assert "b1" in s.boardings_by_line
 
 
 def test_burden_counts_both_ways(bus_run) -> None:  # type: ignore[no-untyped-def]
