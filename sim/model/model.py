@@ -11,6 +11,7 @@ from sim.model.agents import FacilityAgent, Resident
 from sim.model.calendar import RunCalendar
 from sim.model.choice import Choosers, make_choice_rule
 from sim.model.families import build_families
+from sim.model.frailty import ChoiceCosts, Frailty
 from sim.model.ghosts import GhostPlan, GhostRates
 from sim.model.health import HealthSystem
 from sim.model.levers import AppointmentDesk, LeverEngine
@@ -259,6 +260,22 @@ class AccessModel(mesa.Model):
         code = (self.residents.owns.T.astype(np.uint64) * bits).sum(axis=1)
         codes, self._owns_pattern = np.unique(code, return_inverse=True)
         self._owns_table = (codes[:, None] & bits[None, :]) > 0  # (ownership patterns, modes)
+        self._walk_mode = self.tables.modes.index("walk")
+        self.frailty: Frailty | None = None  # impairment, companions, fares (elderly:, sim/model/frailty.py)
+        self._choice_costs: ChoiceCosts | None = None
+        if sc.elderly is not None:
+            bands, weight = self.world.age_bands, self.sample_weight
+            self.frailty = Frailty(sc.elderly, bands, self.residents, self.streams, weight)
+            self._choice_costs = self.frailty.choice_costs(
+                self._static_cost,
+                self._owns_table,
+                self._owns_pattern,
+                time_min=self.tables.time_min,
+                money_yuan=self.tables.money_yuan,
+                walk=self._walk_mode,
+                bus=self._bus_mode,
+                vot_min_per_yuan=vot_min_per_yuan,
+            )
         self._prepared: dict[int, object] = {}  # choice tables per bus day kind (-1: no transit)
         self._eligible_tables: dict[tuple[int, bytes], tuple[np.ndarray, int]] = {}
         self._village = self.residents.village.astype(np.int64)
@@ -407,11 +424,15 @@ class AccessModel(mesa.Model):
         kind = -1 if self.bus is None else int(self._bus_day_kind[weekday])
         prepared = self._prepared.get(kind)
         if prepared is None:
-            static = self._static_cost
+            static, owns, bus_rows = self._static_cost, self._owns_table, [self._bus_mode]
+            if self._choice_costs is not None:  # cost groups of the frail elderly and fare discounts
+                cc = self._choice_costs
+                static, owns, bus_rows = cc.static_min, cc.owns, cc.bus_rows.tolist()
             if self.bus is not None:  # the bus is no alternative where no journey arrives in time
                 static = static.copy()
-                static[self._bus_mode] = np.where(self._bus_feasible[kind], static[self._bus_mode], np.inf)
-            prepared = self.choice_rule.prepare(static, self._owns_table, self.prior_wait_min)
+                for m in bus_rows:
+                    static[m] = np.where(self._bus_feasible[kind], static[m], np.inf)
+            prepared = self.choice_rule.prepare(static, owns, self.prior_wait_min)
             self._prepared[kind] = prepared
         return prepared
 
@@ -471,7 +492,7 @@ class AccessModel(mesa.Model):
                 self.calendar.hold_crossings(self.day, eligible, cand, self._village[r])
             who = Choosers(
                 village=self._village[r],
-                pattern=self._owns_pattern[r],
+                pattern=(self._owns_pattern if self._choice_costs is None else self._choice_costs.pattern)[r],
                 cand=cand,
                 eligible=eligible,
                 mem_fac=res.mem_fac[g][r],
@@ -479,6 +500,8 @@ class AccessModel(mesa.Model):
                 u=u[rows],
             )
             fac_out[rows], mode_out[rows] = self.choice_rule.choose(prepared, who)
+        if self._choice_costs is not None:  # a cost group's copy of a mode is that mode
+            mode_out = np.where(mode_out >= 0, self._choice_costs.real_mode[np.maximum(mode_out, 0)], -1)
         return fac_out, mode_out
 
     def _travel(self, needs: Needs, day: int, weekday: int) -> tuple[np.ndarray, int]:
@@ -510,6 +533,8 @@ class AccessModel(mesa.Model):
         _, n_villages, n_fac = tab.time_min.shape
         cell = (mode * n_villages + vg) * n_fac + fac  # flat (mode, village, facility) index
         travel, dist, money = (np.take(t, cell) for t in (tab.time_min, tab.distance_km, tab.money_yuan))
+        if self.frailty is not None:  # the impaired walk slower
+            travel = self.frailty.walk_min(travel, mode, r[go], self._walk_mode)
         key, trip_no = needs.key[go], needs.trips[go]
         arrival = self._arrival_min(fac, weekday, self.streams.normal("trip.arrival", key, trip_no))
         departure = arrival - travel
@@ -561,6 +586,8 @@ class AccessModel(mesa.Model):
             assert extra is not None
             extra["return_min"][self._gave_up_out[0]] = self._gave_up_out[1]
             self._gave_up_out = None
+        if self.frailty is not None and extra is not None:  # fare concessions by age band
+            extra["money_yuan"] = self.frailty.pay(day, extra["money_yuan"], extra["fare_yuan"], r[go])
         if extra is None:
             needs.burden_min[go] += 2 * travel + wait
             needs.distance_km[go] += 2 * dist
@@ -570,6 +597,8 @@ class AccessModel(mesa.Model):
             needs.burden_min[go] += travel + wait + ret
             needs.distance_km[go] += trip_km
             needs.money_yuan[go] += trip_money
+        if self.frailty is not None:  # companions' time: there, the wait and home
+            self.frailty.accompany(day, r[go], travel + wait + ret)
         referred = go[out == 1]
         needs.forced_fac[referred] = self._referral[res.new_unit[r[referred]], next_service[out == 1]]
         needs.informed[referred] = True
@@ -846,6 +875,7 @@ class AccessModel(mesa.Model):
         out["return_min"] = travel.copy()
         out["money_yuan"] = 2 * money
         out["distance_km"] = 2 * dist
+        out["fare_yuan"] = np.zeros(n)  # bus and ferry fares in money_yuan (for fare concessions)
         if bus_out is None:
             return out
         pattern = int(self.bus.weekday_pattern[weekday])
@@ -866,6 +896,7 @@ class AccessModel(mesa.Model):
             home = self._capacity_home(day, pattern, home, np.flatnonzero(is_bus), vg, fac, leave)
         out["return_min"][is_bus] = home.travel_min
         out["money_yuan"][is_bus] = bus_out.fare_yuan + home.fare_yuan
+        out["fare_yuan"][is_bus] = bus_out.fare_yuan + np.where(home.label >= 0, home.fare_yuan, 0.0)
         out["distance_km"][is_bus] = bus_out.km + home.km
         out["lines_out"][is_bus] = bus_out.label
         out["lines_home"][is_bus] = home.label
@@ -967,4 +998,5 @@ class AccessModel(mesa.Model):
         fields_["fare_yuan"][gone] = np.where(stranded, nwh.cost_yuan, np.take(self.tables.money_yuan, cell))
         fields_["km"][gone] = np.where(stranded, 0.0, np.take(self.tables.distance_km, cell))
         fields_["no_way"][gone] = stranded
+        fields_["label"][gone] = -1  # no vehicle home
         return BusLeg(**fields_)

@@ -262,7 +262,13 @@ def serve_with_ghosts(
     position[order] = np.arange(len(order))
     mine = position[:n]
     by_time = np.argsort(came, kind="stable")
-    real = QueueDay(start_min=q.start_min[mine], wait_min=q.wait_min[mine], served=q.served[mine])
+    real = QueueDay(
+        start_min=q.start_min[mine],
+        wait_min=q.wait_min[mine],
+        served=q.served[mine],
+        left=None if q.left is None else q.left[mine],
+        seen_wait_min=None if q.seen_wait_min is None else q.seen_wait_min[mine],
+    )
     return real, came[mine], longest_queue(came[by_time], q.start_min[by_time])
 
 

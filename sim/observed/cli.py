@@ -32,16 +32,17 @@ def _share(text: str) -> float:
 def _cmd_observe(args: argparse.Namespace) -> int:
     from sim.observed.observe import RECORDS_KIND, observe_run, write_records
     from sim.ownership import check_replaceable
-    from sim.results.io import read_summary
+    from sim.results.io import MARKER, read_json
 
     run, out = Path(args.run), Path(args.out)
     check_replaceable(out, RECORDS_KIND)  # before the work; again, locked, when writing
     records = observe_run(run, args.start_date, survey_share=args.survey_share)
-    summary = read_summary(run)
+    provenance = read_json(run / MARKER)
     share = "" if args.survey_share == 1.0 else f" --survey-share {args.survey_share:g}"
     note = (
         f"Synthetic records, not observations: the outputs of the townsim run `{run.name}` "
-        f"(scenario {summary.scenario}, {summary.days} days, seed {summary.seed}) written in the "
+        f"(scenario {provenance.get('scenario')}, {provenance.get('days')} days, seed "
+        f"{provenance.get('seed')}) written in the "
         f"formats of the records a county keeps, simulated day 0 = {args.start_date.isoformat()}. "
         "Made with "
         f"`townsim observe {run} --out {out} --start-date {args.start_date.isoformat()}{share}`."

@@ -1,4 +1,4 @@
-"""Reference checks of health tiers: the ``health`` block, central health centres, health kinds."""
+"""Reference checks of health tiers (``health``, central health centres, health kinds) and ``elderly``."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def check_health(loaded: LoadedScenario) -> None:
                 f"merger.facilities.{fid}.action",
                 f"expected 'central' only for a health centre, got kind '{kind}'",
             )
+    _check_elderly(loaded)
     h = sc.health
     if h is None:
         return
@@ -72,3 +73,24 @@ def check_health(loaded: LoadedScenario) -> None:
 def _default_services(loaded: LoadedScenario, kind: str) -> tuple[str, ...]:
     defaults = loaded.scenario.facility_defaults.get(kind)  # type: ignore[call-overload]
     return defaults.services if defaults else ()
+
+
+def _check_elderly(loaded: LoadedScenario) -> None:
+    """Bands of the ``elderly`` block exist."""
+    sc = loaded.scenario
+    e = sc.elderly
+    if e is None:
+        return
+    bands = list(sc.age_bands)
+    for name, shares in (("impaired_share", e.impaired_share), ("fare_discount", e.fare_discount)):
+        for band in shares:
+            if band not in bands:
+                field_path = f"elderly.{name}.{band}"
+                raise ScenarioError(loaded.origin(field_path), field_path, f"expected an age band of {bands}")
+    if e.companion_band not in bands:
+        field_path = "elderly.companion_band"
+        raise ScenarioError(
+            loaded.origin(field_path),
+            field_path,
+            f"expected an age band of {bands}, got '{e.companion_band}'",
+        )

@@ -11,6 +11,7 @@ from sim.argtypes import MAX_DAYS, MAX_SEED
 from sim.scenario.calendar import Calendar
 from sim.scenario.families import Families
 from sim.scenario.fields import WEEKDAYS, ServiceTime, Strict, Weekday, clock_to_min
+from sim.scenario.elderly import Elderly
 from sim.scenario.health import HealthTiers
 from sim.scenario.transit import Transit
 
@@ -489,6 +490,10 @@ class Scenario(Strict):
     health: HealthTiers | None = Field(
         default=None,
         description="tiers of health care, referral and bypassing (sim.model.health); None: one tier",
+    )
+    elderly: Elderly | None = Field(
+        default=None,
+        description="impairment, companions and fare concessions by age (sim.model.frailty); None: none",
     )
     calendar: Calendar | None = Field(
         default=None,
