@@ -216,12 +216,14 @@ def _text_table(
 
 
 def _heading(pair: Pair, names: Labeller) -> list[str]:
-    from sim.metrics.answer import HEAD
+    from sim.metrics.answer import HEAD, scenario_title
 
     lang = names.lang
+    a = scenario_title(pair.a.scenario, pair.a.title or pair.raw_a.get("title"), names)
+    b = scenario_title(pair.b.scenario, pair.b.title or pair.raw_b.get("title"), names)
     return [
-        HEAD["a"][lang].format(label=pair.label_a, scenario=names.scenario(pair.a.scenario), n=pair.a.n),
-        HEAD["b"][lang].format(label=pair.label_b, scenario=names.scenario(pair.b.scenario), n=pair.b.n),
+        HEAD["a"][lang].format(label=pair.label_a, scenario=a, n=pair.a.n),
+        HEAD["b"][lang].format(label=pair.label_b, scenario=b, n=pair.b.n),
         HEAD["ci_note"][lang],
         "",
     ]

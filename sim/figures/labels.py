@@ -400,8 +400,11 @@ class Labeller:
         key = f"mode_{mode}"
         return self.t(key) if key in TEXT else _humanise(str(mode))
 
-    def scenario(self, name: object) -> str:
-        """Display name of a scenario from the label table; overlay parts ("a+b") named one by one."""
+    def scenario(self, name: object, title: object = None) -> str:
+        """Display name of a scenario: its ``title`` ({zh, en}, the scenario's own) when given, else
+        from the label table, overlay parts ("a+b") named one by one."""
+        if isinstance(title, Mapping) and title.get(self.lang):
+            return str(title[self.lang])
         parts = [p for p in re.split(r"\s*\+\s*", str(name)) if p]
         shown = [SCENARIOS[p][self.lang] if p in SCENARIOS else _humanise(p) for p in parts]
         return " + ".join(shown) if shown else str(name)

@@ -252,8 +252,8 @@ def build_report(run_dir: str | Path, *, language: Language, vs: str | Path | No
     summary = result.checked_summary()
     labels = run_labeller(run_dir, result.places, language)
     figset = run_figures(run_dir, language=language, vs=other)
-    name = labels.scenario(summary.scenario)
     scenario = read_scenario(run_dir)
+    name = labels.scenario(summary.scenario, scenario.get("title"))
     cmp = compare_with(run_dir, other, labels) if other is not None else None
     theirs = cmp.result.checked_summary() if cmp else None
     other_name = cmp.name if cmp else ""

@@ -251,7 +251,7 @@ def compare_with(run_dir: Path, vs: Path, labels: Labeller) -> Comparison:
     note = labels.t("single_run") if n == 1 else labels.t("replicated", n=n)
     return Comparison(
         result=other,
-        name=labels.scenario(other.checked_summary().scenario),
+        name=labels.scenario(other.checked_summary().scenario, read_scenario(vs).get("title")),
         scenario=read_scenario(vs),
         before=before,
         after=after,
@@ -280,7 +280,7 @@ def run_figures(run_dir: str | Path, *, language: Language, vs: str | Path | Non
         labels = run_labeller(run_dir, result.places, language)
         scenario = read_scenario(run_dir)
         cmp = compare_with(run_dir, Path(vs), labels) if vs is not None else None
-        name = labels.scenario(result.checked_summary().scenario)
+        name = labels.scenario(result.checked_summary().scenario, scenario.get("title"))
         done = completed_errands(result.residents, result.errands)
         layers = maps.MapLayers(
             edges=result.edges,

@@ -29,6 +29,7 @@ __all__ = [
     "group_order",
     "namer",
     "round_to_interval",
+    "scenario_title",
     "sentence",
     "tidy_groups",
     "who",
@@ -216,6 +217,14 @@ def group_name(key: str, value: object, names: Labeller) -> str:
     if key == "service":
         return names.service(value)
     return names.group(key, value)
+
+
+def scenario_title(name: str, title: Mapping[str, str] | None, names: Labeller) -> str:
+    """A scenario's display name: its ``title`` in the labeller's language, else the label table's
+    name (:meth:`Labeller.scenario`), else the name."""
+    if isinstance(title, Mapping) and title.get(names.lang):
+        return str(title[names.lang])
+    return names.scenario(name)
 
 
 def who(group: Mapping[str, str], names: Labeller) -> str:

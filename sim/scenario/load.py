@@ -263,16 +263,44 @@ def load_raw(path: str | Path, *, overlays: Sequence[str | Path] = ()) -> tuple[
     return raw, origins
 
 
-def _resolve(path: str | Path, overlays: Sequence[str | Path]) -> tuple[Raw, dict[str, str], list[Path]]:
+def _resolve(
+    path: str | Path, overlays: Sequence[str | Path], titles: list[Any] | None = None
+) -> tuple[Raw, dict[str, str], list[Path]]:
+    """Merge the scenario and overlay chains; ``titles`` (if given) receives each top file's own
+    ``title`` (None where its chain sets none), in order."""
     raw: Raw = {}
     origins: dict[str, str] = {}
     applied: list[Path] = []
     for top in (path, *overlays):
+        own = None
         for file, diff in extends_chain(top):
             if file not in applied:
                 applied.append(file)
+                own = diff.get("title", own) if isinstance(diff, Mapping) else own
                 raw = _merge(raw, diff, origins, str(file))
+        if titles is not None:
+            titles.append(own)
     return raw, origins, applied
+
+
+def _run_title(raw: Raw, titles: list[Any], path: Path, overlays: Sequence[Path], after: int) -> Any:
+    """The title of a run with overlays: the scenario's title, then `` + `` and each overlay's own
+    title (its file stem where it has none) for the overlays from index ``after`` on; the merged
+    title unchanged when no title is involved or no overlay follows."""
+    for file, title in zip([path, *overlays], titles, strict=True):
+        ok = isinstance(title, Mapping) and all(
+            isinstance(title.get(k), str) and title[k] for k in ("zh", "en")
+        )
+        if title is not None and (not ok or set(title) != {"zh", "en"}):
+            raise ScenarioError(str(file), "title", f"expected {{zh: <name>, en: <name>}}, got {title!r}")
+    base = next((t for t in reversed(titles[: after + 1]) if t is not None), None)
+    tail = list(zip(overlays[after:], titles[after + 1 :], strict=True))
+    if not tail or (base is None and all(t is None for _, t in tail)):
+        return raw.get("title")
+    name = str(raw.get("name", ""))
+    parts = [base if isinstance(base, Mapping) else {"zh": name, "en": name}]
+    parts += [t if isinstance(t, Mapping) else {"zh": o.stem, "en": o.stem} for o, t in tail]
+    return {lang: " + ".join(str(p.get(lang, "")) for p in parts) for lang in ("zh", "en")}
 
 
 def get_path(raw: Raw, field: str) -> Any:
@@ -421,7 +449,14 @@ def load_scenario(
     """
     path = Path(path).resolve()
     overlay_paths = [Path(o).resolve() for o in overlays]
-    raw, origins, applied = _resolve(path, overlay_paths)
+    titles: list[Any] = []
+    raw, origins, applied = _resolve(path, overlay_paths, titles)
+    if overlay_paths and any(t is not None for t in titles):  # checked here: the merge keeps only the last
+        named_by = origins.get("name")
+        after = (
+            next((i + 1 for i, o in enumerate(overlay_paths) if str(o) == named_by), 0) if name is None else 0
+        )
+        raw["title"] = _run_title(raw, titles, path, overlay_paths, after)
     files = [*applied]
     for field, value in (overrides or {}).items():
         set_path(raw, field, value)

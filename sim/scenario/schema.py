@@ -459,10 +459,25 @@ class Levers(Strict):
     appointments: Appointments | None = None
 
 
+class Title(Strict):
+    """Display names of a scenario or overlay in Chinese and English."""
+
+    zh: str = Field(min_length=1, description="Chinese display name. Source: given by the scenario (no default)")
+    en: str = Field(min_length=1, description="English display name. Source: given by the scenario (no default)")
+
+
 class Scenario(Strict):
     """A whole, resolved scenario (``extends:`` already applied)."""
 
     name: str
+    title: Title | None = Field(
+        default=None,
+        description=(
+            "Display names {zh, en} that figures, reports, compare, explain and the planner's page show "
+            "instead of the name; a run with overlays shows the scenario's title, then ' + ' and each "
+            "overlay's own title (or file stem); none: the name. Source: given by the scenario (no default)"
+        ),
+    )
     description: str = ""
     main_island: str = "main"
     age_bands: tuple[str, ...]
