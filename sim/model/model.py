@@ -250,9 +250,6 @@ class AccessModel(mesa.Model):
             2 * self.tables.time_min + 2 * self.tables.money_yuan * vot_min_per_yuan
         )  # (modes, villages, facilities): round-trip minutes + money as minutes
         self.health = HealthSystem(sc.health, self.world, self.streams) if sc.health is not None else None
-        if self.health is not None:  # tier attractiveness (health tiers, sim/model/health.py)
-            self._static_cost = self._static_cost + self.health.cost_shift_min()[None, None, :]
-        self.health = HealthSystem(sc.health, self.world, self.streams) if sc.health is not None else None
         if self.health is not None:  # tier attractiveness and referral to the next tier (sim/model/health.py)
             self._static_cost = self._static_cost + self.health.cost_shift_min()[None, None, :]
             self._referral = self.health.referral_targets(self.world, self._referral)
