@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import mesa
 import numpy as np
 
+from sim.errors import ScenarioError
 from sim.model.agents import FacilityAgent, Resident
 from sim.model.calendar import RunCalendar
 from sim.model.choice import Choosers, make_choice_rule
@@ -25,8 +26,10 @@ from sim.model.queue import (
     longest_queues,
     queue_order,
     serve_fifo_days,
+    serve_impatient_days,
     serve_with_ghosts,
 )
+from sim.model.queue_behaviour import LEFT_OUTCOMES, QueueBehaviour, left_outcome
 from sim.model.schools import assign_schools
 from sim.model.streams import Streams
 from sim.routing.tables import TravelTables, build_travel_tables
@@ -295,6 +298,9 @@ class AccessModel(mesa.Model):
         self.batch_queues = (
             self.sample_weight == 1.0 and self.appointments.spec is None and sc.levers.proxy is None
         )
+        self.queue_behaviour = self._queue_behaviour(loaded)
+        self._left: np.ndarray | None = None  # per visitor of the day's queues: stayed, balked, reneged
+        self._remembered: np.ndarray | None = None  # per visitor: the wait remembered (a balker's expected)
         self._next_errand = 0
         self.pending = Needs.empty()
         sizes = np.array([len(m) for m in self._band_members])
@@ -345,6 +351,33 @@ class AccessModel(mesa.Model):
             agent = Resident(self, row)
             self._resident_agents[row] = agent
         return agent
+
+    def _queue_behaviour(self, loaded: LoadedScenario) -> QueueBehaviour | None:
+        """Balking, reneging and day choice (None when all are off: queues as without them)."""
+        b, levers = loaded.scenario.behaviour, loaded.scenario.levers
+        if b.balking is None and b.reneging is None and b.day_choice is None:
+            return None
+        if (b.balking is not None or b.reneging is not None) and (
+            levers.appointments is not None or levers.proxy is not None
+        ):
+            field = "behaviour.balking" if b.balking is not None else "behaviour.reneging"
+            raise ScenarioError(
+                loaded.origin(field),
+                field,
+                "expected no levers.appointments or levers.proxy with balking or reneging "
+                "(booked slots and agents' batches do not balk or renege; not modelled together)",
+            )
+        unknown = sorted(set(b.day_choice.urgent_share) - set(self.world.services)) if b.day_choice else []
+        if unknown:
+            field = "behaviour.day_choice.urgent_share"
+            raise ScenarioError(loaded.origin(field), field, f"expected service ids, got {unknown}")
+        return QueueBehaviour(b, self.world, self.streams, list(self.world.services))
+
+    def outcome_labels(self) -> list[str]:
+        """Labels of the trip outcome codes: completed, referred, turned_away, and with balking or
+        reneging on, balked and left (reneged)."""
+        impatient = self.queue_behaviour is not None and self.queue_behaviour.impatient
+        return [*OUTCOMES, *(LEFT_OUTCOMES if impatient else ())]
 
     # -- one day -------------------------------------------------------------------------
     def step(self) -> None:
@@ -519,8 +552,13 @@ class AccessModel(mesa.Model):
         s = needs.service.astype(np.int64)
         g = w.service_group[s]
         fac_all, mode_all = self._choose(needs, weekday)
+        qb = self.queue_behaviour
+        if qb is not None and qb.day_choice is not None:  # errands that can wait go another day
+            later = qb.defer(needs.errand, needs.key, s, needs.trips, fac_all, weekday)
+            needs.next_day[later > 0] = day + later[later > 0]
+            fac_all = np.where(later > 0, -2, fac_all)  # -2: deferred, not postponed
         go = np.flatnonzero(fac_all >= 0)
-        stay = np.flatnonzero(fac_all < 0)
+        stay = np.flatnonzero(fac_all == -1)
         needs.next_day[stay] = day + 1
         if len(go) == 0:
             return outcome, len(stay)
@@ -558,6 +596,11 @@ class AccessModel(mesa.Model):
         arrival = came
         self._mean_wait_today = float(wait.mean())
         out = np.where(served, np.where(completes, 0, 1), 2).astype(np.int8)
+        remembered = wait
+        if qb is not None:  # balked or left the queue: recorded as such; a balker remembers the wait seen
+            out = left_outcome(out, self._left)
+            remembered = wait if self._remembered is None else self._remembered
+            qb.remember_day(fac, remembered, weekday)
         next_service = s[go]  # the errand's service from tomorrow (an upward referral raises it)
         if self.health is not None:
             out, next_service = self.health.refer(out, fac, next_service, key, trip_no)
@@ -606,7 +649,7 @@ class AccessModel(mesa.Model):
         slot = g[go] * len(res) + r[go]  # flat (service group, resident) index into the memories
         base = np.where(np.take(res.mem_fac, slot) == fac, np.take(res.mem_wait, slot), self.prior_wait_min)
         memory = self.behaviour.wait_memory
-        np.put(res.mem_wait, slot, (1 - memory) * base + memory * wait)
+        np.put(res.mem_wait, slot, (1 - memory) * base + memory * remembered)
         np.put(res.mem_fac, slot, fac)
 
         if day >= 0:  # warm-up days keep queues and memories going but are not recorded
@@ -682,7 +725,10 @@ class AccessModel(mesa.Model):
         u_service = self.streams.uniform("trip.service", key, trip_no)
         if self.batch_queues:
             service = self._service_min_at(fac, u_service, completes, care)
-            return self._queue_fifo(day, weekday, fac, arrival, service)
+            return self._queue_fifo(day, weekday, fac, arrival, service, key, trip_no)
+        impatient = self.queue_behaviour is not None and self.queue_behaviour.impatient
+        self._left = np.zeros(n, dtype=np.int8) if impatient else None
+        self._remembered = np.empty(n) if impatient else None
         wait = np.empty(n)
         served = np.empty(n, dtype=bool)
         service_min = np.zeros(n)
@@ -727,6 +773,8 @@ class AccessModel(mesa.Model):
                 trip_: np.ndarray = all_trip,
                 book_: np.ndarray = all_book,
             ) -> tuple[QueueDay, np.ndarray]:
+                if impatient:  # no bookings or agents' batches here (refused with balking, reneging)
+                    return self._serve_impatient(f, weekday, a, sv, key_[pos], trip_[pos]), a
                 return self.appointments.serve(
                     f,
                     a,
@@ -740,6 +788,9 @@ class AccessModel(mesa.Model):
                 )
 
             q, came[idx], longest[k] = serve_with_ghosts(arrival[idx], svc, g_arrival, g_service, serve)
+            if self._left is not None and self._remembered is not None and q.left is not None:
+                self._left[idx] = q.left
+                self._remembered[idx] = QueueBehaviour.remembered_wait(q)
             wait[idx] = q.wait_min
             served[idx] = q.served
             service_min[idx] = np.where(q.served, svc, 0.0)
@@ -749,28 +800,64 @@ class AccessModel(mesa.Model):
         )
         return wait, served, service_min, came
 
+    def _serve_impatient(
+        self,
+        f: int,
+        weekday: int,
+        arrival: np.ndarray,
+        service: np.ndarray,
+        key: np.ndarray,
+        trip_no: np.ndarray,
+    ) -> QueueDay:
+        """One facility-day's FIFO queue with balking and reneging (visitors sorted by arrival)."""
+        w, qb = self.world, self.queue_behaviour
+        assert qb is not None
+        fac = np.full(len(arrival), f)
+        return serve_impatient_days(
+            arrival,
+            service,
+            np.array([0, len(arrival)]),
+            qb.impatience(fac, key, trip_no, fac[:1] if len(fac) else np.array([f])),
+            servers=w.fac_servers[[f]],
+            open_min=w.fac_open_wd[[f], weekday],
+            close_min=w.fac_close_wd[[f], weekday],
+        )
+
     def _queue_fifo(
-        self, day: int, weekday: int, fac: np.ndarray, arrival: np.ndarray, service: np.ndarray
+        self,
+        day: int,
+        weekday: int,
+        fac: np.ndarray,
+        arrival: np.ndarray,
+        service: np.ndarray,
+        key: np.ndarray,
+        trip_no: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`_queue` of a full population without appointments: every facility-day's FIFO
-        queue in one pass (:func:`serve_fifo_days`). Same outcome as queue by queue."""
-        w = self.world
+        queue in one pass (:func:`serve_fifo_days`, or :func:`serve_impatient_days` with balking
+        or reneging). Same outcome as queue by queue."""
+        w, qb = self.world, self.queue_behaviour
         order = queue_order(fac, arrival)
         fac_sorted = fac[order]
         first = np.flatnonzero(np.r_[True, fac_sorted[1:] != fac_sorted[:-1]]) if len(fac) else fac[:0]
         visited = fac_sorted[first]
         bounds = np.r_[first, len(fac)]
         a, svc = arrival[order], service[order]
-        q = serve_fifo_days(
-            a,
-            svc,
-            bounds,
-            servers=w.fac_servers[visited],
-            open_min=w.fac_open_wd[visited, weekday],
-            close_min=w.fac_close_wd[visited, weekday],
-        )
+        hours = {
+            "servers": w.fac_servers[visited],
+            "open_min": w.fac_open_wd[visited, weekday],
+            "close_min": w.fac_close_wd[visited, weekday],
+        }
+        if qb is not None and qb.impatient:
+            imp = qb.impatience(fac_sorted, key[order], trip_no[order], visited)
+            q = serve_impatient_days(a, svc, bounds, imp, **hours)
+        else:
+            q = serve_fifo_days(a, svc, bounds, **hours)
         wait, served, service_min = np.empty(len(fac)), np.empty(len(fac), dtype=bool), np.empty(len(fac))
         wait[order], served[order] = q.wait_min, q.served
+        if q.left is not None:
+            self._left, self._remembered = np.empty(len(fac), dtype=np.int8), np.empty(len(fac))
+            self._left[order], self._remembered[order] = q.left, QueueBehaviour.remembered_wait(q)
         service_min[order] = np.where(q.served, svc, 0.0)
         self.facility_served_today[visited] = np.add.reduceat(q.served, first) if len(first) else 0
         longest = longest_queues(a, q.start_min, bounds).astype(np.int32)

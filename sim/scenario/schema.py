@@ -13,6 +13,7 @@ from sim.scenario.families import Families
 from sim.scenario.fields import WEEKDAYS, ServiceTime, Strict, Weekday, clock_to_min
 from sim.scenario.elderly import Elderly
 from sim.scenario.health import HealthTiers
+from sim.scenario.queue_behaviour import Balking, DayChoice, Reneging
 from sim.scenario.transit import Transit
 
 __all__ = [
@@ -301,6 +302,21 @@ class Behaviour(Strict):
     arrival_after_open_min: float = Field(default=150.0, ge=0, description="mean, min")
     arrival_sd_min: float = Field(default=120.0, ge=0)
     latest_arrival_before_close_min: float = Field(default=30.0, ge=0)
+    balking: Balking | None = Field(
+        default=None,
+        description="Visitors who see a long queue do not join it (off when absent). Source: assumed",
+    )
+    reneging: Reneging | None = Field(
+        default=None,
+        description="Visitors waiting past their patience leave unserved (off when absent). Source: assumed",
+    )
+    day_choice: DayChoice | None = Field(
+        default=None,
+        description=(
+            "Errands that can wait go on the weekday with the shortest remembered wait (off when absent). "
+            "Source: assumed"
+        ),
+    )
     source: str = "assumed"
 
 
