@@ -10,7 +10,7 @@ Example:
     import sim
 
     run = sim.run("scenarios/tiny/baseline.yaml", days=7, seed=1)
-    run.summary                       # summary.json
+    run.summary.burden_min.mean       # summary.json, typed
     run.tables["errands"]             # a DataFrame
     sim.compare("scenarios/tiny/baseline.yaml", "scenarios/tiny/merged.yaml", days=14, replications=5)
     ```
@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import tempfile
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -91,7 +92,11 @@ class Run:
     loaded: LoadedScenario
     result: RunResult
     replications: ReplicationSet | None = None
-    _kept: tempfile.TemporaryDirectory[str] | None = dataclasses.field(default=None, repr=False)
+    _kept: Path | None = dataclasses.field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self._kept is not None:  # the first seed's run folder, removed with this object
+            weakref.finalize(self, shutil.rmtree, self._kept, ignore_errors=True)
 
     @property
     def scenario(self) -> Scenario:
@@ -165,7 +170,7 @@ class Run:
         assert self._kept is not None
         with tempfile.TemporaryDirectory(prefix="townsim-save-") as tmp:
             copy = Path(tmp) / "a"
-            shutil.copytree(Path(self._kept.name) / "a", copy, symlinks=True)
+            shutil.copytree(self._kept / "a", copy, symlinks=True)
             return write_replications(self.replications, path, scenario_raw=self.loaded.raw, tables_from=copy)
 
 
@@ -204,17 +209,21 @@ def run(
     from sim.replications import run_replications
     from sim.results.io import read_run
 
-    kept = tempfile.TemporaryDirectory(prefix="townsim-run-")
-    rset = run_replications(
-        loaded,
-        n=replications,
-        seed=seed,
-        days=days,
-        workers=workers,
-        keep_tables="first",
-        tables_dir=kept.name,
-    )
-    first = read_run(Path(kept.name) / "a" / f"seed_{rset.seeds[0]}")
+    kept = Path(tempfile.mkdtemp(prefix="townsim-run-"))
+    try:
+        rset = run_replications(
+            loaded,
+            n=replications,
+            seed=seed,
+            days=days,
+            workers=workers,
+            keep_tables="first",
+            tables_dir=kept,
+        )
+        first = read_run(kept / "a" / f"seed_{rset.seeds[0]}")
+    except BaseException:
+        shutil.rmtree(kept, ignore_errors=True)
+        raise
     return Run(loaded, first, rset, kept)
 
 
@@ -255,7 +264,9 @@ def compare(
         workers: worker processes (default: one per CPU).
 
     Returns:
-        One row per metric and group, with the columns of ``townsim compare --format csv``.
+        One row per metric and group (``metric``, ``group_kind``, ``group``, ``n``, ``mean_a``,
+        ``mean_b``, ``mean_diff``, ``ci_low``, ``ci_high``): the rows and columns of
+        ``townsim compare --format csv``, which rounds each value to its interval's precision.
 
     Raises:
         ValueError: one side is a scenario file and the other is not, or run options were
@@ -263,6 +274,7 @@ def compare(
     """
     files = [not isinstance(x, Run) and Path(x).is_file() for x in (a, b)]
     if all(files):
+        from sim.metrics.answer import tidy_groups
         from sim.replications import paired_difference, run_paired
         from sim.replications.cli import DEFAULT_REPLICATIONS
 
@@ -274,16 +286,17 @@ def compare(
             days=days,
             workers=workers,
         )
-        return paired_difference(set_a, set_b)
+        return tidy_groups(paired_difference(set_a, set_b))
     if any(files):
         raise ValueError(f"compare: expected two scenario files or two runs, got {a!r} and {b!r}")
     options = {"replications": replications, "days": days, "seed": seed}
     given = [k for k, v in options.items() if v is not None]
     if given or overlays:
         raise ValueError(f"compare: {(given or ['overlays'])[0]} applies to scenario files, not to runs")
+    from sim.metrics.answer import tidy_groups
     from sim.replications import paired_difference
 
-    return paired_difference(_side(a), _side(b))
+    return tidy_groups(paired_difference(_side(a), _side(b)))
 
 
 def sweep(
