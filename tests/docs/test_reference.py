@@ -60,8 +60,15 @@ def test_every_subcommand_and_option_is_in_the_cli_reference(gen_ref: ModuleType
 
 @pytest.mark.parametrize(
     ("name", "unit"),
-    [("crossing_min", "min"), ("length_km", "km"), ("area_km2", "km²"), ("logit_scale_per_min", "1/min"),
-     ("value_of_time_yuan_per_h", "yuan/h"), ("speed_kph", "km/h"), ("servers", "")],
+    [
+        ("crossing_min", "min"),
+        ("length_km", "km"),
+        ("area_km2", "km²"),
+        ("logit_scale_per_min", "1/min"),
+        ("value_of_time_yuan_per_h", "yuan/h"),
+        ("speed_kph", "km/h"),
+        ("servers", ""),
+    ],
 )
 def test_units_read_from_field_names(gen_ref: ModuleType, name: str, unit: str) -> None:
     assert gen_ref.unit_of(name) == unit

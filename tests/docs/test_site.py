@@ -42,7 +42,8 @@ def test_every_relative_link_leads_to_a_file_and_heading(page: Path) -> None:
         file = (page.parent / path).resolve() if path else page
         if file.is_relative_to(DOCS) and file.relative_to(DOCS).as_posix() in GENERATED:
             continue  # written at build time; the strict build checks these
-        if not file.exists() or (anchor and file.suffix == ".md" and anchor not in _heading_ids(file.read_text("utf-8"))):
+        headings = _heading_ids(file.read_text("utf-8")) if file.suffix == ".md" and file.exists() else set()
+        if not file.exists() or (anchor and file.suffix == ".md" and anchor not in headings):
             broken.append(target)
     assert broken == [], f"{page.relative_to(ROOT)}: links to nothing: {broken}"
 
@@ -52,12 +53,22 @@ def test_site_builds_strict_and_offline(tmp_path: Path) -> None:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
     out = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert out.returncode == 0, out.stderr[-4000:]
     site = tmp_path / "site"
-    for page in ("index.html", "reference/scenario/index.html", "reference/cli/index.html",
-                 "model/parameters/index.html", "model/odd/index.html", "reference/api/index.html"):
+    for page in (
+        "index.html",
+        "reference/scenario/index.html",
+        "reference/cli/index.html",
+        "model/parameters/index.html",
+        "model/odd/index.html",
+        "reference/api/index.html",
+    ):
         assert (site / page).is_file(), page
     api = (site / "reference/api/index.html").read_text(encoding="utf-8")
     assert "sim.api.run" in api and "Run a scenario" in api
