@@ -258,3 +258,40 @@ def test_explain_names_the_facility_whose_wait_rose(tmp_path: Path) -> None:
     assert rose and rose[0]["facility"] == "east_clinic"
     parts = {r["part"]: r for r in doc["parts"] if r["former_unit"] == "east"}
     assert parts["stop_wait"]["ci_low"] > 0  # riders of the new line wait at its stops
+
+
+def test_paired_interval_matches_scipy() -> None:
+    from scipy import stats
+
+    from sim.metrics.explain import paired_interval
+
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(10, 2, 7), rng.normal(10.5, 2, 7)
+    frame = pd.DataFrame({"g": ["x"] * 7, "seed": range(7), "a": a, "b": b})
+    row = paired_interval(frame, ["g"]).iloc[0]
+    ci = stats.ttest_rel(b, a).confidence_interval(0.95)
+    assert row["diff"] == pytest.approx((b - a).mean())
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((ci.low, ci.high))
+
+
+def test_titles_name_runs_with_overlays(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    overlay = tmp_path / "fast.yaml"
+    overlay.write_text("title: {zh: 东西快线, en: East-West express}\n" + FAST_LINE, encoding="utf-8")
+    base = tmp_path / "base.yaml"
+    base.write_text(
+        f"extends: {TINY / 'buses.yaml'}\nname: tb\ntitle: {{zh: 撤并加公交, en: Merged with a bus}}\n",
+        encoding="utf-8",
+    )
+    for out, extra in (("a", []), ("b", ["--overlay", str(overlay)])):
+        argv = ["run", str(base), *extra, "--days", "10", "--replications", "2", "--workers", "1"]
+        assert _cli(*argv, "--out", str(tmp_path / out), "--quiet")[0] == 0
+    meta = json.loads((tmp_path / "b" / "replications.json").read_text(encoding="utf-8"))
+    assert meta["scenario"] == "tb+fast"
+    assert meta["title"] == {"zh": "撤并加公交 + 东西快线", "en": "Merged with a bus + East-West express"}
+    assert "title" in json.loads((tmp_path / "a" / "replications.json").read_text(encoding="utf-8"))
+    _, text = _cli("compare", str(tmp_path / "a"), str(tmp_path / "b"), "--lang", "zh")
+    assert "（撤并加公交 + 东西快线，2次重复）" in text and "（撤并加公交，2次重复）" in text
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: 快线\n", encoding="utf-8")
+    assert main(["validate", str(base), "--overlay", str(bad)]) == 2
+    assert f"{bad}: field 'title': expected {{zh: <name>, en: <name>}}" in capsys.readouterr().err
