@@ -66,11 +66,16 @@ __all__ = [
     "AccessSummary",
     "Block",
     "BurdenStats",
+    "CalendarSummary",
     "EffectCell",
     "EquitySummary",
     "ErrandCounts",
+    "EscortBand",
+    "EscortSummary",
     "ExpectedWait",
+    "FamiliesSummary",
     "GroupMetrics",
+    "HouseholdStats",
     "IndexStats",
     "LeverSummary",
     "MeanByUnit",
@@ -78,6 +83,7 @@ __all__ = [
     "ProxyWorkload",
     "QueueStats",
     "RunSummary",
+    "SchoolLevelFamilies",
     "SchoolStats",
     "ServiceAccess",
     "TheilProfile",
@@ -452,6 +458,68 @@ class ElderlySummary(Block):
     bus_money_yuan_by_age_band: dict[str, Num] = Field(description="money of bus trips per age band, yuan")
 
 
+class CalendarSummary(Block):
+    """The calendar of a run (runs with a ``calendar`` block), over the measured days."""
+
+    start_date: str = Field(description="date of day 0 (ISO 8601)")
+    ferry_suspended_days: int = Field(description="days without ferries")
+    ferry_suspended_days_by_month: dict[str, int] = Field(description="days without ferries per 'YYYY-MM'")
+    first_suspended_day: int | None = Field(description="first measured day without ferries (null: none)")
+    public_holidays: int = Field(description="statutory public holidays closing facilities")
+    errands_held_by_ferry: int = Field(
+        description="errand-days held for want of a ferry (an errand held three days counts three; agents)"
+    )
+    registered_absent: int = Field(description="registered residents away but at the Spring Festival (agents)")
+
+
+class SchoolLevelFamilies(Block):
+    """How the pupils of one school level travel (runs with a ``families`` block)."""
+
+    pupils: int = Field(description="pupils of the level (agents)")
+    service_radius_km: Num = Field(description="mean km from placed pupils to their school (NAO radius)")
+    boarders: int = Field(description="pupils boarding (agents)")
+    boarding_share: Num = Field(description="share of placed pupils boarding")
+    escorted: int = Field(description="day pupils escorted by their caregiver (agents)")
+    teaching_point: int = Field(description="pupils at a village teaching point (agents)")
+    weekly_pupil_km: Num = Field(description="one-way journeys a school week x km, residents represented")
+    boarding_yuan_per_term: Num = Field(description="boarding paid per term, yuan, residents represented")
+
+
+class HouseholdStats(Block):
+    """Households as built (runs with ``families.households``)."""
+
+    households: int = Field(description="households (agents)")
+    mean_size: Num = Field(description="members per household")
+    left_behind_share_of_children: Num = Field(description="share of children in skipped-generation homes")
+    children_without_caregiver: int = Field(description="children whose household has no caregiver")
+    max_fit_error: Num = Field(description="largest relative gap between fitted and target margins (IPF)")
+
+
+class EscortBand(Block):
+    """Escort time of caregivers of one age band."""
+
+    caregivers_escorting: int = Field(description="caregivers with escort time (agents)")
+    escort_min: Num = Field(description="escort minutes, residents represented")
+    escort_min_per_caregiver: Num = Field(description="escort minutes per escorting caregiver")
+
+
+class EscortSummary(Block):
+    """Caregivers' escort time over the measured days (runs with escorts)."""
+
+    escort_min: Num = Field(description="all escort minutes, residents represented")
+    school_escort_min: Num = Field(description="escort minutes to and from school")
+    clinic_escort_min: Num = Field(description="escort minutes with children at the clinic (whole trips)")
+    by_caregiver_age_band: dict[str, EscortBand] = Field(description="per caregiver's age band")
+
+
+class FamiliesSummary(Block):
+    """School travel and families (runs with a ``families`` block)."""
+
+    school_levels: dict[str, SchoolLevelFamilies] = Field(description="per school level")
+    households: HouseholdStats | None = Field(default=None, description="households, if built")
+    escort: EscortSummary | None = Field(default=None, description="escort time, if households are built")
+
+
 class RunSummary(Block):
     """Headline results of one run: the contents of ``summary.json``.
 
@@ -495,6 +563,10 @@ class RunSummary(Block):
     levers: LeverSummary = Field(description="completed errands by channel")
     access: AccessSummary = Field(description="accessibility indices, life circles, merger-effect cells")
     health: HealthSummary | None = Field(default=None, description="health tiers, if the scenario has them")
+    calendar: CalendarSummary | None = Field(default=None, description="the calendar, if the scenario has it")
+    families: FamiliesSummary | None = Field(
+        default=None, description="school travel, households and escorts, if the scenario has families"
+    )
     elderly: ElderlySummary | None = Field(
         default=None, description="impairment, companions and fares, if the scenario has them"
     )

@@ -118,20 +118,21 @@ def test_a_suspended_day_moves_every_island_errand_needing_the_mainland_to_a_lat
     errands_a, errands_b = plain[1].errands, suspended[1].errands
     assert len(errands_a) == len(errands_b)  # nothing is lost: the same errands arise
     assert (errands_a["arise_day"].to_numpy() == errands_b["arise_day"].to_numpy()).all()
-    held = suspended[1].summary.extra_block("calendar")["errands_held_by_ferry"]
+    held = suspended[1].summary.calendar.errands_held_by_ferry
     assert held >= len(stopped)
 
 
 def test_tables_are_identical_up_to_the_first_suspended_day(runs) -> None:
     plain, suspended = runs
-    first = suspended[1].summary.extra_block("calendar")["first_suspended_day"]
+    first = suspended[1].summary.calendar.first_suspended_day
     assert first == 7
     for table in ("trips", "facility_days"):
         a, b = getattr(plain[1], table), getattr(suspended[1], table)
         pd.testing.assert_frame_equal(_comparable(a[a["day"] < first]), _comparable(b[b["day"] < first]))
     daily_a, daily_b = plain[1].daily, suspended[1].daily
     before = daily_a["day"] < first
-    pd.testing.assert_frame_equal(daily_a[before], daily_b[daily_b["day"] < first])
+    same = daily_b[daily_a.columns]  # the calendar adds date, ferry_suspended, public_holiday
+    pd.testing.assert_frame_equal(daily_a[before], same[same["day"] < first])
     assert (
         not plain[1]
         .trips[plain[1].trips["day"] >= first]
@@ -146,7 +147,7 @@ def test_public_holidays_close_halls_and_schools() -> None:
     # National Day holiday 2024: 1-7 October = days 1..7; halls are closed, clinics open
     assert not halls["day"].isin(range(1, 8)).any()
     assert fd[fd["kind"] == "clinic"]["day"].isin(range(1, 8)).any()
-    assert result.summary.extra_block("calendar")["public_holidays"] == 7
+    assert result.summary.calendar.public_holidays == 7
     # 10 weekdays of which 5 (1-4 and 7 October) are holidays; make-up Saturdays are not modelled
     assert (result.schools["days_attended"] == 10 - 5).all()
 

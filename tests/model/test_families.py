@@ -57,9 +57,9 @@ def test_every_child_has_a_caregiver_in_their_household(tiny_families) -> None:
     household = res["household"].to_numpy()
     assert (household[carer[child]] == household[child]).all()  # lives with them
     assert (res["age"].to_numpy()[carer[child]] >= 15).all()  # an adult or an elder
-    fam = tiny_families.summary.extra_block("families")
-    assert fam["households"]["children_without_caregiver"] == 0
-    assert abs(fam["households"]["left_behind_share_of_children"] - 0.25) < 0.1
+    households = tiny_families.summary.families.households
+    assert households.children_without_caregiver == 0
+    assert abs(households.left_behind_share_of_children - 0.25) < 0.1
 
 
 def test_escort_minutes_are_twice_the_escorted_one_way_minutes_over_school_days(tiny_families) -> None:
@@ -166,10 +166,7 @@ def test_boarding_leaves_weekly_pupil_km_about_neutral(write_scenario) -> None:
     assert not before["boarding"].any() and after["boarding"].all()
     change = after["weekly_km"].sum() / before["weekly_km"].sum() - 1
     assert abs(change) <= 0.01
-    radius = [
-        r.summary.extra_block("families")["school_levels"]["middle"]["service_radius_km"]
-        for r in runs.values()
-    ]
+    radius = [r.summary.families.school_levels["middle"].service_radius_km for r in runs.values()]
     assert radius[1] == pytest.approx(5 * radius[0])
 
 
@@ -221,10 +218,8 @@ def test_compare_shows_the_school_radius_and_its_change(
     assert main(["compare", str(tmp_path / "base"), str(tmp_path / "closed")]) == 0
     text = capsys.readouterr().out
     block = text.split("== families.school_levels.primary.service_radius_km ==")[1].split("==")[0]
-    before, after = (
-        run.extra_block("families") for run in (_summary(tmp_path / "base"), _summary(tmp_path / "closed"))
-    )
-    radius = [s["school_levels"]["primary"]["service_radius_km"] for s in (before, after)]
+    before, after = (run.families for run in (_summary(tmp_path / "base"), _summary(tmp_path / "closed")))
+    radius = [s.school_levels["primary"].service_radius_km for s in (before, after)]
     assert radius[1] > radius[0]  # closing a primary school lengthens the others' radius
     assert f"{radius[1] - radius[0]:.3f}" in block
 
