@@ -10,7 +10,7 @@ the same invocation (so under the same machine load):
   resident, daily steps with ``shuffle_do``, headline numbers; and its daily loop alone.
 
 The Mesa reference does less than townsim end to end (no schools, no tables, no Parquet), so the
-end-to-end ratio understates townsim's lead. Issue 10 goal: >= 100x end to end for a year.
+end-to-end ratio understates townsim's lead. Goal: >= 100x end to end for a year.
 
 Usage: python benchmarks/bench_mesa.py [--scenario FILE] [--days 365] [--sample-fraction 1.0]
 """

@@ -1,4 +1,4 @@
-"""Benchmark of a county-sized road network (issue target: >= 200k road nodes, build + travel
+"""Benchmark of a county-sized road network (target: >= 200k road nodes, build + travel
 tables <= 60 s).
 
 Usage: .venv/bin/python benchmarks/bench_network.py [--side 450] [--repeat 3] [--days 1]

