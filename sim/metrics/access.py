@@ -375,11 +375,14 @@ def _realised_km(model: AccessModel, result: RunResult, k: int) -> dict[str, np.
     e_res = errands["resident"].to_numpy(np.int64)[done]
     e_svc = errands["service"].cat.codes.to_numpy(np.int64)[done]
     e_km = errands["distance_km"].to_numpy(float)[done]
+    e_min = errands["burden_min"].to_numpy(float)[done]
     for g, group in enumerate(w.groups):
         sel = w.service_group[e_svc] == g
         ek = r_key[e_res[sel]]
         ew = r_weight[e_res[sel]]
         table[f"round_trip_km_per_errand_{group}"] = _wmean(e_km[sel], ew, ek, k)
+        if model.frailty is not None:  # minutes, where the frail elderly walk slower (elderly:)
+            table[f"burden_min_per_errand_{group}"] = _wmean(e_min[sel], ew, ek, k)
     pupils = result.schools
     placed = pupils["school"].notna().to_numpy()
     p_res = pupils["resident"].to_numpy(np.int64)[placed]
