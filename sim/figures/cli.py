@@ -30,6 +30,7 @@ def _cmd_figures(args: argparse.Namespace) -> int:
     from sim.figures.runset import run_figures
     from sim.figures.sweep import is_sweep_dir, sweep_figures
     from sim.replications import is_replications_dir
+    from sim.results.folder import load_any_folder
     from sim.results.io import is_run_dir
 
     source = Path(args.folder)
@@ -40,6 +41,8 @@ def _cmd_figures(args: argparse.Namespace) -> int:
             raise SimError("--vs compares two run folders; it does not apply to a sweep folder")
         figset = sweep_figures(source, language=language)
     elif is_run_dir(source) or is_replications_dir(source):
+        for folder in [source, *([Path(args.vs)] if args.vs else [])]:
+            load_any_folder(folder)  # a damaged folder stops here, naming the file and field
         figset = run_figures(source, language=language, vs=args.vs)
     else:
         raise SimError(
@@ -59,9 +62,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from sim.figures.report import write_report
     from sim.figures.runset import primary_dir
     from sim.figures.sweep import is_sweep_dir
+    from sim.results.folder import load_any_folder
 
     if not is_sweep_dir(Path(args.run_dir)):
         primary_dir(args.run_dir)  # fail early, before fonts are looked for
+        for folder in [Path(args.run_dir), *([Path(args.vs)] if args.vs else [])]:
+            load_any_folder(folder)  # a damaged folder stops here, naming the file and field
     language = _language(args.lang)
     out = (
         Path(args.out)

@@ -181,7 +181,10 @@ def _cmd_effect(args: argparse.Namespace) -> int:
 
     from sim.metrics.effect import merger_effect
     from sim.ownership import check_replaceable, write_file_owned
+    from sim.results.folder import load_run_folder
 
+    for run in [*args.before, *args.after]:
+        load_run_folder(run)  # a damaged folder stops here, naming the file and field
     if args.csv:
         if Path(args.csv).is_dir():
             raise SimError(f"{args.csv}: is a folder; give a CSV file path for --csv")
