@@ -18,8 +18,6 @@ Burden parts of one completed errand (minutes; they sum to its ``burden_min`` ex
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -97,33 +95,63 @@ def _coded(column: pd.Series, name: str) -> Coded:
     return cat.cat.codes.to_numpy().astype(np.int64), [str(c) for c in cat.cat.categories]
 
 
-def _group_codes(residents: pd.DataFrame, errands: pd.DataFrame, rows: np.ndarray) -> dict[str, Coded]:
-    """Each registered group's codes for the errands in ``rows``, and its labels."""
+def _group_codes(
+    residents: pd.DataFrame, errands: pd.DataFrame, rows: np.ndarray
+) -> tuple[dict[str, Coded], dict[str, np.ndarray]]:
+    """Each registered group's codes for the errands in ``rows`` and its labels; and, for the
+    residents' groups that are constant within each village (former township, island ...), their
+    code per village code (such groups need not be part of the cell key)."""
     ids, who = residents["resident"].to_numpy(), errands["resident"].to_numpy()[rows]
     dense = len(ids) and ids[0] == 0 and ids[-1] == len(ids) - 1 and bool(np.all(np.diff(ids) == 1))
     index = who if dense else pd.Index(ids).get_indexer(who)
-    out = {}
+    out: dict[str, Coded] = {}
+    per_village: dict[str, np.ndarray] = {}
+    village = (
+        _coded(residents["village"], "village") if "village" in residents and "village" in GROUPS else None
+    )
     for g in GROUPS.values():
         table = residents if g.table == "residents" else errands
         if g.column not in table:
             continue
         code, labels = _coded(table[g.column], g.name)
         out[g.name] = (code[index] if g.table == "residents" else code[rows], labels)
-    return out
+        if village is not None and g.table == "residents" and g.name != "village" and len(code):
+            first = np.full(len(village[1]), -1, dtype=np.int64)
+            first[village[0][::-1]] = code[::-1]  # the first resident's value in each village
+            if np.array_equal(first[village[0]], code):
+                per_village[g.name] = first
+    return out, per_village
 
 
-def _sum_cells(keys: dict[str, Coded], values: dict[str, np.ndarray]) -> pd.DataFrame:
-    """``values`` summed per combination of ``keys`` present, with the keys as text, sorted by them."""
+def _sum_cells(
+    keys: dict[str, Coded], values: dict[str, np.ndarray], per_village: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """``values`` summed per combination of ``keys`` present, with the keys as text, sorted by them.
+
+    Groups in ``per_village`` follow from the village and are looked up after summing; the cells
+    are found by a counting pass when the key space is small, else by sorting.
+    """
+    own = {k: v for k, v in keys.items() if k not in per_village}
+    size = 1
     key = np.zeros(len(next(iter(values.values()))), dtype=np.int64)
-    for code, labels in keys.values():
+    for code, labels in own.values():
         key = key * (len(labels) + 1) + (code + 1)  # code -1 (missing) is its own value
-    cells, inverse = np.unique(key, return_inverse=True)
-    out: dict[str, Any] = {}
+        size *= len(labels) + 1
+    if size <= 1 << 22:
+        present = np.bincount(key, minlength=size) > 0
+        cells = np.flatnonzero(present)
+        inverse = (np.cumsum(present) - 1)[key]
+    else:
+        cells, inverse = np.unique(key, return_inverse=True)
+    codes: dict[str, np.ndarray] = {}
     rest = cells.copy()
-    for name, (_, labels) in reversed(list(keys.items())):
-        rest, code = np.divmod(rest, len(labels) + 1)
-        out[name] = np.asarray(["", *labels], dtype=object)[code]
-    frame = pd.DataFrame({name: out[name] for name in keys})
+    for name, (_, labels) in reversed(list(own.items())):
+        rest, codes[name] = np.divmod(rest, len(labels) + 1)
+    for name, lookup in per_village.items():
+        codes[name] = lookup[codes["village"] - 1] + 1
+    frame = pd.DataFrame(
+        {name: np.asarray(["", *labels], dtype=object)[codes[name]] for name, (_, labels) in keys.items()}
+    )
     for name, v in values.items():
         summed = np.bincount(inverse, weights=v, minlength=len(cells))
         frame[name] = summed.astype(np.int64) if v.dtype.kind in "iub" else summed
@@ -157,7 +185,7 @@ def cell_tables(
     )
     modes = [str(m) for m in trips["mode"].cat.categories] if len(trips) else []
     mode_code = parts["mode"][done]
-    keys = _group_codes(residents, errands, rows)
+    keys, per_village = _group_codes(residents, errands, rows)
     mode = (np.where(mode_code >= 0, mode_code, len(modes)), [*modes, NO_TRIP])
     cells = _sum_cells(
         {**keys, "mode": mode},
@@ -170,6 +198,7 @@ def cell_tables(
             "yuan_sum": measured["money_yuan"].to_numpy(float)[done],
             **{f"over_{t}": (burden > t).astype(np.int64) for t in (15, 30, 60)},
         },
+        per_village,
     )
     by_trip = parts["facility"][done] >= 0
     facilities = [str(f) for f in trips["facility"].cat.categories] if len(trips) else []
@@ -177,5 +206,6 @@ def cell_tables(
         {k: (code[by_trip], labels) for k, (code, labels) in keys.items()}
         | {"facility": (parts["facility"][done][by_trip], facilities)},
         {"n": np.ones(int(by_trip.sum()), np.int64), "wait_sum": values["facility_wait"][by_trip]},
+        per_village,
     )
     return cells, fac_cells
