@@ -9,9 +9,9 @@ from pydantic import Field, field_validator, model_validator
 
 from sim.argtypes import MAX_DAYS, MAX_SEED
 from sim.scenario.calendar import Calendar
+from sim.scenario.elderly import Elderly
 from sim.scenario.families import Families
 from sim.scenario.fields import WEEKDAYS, ServiceTime, Strict, Weekday, clock_to_min
-from sim.scenario.elderly import Elderly
 from sim.scenario.health import HealthTiers
 from sim.scenario.queue_behaviour import Balking, DayChoice, Reneging
 from sim.scenario.transit import Transit
@@ -901,8 +901,12 @@ class Levers(Strict):
 class Title(Strict):
     """Display names of a scenario or overlay in Chinese and English."""
 
-    zh: str = Field(min_length=1, description="Chinese display name. Source: given by the scenario (no default)")
-    en: str = Field(min_length=1, description="English display name. Source: given by the scenario (no default)")
+    zh: str = Field(
+        min_length=1, description="Chinese display name. Source: given by the scenario (no default)"
+    )
+    en: str = Field(
+        min_length=1, description="English display name. Source: given by the scenario (no default)"
+    )
 
 
 class Scenario(Strict):
