@@ -64,6 +64,7 @@ class Column:
         ids: for ``id`` columns, which ids: facility, service, line, village, age_band or mode.
         meaning: what the value is, with its unit.
         example: a value as written in the file.
+        minimum: for ``count`` columns, the smallest value allowed.
     """
 
     name: str
@@ -71,6 +72,7 @@ class Column:
     meaning: str
     example: str
     ids: str | None = None
+    minimum: int = 0
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,7 @@ SCHEMAS: dict[str, RecordSchema] = {
         source="a household or exit survey: one row per errand a respondent reported",
         row="one surveyed errand (done): who made it, how, and what it cost in time",
         columns=(
-            Column("village", "id", "home village id of the respondent", "tancheng_1", "village"),
+            Column("village", "id", "home village id of the respondent", "tancheng_01", "village"),
             Column(
                 "age_band", "id", "age band of the respondent (the scenario's age bands)", "60+", "age_band"
             ),
@@ -188,7 +190,13 @@ SCHEMAS: dict[str, RecordSchema] = {
                 "minutes from leaving home to being back, all trips of the errand together",
                 "95.5",
             ),
-            Column("trips", "count", "trips the errand took (1 if done the first time)", "1"),
+            Column(
+                "trips",
+                "count",
+                "trips the errand took (1 if done the first time), at least 1",
+                "1",
+                minimum=1,
+            ),
         ),
     ),
 }
@@ -205,7 +213,6 @@ _EXPECTED = {
     "datetime?": "an ISO 8601 local date-time YYYY-MM-DDTHH:MM[:SS] (years 1900-2199) or blank",
     "date": "a date YYYY-MM-DD (years 1900-2199)",
     "clock": "a time HH:MM from 00:00 to 23:59",
-    "count": f"a whole number from 0 to {MAX_COUNT:,}",
     "minutes": f"a finite number of minutes above 0, at most {MAX_MINUTES:g}",
 }
 
@@ -355,8 +362,10 @@ def _parse_column(
 
     if col.type == "id":
         allowed = ids[col.ids or ""]
-        cat = pd.Categorical(values, categories=pd.Index(allowed, dtype=object))
-        row = _first(cat.codes < 0)
+        index = pd.Index(allowed, dtype=object)
+        codes = index.get_indexer(values)
+        cat = pd.Categorical.from_codes(np.maximum(codes, 0) if len(allowed) else codes, categories=index)
+        row = _first(codes < 0)
         if row is not None:
             listing = ", ".join(allowed[:8]) + (f" ... ({len(allowed)} in all)" if len(allowed) > 8 else "")
             known = f"one of: {listing}" if allowed else "none: the scenario has none"
@@ -387,9 +396,10 @@ def _parse_column(
     if col.type == "count":
         ok = _matches(values, _COUNT)
         numbers = np.where(ok, values, "0").astype(np.int64)
-        row = _first(~ok | (numbers > MAX_COUNT))
+        row = _first(~ok | (numbers > MAX_COUNT) | (numbers < col.minimum))
         if row is not None:
-            errors.append(_Bad(row, col.name, f"expected {_EXPECTED['count']}{shown(row)}"))
+            expected = f"a whole number from {col.minimum} to {MAX_COUNT:,}"
+            errors.append(_Bad(row, col.name, f"expected {expected}{shown(row)}"))
         return numbers
     if col.type == "minutes":
         ok = _matches(values, _NUMBER)
