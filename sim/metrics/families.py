@@ -70,11 +70,25 @@ def families_summary(model: AccessModel, result: RunResult) -> dict[str, Any] | 
             "boarders": int(sub["boarding"].sum()),
             "boarding_share": _num(sub["boarding"].mean()) if rows.any() else None,
             "escorted": int(sub["escort"].sum()),
+            "bus_riders": int((sub["mode"] == "school_bus").sum()),
             "teaching_point": int(sub["teaching_point"].sum()),
             "weekly_pupil_km": _num(float(sub["weekly_km"].sum()) * weight),
             "boarding_yuan_per_term": _num(float(sub["boarding_yuan_per_term"].sum()) * weight),
         }
     out: dict[str, Any] = {"school_levels": by_level}
+    if fam.spec.school_buses:
+        rides = schools["school_bus"]
+        out["school_buses"] = {
+            name: {
+                "riders": int((rides == name).sum()),
+                "capacity": bus.capacity,
+                "load_factor": _num(float((rides == name).sum()) / bus.capacity),
+                "mean_one_way_min": _num(float(schools.loc[(rides == name).to_numpy(), "one_way_min"].mean()))
+                if (rides == name).any()
+                else None,
+            }
+            for name, bus in fam.spec.school_buses.items()
+        }
     if fam.households is not None:
         h = fam.households
         kids = fam.age < 15

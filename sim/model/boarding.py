@@ -6,10 +6,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from sim.errors import ScenarioError
 from sim.model.schools import SchoolAssignment
+from sim.model.streams import Streams
 from sim.scenario.families import Families
 
-__all__ = ["PupilTravel", "pupil_travel", "teaching_point_pupils"]
+__all__ = ["PupilTravel", "pupil_travel", "school_bus_pupils", "teaching_point_pupils"]
 
 #: One-way journeys of a boarder a school week: home on Friday, back on Sunday.
 BOARDER_WEEKLY_TRIPS = 2
@@ -81,6 +83,7 @@ def pupil_travel(
     village: np.ndarray,
     crossing: np.ndarray,
     at_teaching_point: np.ndarray,
+    bus_rider: np.ndarray,
     school_days_per_week: int,
 ) -> PupilTravel:
     """Who boards and who is escorted, by the rules of their level.
@@ -88,7 +91,8 @@ def pupil_travel(
     A pupil boards when their level boards for time and their one-way trip takes longer than
     ``board_over_min``, or boards across water and their school is on another landmass. Boarders
     travel home on Friday and back on Sunday; day pupils make two one-way trips per school day.
-    Day pupils younger than their level's ``escort_below_age`` are escorted.
+    Day pupils younger than their level's ``escort_below_age`` are escorted, unless they ride a
+    school bus (its stop is in their village: the walk there is not counted).
 
     Args:
         crossing: (facilities, villages) bool, the facility is across water from the village.
@@ -112,7 +116,7 @@ def pupil_travel(
         cost[i] = rule.boarding_yuan_per_term
     lv = sa.level.astype(np.int64)
     boarding = real & ((sa.time_min > over[lv]) | (water[lv] & crosses))
-    escort = placed & ~boarding & (age[sa.resident] < escort_age[lv])
+    escort = placed & ~boarding & ~bus_rider & (age[sa.resident] < escort_age[lv])
     weekly = np.where(placed, np.where(boarding, BOARDER_WEEKLY_TRIPS, 2 * school_days_per_week), 0)
     return PupilTravel(
         teaching_point=at_teaching_point,
@@ -122,3 +126,67 @@ def pupil_travel(
         weekly_trips=weekly.astype(np.int16),
         boarding_yuan_per_term=np.where(boarding, cost[lv], 0.0),
     )
+
+
+def school_bus_pupils(
+    spec: Families,
+    sa: SchoolAssignment,
+    *,
+    village: np.ndarray,
+    key: np.ndarray,
+    world_fac_ids: list[str],
+    village_ids: list[str],
+    road_km: np.ndarray,
+    crossing: np.ndarray,
+    bus_mode: int,
+    streams: Streams,
+    file: str,
+) -> tuple[SchoolAssignment, np.ndarray]:
+    """Put pupils on the school buses: the pupils of a line's school living at its stops, up to its
+    capacity (those with the lowest uniforms keyed by identity). A rider's one-way time is the road
+    km from their stop to the school at the line's speed plus ``dwell_min`` per later stop; they
+    pay the line's fare.
+
+    Args:
+        road_km: (villages, facilities) road km (shortest on foot, the road the bus drives).
+        crossing: (facilities, villages) bool, across water.
+        bus_mode: mode code of the school bus in the schools table.
+
+    Returns:
+        the new assignment and, per pupil, the line index it rides (-1: none).
+
+    Raises:
+        ScenarioError: a line whose school is closed or across water from a stop.
+    """
+    line = np.full(len(sa.resident), -1, dtype=np.int64)
+    if not spec.school_buses:
+        return sa, line
+    time, km, money, mode = sa.time_min.copy(), sa.distance_km.copy(), sa.money_yuan.copy(), sa.mode.copy()
+    pupil_village = village[sa.resident]
+    u = streams.uniform("families.bus_seat", key[sa.resident])
+    for i, (name, bus) in enumerate(spec.school_buses.items()):
+        if bus.school not in world_fac_ids:
+            raise ScenarioError(
+                file,
+                f"families.school_buses.{name}.school",
+                f"expected an open school, '{bus.school}' is closed",
+            )
+        school = world_fac_ids.index(bus.school)
+        stops = np.array([village_ids.index(v) for v in bus.stops], dtype=np.int64)
+        if crossing[school, stops].any():
+            raise ScenarioError(
+                file,
+                f"families.school_buses.{name}.stops",
+                f"expected stops on the same island as '{bus.school}'",
+            )
+        order = np.full(len(village_ids), -1, dtype=np.int64)
+        order[stops] = np.arange(len(stops))
+        want = np.flatnonzero((sa.school == school) & (order[pupil_village] >= 0) & (line < 0))
+        riders = want[np.argsort(u[want], kind="stable")[: bus.capacity]]
+        stop = order[pupil_village[riders]]
+        line[riders] = i
+        km[riders] = road_km[pupil_village[riders], school]
+        time[riders] = km[riders] / bus.speed_kph * 60.0 + bus.dwell_min * (len(stops) - 1 - stop)
+        money[riders] = bus.fare_yuan
+        mode[riders] = bus_mode
+    return replace(sa, mode=mode, time_min=time, distance_km=km, money_yuan=money), line

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.boarding import PupilTravel, pupil_travel, teaching_point_pupils
+from sim.model.boarding import PupilTravel, pupil_travel, school_bus_pupils, teaching_point_pupils
 from sim.model.calendar import water_crossing
 from sim.model.households import HouseholdTable, age_classes, band_ages, build_households, draw_ages
 from sim.model.population import Residents
@@ -29,6 +29,9 @@ class FamilyRun:
         schools: the school assignment with teaching points applied.
         travel: per pupil, boarding, escort and weekly trips.
         school_labels: name of each school code (facilities, then ``tp:<village>``).
+        mode_labels: name of each mode code of the schools table (the travel modes, then
+            ``school_bus`` with school buses).
+        bus_line: per pupil, the school bus line ridden (index into ``spec.school_buses``; -1: none).
     """
 
     spec: Families
@@ -37,6 +40,8 @@ class FamilyRun:
     schools: SchoolAssignment
     travel: PupilTravel
     school_labels: list[str]
+    mode_labels: list[str]
+    bus_line: np.ndarray
 
     def caregiver_of(self, resident: np.ndarray) -> np.ndarray:
         """Caregiver row of each resident's household (-1: none, or no households)."""
@@ -52,12 +57,18 @@ def build_families(
     residents: Residents,
     schools: SchoolAssignment,
     levels: list[str],
-    walk_mode: int,
+    modes: list[str],
+    road_km: np.ndarray,
     school_days_per_week: int,
     streams: Streams,
     file: str,
 ) -> FamilyRun:
-    """Draw ages, build households (if asked) and decide how each pupil travels."""
+    """Draw ages, build households (if asked) and decide how each pupil travels.
+
+    Args:
+        modes: the travel modes (the schools table's mode codes).
+        road_km: (villages, facilities) road km, the school buses' road.
+    """
     ages = band_ages(world.age_bands, file)
     age = draw_ages(ages, residents.band, residents.key, streams)
     households = None
@@ -81,7 +92,21 @@ def build_families(
         age=age,
         village_ids=world.village_ids,
         n_facilities=len(world.fac_ids),
-        walk_mode=walk_mode,
+        walk_mode=modes.index("walk"),
+    )
+    crossing = water_crossing(world)
+    assigned, bus_line = school_bus_pupils(
+        spec,
+        assigned,
+        village=residents.village,
+        key=residents.key,
+        world_fac_ids=world.fac_ids,
+        village_ids=world.village_ids,
+        road_km=road_km,
+        crossing=crossing,
+        bus_mode=len(modes),
+        streams=streams,
+        file=file,
     )
     travel = pupil_travel(
         spec,
@@ -89,13 +114,21 @@ def build_families(
         levels=levels,
         age=age,
         village=residents.village,
-        crossing=water_crossing(world),
+        crossing=crossing,
         at_teaching_point=at_tp,
+        bus_rider=bus_line >= 0,
         school_days_per_week=school_days_per_week,
     )
     labels = list(world.fac_ids)
     if spec.teaching_points is not None:
         labels += [f"tp:{v}" for v in world.village_ids]
     return FamilyRun(
-        spec=spec, age=age, households=households, schools=assigned, travel=travel, school_labels=labels
+        spec=spec,
+        age=age,
+        households=households,
+        schools=assigned,
+        travel=travel,
+        school_labels=labels,
+        mode_labels=[*modes, "school_bus"] if spec.school_buses else list(modes),
+        bus_line=bus_line,
     )

@@ -69,9 +69,10 @@ def _school_escort(model: AccessModel, days: np.ndarray) -> np.ndarray:
     )
 
 
-def school_columns(model: AccessModel, days: np.ndarray) -> dict[str, np.ndarray]:
+def school_columns(model: AccessModel, days: np.ndarray) -> dict[str, Any]:
     """Columns the schools table gains with families: boarding, escort, weekly trips and km,
-    boarding cost and the escort minutes over the run (pupil's share of the caregiver's trips)."""
+    boarding cost, the escort minutes over the run (pupil's share of the caregiver's trips) and,
+    with school buses, the line each pupil rides (empty: none)."""
     fam = model.families
     assert fam is not None
     travel, sa = fam.travel, model.schools
@@ -83,6 +84,15 @@ def school_columns(model: AccessModel, days: np.ndarray) -> dict[str, np.ndarray
         "weekly_km": travel.weekly_trips * np.nan_to_num(sa.distance_km),
         "boarding_yuan_per_term": travel.boarding_yuan_per_term,
         "escort_min": _school_escort(model, days),
+        **(
+            {
+                "school_bus": pd.Categorical.from_codes(
+                    fam.bus_line, categories=pd.Index(list(fam.spec.school_buses))
+                )
+            }
+            if fam.spec.school_buses
+            else {}
+        ),
     }
 
 

@@ -83,6 +83,7 @@ __all__ = [
     "ProxyWorkload",
     "QueueStats",
     "RunSummary",
+    "SchoolBusStats",
     "SchoolLevelFamilies",
     "SchoolStats",
     "ServiceAccess",
@@ -469,7 +470,9 @@ class CalendarSummary(Block):
     errands_held_by_ferry: int = Field(
         description="errand-days held for want of a ferry (an errand held three days counts three; agents)"
     )
-    registered_absent: int = Field(description="registered residents away but at the Spring Festival (agents)")
+    registered_absent: int = Field(
+        description="registered residents away but at the Spring Festival (agents)"
+    )
 
 
 class SchoolLevelFamilies(Block):
@@ -480,6 +483,7 @@ class SchoolLevelFamilies(Block):
     boarders: int = Field(description="pupils boarding (agents)")
     boarding_share: Num = Field(description="share of placed pupils boarding")
     escorted: int = Field(description="day pupils escorted by their caregiver (agents)")
+    bus_riders: int = Field(description="pupils riding a school bus (agents)")
     teaching_point: int = Field(description="pupils at a village teaching point (agents)")
     weekly_pupil_km: Num = Field(description="one-way journeys a school week x km, residents represented")
     boarding_yuan_per_term: Num = Field(description="boarding paid per term, yuan, residents represented")
@@ -512,12 +516,22 @@ class EscortSummary(Block):
     by_caregiver_age_band: dict[str, EscortBand] = Field(description="per caregiver's age band")
 
 
+class SchoolBusStats(Block):
+    """Riders of one school bus line."""
+
+    riders: int = Field(description="pupils riding (agents)")
+    capacity: int = Field(description="seats")
+    load_factor: Num = Field(description="riders / seats")
+    mean_one_way_min: Num = Field(description="riders' mean one-way minutes")
+
+
 class FamiliesSummary(Block):
     """School travel and families (runs with a ``families`` block)."""
 
     school_levels: dict[str, SchoolLevelFamilies] = Field(description="per school level")
     households: HouseholdStats | None = Field(default=None, description="households, if built")
     escort: EscortSummary | None = Field(default=None, description="escort time, if households are built")
+    school_buses: dict[str, SchoolBusStats] | None = Field(default=None, description="per school bus line")
 
 
 class RunSummary(Block):

@@ -180,7 +180,7 @@ def _schools_frame(model: AccessModel) -> pd.DataFrame:
         "origin": _cat(model.residents.village[sa.resident], w.village_ids),
         "level": _cat(sa.level, list(sc.schools.levels)),
         "school": _cat(np.where(sa.school < 0, -1, sa.school), labels),
-        "mode": _cat(sa.mode, model.tables.modes),
+        "mode": _cat(sa.mode, model.tables.modes if model.families is None else model.families.mode_labels),
         "one_way_min": sa.time_min,
         "distance_km": sa.distance_km,
         "money_yuan_per_day": 2 * sa.money_yuan,

@@ -6,7 +6,7 @@ from pydantic import Field, field_validator
 
 from sim.scenario.fields import Strict
 
-__all__ = ["Families", "Households", "LevelTravel", "TeachingPoints"]
+__all__ = ["Families", "Households", "LevelTravel", "SchoolBus", "TeachingPoints"]
 
 #: Boarding cost a term: ¥1,157.38 a year in a 7-province survey of rural boarders, over two terms.
 BOARDING_YUAN_PER_TERM = 578.69
@@ -67,6 +67,33 @@ class TeachingPoints(Strict):
         ge=0,
         le=120,
         description="that walk in minutes (a child's pace). Source: assumed",
+    )
+
+
+class SchoolBus(Strict):
+    """A county school bus: one line carrying pupils only, from village stops to one school.
+
+    It runs in the morning to arrive by the school's start and back after school. Pupils of the
+    school living at its stops ride it, up to its capacity (chosen by a draw keyed by the pupil);
+    the others travel as before.
+    """
+
+    school: str = Field(description="facility id of the school it serves. Source: user")
+    stops: tuple[str, ...] = Field(
+        min_length=1, description="villages it picks up at, in order. Source: user"
+    )
+    capacity: int = Field(ge=1, le=500, description="seats (pupils per run). Source: user")
+    speed_kph: float = Field(
+        default=30.0, gt=0, le=120, description="mean speed on the road, km/h. Source: assumed (rural bus)"
+    )
+    dwell_min: float = Field(
+        default=1.0, ge=0, le=30, description="minutes lost at each later stop. Source: assumed"
+    )
+    fare_yuan: float = Field(
+        default=0.0,
+        ge=0,
+        le=1000,
+        description="fare per one-way ride, yuan. Source: assumed (free county service)",
     )
 
 
@@ -142,6 +169,9 @@ class Families(Strict):
         le=4,
         description="one-way legs an escorting caregiver travels per school day: 2 = with the child there "
         "in the morning and home in the afternoon, 4 = also home and back in between. Source: assumed",
+    )
+    school_buses: dict[str, SchoolBus] = Field(
+        default_factory=dict, description="school bus lines by name (none: pupils use their own modes)"
     )
     escort_clinic_below_age: int = Field(
         default=0,

@@ -67,3 +67,13 @@ def check_families(loaded: LoadedScenario) -> None:
         for i, name in enumerate(tp.villages):
             if name not in villages:
                 fail(f"families.teaching_points.villages[{i}]", f"expected a village id, got '{name}'")
+    for name, bus in fam.school_buses.items():
+        facility = sc.facilities.get(bus.school)
+        if facility is None or facility.kind != "school":
+            fail(
+                f"families.school_buses.{name}.school", f"expected a school's facility id, got '{bus.school}'"
+            )
+        villages = {v.id for v in sc.villages}
+        for i, stop in enumerate(bus.stops):
+            if stop not in villages:
+                fail(f"families.school_buses.{name}.stops[{i}]", f"expected a village id, got '{stop}'")

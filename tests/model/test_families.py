@@ -252,3 +252,34 @@ def test_the_households_table_is_written_only_with_households(
     with_children = households[households["children"] > 0]
     assert (with_children["caregiver"] >= 0).all()
     assert households.loc[households["left_behind"], "type"].eq("skipped").all()
+
+
+def test_school_buses_carry_pupils_up_to_capacity(write_scenario, tiny_raw: dict[str, Any]) -> None:
+    bus = {"school": "east_middle", "stops": ["e2", "e1"], "capacity": 12, "speed_kph": 30, "dwell_min": 1.0}
+    tiny_raw["families"] = {"school_buses": {"b1": bus}, "levels": {"middle": {"board_over_min": 90}}}
+    plain = run_scenario(
+        write_scenario({k: v for k, v in tiny_raw.items() if k != "families"}, "p.yaml"), days=7
+    )
+    result = run_scenario(write_scenario(tiny_raw), days=7)[1]
+    s, before = result.schools, plain[1].schools
+    riders = (s["school_bus"] == "b1").to_numpy()
+    eligible = (s["school"].astype(str) == "east_middle") & s["origin"].astype(str).isin(["e1", "e2"])
+    assert riders.sum() == 12 < eligible.sum()  # full, and some pupils left to their own modes
+    assert (s.loc[riders, "mode"] == "school_bus").all()
+    later = np.where(s.loc[riders, "origin"].astype(str) == "e2", 1, 0)  # e2 is picked up first
+    expected = s.loc[riders, "distance_km"].to_numpy() / 30 * 60 + later
+    np.testing.assert_allclose(s.loc[riders, "one_way_min"], expected)
+    assert (s.loc[~riders, "one_way_min"].to_numpy() == before.loc[~riders, "one_way_min"].to_numpy()).all()
+    assert result.summary.families.school_buses["b1"].riders == 12
+
+
+def test_a_school_bus_cannot_cross_water_or_serve_a_closed_school(write_scenario, tiny_raw) -> None:
+    for bus, field in (
+        ({"school": "east_middle", "stops": ["i1"], "capacity": 10}, "stops"),
+        ({"school": "west_primary", "stops": ["w1"], "capacity": 10}, "school"),
+    ):
+        raw = {**tiny_raw, "families": {"school_buses": {"b": bus}}}
+        raw["merger"] = {"facilities": {"west_primary": {"action": "close"}}}
+        with pytest.raises(ScenarioError, match=field) as err:
+            run_scenario(write_scenario(raw), days=1)
+        assert err.value.exit_code == 2
