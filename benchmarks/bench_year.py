@@ -35,10 +35,12 @@ ROOT = Path(__file__).resolve().parents[1]
 PINGTAN = ROOT / "scenarios" / "pingtan"
 #: The all-on variant: a scenario name, '+', an overlay under scenarios/pingtan/.
 ALL_ON = "merged_2021_schools+families/all_on"
-TARGETS_S = {"merged_2021": 5.0, "merged_2021_buses": 7.0, ALL_ON: 7.0}
+#: Health tiers (village clinics, central health centres, hospital) with the frail elderly on.
+HEALTH_ON = "merged_2021_health+elderly"
+TARGETS_S = {"merged_2021": 5.0, "merged_2021_buses": 7.0, ALL_ON: 7.0, HEALTH_ON: 7.0}
 TARGET_MB = 1024
-#: Peak memory targets other than TARGET_MB (households, escorts, boarding and the calendar on).
-TARGETS_MB = {ALL_ON: 1229}
+#: Peak memory targets other than TARGET_MB (households, escorts, boarding and the calendar on; health on).
+TARGETS_MB = {ALL_ON: 1229, HEALTH_ON: 1229}
 
 
 def _machine() -> str:
@@ -81,7 +83,11 @@ def _stats(values: list[float]) -> str:
 
 def cmd_cli(args: argparse.Namespace) -> None:
     print(_machine())
-    names = args.scenarios.split(",") + ([ALL_ON] if args.all_on else [])
+    names = (
+        args.scenarios.split(",")
+        + ([ALL_ON] if args.all_on else [])
+        + ([HEALTH_ON] if args.health_on else [])
+    )
     for name in names:
         base, _, overlay = name.partition("+")
         extra = str(PINGTAN / f"{overlay}.yaml") if overlay else None
@@ -219,6 +225,11 @@ def main() -> None:
         "--all-on",
         action="store_true",
         help=f"also run {ALL_ON} (households, escorts, boarding, teaching points, calendar)",
+    )
+    p.add_argument(
+        "--health-on",
+        action="store_true",
+        help=f"also run {HEALTH_ON} (health tiers, impairment and companions)",
     )
     p.set_defaults(handler=cmd_cli)
     p = sub.add_parser("scale", help="phase times at several population scales")

@@ -63,7 +63,13 @@ class Elderly(Strict):
             "residents are common county policy; set per county)"
         ),
     )
-    source: str = "assumed"
+    source: str = Field(
+        default="assumed",
+        description=(
+            "For the elderly block, where its values come from: a publication (author, title, year) "
+            "or 'assumed'. Source: assumed"
+        ),
+    )
 
     @field_validator("impaired_share")
     @classmethod

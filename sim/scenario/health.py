@@ -61,7 +61,13 @@ class HealthTiers(Strict):
             "of the facility's; kinds left out use the facility's. Source: assumed"
         ),
     )
-    source: str = "assumed"
+    source: str = Field(
+        default="assumed",
+        description=(
+            "For the health block, where its values come from: a publication (author, title, year) "
+            "or 'assumed'. Source: assumed"
+        ),
+    )
 
     @field_validator("referral")
     @classmethod

@@ -1017,11 +1017,13 @@ class Scenario(Strict):
     )
     health: HealthTiers | None = Field(
         default=None,
-        description="tiers of health care, referral and bypassing (sim.model.health); None: one tier",
+        description="tiers of health care, referral and bypassing (sim.model.health); None: one tier. "
+        "Source: assumed",
     )
     elderly: Elderly | None = Field(
         default=None,
-        description="impairment, companions and fare concessions by age (sim.model.frailty); None: none",
+        description="impairment, companions and fare concessions by age (sim.model.frailty); None: none. "
+        "Source: assumed",
     )
     calendar: Calendar | None = Field(
         default=None,
