@@ -138,34 +138,11 @@ class _Answer:
 
 
 def _answer(pair: Pair, by: list[str], names: Labeller, option: str) -> _Answer:
-    from sim.metrics.answer import group_order, sentence
-    from sim.metrics.explain import explain_parts, facility_drivers
+    from sim.metrics.answer import group_answers
 
     a, b = _cells(pair, option)
-    parts = group_order(explain_parts(a["cells"], b["cells"], by), by, then="part")
-    facilities = facility_drivers(a, b, by)
-    sentences = []
-    key_cols = list(by)
-    groups = parts[key_cols].drop_duplicates() if key_cols else None
-    for _, key in groups.iterrows() if groups is not None else [(0, None)]:
-        group = {} if key is None else {k: str(key[k]) for k in key_cols}
-        mask_p = _match(parts, group)
-        mask_f = _match(facilities, group)
-        rows = parts[mask_p]
-        total = rows[rows["part"] == "total"]
-        if total.empty:
-            continue
-        sentences.append(sentence(group, total.iloc[0], rows, names, facilities[mask_f]))
-    return _Answer(by, parts, facilities, sentences)
-
-
-def _match(frame: pd.DataFrame, group: dict[str, str]) -> Any:
-    import numpy as np
-
-    mask = np.ones(len(frame), dtype=bool)
-    for key, value in group.items():
-        mask &= (frame[key].astype(str) == value).to_numpy()
-    return mask
+    parts, facilities, said = group_answers(a, b, by, names)
+    return _Answer(by, parts, facilities, [text for _, text in said])
 
 
 def _names(pair: Pair, lang: str) -> Labeller:

@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.metrics.answer import decimals, group_order, namer, sentence
-from sim.metrics.explain import crossed_difference, explain_parts, facility_drivers
+from sim.metrics.answer import decimals, group_answers, group_order, namer
+from sim.metrics.explain import crossed_difference
 from sim.replications import ReplicationSet
 
 __all__ = ["answer_json"]
@@ -59,18 +59,7 @@ def answer_json(
         tables["_".join(by) or "county"] = _rows(burden, by)
         if len(by) > 1:
             continue
-        parts = explain_parts(a["cells"], b["cells"], list(by))
-        facilities = facility_drivers(a, b, list(by))
-        for _, total in burden.iterrows():
-            group = {k: str(total[k]) for k in by}
-            mask_p, mask_f = pd.Series(True, index=parts.index), pd.Series(True, index=facilities.index)
-            for k, v in group.items():
-                mask_p &= parts[k].astype(str) == v
-                mask_f &= facilities[k].astype(str) == v
-            row = parts[mask_p & (parts["part"] == "total")]
-            if row.empty:
-                continue
-            for lang in ("en", "zh"):
-                text = sentence(group, row.iloc[0], parts[mask_p], names[lang], facilities[mask_f])
-                sentences[lang].append({"group": group, "text": text})
+        for lang in ("en", "zh"):
+            _, _, said = group_answers(a, b, by, names[lang])
+            sentences[lang] += [{"group": group, "text": text} for group, text in said]
     return {"sentences": sentences, "tables": tables}

@@ -25,6 +25,7 @@ __all__ = [
     "PART_NAMES",
     "decimals",
     "fmt",
+    "group_answers",
     "group_name",
     "group_order",
     "namer",
@@ -316,3 +317,34 @@ def sentence(
         why = _WHY[key][lang].format(longer=_LONGER[up][lang], more=_MORE[up][lang], where=where)
         text += _WORDS["mostly"][lang].format(why=why)
     return text + _WORDS["end"][lang]
+
+
+def group_answers(
+    a: Mapping[str, pd.DataFrame], b: Mapping[str, pd.DataFrame], by: Sequence[str], names: Labeller
+) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[dict[str, str], str]]]:
+    """Parts of the change per group, the facility drivers, and one sentence per group.
+
+    Args:
+        a: A's ``cells`` and ``facility_cells`` (with ``seed``).
+        b: B's, likewise.
+        by: the groups (none: the county).
+        names: display names in the sentences' language.
+
+    Returns:
+        ``(parts, facilities, [(group, sentence), ...])`` with parts in group order.
+    """
+    from sim.metrics.explain import explain_parts, facility_drivers
+
+    parts = group_order(explain_parts(a["cells"], b["cells"], list(by)), list(by), then="part")
+    facilities = facility_drivers(a, b, list(by))
+    said = []
+    totals = parts[parts["part"] == "total"]
+    for _, total in totals.iterrows():
+        group = {k: str(total[k]) for k in by}
+        in_p = np.ones(len(parts), dtype=bool)
+        in_f = np.ones(len(facilities), dtype=bool)
+        for k, v in group.items():
+            in_p &= (parts[k].astype(str) == v).to_numpy()
+            in_f &= (facilities[k].astype(str) == v).to_numpy()
+        said.append((group, sentence(group, total, parts[in_p], names, facilities[in_f])))
+    return parts, facilities, said
