@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 __all__ = ["iso_date", "register"]
 
@@ -29,6 +30,32 @@ def _share(text: str) -> float:
     return value
 
 
+def _relative(path: str) -> str:
+    """``path`` relative to the working folder when below it (commands to copy), else as given."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path
+
+
+def _note(run: Path, out: Path, provenance: dict[str, Any], start: dt.date, share: float) -> str:
+    """What a records folder written by ``observe`` is, and the two commands that made it."""
+    overlays = "".join(f" --overlay {_relative(str(o['file']))}" for o in provenance.get("overlays") or [])
+    run_cmd = (
+        f"townsim run {_relative(str(provenance.get('scenario_file')))}{overlays} "
+        f"--days {provenance.get('days')} --seed {provenance.get('seed')} --out {run}"
+    )
+    share_opt = "" if share == 1.0 else f" --survey-share {share:g}"
+    observe_cmd = f"townsim observe {run} --out {out} --start-date {start.isoformat()}{share_opt}"
+    return (
+        "**Synthetic records, not observations.** These files hold the outputs of a townsim run "
+        f"(scenario {provenance.get('scenario')}, {provenance.get('days')} days, "
+        f"seed {provenance.get('seed')}) "
+        f"written in the formats of the records a county keeps; simulated day 0 is {start.isoformat()}. "
+        f"Made with:\n\n```\n{run_cmd}\n{observe_cmd}\n```"
+    )
+
+
 def _cmd_observe(args: argparse.Namespace) -> int:
     from sim.observed.observe import RECORDS_KIND, observe_run, write_records
     from sim.ownership import check_replaceable
@@ -37,16 +64,7 @@ def _cmd_observe(args: argparse.Namespace) -> int:
     run, out = Path(args.run), Path(args.out)
     check_replaceable(out, RECORDS_KIND)  # before the work; again, locked, when writing
     records = observe_run(run, args.start_date, survey_share=args.survey_share)
-    provenance = read_json(run / MARKER)
-    share = "" if args.survey_share == 1.0 else f" --survey-share {args.survey_share:g}"
-    note = (
-        f"Synthetic records, not observations: the outputs of the townsim run `{run.name}` "
-        f"(scenario {provenance.get('scenario')}, {provenance.get('days')} days, seed "
-        f"{provenance.get('seed')}) written in the "
-        f"formats of the records a county keeps, simulated day 0 = {args.start_date.isoformat()}. "
-        "Made with "
-        f"`townsim observe {run} --out {out} --start-date {args.start_date.isoformat()}{share}`."
-    )
+    note = _note(run, out, read_json(run / MARKER), args.start_date, args.survey_share)
     write_records(records, out, note=note)
     counts = ", ".join(f"{kind} {len(frame):,}" for kind, frame in records.items())
     print(f"wrote {out}: {counts} rows")

@@ -314,9 +314,8 @@ def write_records(records: Mapping[str, pd.DataFrame], out_dir: Path, *, note: s
         for kind in written:
             (tmp / f"{kind}.csv").write_text(records_csv(kind, records[kind]), encoding="utf-8")
         parts = ["# Records", "", note or "", "", "## Files", ""]
-        for kind in written:
-            parts += [f"- `{kind}.csv`: {len(records[kind]):,} rows", ""]
-        parts += ["## Schemas", ""]
+        parts += [f"- `{kind}.csv`: {len(records[kind]):,} rows" for kind in written]
+        parts += ["", "## Schemas", ""]
         for kind in written:
             parts += [schema_markdown(kind), ""]
         (tmp / "README.md").write_text("\n".join(parts).replace("\n\n\n", "\n\n"), encoding="utf-8")

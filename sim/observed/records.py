@@ -248,7 +248,8 @@ def schema_markdown(kind: str) -> str:
         *(f"| `{c.name}` | {c.type} | {c.meaning} | `{c.example}` |" for c in schema.columns),
     ]
     key = f"Rows are unique by ({', '.join(schema.key)})." if schema.key else "Rows may repeat."
-    return "\n".join([f"`{kind}.csv`: {schema.title.lower()}; one row = {schema.row}. {key}", "", *rows])
+    row = schema.row.rstrip(".")
+    return "\n".join([f"`{kind}.csv`: {schema.title.lower()}; one row = {row}. {key}", "", *rows])
 
 
 class _Bad(Exception):

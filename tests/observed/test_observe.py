@@ -114,3 +114,22 @@ def test_observe_tables_in_memory_without_bus_lines() -> None:
     assert records["hall_tickets"]["ticket_time"].dtype == np.dtype("datetime64[ns]")
     text = records_csv("clinic_visits", records["clinic_visits"])
     assert text.startswith("facility,date,visits\n") and "\r" not in text
+
+
+def test_the_shipped_pingtan_records_are_synthetic_and_read() -> None:
+    folder = SCENARIOS / "pingtan" / "observed"
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    assert "Synthetic records, not observations" in readme and "townsim observe" in readme
+    scenario = load_scenario(SCENARIOS / "pingtan" / "merged_2021_buses.yaml").scenario
+    records = read_records_dir(folder, scenario)
+    assert set(records) == set(KINDS)
+    assert sum(p.stat().st_size for p in folder.iterdir()) < 5_000_000
+
+
+def test_docs_show_each_schema_as_the_code_defines_it() -> None:
+    """docs/records.md holds each format's table exactly as schema_markdown writes it (one source)."""
+    from sim.observed.records import schema_markdown
+
+    docs = (SCENARIOS.parent / "docs" / "records.md").read_text(encoding="utf-8")
+    for kind in KINDS:
+        assert schema_markdown(kind) in docs, kind
