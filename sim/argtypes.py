@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["MAX_DAYS", "MAX_SEED", "days", "positive_int", "seed"]
+__all__ = [
+    "MAX_DAYS",
+    "MAX_REPLICATIONS",
+    "MAX_SEED",
+    "check_days",
+    "days",
+    "positive_int",
+    "replications",
+    "seed",
+]
 
 #: Seeds are 0..2**32-1, the range every numpy generator (legacy RandomState included) accepts.
 MAX_SEED = 2**32 - 1
 #: Longest run: 100 years of daily steps.
 MAX_DAYS = 36_500
+#: Most replications one command runs (each is a full run; seeds base..base+N-1 stay <= MAX_SEED).
+MAX_REPLICATIONS = 10_000
 
 
 def _whole(text: str) -> int:
@@ -40,4 +51,22 @@ def seed(text: str) -> int:
     value = _whole(text)
     if not 0 <= value <= MAX_SEED:
         raise argparse.ArgumentTypeError(f"expected a seed from 0 to {MAX_SEED} (2**32-1), got {text}")
+    return value
+
+
+def replications(text: str) -> int:
+    """A number of replications: 1 to :data:`MAX_REPLICATIONS`."""
+    value = _whole(text)
+    if not 1 <= value <= MAX_REPLICATIONS:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of replications from 1 to {MAX_REPLICATIONS}, got {text}"
+        )
+    return value
+
+
+def check_days(text: str) -> int:
+    """Days of a check run: 0 (no check) to :data:`MAX_DAYS`."""
+    value = _whole(text)
+    if not 0 <= value <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"expected a number of days from 0 to {MAX_DAYS}, got {text}")
     return value

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from sim.argtypes import days, seed
 from sim.cli_explain import add_answer_options
-from sim.errors import SimError, Terminated
+from sim.errors import ScenarioError, SimError, Terminated
 from sim.replications.cli import DEFAULT_REPLICATIONS, add_replication_options
 
 if TYPE_CHECKING:
@@ -35,11 +35,16 @@ Handler = Callable[[argparse.Namespace], int]
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from sim.scenario.load import load_scenario
+    from sim.scenario.no_effect import no_effect_warnings
     from sim.world.world import build_world
 
     for file in args.files:
         loaded = load_scenario(file, overlays=args.overlay)
         world = build_world(loaded)
+        for warning in no_effect_warnings(loaded):
+            if args.strict:
+                raise ScenarioError(warning.file, warning.field, f"{warning.why} (--strict)")
+            print(f"townsim validate: warning: {warning}", file=sys.stderr)
         print(
             f"{file}: OK ({loaded.scenario.name}: {len(world.unit_ids)} former units -> "
             f"{len(world.new_unit_ids)} units, {len(world.village_ids)} villages, "
@@ -53,8 +58,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from sim.runner import run_loaded
     from sim.scenario.checks import unreachable_warnings
     from sim.scenario.load import load_scenario, scenario_digest
+    from sim.scenario.no_effect import no_effect_warnings
 
     loaded = load_scenario(args.scenario, overlays=args.overlay, name=args.name)
+    for warning in no_effect_warnings(loaded):
+        print(f"townsim run: warning: {warning}", file=sys.stderr)
     seed_value = args.seed if args.seed is not None else loaded.scenario.simulation.seed
     if args.replications > 1 or args.precision is not None or args.max_replications is not None:
         return _run_replicated(args, loaded, seed_value)
@@ -159,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check scenario files")
     p.add_argument("files", nargs="+")
     p.add_argument("--overlay", action="append", default=[], help="YAML merged on top (repeatable)")
+    p.add_argument(
+        "--strict", action="store_true", help="settings that can have no effect are errors, not warnings"
+    )
     p.set_defaults(handler=_cmd_validate)
 
     p = sub.add_parser("run", help="run a scenario and write a run folder")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sim.argtypes import days, seed
+from sim.argtypes import check_days, days, seed
 from sim.errors import SimError
 from sim.replications.cli import DEFAULT_REPLICATIONS, add_replication_options
 
@@ -63,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--keep", action="append", default=[], help="site that must stay (repeatable)")
     p.add_argument(
-        "--check-days", type=int, default=28, help="days simulated to check the windows (0 = skip)"
+        "--check-days", type=check_days, default=28, help="days simulated to check the windows (0 = skip)"
     )
     p.add_argument(
         "--refine", type=int, default=3, help="rounds adding a window where the simulation misses the target"

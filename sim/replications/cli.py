@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from sim.argtypes import replications
 from sim.errors import SimError
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def add_replication_options(p: argparse.ArgumentParser, *, default: int, precisi
     """``--replications``, ``--workers`` and (with ``precision``) ``--precision``, ``--max-replications``."""
     p.add_argument(
         "--replications",
-        type=_positive,
+        type=replications,
         default=default,
         metavar="N",
         help=f"runs with seeds derived from --seed (default {default})",
@@ -74,7 +75,7 @@ def add_replication_options(p: argparse.ArgumentParser, *, default: int, precisi
     )
     p.add_argument(
         "--max-replications",
-        type=_positive,
+        type=replications,
         default=None,
         metavar="M",
         help="upper limit with --precision (default 4 x --replications)",

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.argtypes import MAX_REPLICATIONS, MAX_SEED
 from sim.errors import SimError
 from sim.results.result import RunResult
 from sim.results.summary_model import RunSummary
@@ -37,6 +38,8 @@ __all__ = [
 ]
 
 LEVEL = 0.95
+#: Smallest --precision half-width (units of the metric): a target below it cannot be reached.
+MIN_HALF_WIDTH = 1e-9
 DIFFERENCE_COLUMNS = (
     "metric",
     "group_kind",
@@ -61,8 +64,13 @@ def derive_seeds(base_seed: int, n: int) -> list[int]:
     the model feeds each seed through numpy's ``SeedSequence``, so neighbouring seeds give
     independent streams.
     """
-    if n < 1:
-        raise SimError(f"replications: expected n >= 1, got {n}")
+    if not 1 <= n <= MAX_REPLICATIONS:
+        raise SimError(f"--replications: expected 1 to {MAX_REPLICATIONS} replications, got {n}")
+    if not 0 <= base_seed <= MAX_SEED - (n - 1):
+        raise SimError(
+            f"--seed: the seeds {base_seed}..{base_seed + n - 1} of {n} replications must stay within "
+            f"0..{MAX_SEED} (2**32-1); expected a seed of at most {MAX_SEED - (n - 1)}"
+        )
     return [int(base_seed) + i for i in range(n)]
 
 
@@ -87,9 +95,9 @@ class PrecisionTarget:
             half = float(value)
         except ValueError:
             half = float("nan")
-        if not sep or not name or not math.isfinite(half) or half <= 0:
+        if not sep or not name or not math.isfinite(half) or not MIN_HALF_WIDTH <= half <= 1e12:
             raise SimError(
-                "--precision: expected METRIC=HALF_WIDTH with a positive number, "
+                f"--precision: expected METRIC=HALF_WIDTH with a number from {MIN_HALF_WIDTH:g} to 1e12, "
                 f"e.g. burden_min.mean=0.5; got {text!r}"
             )
         parts = name.split(":")

@@ -683,6 +683,7 @@ class Simulation(Strict):
     warmup_days: int = Field(
         default=42,
         ge=0,
+        le=MAX_DAYS,
         description=(
             "Days simulated before day 0 from empty queues and memories; their errands are not "
             "measured, days. Source: MSER truncation (White, 'An effective truncation heuristic "
