@@ -21,6 +21,8 @@ from sim.figures.figset import FigureSet, figure_bytes
 from sim.figures.fonts import Language
 from sim.figures.labels import TEXT, Labeller
 from sim.figures.report_cells import Cell, Table, _change, _fmt, _num, diff_cell
+from sim.figures.report_families import TITLE as FAMILIES_TITLE
+from sim.figures.report_families import families_tables
 from sim.figures.runset import (
     DIFFERENCE_METRICS,
     cdf_panels,
@@ -279,6 +281,9 @@ def build_report(run_dir: str | Path, *, language: Language, vs: str | Path | No
         sections.append(("equity", blocks.TEXT["equity"][language.lang]))
     if access:
         sections.append(("access", blocks.TEXT["access"][language.lang]))
+    families = families_tables(summary, values, language.lang)  # school travel, escorts, weather
+    if families:
+        sections.append(("families", FAMILIES_TITLE[language.lang]))
     sections += [
         ("scenario", labels.t("r_scenario")),
         ("figures", labels.t("r_figures")),
@@ -319,6 +324,8 @@ def build_report(run_dir: str | Path, *, language: Language, vs: str | Path | No
         access=access,
         access_title=blocks.TEXT["access"][language.lang],
         access_note=blocks.access_note(summary, labels),
+        families=families,
+        families_title=FAMILIES_TITLE[language.lang],
         change=(
             blocks.change_table(summary, values, labels, name=name, other=other_name)
             if cmp is not None

@@ -23,3 +23,29 @@ def test_the_year_figure_marks_the_days_without_ferries() -> None:
     fig = year_chart(table, lang="zh", run="tiny")
     spans = [p for p in fig.axes[0].patches if p.get_facecolor()[:3] != (1.0, 1.0, 1.0)]
     assert len(spans) >= 3  # two days without ferries and a holiday, shaded on the burden panel
+
+
+def test_the_report_has_the_families_and_calendar_tables(tmp_path) -> None:
+    import yaml
+
+    from sim.cli import main
+    from sim.figures.fonts import Language
+    from sim.figures.report import build_report
+
+    raw = yaml.safe_load(TINY.read_text(encoding="utf-8"))
+    raw["families"] = {
+        "households": {},
+        "levels": {"primary": {"escort_below_age": 9}, "middle": {"board_across_water": True}},
+    }
+    raw["calendar"] = {"start_date": "2024-01-01", "ferry": {"dates": ["2024-01-02"]}}
+    path = tmp_path / "families.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    assert main(["run", str(path), "--days", "3", "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    text = build_report(tmp_path / "run", language=Language("en"))
+    families = text[text.index('id="families"') : text.index('id="scenario"')]
+    for heading in ("School travel by level", "Escort time", "Calendar and weather"):
+        assert heading.lower() in families.lower()
+    assert "middle: share boarding" in families and "Days without ferries" in families
+    plain = tmp_path / "plain"
+    assert main(["run", str(TINY), "--days", "3", "--out", str(plain), "--quiet"]) == 0
+    assert 'id="families"' not in build_report(plain, language=Language("en"))
