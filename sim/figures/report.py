@@ -20,6 +20,7 @@ from sim.figures import report_blocks as blocks
 from sim.figures.figset import FigureSet, figure_bytes
 from sim.figures.fonts import Language
 from sim.figures.labels import TEXT, Labeller
+from sim.figures.report_answer import answer_section
 from sim.figures.report_cells import Cell, Table, _change, _fmt, _num, diff_cell
 from sim.figures.report_families import TITLE as FAMILIES_TITLE
 from sim.figures.report_families import families_tables
@@ -264,12 +265,16 @@ def build_report(run_dir: str | Path, *, language: Language, vs: str | Path | No
     context = _common(labels, language, labels.t("r_title", run=name))
     sections = [("headline", labels.t("r_headline")), ("by-unit", labels.t("r_by_unit"))]
     difference = None
+    answer = None
     if cmp is not None:
         units = [str(u) for u in result.places.loc[result.places["kind"] == "seat", "former_unit"]]
         panels = cdf_panels(scenario, cmp.scenario, units)
         order = ["ALL", *[u for members in panels.values() for u in members]]
         difference = difference_table(cmp.units, order, labels)
         sections.append(("difference", labels.t("r_change")))
+        answer = answer_section(cmp.before, cmp.after, labels)
+        if answer is not None:
+            sections.insert(0, ("answer", answer.title))
     values = (
         blocks.MetricValues.of(cmp.after, cmp.before)
         if cmp is not None
@@ -313,6 +318,7 @@ def build_report(run_dir: str | Path, *, language: Language, vs: str | Path | No
             else None
         ),
         by_unit=_by_unit(summary, labels),
+        answer=answer,
         difference=difference,
         difference_title=labels.t("r_difference", run=name, other=other_name) if cmp else "",
         difference_note=(

@@ -295,3 +295,18 @@ def test_titles_name_runs_with_overlays(tmp_path: Path, capsys: pytest.CaptureFi
     bad.write_text("title: 快线\n", encoding="utf-8")
     assert main(["validate", str(base), "--overlay", str(bad)]) == 2
     assert f"{bad}: field 'title': expected {{zh: <name>, en: <name>}}" in capsys.readouterr().err
+
+
+def test_report_opens_with_the_answer_over_every_seed(runs: tuple[Path, Path]) -> None:
+    from sim.figures.fonts import Language
+    from sim.figures.report import build_report
+
+    a, b = runs
+    html = build_report(b, language=Language("en"), vs=a)
+    _, text = _cli("compare", str(a), str(b))
+    county = text.splitlines()[0]
+    start = html.index('id="answer"')
+    answer = html[start : html.index("<h2", start)]
+    assert county in answer  # the CLI's sentence over all 3 paired seeds, word for word
+    assert html.index('id="answer"') < html.index('id="headline"')
+    assert "−" in answer and "e-" not in answer
