@@ -54,6 +54,12 @@ class FieldDoc:
     constraints: str
     meaning: str
     source: str
+    block: bool
+
+    @property
+    def is_parameter(self) -> bool:
+        """A value with a default (not a block of fields, not a provenance note, not required data)."""
+        return not (self.required or self.block or self.name == "source")
 
 
 def unit_of(name: str) -> str:
@@ -179,6 +185,7 @@ def field_docs(root: type[BaseModel] | None = None) -> list[FieldDoc]:
                     constraints=_constraints(info),
                     meaning=meaning,
                     source=source,
+                    block=any(True for _ in _models_in(info.annotation)),
                 )
             )
     return out
@@ -230,9 +237,7 @@ def parameter_table() -> str:
         "| parameter | default | unit | bounds | meaning | source |",
         "|---|---|---|---|---|---|",
     ]
-    for d in field_docs():
-        if d.required or d.name == "source" or d.default.startswith("("):
-            continue
+    for d in (d for d in field_docs() if d.is_parameter):
         lines.append(
             f"| `{d.path}` | {_cell(d.default)} | {_cell(d.unit)} | {_cell(d.constraints)} | "
             f"{_cell(d.meaning)} | {_cell(d.source)} |"
@@ -268,8 +273,11 @@ def _help_text(action: argparse.Action) -> str:
 
 def cli_reference() -> str:
     """Markdown of the command-line reference page."""
+    import os
+
     from sim.cli import build_parser
 
+    os.environ["COLUMNS"] = "100"  # usage lines wrapped alike on every machine
     top = build_parser()
     commands = subcommands()
     lines = [
