@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.app.families import families_rows
 from sim.metrics.answer import decimals
 from sim.replications import ReplicationSet, mean_interval, paired_difference, paired_place_difference
 
@@ -178,4 +179,5 @@ def results_json(
         "villages": _villages(base, plan),
         "facilities": _facilities(base, plan, servers),
         "lines": _lines(base, plan, first_run),
+        "families": families_rows(diff),  # school radius, boarding, escorts, ferries (sim/app/families.py)
     }

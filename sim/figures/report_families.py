@@ -6,7 +6,7 @@ from sim.figures.report_blocks import MetricValues
 from sim.figures.report_cells import Cell, Table
 from sim.results.summary_model import RunSummary
 
-__all__ = ["TITLE", "families_tables"]
+__all__ = ["TITLE", "families_tables", "metric_label"]
 
 TITLE = {"en": "Families, schools and the calendar", "zh": "家庭、上学与日历"}
 _TEXT = {
@@ -75,3 +75,14 @@ def families_tables(summary: RunSummary, values: MetricValues, lang: str) -> lis
             table.rows.append([Cell(label, "text"), *cells])
         tables.append((_TEXT[key][lang], table))
     return tables
+
+
+def metric_label(path: str, lang: str) -> str:
+    """Display name of a families or calendar metric given by its dotted summary path."""
+    parts = path.split(".")
+    key = parts[-1]
+    if parts[:2] == ["families", "school_levels"]:
+        return _TEXT[key][lang].format(level=parts[2])
+    if "by_caregiver_age_band" in parts:
+        return _TEXT["band"][lang].format(band=parts[-2])
+    return _TEXT[key][lang] if key in _TEXT else path

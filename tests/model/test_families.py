@@ -283,3 +283,27 @@ def test_a_school_bus_cannot_cross_water_or_serve_a_closed_school(write_scenario
         with pytest.raises(ScenarioError, match=field) as err:
             run_scenario(write_scenario(raw), days=1)
         assert err.value.exit_code == 2
+
+
+def test_the_planners_page_rows_carry_the_radius_change(tmp_path: Path, tiny_raw: dict[str, Any]) -> None:
+    from sim.app.families import families_rows
+    from sim.cli import main
+    from sim.replications import paired_difference, read_replications
+
+    tiny_raw["families"] = {"levels": {"middle": {"board_across_water": True}}}
+    tiny_raw["calendar"] = {"start_date": "2024-01-01"}
+    runs = []
+    for name, merger in (("base", None), ("closed", {"facilities": {"west_primary": {"action": "close"}}})):
+        raw = dict(tiny_raw, **({"merger": merger} if merger else {}))
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+        assert main(["run", str(path), "--days", "2", "--out", str(tmp_path / name), "--quiet"]) == 0
+        runs.append(read_replications(tmp_path / name))
+    rows = {r["metric"]: r for r in families_rows(paired_difference(*runs))}
+    radius = rows["families.school_levels.primary.service_radius_km"]
+    assert radius["mean_diff"] > 0 and radius["mean_b"] == pytest.approx(
+        radius["mean_a"] + radius["mean_diff"]
+    )
+    assert radius["label"]["zh"] == "primary：服务半径（公里）"
+    assert rows["calendar.ferry_suspended_days"]["mean_a"] == 0
+    assert families_rows(paired_difference(*[read_replications(tmp_path / "base")] * 2))  # same run: rows, 0

@@ -164,6 +164,12 @@ function buildMap() {
   S.base = [x0, -y1, x1 - x0, y1 - y0];
   S.view = S.base.slice();
   setView();
+  const land = svg("g", {id: "land"});
+  for (const ring of m.land || []) {
+    land.append(svg("polygon", {points: ring.map(([x, y]) => `${x},${-y}`).join(" "), fill: "#fbf8ee",
+      stroke: "#7a8a99", "stroke-width": 0.08}));
+  }
+  map.append(land);
   const roads = svg("g", {id: "roads"});
   const style = {trunk: ["#555", 0.25, ""], rural: ["#aaa", 0.12, ""], ferry: ["#0072B2", 0.15, "0.6 0.4"]};
   for (const e of m.edges) {
@@ -192,16 +198,46 @@ function buildMap() {
     r.addEventListener("mouseover", () => hover(facilityLabel(f)));
     fg.append(r);
   }
-  map.append(vg, fg);
+  const names = svg("g", {id: "unit-names"});
+  for (const [u, x] of Object.entries(m.units)) {
+    if (x.x === undefined) continue;
+    const t = svg("text", {x: x.x, y: -x.y - 0.9, "text-anchor": "middle", "font-size": 0.9, class: "unit-name",
+      "data-unit": u, "paint-order": "stroke", stroke: "#fff", "stroke-width": 0.18, fill: "#25435f"});
+    names.append(t);
+  }
+  map.append(vg, fg, names);
   drawLines();
   enableZoom(map);
   labelMap();
+  drawScale();
+}
+
+function drawScale() {
+  // scale bar and north arrow in screen pixels, redrawn for the current zoom
+  const box = $("map").getBoundingClientRect(), o = $("overlay");
+  if (!box.width || !S.view) return;
+  const pxPerKm = box.width / S.view[2];
+  const nice = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100];
+  const km = nice.filter((k) => k * pxPerKm <= 140).pop() || nice[0];
+  const w = km * pxPerKm;
+  o.innerHTML = "";
+  o.append(svg("rect", {x: 10, y: 12, width: w, height: 6, fill: "#fff", stroke: "#222", "stroke-width": 1}));
+  o.append(svg("rect", {x: 10, y: 12, width: w / 2, height: 6, fill: "#222"}));
+  const label = svg("text", {x: 10 + w + 6, y: 19, "font-size": 12, id: "scale-label"});
+  label.textContent = `${km} ${T("km")}`;
+  o.append(label);
+  const n = svg("g", {id: "north", transform: "translate(30, 44)"});
+  n.append(svg("polygon", {points: "0,-14 7,6 0,1 -7,6", fill: "#222"}));
+  const nt = svg("text", {x: 0, y: 20, "text-anchor": "middle", "font-size": 12});
+  nt.textContent = T("north");
+  n.append(nt);
+  o.append(n);
 }
 
 function villageLabel(v) {
   let s = `${T("k_village")} ${v.id} · ${unitName(v.unit)} · ${v.pop.toLocaleString("en")} ${T("pop")}`;
   const r = S.results && S.results.villages[v.id];
-  if (r) s += ` · ${T("change")} ${signed(r.diff, 1)} min`;
+  if (r) s += ` · ${T("change")} ${signed(r.diff, 1)} ${T("min")}`;
   return s;
 }
 function facilityLabel(f) { return `${nm(f)} (${T("k_" + f.kind)}, ${f.servers})`; }
@@ -209,6 +245,7 @@ function hover(text) { $("hover-info").textContent = text; }
 
 function labelMap() {
   const m = S.init.map;
+  document.querySelectorAll("#unit-names text").forEach((t) => { t.textContent = unitName(t.dataset.unit); });
   document.querySelectorAll("#villages circle").forEach((c, i) => { c.firstChild.textContent = villageLabel(m.villages[i]); });
   document.querySelectorAll("#facilities rect").forEach((r, i) => { r.firstChild.textContent = facilityLabel(m.facilities[i]); });
   document.querySelectorAll("#lines polyline").forEach((p) => {
@@ -233,7 +270,7 @@ function drawLines() {
   }
 }
 
-function setView() { $("map").setAttribute("viewBox", S.view.join(" ")); }
+function setView() { $("map").setAttribute("viewBox", S.view.join(" ")); if ($("overlay")) drawScale(); }
 function zoom(factor, cx, cy) {
   const [x, y, w, h] = S.view;
   if (cx === undefined) { cx = x + w / 2; cy = y + h / 2; }
@@ -275,6 +312,15 @@ function paintDifference() {
   $("diff-legend").hidden = !vs;
   const diffs = vs ? Object.values(vs).map((r) => Math.abs(r.diff)) : [];
   const top = Math.max(1e-9, ...diffs);
+  const scale = $("colour-scale");
+  scale.hidden = !vs;
+  if (vs) {
+    const d = top >= 10 ? 0 : top >= 1 ? 1 : 2;
+    $("scale-low").textContent = signed(-top, d);
+    $("scale-high").textContent = signed(top, d);
+    $("scale-mid").textContent = "0";
+    $("scale-bar").style.background = `linear-gradient(to right, ${diffColour(-top, top)}, ${diffColour(0, top)}, ${diffColour(top, top)})`;
+  }
   document.querySelectorAll("#villages circle").forEach((c) => {
     const r = vs && vs[c.dataset.id];
     if (!r) { c.setAttribute("fill", "#9e9e9e"); c.setAttribute("stroke", "#555"); c.setAttribute("stroke-width", 0.04); return; }
@@ -380,7 +426,7 @@ function renderResults() {
     ];
   });
   table("unit-table", [T("group"), T("base"), T("plan"), T("change"), T("ci"), "n"], rows);
-  table("per-seed", ["seed", T("base"), T("plan"), T("change")],
+  table("per-seed", [T("seed_col"), T("base"), T("plan"), T("change")],
     res.per_seed.map((r) => [String(r.seed), fmt(r.a, 3), fmt(r.b, 3), {text: signed(r.diff, 3), key: "seed-" + r.seed}]));
   const lineName = (id) => { const l = S.init.map.lines.find((x) => x.id === id); return l ? nm(l) : id; };
   const ci = (pair, d) => (pair && pair[0] !== null ? `${signed(pair[0], d)} … ${signed(pair[1], d)}` : "–");
@@ -397,6 +443,12 @@ function renderResults() {
     res.facilities.map((r) => [facName(r.id), `${fmt(r.servers_a, 0)} → ${r.servers_b == null ? T("closed") : fmt(r.servers_b, 0)}`,
       fmt(r.arrivals_per_day_a, 1), fmt(r.arrivals_per_day_b, 1), fmt(r.mean_wait_min_a, 1), fmt(r.mean_wait_min_b, 1),
       ci(r.wait_ci, 1), fmt(pct(r.utilisation_a), 0), fmt(pct(r.utilisation_b), 0), fmt(r.turned_away_per_day_b, 1)]));
+  const fam = res.families || [];  // school radius, boarding, escorts, ferries: scenarios with those blocks
+  $("families").hidden = fam.length === 0;
+  table("families-table", [T("measure"), T("base"), T("plan"), T("change"), T("ci"), "n"],
+    fam.map((r) => [r.label[S.lang], fmt(r.mean_a, r.decimals), fmt(r.mean_b, r.decimals),
+      {text: signed(r.mean_diff, r.decimals), key: "fam-" + r.metric},
+      r.ci_low === null ? "–" : `${signed(r.ci_low, r.decimals)} … ${signed(r.ci_high, r.decimals)}`, String(r.n)]));
 }
 
 // ---------- run ----------
@@ -462,6 +514,7 @@ function applyLanguage() {
   });
   labelMap();
   drawLines();
+  drawScale();
   if (S.results) renderResults();
   if (S.job && S.done) $("dl-report").href = withToken(`/download/report/${S.job}.html?lang=${S.lang}`);
 }
