@@ -152,7 +152,7 @@ def _queue_stats(path, fraction: float, days: int, seed: int) -> pd.DataFrame:
 def test_sampled_run_matches_full_run_queues(tiny_raw, write_scenario) -> None:
     """Hall and clinic waits, turned-away shares and utilisation at a 25% sample agree
     with the full population within 4 standard errors (weekly batch means), and the tolerance is
-    tight enough to catch the old 1/f service stretch (waits x3-4)."""
+    tight enough to catch stretching service times by 1/f instead (waits x3-4)."""
     path = write_scenario(_busy_tiny(tiny_raw))
     days = 196
     full = _queue_stats(path, 1.0, days, seed=1)
