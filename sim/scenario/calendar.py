@@ -108,7 +108,9 @@ class FerrySuspension(Strict):
         description="dates without ferries (YYYY-MM-DD), e.g. from a maritime notice. Source: user",
     )
     draw: FerryDraw | None = Field(
-        default=None, description="draw further days from monthly probabilities (null: listed dates only)"
+        default=None,
+        description="draw further days from monthly probabilities (null: listed dates only). "
+        "Source: see its fields",
     )
 
 
@@ -163,7 +165,9 @@ class Calendar(Strict):
     start_date: dt.date = Field(
         description="date of day 0 (its weekday must be simulation.start_weekday). Source: user"
     )
-    ferry: FerrySuspension | None = Field(default=None, description="days without ferries (null: none)")
+    ferry: FerrySuspension | None = Field(
+        default=None, description="days without ferries (null: none). Source: see its fields"
+    )
     public_holidays: bool = Field(
         default=False,
         description="close facilities of holiday_closes and schools on China's statutory public holidays "
@@ -175,5 +179,7 @@ class Calendar(Strict):
         "close on statutory holidays; health centres keep emergency and outpatient service)",
     )
     spring_festival: SpringFestival | None = Field(
-        default=None, description="Spring Festival return of registered-but-absent residents (null: none)"
+        default=None,
+        description="Spring Festival return of registered-but-absent residents (null: none). "
+        "Source: see its fields",
     )

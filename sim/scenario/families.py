@@ -171,7 +171,8 @@ class Families(Strict):
         "in the morning and home in the afternoon, 4 = also home and back in between. Source: assumed",
     )
     school_buses: dict[str, SchoolBus] = Field(
-        default_factory=dict, description="school bus lines by name (none: pupils use their own modes)"
+        default_factory=dict,
+        description="school bus lines by name (none: pupils use their own modes). Source: see its fields",
     )
     escort_clinic_below_age: int = Field(
         default=0,
