@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from sim.figures.labels import TEXT as LABELS
 from sim.scenario.schema import Scenario
 from sim.world.world import FACILITY_KINDS, World
 
-__all__ = ["facility_name", "map_data"]
+__all__ = ["facility_name", "land_rings", "map_data"]
 
 
 def facility_name(scenario: Scenario, fid: str, lang: str) -> str:
@@ -91,11 +92,44 @@ def map_data(world: World, scenario: Scenario, candidates: Mapping[str, Mapping[
         for i, fid in enumerate(world.fac_ids)
         if FACILITY_KINDS[world.fac_kind[i]] != "school"
     ]
-    units = {u: {"zh": world.unit_zh[i], "en": world.unit_en[i]} for i, u in enumerate(world.unit_ids)}
+    units = {
+        u: {
+            "zh": world.unit_zh[i],
+            "en": world.unit_en[i],
+            "x": _r(xy[world.unit_seat_node[i], 0]),
+            "y": _r(xy[world.unit_seat_node[i], 1]),
+        }
+        for i, u in enumerate(world.unit_ids)
+    }
     transit = scenario.transit
     lines = [
         _line(world, lid, line.model_dump(), candidate=False)
         for lid, line in (transit.lines if transit else {}).items()
     ]
     lines += [_line(world, lid, spec, candidate=True) for lid, spec in candidates.items()]
-    return {"edges": edges, "villages": villages, "facilities": facilities, "units": units, "lines": lines}
+    return {
+        "edges": edges,
+        "villages": villages,
+        "facilities": facilities,
+        "units": units,
+        "lines": lines,
+        "land": land_rings(scenario),
+    }
+
+
+#: Most outline points sent to the page (rings thinned evenly beyond this).
+MAX_LAND_POINTS = 6000
+
+
+def land_rings(scenario: Scenario) -> list[list[list[float]]]:
+    """The scenario's coastline (its ``outline``) as rings of [x, y] km, thinned to at most
+    :data:`MAX_LAND_POINTS` points in all; empty without an outline."""
+    if scenario.outline is None:
+        return []
+    from sim.world.outline import outline_rings_km
+
+    origin = scenario.transit.origin_latlon if scenario.transit is not None else (25.5, 119.75)
+    rings = outline_rings_km(Path(scenario.outline), crs=scenario.crs, origin_latlon=origin)
+    total = sum(len(r) for r in rings)
+    step = max(1, -(-total // MAX_LAND_POINTS))
+    return [[[_r(x), _r(y)] for x, y in ring[::step]] for ring in rings if len(ring[::step]) >= 3]

@@ -28,6 +28,20 @@ def test_answer_block_gives_sentences_and_crossed_tables(server, browser, folder
     d.get(server)
     _wait(d, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1", timeout=60)
     assert not d.find_element(By.ID, "answer").is_displayed()
+    # the map reads like the figures': township names, a legend, a scale bar and a north arrow
+    names = {
+        t.get_attribute("data-unit"): t.text for t in d.find_elements(By.CSS_SELECTOR, "#unit-names text")
+    }
+    assert names == {"east": "East", "west": "West", "isle": "Isle"}
+    legend = d.find_element(By.ID, "legend").text
+    assert "Service hall" in legend or "hall" in legend.lower()
+    assert re.fullmatch(r"[\d.]+ km", d.find_element(By.ID, "scale-label").text)
+    before = d.find_element(By.ID, "scale-label").text
+    d.find_element(By.ID, "zoom-in").click()
+    d.find_element(By.ID, "zoom-in").click()
+    assert d.find_element(By.ID, "scale-label").text != before  # the bar follows the zoom
+    d.find_element(By.ID, "zoom-reset").click()
+    assert d.find_element(By.CSS_SELECTOR, "#north text").text == "N"
     for name, value in (("reps", "3"), ("days", str(DAYS))):
         field = d.find_element(By.ID, name)
         field.clear()
@@ -35,6 +49,9 @@ def test_answer_block_gives_sentences_and_crossed_tables(server, browser, folder
     d.find_element(By.CSS_SELECTOR, 'input.line-toggle[data-line="cand_w2_east"]').click()
     assert _run(d) == "done"
     assert d.find_element(By.ID, "answer").is_displayed()
+    assert d.find_element(By.ID, "colour-scale").is_displayed()
+    low, high = d.find_element(By.ID, "scale-low").text, d.find_element(By.ID, "scale-high").text
+    assert low.startswith("-") and high.startswith("+") and low[1:] == high[1:]
     county = d.find_element(By.ID, "county-sentence").text
     assert county.startswith("Residents of the county")
     assert re.search(r"95% CI −?[\d.]+ to −?[\d.]+|no change|no clear change", county)
@@ -67,6 +84,9 @@ def test_answer_block_gives_sentences_and_crossed_tables(server, browser, folder
     assert "95%置信区间" in d.find_element(By.ID, "county-sentence").text
     assert d.find_element(By.ID, "county-sentence").text.startswith("全县居民")
     assert not re.findall(r"[A-Za-z]{2,}", text.replace("CI", "")), text
+    page = d.find_element(By.ID, "right").text + d.find_element(By.ID, "legend").text
+    assert not re.findall(r"[A-Za-z]{2,}", page.replace("CI", "")), re.findall(r"[A-Za-z]{2,}", page)
+    assert d.find_element(By.ID, "scale-label").text.endswith("公里")
     d.find_element(By.ID, "lang").click()
 
     # the CLI on the page's own overlay gives the same county sentence, word for word
