@@ -15,6 +15,7 @@ from sim.metrics.elderly import elderly_summary
 from sim.metrics.families import calendar_summary, families_summary
 from sim.metrics.health import health_summary
 from sim.metrics.levers import lever_summary
+from sim.metrics.queue_behaviour import queue_behaviour_summary
 from sim.metrics.summary import summarise
 from sim.model.model import AccessModel
 from sim.results.summary_model import RunSummary
@@ -92,6 +93,8 @@ def run_loaded(
         summary["health"] = health_summary(model, result, n_days)
     if loaded.scenario.elderly is not None:  # impairment, companions, fares (sim/metrics/elderly.py)
         summary["elderly"] = elderly_summary(model, result, n_days)
+    if model.queue_behaviour is not None:  # balked, left, put off (sim/metrics/queue_behaviour.py)
+        summary["queue_behaviour"] = queue_behaviour_summary(model, result)
     calendar = calendar_summary(model)
     if calendar is not None:  # ferry suspensions, holidays, Spring Festival (sim/metrics/families.py)
         summary["calendar"] = calendar

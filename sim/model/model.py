@@ -555,7 +555,7 @@ class AccessModel(mesa.Model):
         fac_all, mode_all = self._choose(needs, weekday)
         qb = self.queue_behaviour
         if qb is not None and qb.day_choice is not None:  # errands that can wait go another day
-            later = qb.defer(needs.errand, needs.key, s, needs.trips, fac_all, weekday)
+            later = qb.defer(needs.errand, needs.key, s, needs.trips, fac_all, weekday, measured=day >= 0)
             needs.next_day[later > 0] = day + later[later > 0]
             fac_all = np.where(later > 0, -2, fac_all)  # -2: deferred, not postponed
         go = np.flatnonzero(fac_all >= 0)

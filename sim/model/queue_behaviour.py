@@ -68,6 +68,7 @@ class QueueBehaviour:
         self.day_wait = np.full((n_fac, 7), behaviour.prior_wait_min)  # remembered wait, facility x weekday
         self._urgent = np.array([0.0 if dc is None else dc.urgent_share.get(s, 0.0) for s in services])
         self._deferred_trip = np.zeros(0, dtype=np.int32)  # per errand id: trip number + 1 once deferred
+        self.put_off_trips = 0  # trips put off by day choice on measured days
         self._receiving = (world.fac_kind != FACILITY_KINDS.index("school")) & (world.fac_servers > 0)
 
     # -- balking and reneging --------------------------------------------------------------
@@ -133,6 +134,8 @@ class QueueBehaviour:
         trips: np.ndarray,
         fac: np.ndarray,
         weekday: int,
+        *,
+        measured: bool = True,
     ) -> np.ndarray:
         """Days each errand puts off its trip (0: go today) by the day-choice logit.
 
@@ -169,4 +172,6 @@ class QueueBehaviour:
         put_off = pick > 0
         later[rows[put_off]] = pick[put_off]
         self._deferred_trip[errand[rows[put_off]]] = trips[rows[put_off]] + 1
+        if measured:
+            self.put_off_trips += int(put_off.sum())
         return later

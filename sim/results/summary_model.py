@@ -459,6 +459,29 @@ class ElderlySummary(Block):
     bus_money_yuan_by_age_band: dict[str, Num] = Field(description="money of bus trips per age band, yuan")
 
 
+class QueueKindStats(Block):
+    """Trips to one kind of facility and the shares that balked, left or were turned away."""
+
+    trips: int = Field(description="trips to facilities of this kind (agents, measured days)")
+    balked_share: Num = Field(description="share of those trips that balked (fraction)")
+    left_share: Num = Field(description="share that left the queue unserved (fraction)")
+    turned_away_share: Num = Field(description="share turned away at closing time (fraction)")
+
+
+class QueueBehaviourSummary(Block):
+    """Balking, reneging and day choice (runs with any of them on), over the measured days."""
+
+    balking: bool = Field(description="behaviour.balking is on")
+    reneging: bool = Field(description="behaviour.reneging is on")
+    day_choice: bool = Field(description="behaviour.day_choice is on")
+    trips: int = Field(description="trips (agents)")
+    balked_trips: int = Field(description="trips whose visitor did not join the queue")
+    left_trips: int = Field(description="trips whose visitor left the queue unserved")
+    mean_wait_min_of_those_who_left: Num = Field(description="mean wait before leaving, min")
+    put_off_trips: int = Field(description="trips day choice put off to a later day")
+    by_kind: dict[str, QueueKindStats] = Field(description="per facility kind")
+
+
 class CalendarSummary(Block):
     """The calendar of a run (runs with a ``calendar`` block), over the measured days."""
 
@@ -583,6 +606,9 @@ class RunSummary(Block):
     )
     elderly: ElderlySummary | None = Field(
         default=None, description="impairment, companions and fares, if the scenario has them"
+    )
+    queue_behaviour: QueueBehaviourSummary | None = Field(
+        default=None, description="balked, left and put-off trips, if balking, reneging or day choice is on"
     )
 
     def overall(self) -> GroupMetrics:

@@ -136,3 +136,32 @@ def test_bad_queue_behaviour_is_refused_naming_the_field(
     with pytest.raises(ScenarioError, match=field):
         loaded = load_scenario(SCENARIOS / "tiny" / "merged.yaml", overrides={f"behaviour.{block}": value})
         run_loaded(loaded, days=1)
+
+
+def test_summary_block_counts_what_the_trips_table_holds(tmp_path) -> None:
+    """summary.json gains queue_behaviour only when an option is on; it reads back validated."""
+    import json
+
+    from sim.results.io import read_summary
+
+    overlay = tmp_path / "o.yaml"
+    overlay.write_text(
+        "facility_defaults:\n  hall: {service_time: {dist: exponential, mean_min: 90}}\n"
+        "  clinic: {service_time: {dist: exponential, mean_min: 60}}\n"
+        "merger:\n  facilities:\n    east_clinic: {action: restaff, servers: 1}\n"
+        "    east_hall: {action: restaff, servers: 1}\n"
+        "behaviour:\n  balking: {max_waiting: 1}\n  reneging: {mean_min: 60}\n  day_choice: {}\n",
+        encoding="utf-8",
+    )
+    on, off = tmp_path / "on", tmp_path / "off"
+    assert main(["run", str(TINY_MERGED), "--overlay", str(overlay), "--days", "14", "--out", str(on)]) == 0
+    assert main(["run", str(TINY_MERGED), "--days", "14", "--out", str(off)]) == 0
+    assert "queue_behaviour" not in json.loads((off / "summary.json").read_text(encoding="utf-8"))
+    block = read_summary(on).queue_behaviour
+    assert block is not None and block.balking and block.reneging and block.day_choice
+    trips = pd.read_parquet(on / "trips.parquet")
+    assert block.trips == len(trips)
+    assert block.balked_trips == (trips["outcome"] == "balked").sum() > 0
+    assert block.left_trips == (trips["outcome"] == "left").sum() > 0
+    assert block.put_off_trips > 0
+    assert sum(k.trips for k in block.by_kind.values()) == len(trips)
