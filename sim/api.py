@@ -22,7 +22,7 @@ import dataclasses
 import shutil
 import tempfile
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +66,17 @@ def load(
     from sim.scenario.load import load_scenario
 
     return load_scenario(path, overlays=overlays, overrides=overrides, name=name)
+
+
+def _check(name: str, value: int | None, parse: Callable[[str], int]) -> None:
+    """The command line's check of an option (``--days``, ``--seed``...), as a ValueError naming it."""
+    import argparse
+
+    if value is not None:
+        try:
+            parse(str(value))
+        except argparse.ArgumentTypeError as exc:
+            raise ValueError(f"{name}: {exc}") from None
 
 
 def _loaded(scenario: PathLike | LoadedScenario, overlays: Sequence[PathLike]) -> LoadedScenario:
@@ -200,9 +211,15 @@ def run(
 
     Raises:
         ScenarioError: the scenario is invalid.
+        ValueError: ``days``, ``seed`` or ``replications`` is out of range.
     """
+    from sim import argtypes
+
+    _check("days", days, argtypes.days)
+    _check("seed", seed, argtypes.seed)
+    _check("replications", replications, argtypes.replications)
     loaded = _loaded(scenario, overlays)
-    if replications is None or replications <= 1:
+    if replications is None or replications == 1:
         from sim.runner import run_loaded
 
         return Run(loaded, run_loaded(loaded, days=days, seed=seed))
@@ -269,9 +286,14 @@ def compare(
         ``townsim compare --format csv``, which rounds each value to its interval's precision.
 
     Raises:
-        ValueError: one side is a scenario file and the other is not, or run options were
-            given with runs rather than scenario files.
+        ValueError: one side is a scenario file and the other is not, run options were given
+            with runs rather than scenario files, or an option is out of range.
     """
+    from sim import argtypes
+
+    _check("days", days, argtypes.days)
+    _check("seed", seed, argtypes.seed)
+    _check("replications", replications, argtypes.replications)
     files = [not isinstance(x, Run) and Path(x).is_file() for x in (a, b)]
     if all(files):
         from sim.metrics.answer import tidy_groups

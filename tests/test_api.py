@@ -135,6 +135,22 @@ def test_compare_refuses_mixed_sides_and_misplaced_options(tmp_path: Path) -> No
         run.interval()
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("days", 0, "days: expected a number of days from 1"),
+        ("seed", -1, "seed: expected a seed"),
+        ("replications", 0, "replications: expected"),
+        ("days", 2.5, "days: expected a whole number"),
+    ],
+)
+def test_options_out_of_range_are_refused_by_name(option: str, value: object, expected: str) -> None:
+    with pytest.raises(ValueError, match=expected):
+        sim.run(TINY, **{option: value})
+    with pytest.raises(ValueError, match=expected):
+        sim.compare(TINY, TINY_MERGED, **{option: value})
+
+
 def test_sweep_runs_and_analyses(tmp_path: Path) -> None:
     experiment = tmp_path / "exp.yaml"
     experiment.write_text(
