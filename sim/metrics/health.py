@@ -14,6 +14,7 @@ import itertools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from sim.model.health import facility_tiers
 from sim.scenario.health import HEALTH_TIERS
@@ -62,8 +63,7 @@ def health_summary(model: AccessModel, result: RunResult, days: int) -> dict[str
     assert spec is not None
     bands = list(w.age_bands)
     trips, errands = result.trips, result.errands
-    fac_index = {f: i for i, f in enumerate(w.fac_ids)}
-    fac = trips["facility"].map(fac_index).to_numpy(np.int64)
+    fac = _codes(trips["facility"], w.fac_ids)
     kind = np.asarray(w.fac_kind)[fac]
     weight = float(model.sample_weight)
     person_years = float(res.weight.sum()) * days / 365.0
@@ -80,7 +80,7 @@ def health_summary(model: AccessModel, result: RunResult, days: int) -> dict[str
     arisen = errands.loc[errands["arise_day"] >= 0, "errand"].to_numpy()
     measured = np.isin(trips["errand"].to_numpy(), arisen)
     first = measured & ~trips["errand"].duplicated().to_numpy()  # trips are in time order
-    minor = first & (trips["purpose"].astype(str).to_numpy() == spec.levels[0])
+    minor = first & (_codes(trips["purpose"], w.services) == w.services.index(spec.levels[0]))
     rows = np.flatnonzero(minor)
     who = trips["resident"].to_numpy(np.int64)[rows]
     band = res.band[who]
@@ -106,14 +106,14 @@ def health_summary(model: AccessModel, result: RunResult, days: int) -> dict[str
         for j, lab in enumerate(labels)
     }
 
-    outcome = trips["outcome"].astype(str).to_numpy()
+    is_referred = _codes(trips["outcome"], None, "referred")
     referred = {
-        name: int(((kind == list(w.kind_names).index(name)) & (outcome == "referred") & measured).sum())
+        name: int(((kind == list(w.kind_names).index(name)) & is_referred & measured).sum())
         for name in HEALTH_TIERS
         if name in w.kind_names
     }
     group = w.service_group[w.services.index(spec.levels[0])]
-    e_svc = errands["service"].astype(str).map({s: i for i, s in enumerate(w.services)}).to_numpy(np.int64)
+    e_svc = _codes(errands["service"], w.services)
     done = (errands["status"] == "completed").to_numpy() & (errands["arise_day"] >= 0).to_numpy()
     health = done & (w.service_group[e_svc] == group)
     e_band = res.band[errands["resident"].to_numpy(np.int64)]
@@ -136,6 +136,17 @@ def health_summary(model: AccessModel, result: RunResult, days: int) -> dict[str
         "health_errands_completed": int(health.sum()),
         "round_trip_km_per_health_errand_by_age_band": km_by_band,
     }
+
+
+def _codes(column: pd.Series, names: list[str] | None, flag: str | None = None) -> np.ndarray:
+    """Positions of a categorical column's values in ``names`` (or, with ``flag``, value == flag)."""
+    cats = [str(c) for c in column.cat.categories]
+    codes = column.cat.codes.to_numpy(np.int64)
+    if flag is not None:
+        return codes == (cats.index(flag) if flag in cats else -2)
+    assert names is not None
+    lookup = np.array([names.index(c) for c in cats] + [-1], dtype=np.int64)
+    return lookup[codes]
 
 
 def _share(flags: np.ndarray) -> float | None:
