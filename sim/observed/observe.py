@@ -95,11 +95,9 @@ def _seconds(minutes: np.ndarray) -> np.ndarray:
 def _hall_tickets(
     trips: pd.DataFrame, fac_kind: Mapping[str, str], ids: dict[str, list[str]], start_date: dt.date
 ) -> pd.DataFrame:
-    fac = trips["facility"]
-    kinds = pd.Series(fac_kind)
-    at_hall = fac.cat.categories.isin(kinds.index[kinds.isin(_TICKET_KINDS)])
-    outcome = trips["outcome"].astype(str).to_numpy() if len(trips) else np.zeros(0, str)
-    keep = at_hall[fac.cat.codes.to_numpy()] & (outcome != _NO_TICKET)
+    kinds = pd.Series(fac_kind, dtype=object)
+    at_hall = trips["facility"].astype(str).map(kinds).isin(_TICKET_KINDS).to_numpy()
+    keep = at_hall & (trips["outcome"].astype(str).to_numpy() != _NO_TICKET)
     t = trips[keep]
     served = t["outcome"].isin(_SERVED).to_numpy()
     midnight = _day_start(start_date, t["day"].to_numpy())
@@ -266,7 +264,7 @@ def observe_tables(
         raise ValueError(f"survey_share must be in (0, 1], got {survey_share}")
     loads = tables["line_loads"]
     lines = list(id_sets(scenario)["line"])
-    lines += [str(x) for x in loads["line"].cat.categories if str(x) not in lines] if len(loads) else []
+    lines += [x for x in pd.unique(loads["line"].astype(str)) if x not in lines]
     ids = id_sets(scenario, lines)
     places = tables["places"]
     fac_kind = dict(zip(places["id"].astype(str), places["kind"].astype(str), strict=True))

@@ -133,3 +133,12 @@ def test_docs_show_each_schema_as_the_code_defines_it() -> None:
     docs = (SCENARIOS.parent / "docs" / "records.md").read_text(encoding="utf-8")
     for kind in KINDS:
         assert schema_markdown(kind) in docs, kind
+
+
+def test_a_csv_run_folder_gives_the_same_records(bus_run: Path, tmp_path: Path) -> None:
+    """Run folders written with --csv (ids as plain text) observe as the Parquet ones do."""
+    csv_run = tmp_path / "csv_run"
+    assert main(["run", str(BUSES), "--days", "14", "--csv", "--out", str(csv_run)]) == 0
+    a, b = observe_run(bus_run, MONDAY), observe_run(csv_run, MONDAY)
+    for kind in KINDS:
+        assert records_csv(kind, a[kind]) == records_csv(kind, b[kind]), kind
