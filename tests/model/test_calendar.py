@@ -186,3 +186,15 @@ def test_bad_calendars_are_refused_with_the_field(tmp_path: Path, tiny_raw: dict
 def test_dates_beyond_the_holiday_tables_are_refused() -> None:
     with pytest.raises(ScenarioError, match=r"calendar\.start_date"):
         _run({"calendar": {"start_date": "2040-01-02", "public_holidays": True}}, days=7)
+
+
+def test_a_date_that_does_not_exist_is_refused_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        f"extends: {TINY.as_posix()}\ncalendar:\n  start_date: 2024-01-01\n"
+        "  ferry: {dates: [2024-02-30]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError, match="line 4") as err:
+        load_scenario(path)
+    assert "date that exists" in str(err.value) and err.value.exit_code == 2
