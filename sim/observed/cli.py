@@ -104,7 +104,7 @@ def _cmd_check_records(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``observe`` and ``check-records`` to the ``townsim`` subcommands."""
     p = sub.add_parser(
         "observe",

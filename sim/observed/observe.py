@@ -287,7 +287,7 @@ def records_csv(kind: str, frame: pd.DataFrame) -> str:
         elif col.type == "date":
             out[col.name] = values.dt.strftime("%Y-%m-%d")
         elif col.type == "clock":
-            minutes = (values // pd.Timedelta(minutes=1)).astype(np.int64)
+            minutes = (values.dt.total_seconds() // 60).astype(np.int64)
             out[col.name] = (
                 (minutes // 60).astype(str).str.zfill(2) + ":" + (minutes % 60).astype(str).str.zfill(2)
             )
@@ -330,7 +330,8 @@ def _run_scenario(run_dir: Path, provenance: Mapping[str, object]) -> Scenario:
     from sim.scenario.load import load_scenario, scenario_digest
 
     file = provenance.get("scenario_file")
-    overlays = [str(o["file"]) for o in provenance.get("overlays") or [] if isinstance(o, dict)]  # type: ignore[union-attr]
+    listed = provenance.get("overlays")
+    overlays = [str(o["file"]) for o in listed if isinstance(o, dict)] if isinstance(listed, list) else []
     if not isinstance(file, str) or not Path(file).is_file():
         raise SimError(
             f"{run_dir}: expected the scenario file the run was made from ({file}); put it back or run again"

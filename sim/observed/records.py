@@ -364,7 +364,7 @@ def _parse_column(
     if col.type == "id":
         allowed = ids[col.ids or ""]
         index = pd.Index(allowed, dtype=object)
-        codes = index.get_indexer(values)
+        codes = index.get_indexer(pd.Index(values, dtype=object))
         cat = pd.Categorical.from_codes(np.maximum(codes, 0) if len(allowed) else codes, categories=index)
         row = _first(codes < 0)
         if row is not None:
@@ -377,7 +377,8 @@ def _parse_column(
     if col.type in ("datetime", "datetime?", "date"):
         blank = values == ""
         ok = _matches(values, _DATE if col.type == "date" else _DATETIME)
-        parsed = pd.to_datetime(pd.Series(np.where(ok, values, None)), format="ISO8601", errors="coerce")
+        cells = pd.Series(values, dtype=object).where(ok)  # malformed cells parse as NaT
+        parsed = pd.to_datetime(cells, format="ISO8601", errors="coerce")
         allowed_blank = blank if col.type == "datetime?" else np.zeros(len(values), bool)
         in_range = ((parsed >= _FIRST_DAY) & (parsed < _LAST_DAY)).to_numpy()
         row = _first(~allowed_blank & (~ok | ~in_range))
@@ -393,7 +394,7 @@ def _parse_column(
         minutes = np.where(
             ok, pd.to_numeric(parts["h"].fillna(0)) * 60 + pd.to_numeric(parts["m"].fillna(0)), 0
         )
-        return pd.to_timedelta(minutes.astype(np.int64), unit="min").astype("timedelta64[ns]")
+        return pd.Series(minutes.astype(np.int64) * np.timedelta64(60_000_000_000, "ns"))
     if col.type == "count":
         ok = _matches(values, _COUNT)
         numbers = np.where(ok, values, "0").astype(np.int64)
