@@ -38,6 +38,8 @@ UNIT_SUFFIXES: tuple[tuple[str, str], ...] = (
     ("_latlon", "degrees (lat, lon)"),
 )
 SOURCE_MARK = "Source:"
+#: Front matter of a page made of one wide table: no table of contents beside it.
+WIDE = ("---", "hide:", "  - toc", "---", "")
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ def _default(info: FieldInfo) -> tuple[str, bool]:
         return "none", False
     if isinstance(value, tuple):
         value = list(value)
+    if value == "":
+        return '`""`', False
     return f"`{value}`", False
 
 
@@ -200,6 +204,11 @@ def scenario_reference() -> str:
     from sim.scenario.schema import Scenario
 
     lines = [
+        "---",
+        "hide:",
+        "  - navigation",
+        "---",
+        "",
         "# Scenario reference",
         "",
         "Generated from the schema (`sim/scenario/schema.py` and the models it uses) each time the",
@@ -214,11 +223,11 @@ def scenario_reference() -> str:
         where = ", ".join(f"`{p.rstrip('.') or '(top level)'}`" for p in dict.fromkeys(paths))
         doc = (model.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
         lines += [f"## {model_name}", "", doc, "", f"At: {where}", ""]
-        lines += ["| field | type | unit | default | bounds | meaning | source |", "|---" * 7 + "|"]
+        lines += ["| field | type | unit | default | bounds | source | meaning |", "|---" * 7 + "|"]
         for d in (d for d in docs if d.model == model_name):
             lines.append(
                 f"| `{d.name}` | {_cell(d.type)} | {_cell(d.unit)} | {_cell(d.default)} | "
-                f"{_cell(d.constraints)} | {_cell(d.meaning)} | {_cell(d.source)} |"
+                f"{_cell(d.constraints)} | {_cell(d.source)} | {_cell(d.meaning)} |"
             )
         lines.append("")
     return "\n".join(lines)
@@ -227,6 +236,7 @@ def scenario_reference() -> str:
 def parameter_table() -> str:
     """Markdown of the ODD parameter table: every field with a default value."""
     lines = [
+        *WIDE,
         "# Parameters",
         "",
         "Every scenario field that has a default value, with its unit and the source of the default",
@@ -234,13 +244,13 @@ def parameter_table() -> str:
         "A scenario file may set any of them; fields without a default (the county's townships,",
         "villages, roads, facilities) are data: [Scenario reference](../reference/scenario.md).",
         "",
-        "| parameter | default | unit | bounds | meaning | source |",
+        "| parameter | default | unit | bounds | source | meaning |",
         "|---|---|---|---|---|---|",
     ]
     for d in (d for d in field_docs() if d.is_parameter):
         lines.append(
             f"| `{d.path}` | {_cell(d.default)} | {_cell(d.unit)} | {_cell(d.constraints)} | "
-            f"{_cell(d.meaning)} | {_cell(d.source)} |"
+            f"{_cell(d.source)} | {_cell(d.meaning)} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -332,6 +342,7 @@ def test_modules(root: Path | None = None) -> dict[str, str]:
 def test_catalogue() -> str:
     """Markdown of the test catalogue: every test module and what it checks."""
     lines = [
+        *WIDE,
         "# Test catalogue",
         "",
         "Every test module of `tests/` with what it checks (its docstring), generated when the",
