@@ -57,7 +57,7 @@ def load(
         name: run name (default: the scenario's name, then ``+<overlay stem>`` per overlay).
 
     Returns:
-        The loaded scenario: ``.scenario`` (the typed, frozen :class:`~sim.scenario.schema.Scenario`),
+        The loaded scenario: ``.scenario`` (the typed, frozen `Scenario`),
         ``.raw`` (the resolved YAML mapping) and ``.run_name``.
 
     Raises:
@@ -97,7 +97,7 @@ class Run:
         loaded: the loaded scenario the run used.
         result: the outputs of the run (with replications: of the first seed).
         replications: with ``replications >= 2``, every seed's summary and per-place tables
-            (:class:`~sim.replications.ReplicationSet`); ``None`` for a single run.
+            (`ReplicationSet`); ``None`` for a single run.
     """
 
     loaded: LoadedScenario
@@ -116,7 +116,7 @@ class Run:
 
     @property
     def summary(self) -> RunSummary:
-        """The headline metrics (:class:`~sim.results.summary_model.RunSummary`, the contents of
+        """The headline metrics (`RunSummary`, the contents of
         ``summary.json``; with replications: the first seed's)."""
         return self.result.checked_summary()
 
@@ -197,7 +197,7 @@ def run(
     """Run a scenario, as ``townsim run`` does, and keep the outputs in memory.
 
     Args:
-        scenario: a scenario file, or a scenario from :func:`load`.
+        scenario: a scenario file, or a scenario from `load`.
         days: measured days (default: the scenario's ``simulation.days``).
         seed: random seed (default: the scenario's ``simulation.seed``); replications use
             ``seed, seed + 1, ...``.
@@ -207,7 +207,7 @@ def run(
         workers: worker processes for replications (default: one per CPU).
 
     Returns:
-        A :class:`Run` with ``.summary``, ``.tables``, ``.scenario`` and ``.save(path)``.
+        A `Run` with ``.summary``, ``.tables``, ``.scenario`` and ``.save(path)``.
 
     Raises:
         ScenarioError: the scenario is invalid.
