@@ -7,7 +7,6 @@ from collections.abc import Iterable
 import mesa
 import numpy as np
 
-from sim.errors import ScenarioError
 from sim.model.agents import FacilityAgent, Resident
 from sim.model.calendar import RunCalendar
 from sim.model.choice import Choosers, make_choice_rule
@@ -354,24 +353,11 @@ class AccessModel(mesa.Model):
         return agent
 
     def _queue_behaviour(self, loaded: LoadedScenario) -> QueueBehaviour | None:
-        """Balking, reneging and day choice (None when all are off: queues as without them)."""
-        b, levers = loaded.scenario.behaviour, loaded.scenario.levers
+        """Balking, reneging and day choice (None when all are off: queues as without them).
+        Their references are checked with the scenario (sim/scenario/queue_checks.py)."""
+        b = loaded.scenario.behaviour
         if b.balking is None and b.reneging is None and b.day_choice is None:
             return None
-        if (b.balking is not None or b.reneging is not None) and (
-            levers.appointments is not None or levers.proxy is not None
-        ):
-            field = "behaviour.balking" if b.balking is not None else "behaviour.reneging"
-            raise ScenarioError(
-                loaded.origin(field),
-                field,
-                "expected no levers.appointments or levers.proxy with balking or reneging "
-                "(booked slots and agents' batches do not balk or renege; not modelled together)",
-            )
-        unknown = sorted(set(b.day_choice.urgent_share) - set(self.world.services)) if b.day_choice else []
-        if unknown:
-            field = "behaviour.day_choice.urgent_share"
-            raise ScenarioError(loaded.origin(field), field, f"expected service ids, got {unknown}")
         return QueueBehaviour(b, self.world, self.streams, list(self.world.services))
 
     def outcome_labels(self) -> list[str]:

@@ -8,6 +8,7 @@ from sim.errors import ScenarioError
 from sim.scenario.family_checks import check_calendar, check_families
 from sim.scenario.health_checks import check_health
 from sim.scenario.lever_checks import check_levers
+from sim.scenario.queue_checks import check_queue_behaviour
 from sim.scenario.transit_checks import check_transit
 
 if TYPE_CHECKING:
@@ -141,6 +142,7 @@ def check_consistency(loaded: LoadedScenario) -> None:
     check_health(loaded)
     check_calendar(loaded)
     check_families(loaded)
+    check_queue_behaviour(loaded)
 
 
 def unreachable_warnings(residents: pd.DataFrame) -> list[str]:

@@ -165,3 +165,11 @@ def test_summary_block_counts_what_the_trips_table_holds(tmp_path) -> None:
     assert block.left_trips == (trips["outcome"] == "left").sum() > 0
     assert block.put_off_trips > 0
     assert sum(k.trips for k in block.by_kind.values()) == len(trips)
+
+
+def test_validate_names_an_unknown_urgent_service(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    overlay = tmp_path / "o.yaml"
+    overlay.write_text("behaviour:\n  day_choice: {urgent_share: {passport: 0.5}}\n", encoding="utf-8")
+    assert main(["validate", str(TINY_MERGED), "--overlay", str(overlay)]) == 2
+    err = capsys.readouterr().err
+    assert "o.yaml" in err and "behaviour.day_choice.urgent_share.passport" in err
