@@ -48,6 +48,23 @@ def test_every_relative_link_leads_to_a_file_and_heading(page: Path) -> None:
     assert broken == [], f"{page.relative_to(ROOT)}: links to nothing: {broken}"
 
 
+HISTORY = re.compile(r"\bsessions?\b|\bre-?measured\b|\bissue #?\d+|\bearlier (?:figures|versions?)\b", re.I)
+
+
+@pytest.mark.parametrize("page", _pages(), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_pages_say_what_holds_now(page: Path) -> None:
+    """No project history in the documentation (it belongs in CHANGELOG.md, by version)."""
+    found = [m.group(0) for m in HISTORY.finditer(page.read_text(encoding="utf-8"))]
+    assert found == [], f"{page.relative_to(ROOT)} speaks of project history: {found}"
+
+
+def test_readme_is_short_and_starts_with_the_two_commands() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 150
+    commands = re.findall(r"^(make \w+)", text, flags=re.M)
+    assert commands[:2] == ["make demo", "make test"]
+
+
 def test_site_builds_strict_and_offline(tmp_path: Path) -> None:
     """``mkdocs build --strict``: any broken link, missing page, missing nav entry or bad docstring fails."""
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
