@@ -20,7 +20,7 @@ sample of tickets and errands); clinic visits and boardings are scaled to the wh
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +82,14 @@ def _recode(values: pd.Series, ids: list[str], table: str) -> pd.Categorical:
     return pd.Categorical.from_codes(new, categories=pd.Index(ids, dtype=object))
 
 
+def _in(values: pd.Series, labels: Collection[str]) -> np.ndarray:
+    """Whether each value is one of ``labels``: on a categorical's codes (no string per row)."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):  # a CSV run folder: plain text
+        return values.astype(str).isin(list(labels)).to_numpy()
+    hit = np.append(values.cat.categories.astype(str).isin(list(labels)), False)  # code -1: False
+    return hit[values.cat.codes.to_numpy()]
+
+
 def _day_start(start_date: dt.date, day: np.ndarray) -> np.ndarray:
     """Midnight of simulated ``day`` as datetime64[ns]."""
     return np.datetime64(start_date, "ns") + day.astype(np.int64) * np.timedelta64(1, "D")
@@ -95,11 +103,9 @@ def _seconds(minutes: np.ndarray) -> np.ndarray:
 def _hall_tickets(
     trips: pd.DataFrame, fac_kind: Mapping[str, str], ids: dict[str, list[str]], start_date: dt.date
 ) -> pd.DataFrame:
-    kinds = pd.Series(fac_kind, dtype=object)
-    at_hall = trips["facility"].astype(str).map(kinds).isin(_TICKET_KINDS).to_numpy()
-    keep = at_hall & (trips["outcome"].astype(str).to_numpy() != _NO_TICKET)
-    t = trips[keep]
-    served = t["outcome"].isin(_SERVED).to_numpy()
+    halls = [f for f, kind in fac_kind.items() if kind in _TICKET_KINDS]
+    t = trips[_in(trips["facility"], halls) & ~_in(trips["outcome"], [_NO_TICKET])]
+    served = _in(t["outcome"], _SERVED)
     midnight = _day_start(start_date, t["day"].to_numpy())
     arrival = t["arrival_min"].to_numpy()
     call = arrival + t["wait_min"].to_numpy()
@@ -121,7 +127,7 @@ def _hall_tickets(
 def _served_weight(trips: pd.DataFrame, residents: pd.DataFrame) -> np.ndarray:
     """Each trip's weight (1 / sample fraction of its resident) if served, else 0."""
     weight = residents["weight"].to_numpy()[trips["resident"].to_numpy()]
-    return np.where(trips["outcome"].isin(_SERVED).to_numpy(), weight, 0.0)
+    return np.where(_in(trips["outcome"], _SERVED), weight, 0.0)
 
 
 def _clinic_visits(
@@ -131,7 +137,7 @@ def _clinic_visits(
     ids: dict[str, list[str]],
     start_date: dt.date,
 ) -> pd.DataFrame:
-    rows = facility_days[facility_days["kind"].astype(str).to_numpy() == "clinic"]
+    rows = facility_days[_in(facility_days["kind"], ["clinic"])]
     n_fac = len(ids["facility"])
     fac_code = np.asarray(_recode(trips["facility"], ids["facility"], "trips").codes, dtype=np.int64)
     days = int(
@@ -191,9 +197,7 @@ def _survey(
     ids: dict[str, list[str]],
     share: float,
 ) -> pd.DataFrame:
-    done = errands[
-        (errands["status"].astype(str).to_numpy() == "completed") & (errands["arise_day"].to_numpy() >= 0)
-    ]
+    done = errands[_in(errands["status"], ["completed"]) & (errands["arise_day"].to_numpy() >= 0)]
     if share < 1.0:
         from sim.model.streams import Streams
 
