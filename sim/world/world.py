@@ -125,8 +125,9 @@ def _apply_merger(loaded: LoadedScenario) -> dict[str, Facility]:
         update: dict[str, object] = {}
         if change.action == "central":
             update["central"] = True
-        if change.action == "downgrade" and fac.kind == "clinic":  # a health centre treats minor care only
+        if change.action == "downgrade" and fac.kind == "clinic":  # a health centre becomes a village clinic
             defaults = sc.facility_defaults.get("village_clinic")
+            update["kind"] = "village_clinic"
             update["services"] = change.services or (defaults.services if defaults else ())
             update["central"] = False
         elif change.action == "downgrade":

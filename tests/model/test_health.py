@@ -14,8 +14,10 @@ import pytest
 import yaml
 
 from sim.errors import ScenarioError
+from sim.model import AccessModel
 from sim.runner import run_scenario
 from sim.scenario import load_scenario
+from sim.world.world import FACILITY_KINDS
 from tests.conftest import SCENARIOS
 
 TINY_HEALTH = SCENARIOS / "tiny" / "health.yaml"
@@ -204,3 +206,17 @@ def test_pingtan_baseline_matches_the_bulletin_and_the_bypass_share() -> None:
     assert 0.35 <= h.bypass.by_age_band["60+"].bypass_share <= 0.45
     shares = [v.bypass_share for v in h.bypass.by_relative_time_min.values() if v.first_trips >= 1000]
     assert len(shares) >= 4 and all(a < b for a, b in itertools.pairwise(shares))
+
+
+def test_a_downgraded_health_centre_is_a_village_clinic(tmp_path: Path) -> None:
+    overlay = _overlay(tmp_path, "down", {"merger": {"facilities": {"west_clinic": {"action": "downgrade"}}}})
+    model = AccessModel(load_scenario(TINY_HEALTH, overlays=[overlay]), seed=5)
+    w, health = model.world, model.health
+    assert health is not None
+    f = w.fac_ids.index("west_clinic")
+    assert FACILITY_KINDS[w.fac_kind[f]] == "village_clinic" and health.tier[f] == 0
+    assert [s for s, ok in zip(w.services, w.fac_completes[f], strict=True) if ok] == ["minor_care"]
+    # a referral from the west unit's village clinics now goes to a health centre elsewhere or the
+    # hospital: the unit has no health centre left, so the choice is free among those treating it
+    west = w.new_unit_ids.index("west")
+    assert model._referral[west, w.services.index("clinic")] == -1
