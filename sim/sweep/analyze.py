@@ -17,7 +17,17 @@ from sim.sweep.store import SweepStore
 
 __all__ = ["Analysis", "analyze_sweep", "point_stats", "sensitivity"]
 
-SENSITIVITY_COLUMNS = ["method", "lever", "outcome", "parameter", "index", "value", "conf"]
+SENSITIVITY_COLUMNS = [
+    "method",
+    "lever",
+    "outcome",
+    "parameter",
+    "index",
+    "value",
+    "conf",
+    "ci_low",
+    "ci_high",
+]
 #: The tables ``townsim analyze`` writes in ``analysis/``.
 _ANALYSIS_FILES = re.compile(r"(points|sensitivity)\.(parquet|csv)")
 
@@ -76,8 +86,12 @@ def point_stats(runs: pd.DataFrame, *, parameters: list[str], outcomes: list[str
 def sensitivity(exp: LoadedExperiment, runs: pd.DataFrame) -> tuple[pd.DataFrame | None, list[str]]:
     """Sobol (S1, ST) or Morris (mu_star, sigma) indices per lever and outcome, from seed-mean outcomes.
 
-    Indices refer to the parameters' unit-cube (quantile) scale. A lever and outcome with a
-    design point lacking any successful run is skipped and named in the notes.
+    Indices refer to the parameters' unit-cube (quantile) scale. ``conf`` is SALib's bootstrap
+    half-width of the 95% interval (resampling the design points), ``ci_low``/``ci_high`` the
+    interval; an index whose interval is wider than the index itself, or a negative index whose
+    interval stays below 0 (a Sobol estimate outside [0, 1] by more than its noise), is named in
+    the notes: the design has too few points for that index. A lever and outcome with a design
+    point lacking any successful run is skipped and named in the notes.
     """
     experiment = exp.experiment
     method = experiment.sampler.method
@@ -100,6 +114,7 @@ def sensitivity(exp: LoadedExperiment, runs: pd.DataFrame) -> tuple[pd.DataFrame
                     f"{method} {lever}/{outcome}: skipped, {missing} of {n_points} points lack an ok run"
                 )
                 continue
+            flagged: list[str] = []
             if method == "sobol":
                 res = sobol.analyze(
                     problem,
@@ -120,6 +135,8 @@ def sensitivity(exp: LoadedExperiment, runs: pd.DataFrame) -> tuple[pd.DataFrame
             for i, name in enumerate(problem["names"]):
                 for index, value_key, conf_key in pairs:
                     conf = float(res[conf_key][i]) if conf_key else float("nan")
+                    value = float(res[value_key][i])
+                    flagged.extend(_interval_flags(f"{index}({name})", value, conf))
                     rows.append(
                         {
                             "method": method,
@@ -127,11 +144,42 @@ def sensitivity(exp: LoadedExperiment, runs: pd.DataFrame) -> tuple[pd.DataFrame
                             "outcome": outcome,
                             "parameter": name,
                             "index": index,
-                            "value": float(res[value_key][i]),
+                            "value": value,
                             "conf": conf,
+                            "ci_low": value - conf,
+                            "ci_high": value + conf,
                         }
                     )
+            if flagged:
+                notes.append(
+                    f"warning: {method} {lever}/{outcome}: {'; '.join(flagged)}; "
+                    "these indices cannot be told from noise: more design points (sampler.n) needed"
+                )
     return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS), notes
+
+
+def _interval_flags(what: str, value: float, conf: float) -> list[str]:
+    """``what`` with its interval when it is wider than the index or the index is negative beyond
+    it (nothing when ``conf`` is NaN)."""
+    if not np.isfinite(conf):
+        return []
+    text = f"{what} = {value:.3g} ± {conf:.3g}"
+    if value + conf < 0:
+        return [f"{text} negative beyond its interval"]
+    if 2 * conf > abs(value):
+        return [f"{text} interval wider than the index"]
+    return []
+
+
+def format_indices(table: pd.DataFrame) -> str:
+    """The sensitivity indices as a text table: lever, outcome, parameter, index, value and 95% interval."""
+    lines = [f"{'lever':<12} {'outcome':<20} {'parameter':<40} {'index':<8} {'value':>8}  95% interval"]
+    for r in table.itertuples(index=False):
+        interval = f"[{r.ci_low:.3f}, {r.ci_high:.3f}]" if np.isfinite(r.conf) else "-"
+        lines.append(
+            f"{r.lever:<12} {r.outcome:<20} {r.parameter:<40} {r.index:<8} {r.value:>8.3f}  {interval}"
+        )
+    return "\n".join(lines)
 
 
 def analyze_sweep(out: str | Path) -> Analysis:

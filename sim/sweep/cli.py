@@ -102,9 +102,11 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from sim.sweep.analyze import analyze_sweep
+    from sim.sweep.analyze import analyze_sweep, format_indices
 
     analysis = analyze_sweep(args.dir)
+    if analysis.sensitivity is not None and len(analysis.sensitivity):
+        print(format_indices(analysis.sensitivity))
     for note in analysis.notes:
         print(f"note: {note}")
     written = "points" if analysis.sensitivity is None else "points, sensitivity"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -102,14 +103,26 @@ def _client(
             client.close()
         return
     n = workers if workers is not None else (os.cpu_count() or 1)
-    cluster = LocalCluster(
-        n_workers=n,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # health routes on a free port, no dashboard
-        silence_logs=logging.ERROR,
-    )
+    # Ctrl-C goes to the whole process group: the workers ignore it (sim.sweep.quiet_worker) and
+    # this process stops the sweep and closes the cluster, so Ctrl-C prints one line, not every
+    # worker's traceback. One pressed while the cluster starts is raised once it has started.
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # health routes on a free port
+            silence_logs=logging.CRITICAL,  # a worker losing the scheduler on Ctrl-C logs an ERROR
+            preload=["sim.sweep.quiet_worker"],
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        cluster.close()
+        raise KeyboardInterrupt
     try:
         with Client(cluster) as client:
             yield client
