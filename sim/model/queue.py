@@ -13,6 +13,7 @@ from sim.scenario.schema import ServiceTime
 
 __all__ = [
     "BALKED",
+    "NO_BALKING",
     "RENEGED",
     "Impatience",
     "QueueDay",
@@ -30,6 +31,8 @@ __all__ = [
 
 #: Codes of :attr:`QueueDay.left`: stayed (served or turned away at closing), balked, reneged.
 STAYED, BALKED, RENEGED = 0, 1, 2
+#: A queue length nobody reaches (``Impatience.balk_at`` of a visitor who never balks).
+NO_BALKING = 2**62
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class Impatience:
 
     Attributes:
         balk_at: a visitor who arrives to find all windows busy and at least this many people
-            waiting does not join (balks); a number above any queue (e.g. ``2**62``) never balks.
+            waiting does not join (balks); :data:`NO_BALKING` never balks.
         patience_min: minutes a visitor waits before leaving unserved (reneging); ``inf`` never.
         mean_service_min: per queue, the mean service minutes used for the expected wait a
             balker saw (``seen_wait_min``).
@@ -165,6 +168,7 @@ def serve_impatient_days(
     edges = np.asarray(bounds).tolist()
     opens, closes = np.asarray(open_min, float).tolist(), np.asarray(close_min, float).tolist()
     means = np.asarray(impatience.mean_service_min, float).tolist()
+    counts = bool(np.any(impatience.balk_at < NO_BALKING))  # queue lengths needed only to balk
     n = len(arrivals)
     start, wait, left, seen = [0.0] * n, [0.0] * n, [STAYED] * n, [0.0] * n
     push, pop, replace = heapq.heappush, heapq.heappop, heapq.heapreplace
@@ -177,7 +181,7 @@ def serve_impatient_days(
             while waiting and waiting[0] <= a:
                 pop(waiting)
             earliest = free[0]
-            if earliest > a and len(waiting) >= balk_at[i]:  # all windows busy, queue too long
+            if counts and earliest > a and len(waiting) >= balk_at[i]:  # all windows busy, queue too long
                 start[i], left[i] = a, BALKED
                 seen[i] = (len(waiting) + 1) * means[k] / c
                 continue
@@ -185,15 +189,18 @@ def serve_impatient_days(
             gone = a + patience[i]
             if gone < s and gone < close:  # patience runs out before the call and before closing
                 start[i], wait[i], left[i] = gone, gone - a, RENEGED
-                push(waiting, gone)
+                if counts:
+                    push(waiting, gone)
                 continue
             if s >= close:  # turned away at closing time, having waited until then
                 start[i], wait[i] = close, max(close - a, 0.0)
-                push(waiting, close)
+                if counts:
+                    push(waiting, close)
                 continue
             replace(free, s + durations[i])
             start[i], wait[i] = s, s - a
-            push(waiting, s)
+            if counts and s > a:
+                push(waiting, s)
     left_arr = np.array(left, dtype=np.int8)
     start_arr = np.array(start, dtype=float)
     served = (left_arr == STAYED) & (start_arr < np.repeat(np.asarray(close_min, float), np.diff(bounds)))

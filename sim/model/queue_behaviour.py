@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.queue import BALKED, RENEGED, Impatience, QueueDay, ServiceTimes
+from sim.model.queue import BALKED, NO_BALKING, RENEGED, Impatience, QueueDay, ServiceTimes
 from sim.model.streams import Streams
 from sim.scenario.fields import ServiceTime
 from sim.scenario.schema import Behaviour
@@ -23,7 +23,7 @@ LEFT_OUTCOMES = ("balked", "left")
 #: Outcome codes of those who balked and who reneged (left the queue).
 OUTCOME_BALKED, OUTCOME_LEFT = 3, 4
 #: A queue length nobody reaches: the visitor never balks.
-NEVER = np.int64(2**62)
+NEVER = np.int64(NO_BALKING)
 
 
 def left_outcome(out: np.ndarray, q_left: np.ndarray | None) -> np.ndarray:
