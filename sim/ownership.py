@@ -337,6 +337,7 @@ def write_dir_owned(
         out: the folder to write.
         kind: output kind recorded in the marker (e.g. "gis", "build", "replications").
         fill: writes the folder's files into the staging folder it is given; its result is ignored.
+        option: the command-line option that named ``out`` (for messages).
         extra: more fields for the marker.
 
     Raises:
@@ -377,6 +378,7 @@ def write_file_owned(out: Path, kind: str, write: Callable[[Path], object], *, o
         out: the file to write.
         kind: output kind recorded in the marker (e.g. "report", "ranking").
         write: writes the content to the path it is given (a hidden staging file); its result is ignored.
+        option: the command-line option that named ``out`` (for messages).
 
     Raises:
         SimError: ``out`` exists and is not an unchanged file townsim wrote.

@@ -56,7 +56,7 @@ def _per_seed(base: ReplicationSet, plan: ReplicationSet) -> list[dict[str, Any]
                     "seed": seed,
                     "a": a_val,
                     "b": b_val,
-                    "diff": None if None in (a_val, b_val) else b_val - a_val,
+                    "diff": None if a_val is None or b_val is None else b_val - a_val,
                 }
             )
     return out

@@ -97,7 +97,8 @@ def two_step_fca(demand: np.ndarray, supply: np.ndarray, weight: np.ndarray) -> 
     """
     reached = demand @ weight
     ratio = np.divide(supply, reached, out=np.zeros(len(supply)), where=reached > 0)
-    return weight @ ratio
+    index: np.ndarray = weight @ ratio
+    return index
 
 
 def facility_mean_wait(facility_days: pd.DataFrame, fac_ids: list[str]) -> np.ndarray:
@@ -107,7 +108,8 @@ def facility_mean_wait(facility_days: pd.DataFrame, fac_ids: list[str]) -> np.nd
     waits = np.nan_to_num(facility_days["mean_wait_min"].to_numpy(float)) * arrivals
     total = np.bincount(code, weights=waits, minlength=len(fac_ids))
     n = np.bincount(code, weights=arrivals, minlength=len(fac_ids))
-    return np.divide(total, n, out=np.zeros(len(fac_ids)), where=n > 0)
+    mean: np.ndarray = np.divide(total, n, out=np.zeros(len(fac_ids)), where=n > 0)
+    return mean
 
 
 def _round(x: float) -> float | None:
@@ -118,7 +120,8 @@ def _wmean(values: np.ndarray, weight: np.ndarray, code: np.ndarray, k: int) -> 
     ok = np.isfinite(values) & (weight > 0)
     w = np.bincount(code[ok], weights=weight[ok], minlength=k)
     s = np.bincount(code[ok], weights=values[ok] * weight[ok], minlength=k)
-    return np.divide(s, w, out=np.full(k, np.nan), where=w > 0)
+    mean: np.ndarray = np.divide(s, w, out=np.full(k, np.nan), where=w > 0)
+    return mean
 
 
 class ResidentCells:
@@ -147,7 +150,8 @@ class ResidentCells:
 
     def best(self, per_mode: np.ndarray) -> np.ndarray:
         """Per cell, the smallest (modes, villages) value over the cell's own modes."""
-        return np.where(self.owns, per_mode[:, self.village], np.inf).min(axis=0)
+        best: np.ndarray = np.where(self.owns, per_mode[:, self.village], np.inf).min(axis=0)
+        return best
 
 
 def _service_cost(model: AccessModel, s: int) -> tuple[np.ndarray, np.ndarray]:

@@ -170,12 +170,13 @@ def round_to_interval(
 def tidy_groups(table: pd.DataFrame) -> pd.DataFrame:
     """Move groups written inside metric names (``….by_former_unit.east``) into the group columns."""
     out = table.copy()
+    col = {str(c): i for i, c in enumerate(out.columns)}
     for i, metric in enumerate(out["metric"].astype(str)):
         match = GROUP_PATTERN.match(metric)
         if match and out["group_kind"].iat[i] == "overall":
-            out.iat[i, out.columns.get_loc("metric")] = match["head"] + match["tail"]
-            out.iat[i, out.columns.get_loc("group_kind")] = match["kind"]
-            out.iat[i, out.columns.get_loc("group")] = match["group"]
+            out.iat[i, col["metric"]] = match["head"] + match["tail"]
+            out.iat[i, col["group_kind"]] = match["kind"]
+            out.iat[i, col["group"]] = match["group"]
     return out
 
 
@@ -346,5 +347,6 @@ def group_answers(
         for k, v in group.items():
             in_p &= (parts[k].astype(str) == v).to_numpy()
             in_f &= (facilities[k].astype(str) == v).to_numpy()
-        said.append((group, sentence(group, total, parts[in_p], names, facilities[in_f])))
+        row = {str(k): v for k, v in total.items()}
+        said.append((group, sentence(group, row, parts[in_p], names, facilities[in_f])))
     return parts, facilities, said

@@ -165,7 +165,7 @@ def explain_seed_parts(cells_a: pd.DataFrame, cells_b: pd.DataFrame, by: Sequenc
     with np.errstate(invalid="ignore", divide="ignore"):
         t_a = (tra / na).where(na > 0, 0.0)
         t_b = (trb / nb).where(nb > 0, t_a)  # a mode B does not use keeps A's time
-    group_of = modes.droplevel("mode")
+    group_of = modes.droplevel("mode")  # type: ignore[arg-type]  # pandas-stubs types union()'s levels as Never
     s_a = na / ta["n"].reindex(group_of).to_numpy()
     cross = (s_a * t_b).groupby(level=keys, sort=True).sum().reindex(common)  # B's times at A's shares
     rows = []
@@ -222,7 +222,7 @@ def _by_abs(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def facility_drivers(
-    a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame], by: Sequence[str]
+    a: Mapping[str, pd.DataFrame], b: Mapping[str, pd.DataFrame], by: Sequence[str]
 ) -> pd.DataFrame:
     """Per group and facility: the change of that facility's waits' share of the group's mean burden.
 
@@ -236,7 +236,7 @@ def facility_drivers(
     wa = _sums(a["facility_cells"], [*by, "facility", "seed"])["wait_sum"]
     wb = _sums(b["facility_cells"], [*by, "facility", "seed"])["wait_sum"]
     index = wa.index.union(wb.index)
-    groups = index.droplevel("facility")
+    groups = index.droplevel("facility")  # type: ignore[arg-type]  # as above
     pair = index.to_frame(index=False).assign(
         a=wa.reindex(index, fill_value=0.0).to_numpy() / na.reindex(groups).to_numpy(float),
         b=wb.reindex(index, fill_value=0.0).to_numpy() / nb.reindex(groups).to_numpy(float),

@@ -53,7 +53,8 @@ def relative_time_min(model: AccessModel, residents: np.ndarray) -> np.ndarray:
     t_low = np.where(owns, low[:, village], np.inf).min(axis=0)
     t_high = np.where(owns, high[:, village], np.inf).min(axis=0)
     with np.errstate(invalid="ignore"):
-        return t_low - t_high
+        relative: np.ndarray = t_low - t_high
+    return relative
 
 
 def health_summary(model: AccessModel, result: RunResult, days: int) -> dict[str, Any]:
@@ -143,7 +144,8 @@ def _codes(column: pd.Series, names: list[str] | None, flag: str | None = None) 
     cats = [str(c) for c in column.cat.categories]
     codes = column.cat.codes.to_numpy(np.int64)
     if flag is not None:
-        return codes == (cats.index(flag) if flag in cats else -2)
+        is_flag: np.ndarray = codes == (cats.index(flag) if flag in cats else -2)
+        return is_flag
     assert names is not None
     lookup = np.array([names.index(c) for c in cats] + [-1], dtype=np.int64)
     return lookup[codes]

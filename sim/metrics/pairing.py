@@ -50,8 +50,8 @@ def _places(folder: Folder) -> str | None:
     places = run.table("places")
     villages = places[places["kind"] == "village"].sort_values("id")
     digest = hashlib.sha256()
-    for row in villages[["id", "x_km", "y_km", "population"]].itertuples(index=False):
-        digest.update(f"{row.id}|{row.x_km:.6f}|{row.y_km:.6f}|{int(row.population)}\n".encode())
+    for row in villages[["id", "x_km", "y_km", "population"]].to_dict("records"):
+        digest.update(f"{row['id']}|{row['x_km']:.6f}|{row['y_km']:.6f}|{int(row['population'])}\n".encode())
     return digest.hexdigest()
 
 
@@ -90,31 +90,33 @@ def welch_difference(a: ReplicationSet, b: ReplicationSet) -> pd.DataFrame:
     order = ma[keys].drop_duplicates()
     both = order.merge(sa.reset_index(), on=keys).merge(sb.reset_index(), on=keys)
     rows = []
-    for r in both.itertuples(index=False):
-        diff = r.mean_b - r.mean_a
+    for r in both.to_dict("records"):
+        n_a, n_b = int(r["count_a"]), int(r["count_b"])
+        mean_a, mean_b = float(r["mean_a"]), float(r["mean_b"])
+        diff = mean_b - mean_a
         low = high = math.nan
-        if r.count_a >= 2 and r.count_b >= 2:
-            va, vb = r.var_a / r.count_a, r.var_b / r.count_b
+        if n_a >= 2 and n_b >= 2:
+            va, vb = float(r["var_a"]) / n_a, float(r["var_b"]) / n_b
             se = math.sqrt(va + vb)
             if se > 0:
-                df = (va + vb) ** 2 / (va**2 / (r.count_a - 1) + vb**2 / (r.count_b - 1))
+                df = (va + vb) ** 2 / (va**2 / (n_a - 1) + vb**2 / (n_b - 1))
                 half = float(stats.t.ppf(0.5 + LEVEL / 2, df)) * se
             else:
                 half = 0.0
             low, high = diff - half, diff + half
         rows.append(
             {
-                "metric": r.metric,
-                "group_kind": r.group_kind,
-                "group": r.group,
-                "n": int(min(r.count_a, r.count_b)),
-                "mean_a": r.mean_a,
-                "mean_b": r.mean_b,
+                "metric": r["metric"],
+                "group_kind": r["group_kind"],
+                "group": r["group"],
+                "n": min(n_a, n_b),
+                "mean_a": mean_a,
+                "mean_b": mean_b,
                 "mean_diff": diff,
                 "ci_low": low,
                 "ci_high": high,
-                "n_a": int(r.count_a),
-                "n_b": int(r.count_b),
+                "n_a": n_a,
+                "n_b": n_b,
             }
         )
     return pd.DataFrame(rows)

@@ -127,6 +127,7 @@ class LogitChoice:
     scale_per_min: float
 
     def prepare(self, static_min: np.ndarray, owns: np.ndarray, prior_wait_min: float) -> _LogitTables:
+        """Per owned-mode pattern, the logit weights of every (mode, facility) from each village."""
         finite = np.isfinite(static_min)
         shift = np.where(finite, static_min, np.inf).min(axis=(0, 2))
         shift = np.where(np.isfinite(shift), shift, 0.0)
@@ -139,6 +140,7 @@ class LogitChoice:
         return _LogitTables(mode_weight, fac_weight, owned, owns, static_min, prior_wait_min)
 
     def choose(self, prepared: object, who: Choosers) -> tuple[np.ndarray, np.ndarray]:
+        """Facility and mode of each chooser, drawn from the logit probabilities (-1: none reachable)."""
         t = prepared
         assert isinstance(t, _LogitTables)
         n = len(who.village)
@@ -204,10 +206,12 @@ class NearestChoice:
     """Least generalised cost (ties to the lowest facility, then mode, index)."""
 
     def prepare(self, static_min: np.ndarray, owns: np.ndarray, prior_wait_min: float) -> _NearestTables:
+        """Per owned-mode pattern, the least cost (min) and its mode to every facility from each village."""
         per = np.where(owns[:, :, None, None], static_min[None], np.inf)  # (patterns, modes, V, F)
         return _NearestTables(per.min(axis=1), per.argmin(axis=1), prior_wait_min)
 
     def choose(self, prepared: object, who: Choosers) -> tuple[np.ndarray, np.ndarray]:
+        """Facility and mode of least cost for each chooser (-1: none reachable)."""
         t = prepared
         assert isinstance(t, _NearestTables)
         n = len(who.village)

@@ -416,7 +416,8 @@ class HealthBypass(Block):
     share: Num = Field(description="share to a higher tier than the village clinic (fraction)")
     by_age_band: dict[str, BypassBand] = Field(description="per age band")
     by_relative_time_min: dict[str, BypassBin] = Field(
-        description="per bin of one-way minutes to the nearest village clinic minus to the nearest higher tier"
+        description="per bin of one-way minutes to the nearest village clinic minus to the nearest "
+        "higher tier"
     )
 
 
@@ -454,7 +455,9 @@ class ElderlySummary(Block):
     )
     burden_min_with_companions: Num = Field(description="all residents' and companions' minutes")
     fare_subsidy_yuan: Num = Field(description="fares waived by concessions (simulated riders), yuan")
-    fare_subsidy_yuan_per_year: Num = Field(description="the fare subsidy's cost for the population, yuan/year")
+    fare_subsidy_yuan_per_year: Num = Field(
+        description="the fare subsidy's cost for the population, yuan/year"
+    )
     bus_share_by_age_band: dict[str, Num] = Field(description="share of trips by bus per age band (fraction)")
     bus_money_yuan_by_age_band: dict[str, Num] = Field(description="money of bus trips per age band, yuan")
 

@@ -142,7 +142,8 @@ def _facility_days_frame(model: AccessModel) -> pd.DataFrame:
     def spread(values: np.ndarray, fill: float) -> np.ndarray:
         out = np.full(n_keys, fill, dtype=np.result_type(values, type(fill)))
         out[at] = values
-        return out[key]
+        spread_out: np.ndarray = out[key]
+        return spread_out
 
     arrivals, served = spread(log["arrivals"], 0), spread(log["served"], 0)
     with np.errstate(invalid="ignore", divide="ignore"):

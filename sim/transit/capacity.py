@@ -48,6 +48,7 @@ class VehicleLoads:
 
     @classmethod
     def empty(cls, tt: Timetable) -> VehicleLoads:
+        """No one on board: zero loads for every stop time and trip of ``tt``."""
         return cls(np.zeros(len(tt.st_stop)), np.zeros(tt.n_trips), np.zeros(tt.n_trips))
 
 
