@@ -366,12 +366,33 @@ PAGES = {
 }
 
 
+def odd_parameter_section() -> str:
+    """The parameter table as the last section of the ODD page (bounds: on the Parameters page)."""
+    lines = [
+        "",
+        "## Parameter table",
+        "",
+        "Every parameter with a default, its unit and the source of the default, generated from the",
+        "schema when the documentation is built; with bounds: [Parameters](parameters.md).",
+        "",
+        "| parameter | default | unit | source | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for d in (d for d in field_docs() if d.is_parameter):
+        lines.append(
+            f"| `{d.path}` | {_cell(d.default)} | {_cell(d.unit)} | {_cell(d.source)} | {_cell(d.meaning)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def _generate() -> None:
     import mkdocs_gen_files
 
     for path, make in PAGES.items():
         with mkdocs_gen_files.open(path, "w") as handle:
             handle.write(make())
+    with mkdocs_gen_files.open("model/odd.md", "a") as handle:  # the hand-written page, extended
+        handle.write(odd_parameter_section())
 
 
 if __name__ in ("__main__", "<run_path>"):

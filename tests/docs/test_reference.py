@@ -46,6 +46,13 @@ def test_every_default_is_in_the_parameter_table(gen_ref: ModuleType) -> None:
     assert missing == [], f"parameters missing from model/parameters.md: {missing}"
 
 
+def test_odd_page_ends_with_the_parameter_table(gen_ref: ModuleType) -> None:
+    section = gen_ref.odd_parameter_section()
+    assert section.lstrip().startswith("## Parameter table")
+    missing = [d.path for d in gen_ref.field_docs() if d.is_parameter and f"| `{d.path}` |" not in section]
+    assert missing == []
+
+
 def test_every_subcommand_and_option_is_in_the_cli_reference(gen_ref: ModuleType) -> None:
     page = gen_ref.cli_reference()
     commands = gen_ref.subcommands()
