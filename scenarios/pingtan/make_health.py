@@ -51,6 +51,7 @@ HEADER = """\
 
 
 def villages() -> list[dict[str, str]]:
+    """Rows of villages.csv."""
     with (HERE / "villages.csv").open(encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
@@ -68,6 +69,7 @@ def servers(visits_per_year: float, service_min: float) -> int:
 
 
 def baseline_health() -> dict[str, object]:
+    """The content of baseline_health.yaml."""
     rows = villages()
     total_pop = {b: sum(int(r[f"pop_{b}"]) for r in rows) for b in BANDS}
     people = sum(total_pop.values())
@@ -153,6 +155,7 @@ def baseline_health() -> dict[str, object]:
 
 
 def merged_2021_health() -> dict[str, object]:
+    """The content of merged_2021_health.yaml (the plan copied from merged_2021.yaml)."""
     merged = yaml.safe_load((HERE / "merged_2021.yaml").read_text(encoding="utf-8"))
     plan = merged["merger"]
     facilities = dict(plan["facilities"])
@@ -180,11 +183,13 @@ class _NoAliases(yaml.SafeDumper):
 
 
 def render(data: dict[str, object], extra: str = "") -> str:
+    """YAML text of a generated file with its header."""
     body = yaml.dump(data, Dumper=_NoAliases, allow_unicode=True, sort_keys=False, width=110)
     return HEADER.format(extra=extra) + body
 
 
 def main() -> int:
+    """Write or check the two files; exit status 1 if ``--check`` finds them stale."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the files are not up to date")
     args = parser.parse_args()
