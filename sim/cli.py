@@ -1,4 +1,8 @@
-"""Command line: ``townsim run | validate | compare`` (and the commands other modules register).
+"""townsim simulates how residents reach schools, clinics and service halls after township mergers.
+
+The ``townsim`` command: ``validate``, ``run`` and ``compare`` are defined here; the other
+commands are registered by their packages (``register(subparsers)`` in ``sim/<package>/cli.py``)
+and listed by ``townsim --help`` in the groups of :data:`COMMAND_GROUPS`.
 
 Only argparse and the error classes are imported up front: each command imports what it uses
 when it runs, so ``townsim --help`` starts in a fraction of a second.
@@ -158,11 +162,51 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
+#: Command groups of ``townsim --help`` (a command registered elsewhere and not listed goes under "Other").
+COMMAND_GROUPS = {
+    "Run and compare": ("validate", "run", "compare", "explain"),
+    "Plan": ("plan-facilities", "rank-lines", "access", "app", "export-gtfs"),
+    "Research": ("sweep", "sweep-status", "analyze", "merger-effect", "calibrate", "validate-patterns"),
+    "Maps and reports": ("figures", "report", "gis"),
+    "Data": ("build", "observe", "check-records"),
+}
+
+_EXAMPLES = """\
+Examples:
+  townsim run scenarios/pingtan/merged_2021.yaml --days 91
+  townsim compare scenarios/pingtan/baseline.yaml scenarios/pingtan/merged_2021.yaml --days 91
+  townsim report runs/pingtan_merged_2021_seed2021 --out report.html
+
+'townsim COMMAND --help' shows a command's options. Exit codes: 0 done, 2 bad input or an
+output townsim may not replace, 130 interrupted, 1 an internal error (a bug)."""
+
+
+def _command_list(sub: argparse._SubParsersAction) -> str:
+    """The subcommands with their one-line help, in :data:`COMMAND_GROUPS` order."""
+    helps = {action.dest: (action.help or "").replace("%%", "%") for action in sub._choices_actions}
+    listed = {name for names in COMMAND_GROUPS.values() for name in names}
+    groups = {**COMMAND_GROUPS, "Other": tuple(n for n in helps if n not in listed)}
+    width = max(len(n) for n in helps) + 2
+    lines = []
+    for title, names in groups.items():
+        present = [n for n in names if n in helps]
+        if present:
+            lines += [f"{title}:", *(f"  {n:<{width}}{helps[n]}".rstrip() for n in present), ""]
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``townsim`` argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="townsim", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="townsim",
+        usage="townsim [--version] COMMAND [options]",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action=_VersionAction)
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help=argparse.SUPPRESS, prog="townsim"
+    )
 
     p = sub.add_parser("validate", help="check scenario files")
     p.add_argument("files", nargs="+")
@@ -209,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for register in _extra_commands():
         register(sub)
+    parser.epilog = f"{_command_list(sub)}\n{_EXAMPLES}"
     return parser
 
 

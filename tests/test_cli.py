@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -127,3 +128,22 @@ def test_a_dollar_sign_in_a_name_is_text_not_tex(tmp_path: Path) -> None:
     assert main(["figures", str(tmp_path / "r"), "--format", "png", "--out", str(tmp_path / "f")]) == 0
     assert main(["report", str(tmp_path / "r"), "--out", str(tmp_path / "r.html")]) == 0
     assert "$\\undefined$" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_help_opens_with_what_townsim_is_and_lists_every_command_once_in_a_group(capsys) -> None:
+    from sim.cli import COMMAND_GROUPS, build_parser
+
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert text.splitlines()[2].startswith("townsim simulates how residents reach")
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    listed = [line.split()[0] for line in text.splitlines() if line.startswith("  ") and line[2] != " "]
+    for name in commands:
+        assert listed.count(name) == 1, name
+    for title in COMMAND_GROUPS:
+        assert f"\n{title}:\n" in text
+    assert "Examples:\n  townsim run " in text and "%%" not in text
+    assert commands["report"].prog == "townsim report"
