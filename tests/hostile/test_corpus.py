@@ -137,6 +137,17 @@ MUTATIONS: list[tuple[str, str, Any, str]] = [
         {"new": {"zh": "新", "en": "New", "members": ["nowhere"], "seat": "nowhere"}},
         "merger.units.new.members",
     ),
+    ("balking_probability_nan", "behaviour.balking.probability", NAN, "behaviour.balking.probability"),
+    ("balking_limit_negative", "behaviour.balking.max_waiting", -1, "behaviour.balking.max_waiting"),
+    ("patience_inf", "behaviour.reneging.mean_min", INF, "behaviour.reneging.mean_min"),
+    ("patience_negative", "behaviour.reneging.mean_min", -5, "behaviour.reneging.mean_min"),
+    ("horizon_huge", "behaviour.day_choice.horizon_days", 10**6, "behaviour.day_choice.horizon_days"),
+    (
+        "urgent_share_unknown_service",
+        "behaviour.day_choice.urgent_share",
+        {"passport": 0.5},
+        "behaviour.day_choice.urgent_share.passport",
+    ),
 ]
 
 
