@@ -728,6 +728,9 @@ class AccessModel(mesa.Model):
         rates = self._ghost_rates
         if rates is not None:  # ghosts also come where no sampled resident went today
             receiving = self._receiving & w.fac_days[:, weekday]
+            closed = None if self.calendar is None else self.calendar.closed_today(day, w.fac_kind)
+            if closed is not None:  # no ghosts at facilities closed for a public holiday
+                receiving &= ~closed
             facilities = np.union1d(visited, np.flatnonzero(receiving))
             first = trip_no == 0
             plan = rates.plan(weekday, receiving, fac[first], completes[first])

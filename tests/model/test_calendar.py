@@ -198,3 +198,21 @@ def test_a_date_that_does_not_exist_is_refused_with_its_line(tmp_path: Path) -> 
     with pytest.raises(ScenarioError, match="line 4") as err:
         load_scenario(path)
     assert "date that exists" in str(err.value) and err.value.exit_code == 2
+
+
+def test_no_ghost_queues_at_halls_closed_for_a_holiday() -> None:
+    from sim.model import AccessModel
+    from sim.world.world import FACILITY_KINDS
+
+    overrides = {
+        **ISLE_MERGED,
+        "calendar": {"start_date": "2024-09-30", "public_holidays": True},
+        "simulation": {"warmup_days": 7, "sample_fraction": 0.5},
+    }
+    model = AccessModel(load_scenario(TINY, overrides=overrides))
+    model.run(10)
+    hall = FACILITY_KINDS.index("hall")
+    seen = {(int(d), int(f)) for day, fac, _ in model.facility_log for d, f in zip(day, fac, strict=True)}
+    halls = {(d, f) for d, f in seen if model.world.fac_kind[f] == hall}
+    assert {d for d, _ in halls} & set(range(1, 8)) == set()  # 1-7 October: closed, no ghosts
+    assert {d for d, _ in halls} & {0, 8, 9}  # open on the days around the holiday
