@@ -24,9 +24,17 @@ from scipy import stats
 from sim.planning.errors import PlanInputError
 from sim.results.io import read_summary
 
-__all__ = ["TREATED", "merger_effect", "pair_effect"]
+__all__ = ["PUBLISHED", "TREATED", "merger_effect", "pair_effect"]
 
 TREATED = {"merged": ("new_seat", "absorbed"), "absorbed": ("absorbed",)}
+#: Published effects to read a measure's did_merged beside (Liu, CDEMS 2026: DID over township
+#: mergers in shrinking counties, 2005-2020).
+PUBLISHED = {
+    "round_trip_km_per_errand_health": "Liu (CDEMS 2026): +5.2 km for people 60+ (medical services)",
+    "nearest_km_clinic": "Liu (CDEMS 2026): +5.2 km for people 60+ (medical services)",
+    "round_trip_km_per_errand_admin": "Liu (CDEMS 2026): +6.3 km for people 60+ (administrative services)",
+    "school_km": "Liu (CDEMS 2026): +3.1 km for children (school)",
+}
 
 
 def _cells(run: str | Path) -> tuple[pd.DataFrame, dict[str, str], int]:

@@ -179,7 +179,7 @@ def _fmt(x: float | None, digits: int) -> str:
 def _cmd_effect(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from sim.metrics.effect import merger_effect
+    from sim.metrics.effect import PUBLISHED, merger_effect
     from sim.ownership import check_replaceable, write_file_owned
     from sim.results.folder import load_run_folder
 
@@ -211,6 +211,8 @@ def _cmd_effect(args: argparse.Namespace) -> int:
             }
         )
         print(f"== {measure} ==")
+        if measure in PUBLISHED:
+            print(f"published: {PUBLISHED[measure]}")
         print(block.dropna(how="all").round(3).to_string())
         print()
     return 0

@@ -75,7 +75,10 @@ def test_pairs_give_a_confidence_interval_and_cli_prints_it(
     csv = tmp_path / "effect.csv"
     args = ["merger-effect", "--before", *map(str, runs["before"]), "--after", *map(str, runs["after"])]
     assert main([*args, "--csv", str(csv)]) == 0
-    assert "== nearest_km_admin_complex ==" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "== nearest_km_admin_complex ==" in out
+    # the published effect is printed beside the measure it compares with
+    assert "== round_trip_km_per_errand_admin ==\npublished: Liu (CDEMS 2026): +6.3 km" in out
     assert "nearest_km_admin_complex.mean" in csv.read_text(encoding="utf-8")
     assert main([*args, "--csv", str(csv)]) == 0  # its own unchanged table is replaced
     csv.write_text("mine\n", encoding="utf-8")
