@@ -25,7 +25,7 @@ import numpy as np
 import yaml
 
 from sim.errors import ScenarioError
-from sim.metrics.access import ResidentCells, facility_mean_wait
+from sim.metrics.access import facility_mean_wait, resident_cells
 from sim.model.model import AccessModel
 from sim.planning.erlang import erlang_c_mean_wait, servers_for_wait
 from sim.planning.errors import PlanInputError
@@ -165,7 +165,7 @@ class _Problem:
             ]
         )  # (services, bands) per year
         self.demand = (w.village_pop * rates.sum(axis=0)[None, :]).sum(axis=1) / 365.0  # visits per day
-        cells = ResidentCells(model)
+        cells = resident_cells(model)
         times = tab.time_min[:, :, self.sites]  # (modes, villages, sites)
         cell_cost = np.where(cells.owns[:, :, None], times[:, cells.village], np.inf).min(axis=0)
         cell_w = cells.weight * rates.sum(axis=0)[cells.band]
@@ -256,9 +256,7 @@ def plan_facilities(req: PlanRequest) -> PlanResult:
             f"{missing[0]}: expected a service_time (on the facility or in facility_defaults)"
         )
     mu = np.array([1 / st.mean_min for st in spec if st is not None])
-    windows = {
-        f: servers_for_wait(x, m, req.wait_target_min) for f, x, m in zip(chosen, lam, mu, strict=True)
-    }
+    windows = {f: _windows(f, x, m, req.wait_target_min) for f, x, m in zip(chosen, lam, mu, strict=True)}
     result = PlanResult(
         request=req,
         sites=site_ids,
@@ -298,8 +296,19 @@ def plan_facilities(req: PlanRequest) -> PlanResult:
             break
         for f in short:  # size again on the simulated peak-hour arrival rate (referrals, retries, peaks)
             c = result.windows[f]
-            result.windows[f] = max(c + 1, servers_for_wait(peak[f], mu_by[f], req.wait_target_min))
+            result.windows[f] = max(c + 1, _windows(f, peak[f], mu_by[f], req.wait_target_min))
     return result
+
+
+def _windows(facility: str, lam: float, mu: float, target_min: float) -> int:
+    """Windows of ``facility`` for the wait target (:func:`servers_for_wait`), or PlanInputError
+    when no count the search allows meets it."""
+    try:
+        return servers_for_wait(lam, mu, target_min)
+    except ValueError as exc:
+        raise PlanInputError(
+            f"--wait-target: {facility}: {exc}; expected a larger --wait-target or more sites (--p)"
+        ) from None
 
 
 def _overlay(

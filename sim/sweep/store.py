@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.errors import SimError
+from sim.errors import ScenarioError, SimError
 from sim.ownership import MARKER, adopt_folder, check_replaceable, read_marker, write_marker
 
 __all__ = ["SweepStore", "write_atomic"]
@@ -77,7 +77,7 @@ class SweepStore:
         path = self.root / "plan.parquet"
         if not path.is_file():
             raise SimError(f"{self.root}: not a sweep folder (no plan.parquet); run `townsim sweep` first")
-        return pd.read_parquet(path)
+        return _read_part(path, ("run_key",))
 
     # -- single writer ------------------------------------------------------------------
     def acquire(self, *, adopt: bool = False) -> None:
@@ -154,7 +154,7 @@ class SweepStore:
 
     def read_rows(self, *, latest: bool = True) -> pd.DataFrame:
         """Stored rows; with ``latest`` only the newest row per run_key (a retried failure is superseded)."""
-        frames = [pd.read_parquet(p) for p in self.parts()]
+        frames = [_read_part(p, ("run_key", "status", "finished_at")) for p in self.parts()]
         frames = [f for f in frames if not f.empty]
         if not frames:
             return pd.DataFrame(columns=["run_key", "status", "error", "finished_at"])
@@ -178,6 +178,24 @@ class SweepStore:
         write_atomic(_typed(latest), self.results / f"part-{time.strftime('%Y%m%dT%H%M%S')}-compact.parquet")
         for part in parts:
             part.unlink()
+
+
+def _read_part(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+    """A table of the sweep folder with the ``columns`` readers need.
+
+    Raises:
+        ScenarioError: unreadable (e.g. truncated) or a column is missing, naming the file.
+    """
+    from sim.results.io import read_table
+
+    try:
+        frame = read_table(path, path.stem)
+    except SimError as exc:
+        raise ScenarioError(str(path), "(file)", str(exc).removeprefix(f"{path}: ")) from None
+    missing = [c for c in columns if c not in frame]
+    if missing and not frame.empty:
+        raise ScenarioError(str(path), missing[0], f"expected the columns {list(columns)} of a sweep table")
+    return frame
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
