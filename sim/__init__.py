@@ -7,9 +7,10 @@ Start here::
     run.summary, run.tables["errands"]                                 # summary.json, DataFrames
     sim.compare("scenarios/tiny/baseline.yaml", "scenarios/tiny/merged.yaml", replications=5)
 
-``load``, ``run``, ``compare`` and ``sweep`` (in :mod:`sim.api`) do what the ``townsim`` commands
-of the same names do; ``sim.metrics`` holds the burden, access and inequality measures.
-Names are imported on first use, so the command line starts without loading Mesa or pandas.
+``load``, ``run``, ``compare`` and ``sweep`` (:mod:`sim.api`; ``sim.sweep`` is also the sweep
+package, callable) do what the ``townsim`` commands of the same names do; ``sim.metrics`` holds the
+burden, access and inequality measures. Names are imported on first use, so the command line
+starts without loading Mesa or pandas.
 """
 
 from typing import TYPE_CHECKING
@@ -17,8 +18,8 @@ from typing import TYPE_CHECKING
 from sim.lazy import lazy_exports
 
 if TYPE_CHECKING:  # for editors and type checkers; at run time names load on first use
-    from sim import metrics  # noqa: F401
-    from sim.api import Run, compare, load, run, sweep  # noqa: F401
+    from sim import metrics, sweep  # noqa: F401
+    from sim.api import Run, compare, load, run  # noqa: F401
     from sim.errors import ScenarioError, SimError  # noqa: F401
     from sim.model import AccessModel  # noqa: F401
     from sim.results import RunResult, read_run, write_run  # noqa: F401
@@ -42,7 +43,7 @@ _EXPORTS = {
     "read_run": "sim.results",
     "run": "sim.api",
     "run_scenario": "sim.runner",
-    "sweep": "sim.api",
+    "sweep": "sim.sweep",
     "write_run": "sim.results",
 }
 __all__ = sorted(_EXPORTS)

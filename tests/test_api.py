@@ -37,10 +37,21 @@ def test_dir_lists_the_public_names_with_docstrings() -> None:
     names = dir(sim)
     assert set(names) >= PUBLIC
     assert not {"lazy_exports", "TYPE_CHECKING"} & set(names)
-    for name in ("load", "run", "compare", "sweep"):
+    for name in ("load", "run", "compare"):
         doc = getattr(sim, name).__doc__
         assert doc and "Returns:" in doc, name
     assert callable(sim.metrics.gini)
+
+
+def test_sim_sweep_is_callable_whether_or_not_the_sweep_package_was_imported() -> None:
+    """``sim.sweep`` names the sweep package too: importing it must not hide the function."""
+    code = (
+        "import sim; before = callable(sim.sweep); import sim.sweep.runner; "
+        "print(before, callable(sim.sweep), sim.sweep.run_sweep.__name__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.stdout.split() == ["True", "True", "run_sweep"], out.stderr
+    assert "Returns:" in (sim.api.sweep.__doc__ or "")
 
 
 def test_import_sim_loads_nothing_heavy() -> None:
