@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sim.scenario.load import LoadedScenario
 
 __all__ = ["iso_date", "register"]
 
@@ -71,12 +74,25 @@ def _cmd_observe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _line_ids(loaded: LoadedScenario) -> list[str] | None:
+    """Line ids of a scenario whose lines come (also) from a GTFS feed: its timetable's (the
+    feed's route ids and the scenario's own lines); None when ``transit.lines`` holds them all."""
+    transit = loaded.scenario.transit
+    if transit is None or transit.gtfs is None:
+        return None
+    from sim.transit.lines import build_timetable
+    from sim.world.world import build_world
+
+    return list(build_timetable(loaded, build_world(loaded)).line_ids)
+
+
 def _cmd_check_records(args: argparse.Namespace) -> int:
     from sim.errors import ScenarioError
     from sim.observed.records import KINDS, read_records
     from sim.scenario.load import load_scenario
 
-    scenario = load_scenario(args.scenario, overlays=args.overlay).scenario
+    loaded = load_scenario(args.scenario, overlays=args.overlay)
+    scenario = loaded.scenario
     files: list[tuple[str, Path]] = []
     for name in args.paths:
         path = Path(name)
@@ -96,8 +112,9 @@ def _cmd_check_records(args: argparse.Namespace) -> int:
                 f"expected a file named <kind>.csv or --kind, kind one of {', '.join(KINDS)}",
             )
         files.append((kind, path))
+    lines = _line_ids(loaded) if any(kind == "boardings" for kind, _ in files) else None
     for kind, path in files:
-        frame = read_records(kind, path, scenario)
+        frame = read_records(kind, path, scenario, lines=lines)
         time_col = "ticket_time" if kind == "hall_tickets" else "date" if "date" in frame else None
         span = f", {frame[time_col].min():%Y-%m-%d} to {frame[time_col].max():%Y-%m-%d}" if time_col else ""
         print(f"{path}: OK ({kind}, {len(frame):,} rows{span})")

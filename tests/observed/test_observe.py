@@ -142,3 +142,41 @@ def test_a_csv_run_folder_gives_the_same_records(bus_run: Path, tmp_path: Path) 
     a, b = observe_run(bus_run, MONDAY), observe_run(csv_run, MONDAY)
     for kind in KINDS:
         assert records_csv(kind, a[kind]) == records_csv(kind, b[kind]), kind
+
+
+def test_boardings_of_lines_from_a_gtfs_feed(tmp_path: Path) -> None:
+    """A scenario whose lines come from a GTFS feed: boardings name the feed's route ids."""
+    feed = tmp_path / "feed.zip"
+    assert main(["export-gtfs", str(BUSES), str(feed)]) == 0
+    overlay = tmp_path / "gtfs.yaml"
+    overlay.write_text(
+        "roads: {ferries: {isle_ferry: null}}\n"
+        "transit: {lines: {}, gtfs: {path: feed.zip, date: '20240506'}}\n",
+        encoding="utf-8",
+    )
+    run, records = tmp_path / "run", tmp_path / "records"
+    assert (
+        main(
+            [
+                "run",
+                str(SCENARIOS / "tiny" / "merged.yaml"),
+                "--overlay",
+                str(overlay),
+                "--days",
+                "7",
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
+    assert main(["observe", str(run), "--out", str(records), "--start-date", "2021-05-10"]) == 0
+    boardings = pd.read_csv(records / "boardings.csv")
+    assert len(boardings) > 0
+    merged = SCENARIOS / "tiny" / "merged.yaml"
+    assert (
+        main(["check-records", str(merged), "--overlay", str(overlay), str(records / "boardings.csv")]) == 0
+    )
+    assert (
+        main(["check-records", str(merged), str(records / "boardings.csv")]) == 2
+    )  # no lines without the feed
