@@ -212,8 +212,22 @@ class HouseholdTable:
     fit_error: np.ndarray
 
 
+def _whole(values: np.ndarray, total: int) -> np.ndarray:
+    """Whole numbers summing to ``total`` in proportion to ``values`` (largest remainders)."""
+    exact = values / values.sum() * total
+    out = np.floor(exact).astype(np.int64)
+    out[np.argsort(-(exact - out), kind="stable")[: total - out.sum()]] += 1
+    return out
+
+
 def _cut(fitted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Households (type, size, members per class) cut from a fitted table of persons."""
+    """Households (type, size, members per class) cut from a fitted table of persons.
+
+    Each (type, size) cell becomes its nearest whole number of households; its persons per class,
+    rounded to fill them exactly, are dealt out in turn (children first), so the households of a
+    cell differ by at most one member of a class and the cell's class totals are kept. A household
+    dealt only children swaps one for a carer of the type's class.
+    """
     kinds, sizes, comps = [], [], []
     for t in range(len(TYPES)):
         for j, s in enumerate(SIZES.tolist()):
@@ -221,16 +235,15 @@ def _cut(fitted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             n = int(np.floor(cell.sum() / s + 0.5))
             if n == 0:
                 continue
-            share = cell / cell.sum()
-            comp = np.floor(share * s).astype(np.int64)
-            rest = s - comp.sum()
-            comp[np.argsort(-(share * s - comp), kind="stable")[:rest]] += 1
-            if comp[0] == s:  # children never alone: one of them is the caregiver's class instead
-                comp[0] -= 1
-                comp[2 if t == 1 else 1] += 1
+            totals = _whole(cell, n * s)
+            comp = np.zeros((n, 3), dtype=np.int64)
+            np.add.at(comp, (np.arange(n * s) % n, np.repeat(np.arange(3), totals)), 1)
+            alone = comp[:, 0] == s  # children never alone: one becomes the caregiver's class
+            comp[alone, 0] -= 1
+            comp[alone, 2 if t == 1 else 1] += 1
             kinds.append(np.full(n, t))
             sizes.append(np.full(n, s))
-            comps.append(np.repeat(comp[None, :], n, axis=0))
+            comps.append(comp)
     if not kinds:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 3), np.int64)
     return np.concatenate(kinds), np.concatenate(sizes), np.concatenate(comps)

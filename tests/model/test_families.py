@@ -307,3 +307,35 @@ def test_the_planners_page_rows_carry_the_radius_change(tmp_path: Path, tiny_raw
     assert radius["label"]["zh"] == "primary：服务半径（公里）"
     assert rows["calendar.ferry_suspended_days"]["mean_a"] == 0
     assert families_rows(paired_difference(*[read_replications(tmp_path / "base")] * 2))  # same run: rows, 0
+
+
+def test_built_households_follow_the_size_and_left_behind_shares() -> None:
+    from sim.model.households import build_households
+    from sim.model.streams import Streams
+
+    rng = np.random.default_rng(0)
+    per_village = [(400, 1200, 400), (250, 900, 500), (600, 1500, 300)] * 5  # children, adults, elders
+    klass = np.concatenate([np.repeat([0, 1, 2], c) for c in per_village]).astype(np.int8)
+    village = np.concatenate([np.full(sum(c), v) for v, c in enumerate(per_village)])
+    age = np.where(klass == 0, rng.integers(0, 15, len(klass)), np.where(klass == 1, 40, 70))
+    spec = Households(left_behind_share=0.25)
+    hh = build_households(
+        spec,
+        village=village,
+        klass=klass,
+        age=age,
+        key=np.arange(len(klass), dtype=np.uint64),
+        n_villages=len(per_village),
+        village_ids=[f"v{i}" for i in range(len(per_village))],
+        streams=Streams(1),
+        file="test",
+    )
+    sizes = np.bincount(np.minimum(hh.size, 6), minlength=7)[1:] / len(hh.size)
+    target = np.array([spec.size_shares[s] for s in range(1, 7)])
+    assert np.abs(sizes - target).max() < 0.03, (sizes, target)
+    assert (np.bincount(hh.household, minlength=len(hh.size)) == hh.size).all()
+    children = klass == 0
+    left_behind = (hh.kind[hh.household[children]] == 1).mean()
+    assert abs(left_behind - 0.25) < 0.05
+    assert (hh.caregiver[hh.household[children]] >= 0).all()
+    assert hh.fit_error.max() < 1e-9
