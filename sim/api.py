@@ -116,8 +116,10 @@ class Run:
 
     @property
     def summary(self) -> RunSummary:
-        """The headline metrics (`RunSummary`, the contents of
-        ``summary.json``; with replications: the first seed's)."""
+        """The headline metrics of ``summary.json``, typed (`RunSummary`; replications: the first seed's).
+
+        Fields are attributes (``run.summary.burden_min.mean``); ``.to_json_dict()`` gives the mapping.
+        """
         return self.result.checked_summary()
 
     @property
