@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.metrics.access import ResidentCells, facility_mean_wait
+from sim.metrics.access import facility_mean_wait, resident_cells
 from sim.model.model import AccessModel
 from sim.model.queue import serve_fifo
 from sim.planning.erlang import erlang_c_mean_wait
@@ -90,7 +90,7 @@ def test_planned_waits_agree_with_the_simulated_ones(tmp_path: Path) -> None:
     overlay.write_text(yaml.safe_dump(BUSY), encoding="utf-8")
     loaded = load_scenario(TINY, overlays=(overlay,))
     model = AccessModel(loaded, seed=1)
-    planned = planned_waits(model, ResidentCells(model))
+    planned = planned_waits(model, resident_cells(model))
     result = run_loaded(loaded, days=364, seed=1)
     fd = result.facility_days
     ids = list(model.world.fac_ids)

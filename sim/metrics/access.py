@@ -23,7 +23,7 @@ used in every run; tests check it against PySAL ``access`` on the same inputs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -41,12 +41,14 @@ __all__ = [
     "GRAVITY_BETA",
     "GRAVITY_MIN_COST_MIN",
     "LIFE_CIRCLES_MIN",
+    "ExpectedWaits",
     "ResidentCells",
     "access_summary",
     "compare_columns",
     "facility_mean_wait",
     "gaussian_weight",
     "gravity_weight",
+    "resident_cells",
     "step_weight",
     "two_step_fca",
 ]
@@ -130,22 +132,46 @@ class ResidentCells:
     One O(n) pass over residents; everything after works on at most 2^modes x villages x bands cells.
     """
 
-    def __init__(self, model: AccessModel) -> None:
-        w, res, tab = model.world, model.residents, model.tables
-        n_modes, n_vil, n_bands = len(tab.modes), len(w.village_ids), len(w.age_bands)
-        bits = (res.owns.astype(np.int64) << np.arange(n_modes)[:, None]).sum(axis=0)
+    def __init__(
+        self,
+        owns: np.ndarray,
+        village: np.ndarray,
+        band: np.ndarray,
+        weight: np.ndarray,
+        *,
+        village_unit: np.ndarray,
+        unit_island: np.ndarray,
+        n_bands: int,
+        typical_min: np.ndarray,
+    ) -> None:
+        """Group residents into cells.
+
+        Args:
+            owns: (modes, residents) bool, the modes each resident can use.
+            village: (residents,) village index of each resident.
+            band: (residents,) age band index of each resident.
+            weight: (residents,) residents each agent represents.
+            village_unit: (villages,) former unit index of each village.
+            unit_island: (units,) whether each former unit is off the main island.
+            n_bands: number of age bands.
+            typical_min: (modes, villages) typical one-way minutes (the median over facilities);
+                a cell's fastest own mode is the one with the least.
+        """
+        n_modes, n_vil = owns.shape[0], len(village_unit)
+        bits = (owns.astype(np.int64) << np.arange(n_modes)[:, None]).sum(axis=0)
         n_sets = 1 << n_modes
-        key = (bits * n_vil + res.village) * n_bands + res.band
-        self.weight = np.bincount(key, weights=res.weight, minlength=n_sets * n_vil * n_bands)
+        key = (bits * n_vil + village) * n_bands + band
+        self.weight = np.bincount(key, weights=weight, minlength=n_sets * n_vil * n_bands)
         grid = np.arange(len(self.weight))
         mode_set = grid // (n_vil * n_bands)
         self.owns = ((mode_set[None, :] >> np.arange(n_modes)[:, None]) & 1).astype(bool)  # (modes, cells)
         self.village = (grid // n_bands) % n_vil
         self.band = grid % n_bands
-        self.unit = w.village_unit[self.village]
-        self.island = w.unit_island[self.unit].astype(np.int64)
-        typical = np.median(tab.time_min, axis=2)  # (modes, villages); unreachable facilities count as far
-        self.mode = np.where(self.owns, typical[:, self.village], np.inf).argmin(axis=0)  # fastest own mode
+        self.unit = village_unit[self.village]
+        self.island = unit_island[self.unit].astype(np.int64)
+        self.mode = np.where(self.owns, typical_min[:, self.village], np.inf).argmin(
+            axis=0
+        )  # fastest own mode
         self.n_vil = n_vil
 
     def best(self, per_mode: np.ndarray) -> np.ndarray:
@@ -154,10 +180,46 @@ class ResidentCells:
         return best
 
 
+def resident_cells(model: AccessModel) -> ResidentCells:
+    """The :class:`ResidentCells` of a model's residents (typical minutes: the median over facilities,
+    so that unreachable facilities count as far)."""
+    w, res = model.world, model.residents
+    return ResidentCells(
+        res.owns,
+        res.village,
+        res.band,
+        res.weight,
+        village_unit=w.village_unit,
+        unit_island=w.unit_island,
+        n_bands=len(w.age_bands),
+        typical_min=np.median(model.tables.time_min, axis=2),
+    )
+
+
+class ExpectedWaits(Protocol):
+    """Expected queues of a plan not yet simulated, per facility (as ``planning.waits.PlannedWaits``)."""
+
+    @property
+    def visits_per_open_day(self) -> np.ndarray:
+        """Expected visits per open day."""
+
+    @property
+    def wait_min(self) -> np.ndarray:
+        """Expected mean wait (min)."""
+
+    @property
+    def erlang_c_day_mean_min(self) -> np.ndarray:
+        """Erlang C wait at the day's mean arrival rate (min)."""
+
+    @property
+    def utilisation(self) -> np.ndarray:
+        """Expected share of server time busy."""
+
+
 def _service_cost(model: AccessModel, s: int) -> tuple[np.ndarray, np.ndarray]:
     """(modes, villages, facilities) one-way minutes to facilities completing service s, else inf."""
     w, tab = model.world, model.tables
-    ok = w.fac_completes[:, s] & (w.fac_servers > 0)
+    ok = w.fac_completes[:, s] & w.fac_receives_visitors
     mask = np.broadcast_to(ok[None, :], (len(w.village_ids), len(w.fac_ids)))
     if model.loaded.scenario.services[w.services[s]].jurisdiction:
         mask = mask & (w.fac_new_unit[None, :] == w.unit_new[w.village_unit][:, None])
@@ -203,25 +265,35 @@ def _merger_status(model: AccessModel) -> list[str]:
     return out
 
 
-def access_summary(model: AccessModel, result: RunResult | None) -> dict[str, Any]:
+def access_summary(
+    model: AccessModel,
+    result: RunResult | None,
+    *,
+    planned: ExpectedWaits | None = None,
+    cells: ResidentCells | None = None,
+) -> dict[str, Any]:
     """The ``access`` block of summary.json: indices, queue-aware times, life circles, merger-effect cells.
 
     Args:
         model: the model (world, travel tables, residents), finished if ``result`` is given.
         result: its tables (facility-days for waits, errands and schools for realised distances);
-            None for a plan not yet simulated: waits are then expected ones from demand assignment
-            and the M(t)/M/c chain (:func:`sim.planning.waits.planned_waits`), and the realised
+            None for a plan not yet simulated: ``planned`` then gives the waits, and the realised
             distances are left out.
+        planned: expected waits of a plan not yet simulated (from demand assignment and the
+            M(t)/M/c chain, :func:`sim.planning.waits.planned_waits`); used when ``result`` is None.
+        cells: the model's :class:`ResidentCells` if already made (:func:`resident_cells`).
+
+    Raises:
+        ValueError: neither ``result`` nor ``planned`` is given.
     """
     w, tab = model.world, model.tables
     sc = model.loaded.scenario
-    cells = ResidentCells(model)
+    cells = resident_cells(model) if cells is None else cells
     walk = tab.modes.index("walk")
     expected: dict[str, Any] | None = None
     if result is None:
-        from sim.planning.waits import planned_waits
-
-        planned = planned_waits(model, cells)
+        if planned is None:
+            raise ValueError("access_summary: a plan not yet simulated needs its planned waits")
         wait = planned.wait_min
         expected = {
             f: {

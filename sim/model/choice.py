@@ -22,7 +22,15 @@ import numpy as np
 
 from sim.scenario.schema import Behaviour
 
-__all__ = ["ChoiceRule", "Choosers", "LogitChoice", "NearestChoice", "make_choice_rule"]
+__all__ = [
+    "ChoiceRule",
+    "Choosers",
+    "LogitChoice",
+    "NearestChoice",
+    "make_choice_rule",
+    "owns_patterns",
+    "round_trip_cost_min",
+]
 
 
 @dataclass(frozen=True)
@@ -118,6 +126,39 @@ class _LogitTables:
             table = np.ascontiguousarray(self.fac_weight[:, :, cand].reshape(p * v, len(cand)).T)
             self.by_cand[cand.tobytes()] = table
         return table
+
+
+def round_trip_cost_min(
+    time_min: np.ndarray, money_yuan: np.ndarray, value_of_time_yuan_per_h: float
+) -> np.ndarray:
+    """Generalised cost of a round trip: travel minutes both ways plus money both ways as minutes.
+
+    Args:
+        time_min: one-way minutes, any shape (the model's is (modes, villages, facilities)).
+        money_yuan: one-way money, same shape.
+        value_of_time_yuan_per_h: yuan a resident would pay to save an hour.
+
+    Returns:
+        Minutes, the shape of ``time_min``.
+    """
+    cost: np.ndarray = 2 * time_min + 2 * money_yuan * (60.0 / value_of_time_yuan_per_h)
+    return cost
+
+
+def owns_patterns(owns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct sets of modes residents own: choice tables are prepared once per set.
+
+    Args:
+        owns: (modes, residents) bool.
+
+    Returns:
+        ``(pattern, table)``: each resident's pattern index (residents,), and the patterns as
+        (patterns, modes) bool, in ascending order of their mode bits.
+    """
+    bits = np.uint64(1) << np.arange(owns.shape[0], dtype=np.uint64)
+    code = (owns.T.astype(np.uint64) * bits).sum(axis=1)
+    codes, pattern = np.unique(code, return_inverse=True)
+    return pattern, (codes[:, None] & bits[None, :]) > 0
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import numpy as np
 
 from sim.model.agents import FacilityAgent, Resident
 from sim.model.calendar import RunCalendar
-from sim.model.choice import Choosers, make_choice_rule
+from sim.model.choice import Choosers, make_choice_rule, owns_patterns, round_trip_cost_min
 from sim.model.families import build_families
 from sim.model.frailty import ChoiceCosts, Frailty
 from sim.model.ghosts import GhostPlan, GhostRates
@@ -158,17 +158,8 @@ class AccessModel(mesa.Model):
             latest_wd = np.maximum(
                 w.fac_close_wd - sc.behaviour.latest_arrival_before_close_min, w.fac_open_wd
             )
-            day_kind = [(int(self.bus.weekday_pattern[d]), latest_wd[:, d].tobytes()) for d in range(7)]
-            kinds = list(dict.fromkeys(day_kind))
-            self._bus_day_kind = np.array([kinds.index(k) for k in day_kind])  # weekday -> day kind
-            self._bus_feasible = np.stack(
-                [
-                    self.bus.feasible(
-                        int(self.bus.weekday_pattern[day_kind.index(k)]), w, latest_wd[:, day_kind.index(k)]
-                    )
-                    for k in kinds
-                ]
-            )  # (day kinds, villages, facilities)
+            # weekday -> day kind; (day kinds, villages, facilities) feasible
+            self._bus_day_kind, self._bus_feasible = self.bus.feasible_by_day_kind(w, latest_wd)
         self.capacity: CapacityDay | None = None  # vehicle capacity enforced (transit.capacity)
         self._gave_up_out: tuple[np.ndarray, np.ndarray] | None = None
         self._riders_today = np.zeros(0, np.int64)
@@ -206,9 +197,7 @@ class AccessModel(mesa.Model):
             )
         )
         self._service_times = ServiceTimes(self.world.fac_service_time)
-        self._receiving = (self.world.fac_kind != FACILITY_KINDS.index("school")) & (
-            self.world.fac_servers > 0
-        )
+        self._receiving = self.world.fac_receives_visitors
         fraction = sc.simulation.sample_fraction
         self._ghost_rates = (
             GhostRates(self.world.fac_kind, len(FACILITY_KINDS), fraction) if fraction < 1 else None
@@ -249,17 +238,14 @@ class AccessModel(mesa.Model):
         self._jurisdiction = np.array([svc.jurisdiction for svc in sc.services.values()])
         self._referral = self.world.referral_target()
         vot_min_per_yuan = 60.0 / sc.behaviour.value_of_time_yuan_per_h
-        self._static_cost = (
-            2 * self.tables.time_min + 2 * self.tables.money_yuan * vot_min_per_yuan
-        )  # (modes, villages, facilities): round-trip minutes + money as minutes
+        self._static_cost = round_trip_cost_min(  # (modes, villages, facilities)
+            self.tables.time_min, self.tables.money_yuan, sc.behaviour.value_of_time_yuan_per_h
+        )
         self.health = HealthSystem(sc.health, self.world, self.streams) if sc.health is not None else None
         if self.health is not None:  # tier attractiveness and referral to the next tier (sim/model/health.py)
             self._static_cost = self._static_cost + self.health.cost_shift_min()[None, None, :]
             self._referral = self.health.referral_targets(self.world, self._referral)
-        bits = np.uint64(1) << np.arange(len(self.tables.modes), dtype=np.uint64)
-        code = (self.residents.owns.T.astype(np.uint64) * bits).sum(axis=1)
-        codes, self._owns_pattern = np.unique(code, return_inverse=True)
-        self._owns_table = (codes[:, None] & bits[None, :]) > 0  # (ownership patterns, modes)
+        self._owns_pattern, self._owns_table = owns_patterns(self.residents.owns)
         self._walk_mode = self.tables.modes.index("walk")
         self.frailty: Frailty | None = None  # impairment, companions, fares (elderly:, sim/model/frailty.py)
         self._choice_costs: ChoiceCosts | None = None

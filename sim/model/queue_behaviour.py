@@ -14,7 +14,7 @@ from sim.model.queue import BALKED, NO_BALKING, RENEGED, Impatience, QueueDay, S
 from sim.model.streams import Streams
 from sim.scenario.fields import ServiceTime
 from sim.scenario.schema import Behaviour
-from sim.world.world import FACILITY_KINDS, World
+from sim.world.world import World
 
 __all__ = ["LEFT_OUTCOMES", "QueueBehaviour", "left_outcome"]
 
@@ -69,7 +69,7 @@ class QueueBehaviour:
         self._urgent = np.array([0.0 if dc is None else dc.urgent_share.get(s, 0.0) for s in services])
         self._deferred_trip = np.zeros(0, dtype=np.int32)  # per errand id: trip number + 1 once deferred
         self.put_off_trips = 0  # trips put off by day choice on measured days
-        self._receiving = (world.fac_kind != FACILITY_KINDS.index("school")) & (world.fac_servers > 0)
+        self._receiving = world.fac_receives_visitors
 
     # -- balking and reneging --------------------------------------------------------------
     def _balk_limits(self) -> np.ndarray:

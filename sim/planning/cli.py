@@ -120,7 +120,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _cmd_access(args: argparse.Namespace) -> int:
     import json
 
-    from sim.metrics.access import access_summary
+    from sim.metrics.access import access_summary, resident_cells
     from sim.model.model import AccessModel
     from sim.ownership import check_replaceable
     from sim.planning.errors import PlanInputError
@@ -134,7 +134,11 @@ def _cmd_access(args: argparse.Namespace) -> int:
             )
         check_replaceable(out, "access")  # a folder townsim can write, checked before any work
     loaded = load_scenario(Path(args.scenario), overlays=tuple(Path(o) for o in args.overlay))
-    block = access_summary(AccessModel(loaded, seed=args.seed), None)
+    from sim.planning.waits import planned_waits
+
+    model = AccessModel(loaded, seed=args.seed)
+    cells = resident_cells(model)
+    block = access_summary(model, None, planned=planned_waits(model, cells), cells=cells)
     print(
         f"{loaded.scenario.name}: accessibility without simulation; "
         f"waits {block['parameters']['wait_source']}"

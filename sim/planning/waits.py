@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import ndtr
 
+from sim.model.choice import round_trip_cost_min
 from sim.planning.erlang import erlang_c_mean_wait
 from sim.scenario.schema import Behaviour
 
@@ -148,8 +149,8 @@ def planned_waits(model: AccessModel, cells: ResidentCells) -> PlannedWaits:
     """Expected waits of the model's plan by demand assignment and the M(t)/M/c chain (module docstring)."""
     w, tab, b = model.world, model.tables, model.behaviour
     n_f = len(w.fac_ids)
-    receiving = (w.fac_servers > 0) & np.array([st is not None for st in w.fac_service_time])
-    static = 2 * tab.time_min + 2 * tab.money_yuan * (60.0 / b.value_of_time_yuan_per_h)  # as in the model
+    receiving = w.fac_receives_visitors
+    static = round_trip_cost_min(tab.time_min, tab.money_yuan, b.value_of_time_yuan_per_h)  # as the model
     live = cells.weight > 0
     cell_static = np.where(
         cells.owns[:, live, None], static[:, cells.village[live]], np.inf

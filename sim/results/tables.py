@@ -53,7 +53,7 @@ def access_times(model: AccessModel) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     village_new_unit = w.unit_new[w.village_unit]
     for s, name in enumerate(w.services):
-        ok = w.fac_completes[:, s] & (w.fac_servers > 0)
+        ok = w.fac_completes[:, s] & w.fac_receives_visitors
         mask = np.broadcast_to(ok[None, :], (len(w.village_ids), len(w.fac_ids)))
         if model.loaded.scenario.services[name].jurisdiction:
             mask = mask & (w.fac_new_unit[None, :] == village_new_unit[:, None])
@@ -127,7 +127,7 @@ def _facility_days_frame(model: AccessModel) -> pd.DataFrame:
     w = model.world
     n_fac = len(w.fac_ids)
     n_keys = max(model.day, 1) * n_fac
-    receiving = np.flatnonzero((w.fac_kind != FACILITY_KINDS.index("school")) & (w.fac_servers > 0))
+    receiving = np.flatnonzero(w.fac_receives_visitors)
     days = np.arange(model.day)
     weekday = (model.start_weekday + days) % 7
     day_grid, fac_grid = np.meshgrid(days, receiving, indexing="ij")

@@ -99,6 +99,26 @@ class BusTables:
         first = self.out_first_ok[pattern][self.fac_col]  # (F, V)
         return (first <= np.minimum(k_last, k_n - 1)[:, None]).T & (k_last >= 0)[None, :]
 
+    def feasible_by_day_kind(self, world: World, latest_wd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Bus feasibility per kind of day: weekdays with the same timetable pattern and the same
+        latest arrival minutes share one (villages, facilities) table.
+
+        Args:
+            world: the world the tables were built on.
+            latest_wd: (facilities, 7) latest arrival minute at each facility per weekday.
+
+        Returns:
+            ``(day_kind, feasible)``: the day kind of each weekday (7,), and per day kind whether a
+            journey arrives by each facility's latest arrival, (day kinds, villages, facilities) bool.
+        """
+        day_kind = [(int(self.weekday_pattern[d]), latest_wd[:, d].tobytes()) for d in range(7)]
+        kinds = list(dict.fromkeys(day_kind))
+        first_day = [day_kind.index(k) for k in kinds]
+        feasible = np.stack(
+            [self.feasible(int(self.weekday_pattern[d]), world, latest_wd[:, d]) for d in first_day]
+        )
+        return np.array([kinds.index(k) for k in day_kind]), feasible
+
     def bus_hours_per_week(self) -> float:
         """Vehicle hours of service in a week (each trip times the days it runs)."""
         tt = self.timetable

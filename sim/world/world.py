@@ -93,6 +93,13 @@ class World:
         _, first, inverse = np.unique(e.u * len(self.nodes) + e.v, return_index=True, return_inverse=True)
         return np.lexsort((np.arange(len(e)), first[inverse.reshape(-1)], e.u))
 
+    @cached_property
+    def fac_receives_visitors(self) -> np.ndarray:
+        """Per facility, whether it receives visitors: it has servers and is not a school (pupils are
+        placed in schools, not queued)."""
+        receives: np.ndarray = (self.fac_kind != FACILITY_KINDS.index("school")) & (self.fac_servers > 0)
+        return receives
+
     @property
     def fac_new_unit(self) -> np.ndarray:
         """New unit of each facility."""
@@ -107,7 +114,7 @@ class World:
         new_unit = self.fac_new_unit
         for u in range(len(self.new_unit_ids)):
             for s in range(len(self.services)):
-                cand = np.flatnonzero((new_unit == u) & self.fac_completes[:, s] & (self.fac_servers > 0))
+                cand = np.flatnonzero((new_unit == u) & self.fac_completes[:, s] & self.fac_receives_visitors)
                 if len(cand):
                     out[u, s] = cand[np.argmax(self.fac_servers[cand])]
         return out
