@@ -68,7 +68,7 @@ def year_chart(table: pd.DataFrame, *, lang: str, run: str) -> Figure:
         frame = pd.DataFrame({"m": month[ok], "wv": values[ok] * weights[ok], "w": weights[ok]})
         by_month = frame.groupby("m").sum()
         mean = by_month["wv"] / by_month["w"].where(by_month["w"] > 0)
-        starts = mean.index.to_timestamp()
+        starts = pd.PeriodIndex(mean.index).to_timestamp()
         edges = [*starts, starts[-1] + pd.offsets.MonthBegin(1)] if len(starts) else []
         if len(starts):
             ax.stairs(mean.to_numpy(float), edges, baseline=None, color="#08519c", lw=1.2)

@@ -50,14 +50,14 @@ def _rows(summary: RunSummary, lang: str) -> dict[str, list[tuple[str, str]]]:
         if fam.escort is not None:
             rows = [(_TEXT[k][lang], f"families.escort.{k}") for k in ("escort_min", "school_escort_min")]
             rows.append((_TEXT["clinic_escort_min"][lang], "families.escort.clinic_escort_min"))
-            for band, entry in fam.escort.by_caregiver_age_band.items():
-                if entry.caregivers_escorting:
+            for band, carers in fam.escort.by_caregiver_age_band.items():
+                if carers.caregivers_escorting:
                     path = f"families.escort.by_caregiver_age_band.{band}.escort_min_per_caregiver"
                     rows.append((_TEXT["band"][lang].format(band=band), path))
             out["escorts"] = rows
     if summary.calendar is not None:
-        keys = ("ferry_suspended_days", "public_holidays", "errands_held_by_ferry", "registered_absent")
-        out["weather"] = [(_TEXT[k][lang], f"calendar.{k}") for k in keys]
+        weather = ("ferry_suspended_days", "public_holidays", "errands_held_by_ferry", "registered_absent")
+        out["weather"] = [(_TEXT[k][lang], f"calendar.{k}") for k in weather]
     return out
 
 

@@ -167,7 +167,7 @@ class _StrictLoader(yaml.SafeLoader):
             )
         return super().compose_node(parent, index)
 
-    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:  # type: ignore[override]
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
         """A date or time, refused with its line when it does not exist (2024-02-30)."""
         try:
             return super().construct_yaml_timestamp(node)
