@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from sim.errors import ScenarioError
@@ -31,6 +32,18 @@ def check_calendar(loaded: LoadedScenario) -> None:
             f"expected a date on simulation.start_weekday ({sc.simulation.start_weekday}), "
             f"{cal.start_date.isoformat()} is a {weekday}",
         )
+    if cal.public_holidays or cal.spring_festival is not None:
+        import chinese_calendar
+
+        years = sorted({d.year for d in chinese_calendar.constants.holidays})
+        first = cal.start_date - dt.timedelta(days=sc.simulation.warmup_days)
+        last = cal.start_date + dt.timedelta(days=sc.simulation.days - 1)
+        if first.year < years[0] or last.year > years[-1]:
+            fail(
+                "calendar.start_date",
+                f"expected simulated dates within {years[0]}-{years[-1]} (the public holidays the "
+                f"chinese-calendar package knows), the run spans {first.isoformat()} to {last.isoformat()}",
+            )
     villages = {v.id for v in sc.villages}
     if cal.spring_festival is not None:
         for name in cal.spring_festival.by_village:
