@@ -25,6 +25,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from sim.argtypes import days, seed
+from sim.calibration.cli import add_posterior_options, compare_posterior
 from sim.cli_explain import add_answer_options
 from sim.errors import ScenarioError, SimError, Terminated
 from sim.replications.cli import DEFAULT_REPLICATIONS, add_replication_options
@@ -138,6 +139,8 @@ def _run_replicated(args: argparse.Namespace, loaded: LoadedScenario, seed: int)
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     """Two run folders (replicated or single), or two scenario files run here with paired seeds."""
+    if args.posterior is not None:
+        return compare_posterior(args)
     from sim.cli_explain import compare_output, load_pair
     from sim.metrics.pairing import check_pairing, welch_difference
     from sim.replications import paired_difference
@@ -249,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_answer_options(p)
     add_replication_options(p, default=DEFAULT_REPLICATIONS)
+    add_posterior_options(p)
     p.set_defaults(handler=_cmd_compare)
 
     for register in _extra_commands():

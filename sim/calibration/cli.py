@@ -91,11 +91,67 @@ def _cmd_patterns(args: argparse.Namespace) -> int:
     from sim.calibration.patterns import format_patterns, validate_patterns
 
     table = validate_patterns(
-        posterior=args.posterior, draws=args.draws, days=args.days, out=args.out, workers=args.workers
+        posterior=args.posterior,
+        draws=args.draws,
+        days=args.days,
+        out=args.out,
+        seeds=args.seeds,
+        sample_fraction=args.sample_fraction,
     )
     print(format_patterns(table))
     print(f"wrote {args.out}")
     return 0
+
+
+def add_posterior_options(p: argparse.ArgumentParser) -> None:
+    """``--posterior DIR`` and ``--draws K`` of ``townsim compare``."""
+    p.add_argument(
+        "--posterior",
+        default=None,
+        metavar="DIR",
+        help="scenario files: run both at --draws parameter draws of a calibration's posterior "
+        "(interval includes parameter uncertainty; variance split parameter/stochastic)",
+    )
+    p.add_argument(
+        "--draws", type=positive_int, default=8, metavar="K", help="with --posterior: draws (default 8)"
+    )
+
+
+def compare_posterior(args: argparse.Namespace) -> int:
+    """``townsim compare A B --posterior DIR``: B - A over posterior draws x paired seeds."""
+    from pathlib import Path
+
+    from sim.calibration.posterior_compare import compare_under_posterior, format_posterior_comparison
+    from sim.errors import SimError
+
+    if not (Path(args.run_a).is_file() and Path(args.run_b).is_file()):
+        raise SimError("--posterior: expected two scenario files (the runs are made here at posterior draws)")
+    result = compare_under_posterior(
+        args.run_a,
+        args.run_b,
+        args.posterior,
+        draws=args.draws,
+        replications=args.replications,
+        seed=args.seed,
+        days=args.days,
+        workers=args.workers,
+        overlays=args.overlay,
+        overlays_b=getattr(args, "overlay_b", []) or [],
+    )
+    if args.format == "csv":
+        print(result.table.to_csv(index=False), end="")
+    elif args.format == "json":
+        print(result.table.to_json(orient="records", indent=1))
+    else:
+        print(format_posterior_comparison(result, Path(args.run_a).stem, Path(args.run_b).stem), end="")
+    return 0
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"expected a share in (0, 1], got {text}")
+    return value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -132,6 +188,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--draws", type=positive_int, default=4, help="posterior draws (with --posterior)")
     p.add_argument("--days", type=positive_int, default=56, help="simulated days per run")
-    p.add_argument("--workers", type=positive_int, default=None, help="worker processes")
+    p.add_argument("--seeds", type=positive_int, default=2, help="paired seeds per draw (default 2)")
+    p.add_argument(
+        "--sample-fraction",
+        type=_fraction,
+        default=None,
+        help="resident sample of the runs (default: scenario's)",
+    )
     p.add_argument("--out", default="patterns.csv", help="CSV table to write (default patterns.csv)")
     p.set_defaults(handler=_cmd_patterns)

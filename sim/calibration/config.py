@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from sim.errors import ScenarioError
 from sim.observed.records import KINDS as RECORD_KINDS
@@ -59,18 +59,20 @@ class Method(_Strict):
         default=None, gt=0, le=1, description="resident sample of candidate runs (default: the scenario's)"
     )
     particles: int = Field(default=1000, ge=50, le=100_000, description="ABC-SMC particles")
+    check_runs: int = Field(default=20, ge=0, le=1000, description="posterior predictive runs (0: no check)")
     seed: int = Field(default=0, ge=0, description="seed of designs and ABC-SMC")
     observation_variance: dict[str, float] = Field(
         default_factory=dict, description="statistic name -> observation-error variance (overrides)"
     )
     min_records: int = Field(default=5, ge=1, description="statistics from fewer records are dropped")
 
-    @model_validator(mode="after")
-    def _positive(self) -> Method:
-        for name, value in self.observation_variance.items():
-            if not value > 0:
-                raise ValueError(f"observation_variance of '{name}' must be > 0, got {value}")
-        return self
+    @field_validator("observation_variance")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        for name, variance in value.items():
+            if not variance > 0 or variance == float("inf"):
+                raise ValueError(f"expected a finite variance > 0 for '{name}', got {variance}")
+        return value
 
 
 class Calibration(_Strict):
@@ -87,11 +89,16 @@ class Calibration(_Strict):
     observed: dict[str, str] = Field(min_length=1, description="record kind -> file, relative to this file")
     method: Method = Method()
 
-    @model_validator(mode="after")
-    def _checks(self) -> Calibration:
-        unknown = sorted(set(self.observed) - set(RECORD_KINDS))
+    @field_validator("observed")
+    @classmethod
+    def _kinds(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(RECORD_KINDS))
         if unknown:
             raise ValueError(f"unknown record kinds {unknown}; expected some of {list(RECORD_KINDS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _checks(self) -> Calibration:
         paths = [*self.fixed, *self.parameters, *(p for s in self.parameters.values() for p in s.also)]
         twice = sorted({p for p in paths if paths.count(p) > 1})
         if twice:

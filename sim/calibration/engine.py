@@ -23,9 +23,10 @@ from scipy.stats import qmc
 
 from sim.calibration.abc import AbcResult, abc_smc
 from sim.calibration.config import LoadedCalibration, load_calibration
-from sim.calibration.emulator import Emulator, fit_emulator
+from sim.calibration.emulator import fit_emulator
 from sim.calibration.history import Wave, nonimplausible, sample_space
 from sim.calibration.stats import ObservedStatistics, Window, observed_statistics
+from sim.calibration.summaries import Summaries, fit_summaries
 from sim.calibration.task import CalibrationTask, run_calibration_task
 from sim.errors import ScenarioError, SimError
 from sim.scenario.load import load_scenario, scenario_digest
@@ -38,7 +39,11 @@ __all__ = [
     "CalibrationState",
     "Progress",
     "calibrate",
+    "crn_offset",
+    "infer",
+    "raise_variances",
     "read_observed",
+    "seed_variance",
     "stat_columns",
 ]
 
@@ -46,8 +51,6 @@ __all__ = [
 WAVE_BLOCK = 1_000_000
 REPLICATE_POINT = -1
 CHECK_BLOCK = -2_000_000
-#: Posterior draws run for the posterior predictive check.
-CHECK_DRAWS = 20
 
 #: ``(stage name, SweepProgress)`` after each finished run of a stage.
 Progress = Callable[[str, SweepProgress], None]
@@ -283,8 +286,8 @@ def _sample_fraction(cal: LoadedCalibration) -> float:
     return float(loaded.scenario.simulation.sample_fraction)
 
 
-def _raise_variances(
-    observed: ObservedStatistics, replicate: pd.DataFrame, fraction: float, state: CalibrationState
+def raise_variances(
+    observed: ObservedStatistics, replicate: pd.DataFrame, fraction: float, notes: list[str]
 ) -> ObservedStatistics:
     """Observation variances no smaller than the model's own run-to-run variance at the prior centre,
     scaled to the whole population (times the sample fraction): one realisation's estimate misses
@@ -297,65 +300,47 @@ def _raise_variances(
     var = np.where(n >= 3, (np.where(finite, y - mean, 0.0) ** 2).sum(axis=0) / np.maximum(n - 1, 1), 0.0)
     floor = var * fraction
     raised = floor > observed.variances
-    state.notes.append(
+    notes.append(
         f"{int(raised.sum())} of {len(raised)} observation variances raised to the model's run-to-run "
         "variance at the prior centre (scaled to the whole population)"
     )
     return dataclasses.replace(observed, variances=np.maximum(observed.variances, floor))
 
 
-def _whitening(observed: ObservedStatistics, replicate: pd.DataFrame | None) -> np.ndarray:
-    """Inverse Cholesky factor of the observation-error covariance (variances from the records,
-    correlations from replicate runs with Ledoit-Wolf shrinkage; none: independent)."""
-    sd = np.sqrt(observed.variances)
-    corr = np.eye(len(sd))
-    if replicate is not None and len(replicate) >= 3:
-        from sklearn.covariance import LedoitWolf
-
-        y = replicate[observed.names].to_numpy(dtype=float)
-        y = np.where(np.isfinite(y), y, np.nanmean(y, axis=0))
-        spread = y.std(axis=0)
-        varies = spread > 0
-        if varies.sum() >= 2:
-            z = (y[:, varies] - y[:, varies].mean(axis=0)) / spread[varies]
-            shrunk = LedoitWolf().fit(z).covariance_
-            d = np.sqrt(np.diag(shrunk))
-            corr[np.ix_(varies, varies)] = shrunk / np.outer(d, d)
-    cov = corr * np.outer(sd, sd)
-    chol = np.linalg.cholesky(cov + 1e-12 * np.diag(np.diag(cov)))
-    return np.linalg.inv(chol)
+def seed_variance(
+    observed: ObservedStatistics, replicate: pd.DataFrame | None, replications: int
+) -> np.ndarray:
+    """Per statistic: run-to-run variance at the prior centre over the seeds per design point."""
+    if replicate is None or len(replicate) < 3:
+        return np.zeros(len(observed.names))
+    y = replicate[observed.names].to_numpy(dtype=float)
+    finite = np.isfinite(y)
+    n = finite.sum(axis=0)
+    mean = np.where(finite, y, 0.0).sum(axis=0) / np.maximum(n, 1)
+    ss = (np.where(finite, y - mean, 0.0) ** 2).sum(axis=0)
+    return np.where(n >= 3, ss / np.maximum(n - 1, 1), 0.0) / replications
 
 
-def _kernel(
-    emulator: Emulator, observed: ObservedStatistics, whiten: np.ndarray
-) -> Callable[[np.ndarray], Callable[[float], np.ndarray]]:
-    """ABC-SMC's kernel: Gaussian in whitened statistics, emulator variance added per whitened axis."""
-    z_obs = whiten @ observed.values
-    whiten_sq = whiten**2
+def crn_offset(names: list[str], replicate: pd.DataFrame | None, seeds: list[int]) -> np.ndarray:
+    """Per statistic: how far the design seeds' mean lies from the mean over all replicate seeds at
+    the prior centre (0 without replicate runs).
 
-    def prepare(points: np.ndarray) -> Callable[[float], np.ndarray]:
-        mean, var = emulator.predict(points)
-        resid2 = (mean @ whiten.T - z_obs) ** 2
-        v = var @ whiten_sq.T
-
-        def log_kernel(eps: float) -> np.ndarray:
-            total = eps**2 + v
-            return -0.5 * np.sum(resid2 / total + np.log(total), axis=1)
-
-        return log_kernel
-
-    return prepare
+    Candidate runs share their seeds (common random numbers), so every design run carries the same
+    seeds' luck (one synthetic population, one set of needs); subtracting this offset from every
+    design run removes that shared error at the centre, and most of it nearby.
+    """
+    if replicate is None or len(replicate) < 3 or not replicate["seed"].isin(seeds).any():
+        return np.zeros(len(names))
+    y = replicate[names].to_numpy(dtype=float)
+    mine = replicate["seed"].isin(seeds).to_numpy()
+    with np.errstate(all="ignore"):
+        both = np.isfinite(y).any(axis=0) & np.isfinite(y[mine]).any(axis=0)
+        design = np.where(both, np.nanmean(np.where(both, y[mine], 0.0), axis=0), 0.0)
+        average = np.where(both, np.nanmean(np.where(both, y, 0.0), axis=0), 0.0)
+    return design - average
 
 
-def infer(
-    waves: list[Wave],
-    observed: ObservedStatistics,
-    whiten: np.ndarray,
-    dims: int,
-    *,
-    particles: int,
-    seed: int,
-) -> AbcResult:
+def infer(waves: list[Wave], summaries: Summaries, dims: int, *, particles: int, seed: int) -> AbcResult:
     """ABC-SMC on the last wave's emulator inside the non-implausible space of all waves (unit cube)."""
     start, _ = sample_space(waves, particles, dims, seed=seed + 7919)
     if len(start) < 10:
@@ -370,9 +355,7 @@ def infer(
             inside[inside] = nonimplausible(waves, points[inside])
         return inside
 
-    return abc_smc(
-        _kernel(waves[-1].emulator, observed, whiten), start, in_support, rng=np.random.default_rng(seed)
-    )
+    return abc_smc(summaries.kernel(waves[-1].emulator), start, in_support, rng=np.random.default_rng(seed))
 
 
 def calibrate(
@@ -407,11 +390,13 @@ def calibrate(
         replicate = None
         if m.noise_runs >= 3:
             centre = np.full((1, dims), 0.5)
-            rep_seeds = list(range(m.first_seed + 100_000, m.first_seed + 100_000 + m.noise_runs))
+            # the design seeds at the centre too: their deviation from the seed average is the CRN offset
+            rep_seeds = seeds + list(range(m.first_seed + 100_000, m.first_seed + 100_000 + m.noise_runs))
             replicate = runner.run("replicates", runner.tasks(centre, REPLICATE_POINT, rep_seeds))
-            observed = _raise_variances(observed, replicate, _sample_fraction(cal), state)
+            observed = raise_variances(observed, replicate, _sample_fraction(cal), state.notes)
             state.observed = observed
-        whiten = _whitening(observed, replicate)
+        model_var = seed_variance(observed, replicate, m.replications)
+        offset = crn_offset(observed.names, replicate, seeds)
         designs: list[pd.DataFrame] = []
         train_unit = np.zeros((0, dims))
         train_y = np.zeros((0, len(observed.names)))
@@ -427,14 +412,14 @@ def calibrate(
             tasks = runner.tasks(unit, WAVE_BLOCK * w, seeds)
             rows = runner.run(f"wave {w}", tasks)
             x = _unit_of(rows, tasks, unit)
-            y = rows[observed.names].to_numpy(dtype=float)
+            y = rows[observed.names].to_numpy(dtype=float) - offset
             designs.append(pd.DataFrame({"wave": w, **{n: x[:, i] for i, n in enumerate(names)}}))
             # Training set: every run so far that survives the earlier waves' cuts.
             train_unit = np.vstack([train_unit, x])
             train_y = np.vstack([train_y, y])
             keep = nonimplausible(state.waves, train_unit) if state.waves else np.ones(len(train_unit), bool)
             emulator = fit_emulator(train_unit[keep], train_y[keep], observed.names, seed=m.seed)
-            wave = Wave(emulator, observed.values, observed.variances, m.cutoff)
+            wave = Wave(emulator, observed.values, observed.variances, m.cutoff, model_var)
             state.waves.append(wave)
             loo = pd.DataFrame(emulator.loo_table())
             untrusted = loo.loc[loo["trusted"] == 0, "statistic"].tolist()
@@ -463,13 +448,16 @@ def calibrate(
         for before, after in zip(state.wave_rows, state.wave_rows[1:], strict=False):
             before["space_share_after"] = after["space_share_before"]
         state.design = pd.concat(designs, ignore_index=True)
-        state.abc = infer(state.waves, observed, whiten, dims, particles=m.particles, seed=m.seed)
+        summaries = fit_summaries(
+            observed, train_unit[keep], train_y[keep], replicate, replications=m.replications
+        )
+        state.abc = infer(state.waves, summaries, dims, particles=m.particles, seed=m.seed)
         state.posterior = _posterior_frame(cal, state.abc)
         draws = state.abc.particles[
-            np.random.default_rng(m.seed + 1).choice(len(state.abc.particles), CHECK_DRAWS)
+            np.random.default_rng(m.seed + 1).choice(len(state.abc.particles), m.check_runs)
         ]
         check_tasks = runner.tasks(draws, CHECK_BLOCK, [m.first_seed + 200_000])
-        state.check = runner.run("predictive check", check_tasks)
+        state.check = runner.run("predictive check", check_tasks) if check_tasks else pd.DataFrame()
         state.lost = runner.lost
         state.notes.extend(_identification_notes(cal, state.posterior))
         state.wall_time_s = time.perf_counter() - started

@@ -31,12 +31,15 @@ class Wave:
         observed: observed statistics (same order as the emulator's names).
         obs_var: observation-error variances.
         cutoff: implausibility cut-off.
+        model_var: variance of the design runs' own seed error (common random numbers make the
+            emulated surface one seed's realisation), per statistic.
     """
 
     emulator: Emulator
     observed: np.ndarray
     obs_var: np.ndarray
     cutoff: float = 3.0
+    model_var: np.ndarray | float = 0.0
 
     @property
     def k(self) -> int:
@@ -46,7 +49,7 @@ class Wave:
     def measure(self, x: np.ndarray) -> np.ndarray:
         """The k-th largest implausibility at each unit-cube point of ``x`` (m,)."""
         mean, var = self.emulator.predict(x)
-        return kth_largest(implausibility(mean, var, self.observed, self.obs_var), self.k)
+        return kth_largest(implausibility(mean, var + self.model_var, self.observed, self.obs_var), self.k)
 
 
 def implausibility(

@@ -9,7 +9,8 @@ produces (``sim.observed.observe.observe_tables``), so the two cannot diverge. S
   per facility (all days): ``mean_service_min`` (call to end, completed tickets);
 * ``clinic_visits``, per clinic and weekday: ``visits`` (a day);
 * ``boardings``, per line: ``per_departure`` (boardings per recorded departure);
-* ``survey``, per age band and main mode: ``door_to_door_min`` and ``trips`` (per errand).
+* ``survey``, per age band and main mode: ``door_to_door_min`` and ``trips`` (per errand) and
+  ``share`` (of the band's surveyed errands made by that mode).
 
 Observation-error variances (:func:`observed_statistics`) come from the records themselves: a
 delete-one-date jackknife for every dated statistic (days are the independent units: waits on one
@@ -214,7 +215,14 @@ def _survey(
     survey: pd.DataFrame, out: dict[str, float], var: dict[str, float] | None, counts: dict[str, int]
 ) -> None:
     keys = [survey["age_band"].astype(str), survey["mode"].astype(str)]
+    band_size = survey.groupby(keys[0], sort=True).size()
     for (band, mode), group in survey.groupby(keys, sort=True):
+        name, n = f"survey/{band}/{mode}/share", int(band_size[band])
+        out[name] = len(group) / n
+        counts[name] = len(group)
+        if var is not None:
+            p = (len(group) + 0.5) / (n + 1.0)
+            var[name] = p * (1 - p) / n
         for measure, column, floor in (
             ("door_to_door_min", "door_to_door_min", _WAIT_FLOOR),
             ("trips", "trips", 0.0),

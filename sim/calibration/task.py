@@ -60,11 +60,16 @@ def simulated_statistics(
     The same :func:`sim.calibration.stats.statistics` summarises the observed records.
     """
     from sim.calibration.stats import Window, statistics
+    from sim.model.model import AccessModel
     from sim.observed.observe import observe_tables
     from sim.results.result import TABLES
-    from sim.runner import run_scenario
+    from sim.results.tables import build_result
+    from sim.scenario.load import load_scenario
 
-    loaded, result = run_scenario(base, overlays=overlays, overrides=overrides, days=days, seed=seed)
+    loaded = load_scenario(base, overlays=overlays, overrides=overrides)
+    model = AccessModel(loaded, seed=seed)  # the run of ``townsim run`` without its summary (not needed here)
+    model.run(days)
+    result = build_result(model)
     records = observe_tables({name: getattr(result, name) for name in TABLES}, loaded.scenario, start_date)
     weight = 1.0 / loaded.scenario.simulation.sample_fraction  # tickets of a sampled run are a sample
     return statistics({kind: records[kind] for kind in kinds}, Window(start_date, days), ticket_weight=weight)
