@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim.metrics.equity import equity_measures, round_blocks
+from sim.results.summary_model import TransitSummary
 
 __all__ = ["THRESHOLDS_MIN", "group_metrics", "measured_rows", "summarise"]
 
@@ -277,11 +278,11 @@ def _counts(column: pd.Series, rows: np.ndarray) -> dict[str, int]:
     return {labels[i]: int(counts[i]) for i in np.argsort(-counts, kind="stable")}
 
 
-def transit_summary(trips: pd.DataFrame, rows: np.ndarray | None = None) -> dict[str, Any]:
-    """Bus trips, waits at stops and changes, trips with no way home (empty without a bus mode);
+def transit_summary(trips: pd.DataFrame, rows: np.ndarray | None = None) -> TransitSummary | None:
+    """Bus trips, waits at stops and changes, trips with no way home (None without a bus mode);
     only the trips in ``rows`` (a boolean mask) if given."""
     if "mode" not in trips or "bus" not in list(trips["mode"].cat.categories) or "no_way_home" not in trips:
-        return {}
+        return None
     rows = np.ones(len(trips), dtype=bool) if rows is None else rows
     bus = trips[rows & (trips["mode"] == "bus").to_numpy()]
     n, n_trips = len(bus), int(rows.sum())
@@ -290,17 +291,17 @@ def transit_summary(trips: pd.DataFrame, rows: np.ndarray | None = None) -> dict
     for label, count in lines[lines != ""].value_counts().items():
         for line in str(label).split(">"):
             boardings[line] = boardings.get(line, 0) + int(count)
-    return {
-        "bus_trips": n,
-        "bus_share": _num(n / n_trips) if n_trips else None,
-        "no_way_home": int(trips["no_way_home"].to_numpy()[rows].sum()),
-        "no_way_home_share_of_bus_trips": _num(bus["no_way_home"].mean()) if n else None,
-        "mean_stop_wait_min": _num(bus["stop_wait_min"].mean()) if n else None,
-        "mean_transfer_wait_min": _num(bus["transfer_wait_min"].mean()) if n else None,
-        "mean_travel_there_min": _num(bus["travel_min"].mean()) if n else None,
-        "mean_travel_home_min": _num(bus["return_min"].mean()) if n else None,
-        "boardings_by_line": dict(sorted(boardings.items())),
-    }
+    return TransitSummary(
+        bus_trips=n,
+        bus_share=_num(n / n_trips) if n_trips else None,
+        no_way_home=int(trips["no_way_home"].to_numpy()[rows].sum()),
+        no_way_home_share_of_bus_trips=_num(bus["no_way_home"].mean()) if n else None,
+        mean_stop_wait_min=_num(bus["stop_wait_min"].mean()) if n else None,
+        mean_transfer_wait_min=_num(bus["transfer_wait_min"].mean()) if n else None,
+        mean_travel_there_min=_num(bus["travel_min"].mean()) if n else None,
+        mean_travel_home_min=_num(bus["return_min"].mean()) if n else None,
+        boardings_by_line=dict(sorted(boardings.items())),
+    )
 
 
 def summarise(
@@ -361,7 +362,7 @@ def summarise(
     equity.update(round_blocks(measures))
     transit = transit_summary(trips, trip_rows)
     return {
-        **({"transit": transit} if transit else {}),
+        **({"transit": transit} if transit is not None else {}),
         "population": _num(weight.sum()),
         "residents_simulated": len(residents),
         "errands": {
