@@ -81,8 +81,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         result = run_loaded(
             loaded, days=args.days, seed=args.seed, progress=progress, tables_ready=write_tables
         )
-    for warning in unreachable_warnings(result.residents):
-        print(f"townsim: warning: {warning}", file=sys.stderr)
+    for unreachable in unreachable_warnings(result.residents):
+        print(f"townsim: warning: {unreachable}", file=sys.stderr)
     s = result.checked_summary()
     burden = s.burden_min
     print(
