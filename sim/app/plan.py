@@ -26,6 +26,7 @@ __all__ = [
     "Choices",
     "FacilityChoice",
     "choices_of",
+    "drawn_line",
     "overlay_from_edits",
     "overlay_text",
     "save_overlay",
@@ -148,7 +149,8 @@ def overlay_from_edits(choices: Choices, edits: dict[str, Any]) -> dict[str, Any
 
     Args:
         choices: what the base offers (from :func:`choices_of`).
-        edits: ``{"lines": [candidate ids switched on], "facilities": {id: {"action", "servers",
+        edits: ``{"lines": [candidate ids switched on], "drawn": {id: {"name", "stops",
+            "every_min", "first", "last"}} (lines drawn on the map), "facilities": {id: {"action", "servers",
             "hours": {"open", "close"} or None for its kind's hours}}, "hours": {kind: {"open",
             "close"}}}``; values are as typed (validation checks them). A facility's own hours
             keep the days of the hours it has in the base plan.
@@ -164,8 +166,15 @@ def overlay_from_edits(choices: Choices, edits: dict[str, Any]) -> dict[str, Any
             raise ScenarioError(
                 where, f"lines.{lid}", f"expected one of the candidate lines {sorted(choices.candidates)}"
             )
-    if on:
-        overlay["transit"] = {"lines": {lid: choices.candidates[lid] for lid in on}}
+    lines = {lid: choices.candidates[lid] for lid in on}
+    for lid, spec in (edits.get("drawn") or {}).items():
+        if lid in choices.candidates or lid in choices.existing_lines:
+            raise ScenarioError(
+                where, f"drawn.{lid}", "expected a line id the base and candidates do not use"
+            )
+        lines[lid] = drawn_line(lid, spec)
+    if lines:
+        overlay["transit"] = {"lines": lines}
     by_id = {f.id: f for f in choices.facilities}
     changes: dict[str, Any] = {}
     own_hours: dict[str, Any] = {}
@@ -216,6 +225,29 @@ def overlay_from_edits(choices: Choices, edits: dict[str, Any]) -> dict[str, Any
     if hours:
         overlay["facility_defaults"] = hours
     return overlay
+
+
+#: What a line drawn on the page assumes besides its stops, headway and hours.
+DRAWN_DEFAULTS = {"along_road": True, "speed_kph": 25, "fare_yuan": 2, "capacity": 40}
+
+
+def drawn_line(lid: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """The scenario line of a line drawn on the page: its stops in click order, along the roads at
+    :data:`DRAWN_DEFAULTS` speed, fare and capacity, departures every ``every_min`` from ``first``
+    to ``last`` (values as typed: the overlay's validation names a bad one)."""
+    name = str(spec.get("name") or "").strip() or lid
+    return {
+        "zh": name,
+        "en": name,
+        "stops": list(spec.get("stops") or []),
+        **DRAWN_DEFAULTS,
+        "headway": {
+            "first": str(spec.get("first") or "").strip(),
+            "last": str(spec.get("last") or "").strip(),
+            "every_min": _number(spec.get("every_min")),
+        },
+        "source": "drawn on the planner's page; speed, fare and capacity assumed",
+    }
 
 
 def overlay_text(overlay: dict[str, Any], *, scenario: str) -> str:

@@ -88,10 +88,34 @@ class FacilityEdit(_Strict):
         raise ValueError("expected a whole number of windows (or the text typed, at most 32 characters)")
 
 
+class DrawnLine(_Strict):
+    """A line drawn on the map: its stops clicked in order, a name, headway and hours (as typed;
+    the overlay's validation checks them like any scenario line)."""
+
+    name: Annotated[str, StringConstraints(max_length=64)] = ""
+    stops: list[_Id] = Field(min_length=2, max_length=60)
+    every_min: Any = None
+    first: _Typed = ""
+    last: _Typed = ""
+
+    @field_validator("every_min")
+    @classmethod
+    def _typed_minutes(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and len(value) <= 32:
+            return value
+        raise ValueError("expected minutes between departures (or the text typed, at most 32 characters)")
+
+
 class PlanEdits(_Strict):
-    """The page's edits: candidate lines switched on, facility edits, hours per kind."""
+    """The page's edits: candidate lines switched on, lines drawn on the map, facility edits,
+    hours per kind."""
 
     lines: list[_Id] = Field(default_factory=list, max_length=1000)
+    drawn: dict[Annotated[str, StringConstraints(pattern=r"^drawn_[a-z0-9_]{1,40}$")], DrawnLine] = Field(
+        default_factory=dict, max_length=50
+    )
     facilities: dict[_Id, FacilityEdit] = Field(default_factory=dict, max_length=10_000)
     hours: dict[_Id, HoursEdit] = Field(default_factory=dict, max_length=100)
 

@@ -123,4 +123,18 @@ TEXT: dict[str, dict[str, str]] = {
     "road_trunk": LABELS["road_trunk"],
     "road_ferry": LABELS["road_ferry"],
     "diff_scale": {"en": "Change (min):", "zh": "变化（分钟）："},
+    "draw": {"en": "Draw a new line", "zh": "画一条新线路"},
+    "draw_start": {"en": "Start drawing", "zh": "开始画线"},
+    "draw_hint": {
+        "en": "Click villages, facilities or township names on the map in stop order.",
+        "zh": "按停靠顺序点击地图上的村、设施或乡镇名称。",
+    },
+    "draw_name": {"en": "Name", "zh": "名称"},
+    "draw_every": {"en": "Every (min)", "zh": "发车间隔（分钟）"},
+    "draw_first": {"en": "First", "zh": "首班"},
+    "draw_last": {"en": "Last", "zh": "末班"},
+    "draw_save": {"en": "Add the line to the plan", "zh": "把线路加入方案"},
+    "draw_cancel": {"en": "Discard", "zh": "放弃"},
+    "draw_remove": {"en": "remove", "zh": "删除"},
+    "draw_stops": {"en": "Stops: {n}", "zh": "站点：{n}个"},
 }

@@ -102,3 +102,45 @@ def test_answer_block_gives_sentences_and_crossed_tables(server, browser, folder
     out = _cli("compare", "runs/base", "runs/plan", cwd=work)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[0] == county
+
+
+def test_draw_a_line_on_the_map_and_run_it(server, browser, folder):  # noqa: F811
+    import yaml
+
+    d = browser
+    d.get(server)
+    _wait(d, lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1", timeout=60)
+    for name, value in (("reps", "2"), ("days", str(DAYS))):
+        field = d.find_element(By.ID, name)
+        field.clear()
+        field.send_keys(value)
+    assert d.find_element(By.ID, "draw-save").get_attribute("disabled")
+    d.find_element(By.ID, "draw-start").click()
+    d.find_element(By.CSS_SELECTOR, '#villages circle[data-id="w2"]').click()
+    d.find_element(By.CSS_SELECTOR, '#unit-names text[data-unit="east"]').click()
+    d.find_element(By.CSS_SELECTOR, '#villages circle[data-id="e3"]').click()
+    assert "w2 → East → e3" in d.find_element(By.ID, "draw-stops").text
+    assert len(d.find_elements(By.CSS_SELECTOR, "polyline.drawn-line")) == 1
+    d.find_element(By.ID, "draw-name").send_keys("West-East shuttle")
+    every = d.find_element(By.ID, "draw-every")
+    every.clear()
+    every.send_keys("20")
+    d.find_element(By.ID, "draw-save").click()
+    assert "West-East shuttle" in d.find_element(By.ID, "drawn-list").text
+    assert _run(d) == "done", d.find_element(By.ID, "error").text
+    overlay = yaml.safe_load(_download(d, "dl-overlay", ".yaml").read_text(encoding="utf-8"))
+    line = overlay["transit"]["lines"]["drawn_1"]
+    assert line["stops"] == ["w2", "seat:east", "e3"]
+    assert line["headway"] == {"first": "07:00", "last": "18:00", "every_min": 20}
+    assert line["en"] == "West-East shuttle"
+    # a bad headway shows the CLI's one-line error naming the field
+    d.find_element(By.ID, "draw-start").click()
+    d.find_element(By.CSS_SELECTOR, '#villages circle[data-id="w1"]').click()
+    d.find_element(By.CSS_SELECTOR, '#villages circle[data-id="w2"]').click()
+    every.clear()
+    every.send_keys("often")
+    d.find_element(By.ID, "draw-save").click()
+    assert _run(d) == "error"
+    assert "transit.lines.drawn_2.headway.every_min" in d.find_element(By.ID, "error").text
+    d.find_element(By.ID, "reset").click()
+    assert not d.find_elements(By.CSS_SELECTOR, "polyline.drawn-line")

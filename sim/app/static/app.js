@@ -1,6 +1,7 @@
 // townsim planner page: plain JavaScript, no external files (works offline).
 "use strict";
-const S = {lang: "en", init: null, job: null, poll: null, results: null, plan: null, view: null, base: null};
+const S = {lang: "en", init: null, job: null, poll: null, results: null, plan: null, view: null, base: null,
+  drawing: null, drawn: {}};
 const SVGNS = "http://www.w3.org/2000/svg";
 const $ = (id) => document.getElementById(id);
 // The per-start token printed with the page's URL: the server refuses API requests without it.
@@ -90,7 +91,9 @@ function buildControls() {
 }
 
 function edits() {
-  const out = {lines: [], facilities: {}, hours: {}};
+  const out = {lines: [], drawn: {}, facilities: {}, hours: {}};
+  for (const [id, l] of Object.entries(S.drawn)) out.drawn[id] = {name: l.name, stops: l.stops.map((x) => x.id),
+    every_min: l.every_min, first: l.first, last: l.last};
   document.querySelectorAll(".line-toggle").forEach((b) => { if (b.checked) out.lines.push(b.dataset.line); });
   for (const f of S.init.facilities) {
     const action = document.querySelector(`select.action[data-fac="${f.id}"]`).value;
@@ -149,8 +152,54 @@ function markChanged() {
 }
 
 function resetPlan() {
+  S.drawn = {};
+  S.drawing = null;
+  listDrawn();
+  showDrawing();
   buildControls();
   drawLines();
+}
+
+// ---------- drawing a new line ----------
+function stopClicked(id, x, y, label) {
+  if (!S.drawing) return false;
+  S.drawing.stops.push({id, x, y, label});
+  showDrawing();
+  return true;
+}
+function showDrawing() {
+  const on = !!S.drawing;
+  $("draw-hint").hidden = !on;
+  $("draw-save").disabled = !on || S.drawing.stops.length < 2;
+  $("draw-cancel").disabled = !on;
+  $("draw-start").disabled = on;
+  $("draw-stops").textContent = on ? `${T("draw_stops", {n: S.drawing.stops.length})}: ${S.drawing.stops.map((x) => x.label).join(" → ")}` : "";
+  drawLines();
+}
+function listDrawn() {
+  const box = $("drawn-list");
+  box.innerHTML = "";
+  for (const [id, l] of Object.entries(S.drawn)) {
+    const row = el("div", {class: "drawn", "data-line": id}, `${l.name} (${l.stops.map((x) => x.label).join(" → ")}; ${l.every_min} ${T("min")}, ${l.first}–${l.last}) `);
+    const rm = el("button", {type: "button", class: "drawn-remove", "data-line": id}, T("draw_remove"));
+    rm.onclick = () => { delete S.drawn[id]; listDrawn(); drawLines(); };
+    row.append(rm);
+    box.append(row);
+  }
+}
+function setupDrawing() {
+  $("draw-start").onclick = () => { S.drawing = {stops: []}; showDrawing(); };
+  $("draw-cancel").onclick = () => { S.drawing = null; showDrawing(); };
+  $("draw-save").onclick = () => {
+    const n = Object.keys(S.drawn).length + 1;
+    let id = `drawn_${n}`;
+    for (let k = n; S.drawn[id]; k++) id = `drawn_${k + 1}`;
+    S.drawn[id] = {name: $("draw-name").value.trim() || id, stops: S.drawing.stops, every_min: $("draw-every").value.trim(),
+      first: $("draw-first").value.trim(), last: $("draw-last").value.trim()};
+    S.drawing = null;
+    listDrawn();
+    showDrawing();
+  };
 }
 
 // ---------- map ----------
@@ -185,6 +234,7 @@ function buildMap() {
       "stroke-width": 0.04, class: "village", "data-id": v.id});
     c.append(svg("title"));
     c.addEventListener("mouseover", () => hover(villageLabel(v)));
+    c.addEventListener("click", () => stopClicked(v.id, v.x, v.y, v.id));
     vg.append(c);
   }
   const fg = svg("g", {id: "facilities"});
@@ -196,6 +246,7 @@ function buildMap() {
       transform: f.kind === "service_point" ? `rotate(45 ${f.x + dx} ${-f.y})` : ""});
     r.append(svg("title"));
     r.addEventListener("mouseover", () => hover(facilityLabel(f)));
+    r.addEventListener("click", () => stopClicked(f.id, f.x, f.y, nm(f)));
     fg.append(r);
   }
   const names = svg("g", {id: "unit-names"});
@@ -203,6 +254,7 @@ function buildMap() {
     if (x.x === undefined) continue;
     const t = svg("text", {x: x.x, y: -x.y - 0.9, "text-anchor": "middle", "font-size": 0.9, class: "unit-name",
       "data-unit": u, "paint-order": "stroke", stroke: "#fff", "stroke-width": 0.18, fill: "#25435f"});
+    t.addEventListener("click", () => stopClicked(`seat:${u}`, x.x, x.y, unitName(u)));
     names.append(t);
   }
   map.append(vg, fg, names);
@@ -248,7 +300,7 @@ function labelMap() {
   document.querySelectorAll("#unit-names text").forEach((t) => { t.textContent = unitName(t.dataset.unit); });
   document.querySelectorAll("#villages circle").forEach((c, i) => { c.firstChild.textContent = villageLabel(m.villages[i]); });
   document.querySelectorAll("#facilities rect").forEach((r, i) => { r.firstChild.textContent = facilityLabel(m.facilities[i]); });
-  document.querySelectorAll("#lines polyline").forEach((p) => {
+  document.querySelectorAll("#lines polyline.transit-line").forEach((p) => {
     const line = m.lines.find((l) => l.id === p.dataset.id);
     p.firstChild.textContent = `${T("line")}: ${nm(line)}`;
   });
@@ -266,6 +318,16 @@ function drawLines() {
     p.append(svg("title", {}));
     p.firstChild.textContent = `${T("line")}: ${nm(l)}`;
     p.addEventListener("mouseover", () => hover(`${T("line")}: ${nm(l)}`));
+    g.append(p);
+  }
+  const own = Object.entries(S.drawn).map(([id, l]) => [id, l.name, l.stops]);
+  if (S.drawing) own.push(["drawing", "", S.drawing.stops]);
+  for (const [id, name, stops] of own) {
+    if (stops.length < 1) continue;
+    const p = svg("polyline", {points: stops.map((q) => `${q.x},${-q.y}`).join(" "), fill: "none", stroke: "#CC79A7",
+      "stroke-width": 0.35, "stroke-dasharray": id === "drawing" ? "0.3 0.3" : "0.8 0.4", class: "drawn-line", "data-id": id});
+    p.append(svg("title", {}));
+    p.firstChild.textContent = name ? `${T("line")}: ${name}` : "";
     g.append(p);
   }
 }
@@ -515,6 +577,8 @@ function applyLanguage() {
   labelMap();
   drawLines();
   drawScale();
+  listDrawn();
+  showDrawing();
   if (S.results) renderResults();
   if (S.job && S.done) $("dl-report").href = withToken(`/download/report/${S.job}.html?lang=${S.lang}`);
 }
@@ -531,6 +595,7 @@ async function main() {
   $("run").onclick = run;
   $("cancel").onclick = cancel;
   $("reset").onclick = resetPlan;
+  setupDrawing();
   $("metric").onchange = renderResults;
   document.body.dataset.ready = "1";
 }
