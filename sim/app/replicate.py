@@ -110,12 +110,18 @@ def _head(rset: ReplicationSet, n: int) -> ReplicationSet:
     if rset.n <= n:
         return rset
     seeds = rset.seeds[:n]
+
+    def of_seeds(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame["seed"].isin(seeds)].reset_index(drop=True) if len(frame) else frame
+
     return dataclasses.replace(
         rset,
         seeds=seeds,
         summaries=rset.summaries[:n],
-        villages=rset.villages[rset.villages["seed"].isin(seeds)].reset_index(drop=True),
-        facilities=rset.facilities[rset.facilities["seed"].isin(seeds)].reset_index(drop=True),
+        villages=of_seeds(rset.villages),
+        facilities=of_seeds(rset.facilities),
+        cells=of_seeds(rset.cells),
+        facility_cells=of_seeds(rset.facility_cells),
         wall_time_s=rset.wall_time_s[:n],
     )
 
@@ -128,6 +134,8 @@ def _joined(a: ReplicationSet, b: ReplicationSet) -> ReplicationSet:
         summaries=a.summaries + b.summaries,
         villages=pd.concat([a.villages, b.villages], ignore_index=True),
         facilities=pd.concat([a.facilities, b.facilities], ignore_index=True),
+        cells=pd.concat([a.cells, b.cells], ignore_index=True),
+        facility_cells=pd.concat([a.facility_cells, b.facility_cells], ignore_index=True),
         wall_time_s=a.wall_time_s + b.wall_time_s,
     )
 

@@ -55,8 +55,10 @@ def test_base_runs_once_and_pairs_with_every_plan(tmp_path):
     assert seen[-1] == (7, 7)  # the 2 missing base seeds, then the plan's 5
     assert base5.seeds == [50, 51, 52, 53, 54] and base5.summaries[:3] == base.summaries
     assert sorted(base5.villages["seed"].unique()) == base5.seeds
+    assert sorted(base5.cells["seed"].unique()) == sorted(base5.facility_cells["seed"].unique()) == base5.seeds
     itself, same = rep.run_pair(None, n=4, progress=lambda d, t: seen.append((d, t)), **kw)
     assert same is itself and itself.seeds == [50, 51, 52, 53] and seen[-1] == (0, 0)
+    assert sorted(itself.cells["seed"].unique()) == itself.seeds  # the first 4 of the 5 cached
 
 
 def test_cancel_stops_runs_in_progress(tmp_path):
