@@ -47,6 +47,7 @@ __all__ = [
     "read_marker",
     "staged_dir",
     "write_dir_owned",
+    "write_error",
     "write_file_owned",
     "write_marker",
 ]
@@ -285,13 +286,28 @@ def _staging_path(out: Path, suffix: str = "") -> Path:
     return out.with_name(f".{out.name}.{_STAGING}-{os.getpid()}-{secrets.token_hex(4)}{suffix}")
 
 
+#: Errors of writing (not of reading an input): a full disk, a quota, a read-only file system.
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO}
+
+
+def write_error(out: Path, exc: OSError) -> SimError:
+    """A failed write of ``out`` (full disk, quota, read-only) as a message naming ``out``."""
+    return SimError(f"{out}: could not write it ({exc.strerror or exc}); nothing was written")
+
+
 @contextmanager
 def staged_dir(out: Path) -> Iterator[Path]:
-    """A new hidden staging folder beside ``out`` (user's umask), removed if the block fails."""
+    """A new hidden staging folder beside ``out`` (user's umask), removed if the block fails; a
+    full disk (or quota, read-only file system) is reported naming ``out``."""
     tmp = _staging_path(out)
     tmp.mkdir()
     try:
         yield tmp
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if exc.errno in _WRITE_ERRNOS and not any(_STAGING in part for part in out.parts[:-1]):
+            raise write_error(out, exc) from None  # (inside another staging folder: named by its owner)
+        raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -388,15 +404,18 @@ def write_file_owned(out: Path, kind: str, write: Callable[[Path], object], *, o
     with output_lock(out, option=option):
         check_replaceable(out, kind, option=option)
         tmp = _staging_path(out, out.suffix)
+        sidecar_tmp = _staging_path(out)
         try:
             write(tmp)
-            sidecar_tmp = _staging_path(out)
             marker = {"token": TOKEN, "kind": kind, "sha256": _sha256(tmp)}
             sidecar_tmp.write_text(json.dumps(marker), encoding="utf-8")
             with held_signals():
                 os.replace(sidecar_tmp, _sidecar(out))
                 os.replace(tmp, out)
-        except BaseException:
+        except BaseException as exc:
             tmp.unlink(missing_ok=True)
+            sidecar_tmp.unlink(missing_ok=True)
+            if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
+                raise write_error(out, exc) from None
             raise
     return out

@@ -122,7 +122,7 @@ def _cmd_access(args: argparse.Namespace) -> int:
 
     from sim.metrics.access import access_summary, resident_cells
     from sim.model.model import AccessModel
-    from sim.ownership import check_replaceable
+    from sim.ownership import check_replaceable, write_error
     from sim.planning.errors import PlanInputError
     from sim.scenario.load import load_scenario
 
@@ -169,9 +169,15 @@ def _cmd_access(args: argparse.Namespace) -> int:
 
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(block, fh, ensure_ascii=False, indent=1, allow_nan=False)
-        os.replace(tmp, out)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(block, fh, ensure_ascii=False, indent=1, allow_nan=False)
+            os.replace(tmp, out)
+        except BaseException as exc:
+            Path(tmp).unlink(missing_ok=True)  # no hidden leftover, whatever stopped the write
+            if isinstance(exc, OSError):
+                raise write_error(out, exc) from None
+            raise
         print(f"wrote {out}")
     return 0
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.errors import SimError
+
 __all__ = ["Selection", "select_sites"]
 
 METHODS = ("pmedian", "mclp")
@@ -72,7 +74,15 @@ def select_sites(
             raise ValueError(f"method must be one of {METHODS}, got '{method}'")
         for k, group in enumerate(groups or []):
             model.problem += pulp.lpSum(model.fac_vars[int(j)] for j in group) >= 1, f"group_{k}"
-        model.solve(_solver())
+        try:
+            model.solve(_solver())
+        except OSError as exc:  # the MILP solver writes its model and solution as temporary files
+            import tempfile
+
+            raise SimError(
+                f"{tempfile.gettempdir()}: the location solver could not write its temporary files "
+                f"there ({exc.strerror or exc}); free space or set TMPDIR to another folder"
+            ) from None
     chosen = np.array([j for j, var in enumerate(model.fac_vars) if var.value() > 0.5], dtype=int)
     return evaluate(cost, demand, chosen, radius=radius)
 
