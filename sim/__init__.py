@@ -4,7 +4,7 @@ Start here::
 
     import sim
     run = sim.run("scenarios/tiny/baseline.yaml", days=14, seed=1)   # one run, in memory
-    run.summary, run.tables["errands"]                                 # summary.json, DataFrames
+    run.summary.burden_min.mean, run.tables["errands"]                 # RunSummary, DataFrames
     sim.compare("scenarios/tiny/baseline.yaml", "scenarios/tiny/merged.yaml", replications=5)
 
 ``load``, ``run``, ``compare`` and ``sweep`` (:mod:`sim.api`; ``sim.sweep`` is also the sweep
@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time names load on fi
     from sim.errors import ScenarioError, SimError  # noqa: F401
     from sim.model import AccessModel  # noqa: F401
     from sim.results import RunResult, read_run, write_run  # noqa: F401
+    from sim.results.summary_model import RunSummary  # noqa: F401
     from sim.runner import run_scenario  # noqa: F401
     from sim.scenario import Scenario, load_scenario  # noqa: F401
     from sim.world import World, build_world  # noqa: F401
@@ -31,6 +32,7 @@ _EXPORTS = {
     "AccessModel": "sim.model",
     "Run": "sim.api",
     "RunResult": "sim.results",
+    "RunSummary": "sim.results.summary_model",
     "Scenario": "sim.scenario",
     "ScenarioError": "sim.errors",
     "SimError": "sim.errors",

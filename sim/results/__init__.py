@@ -5,8 +5,11 @@ from sim.lazy import lazy_exports
 _EXPORTS = {
     "TABLES": "sim.results.result",
     "RunResult": "sim.results.result",
+    "RunSummary": "sim.results.summary_model",
+    "SCHEMA_VERSION": "sim.results.summary_model",
     "build_result": "sim.results.tables",
     "is_run_dir": "sim.results.io",
+    "load_summary": "sim.results.summary_model",
     "read_run": "sim.results.io",
     "read_summary": "sim.results.io",
     "write_run": "sim.results.io",
