@@ -59,12 +59,13 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from sim.calibration.report import is_calibration_dir
     from sim.figures.report import write_report
     from sim.figures.runset import primary_dir
     from sim.figures.sweep import is_sweep_dir
     from sim.results.folder import load_any_folder
 
-    if not is_sweep_dir(Path(args.run_dir)):
+    if not is_sweep_dir(Path(args.run_dir)) and not is_calibration_dir(args.run_dir):
         primary_dir(args.run_dir)  # fail early, before fonts are looked for
         for folder in [Path(args.run_dir), *([Path(args.vs)] if args.vs else [])]:
             load_any_folder(folder)  # a damaged folder stops here, naming the file and field

@@ -464,6 +464,15 @@ def _sweep_counts(folder: Path) -> dict[str, int]:
     }
 
 
+def build_calibration_document(folder: str | Path, *, language: Language) -> str:
+    """The report of a calibration folder as one HTML document (``sim.calibration.report``)."""
+    from sim.calibration.report import build_calibration_report
+
+    context = build_calibration_report(folder, language=language)
+    context.update(_common(Labeller(language.lang), language, context["title"]))
+    return _environment().get_template("calibration_report.html.j2").render(context)
+
+
 def write_report(
     source: str | Path, out: str | Path, *, language: Language, vs: str | Path | None = None
 ) -> Path:
@@ -475,11 +484,16 @@ def write_report(
         SimError: a folder is invalid, ``vs`` given for a sweep, or ``out`` exists and is not a
             townsim report.
     """
+    from sim.calibration.report import is_calibration_dir
     from sim.figures.sweep import is_sweep_dir
 
     out = Path(out)
     check_replaceable(out, "report")  # fail before the figures are drawn; checked again when written
-    if is_sweep_dir(Path(source)):
+    if is_calibration_dir(source):
+        if vs is not None:
+            raise SimError("--vs compares two run folders; it does not apply to a calibration folder")
+        document = build_calibration_document(source, language=language)
+    elif is_sweep_dir(Path(source)):
         if vs is not None:
             raise SimError("--vs compares two run folders; it does not apply to a sweep folder")
         document = build_sweep_report(source, language=language)

@@ -57,6 +57,11 @@ def test_calibrate_writes_posterior_summary_figures_and_resumes(
     for lang in ("en", "zh"):
         for fig in ("posterior_pairs", "implausibility_by_wave", "predictive_check"):
             assert (out / "figures" / lang / f"{fig}.png").stat().st_size > 1000
+    report = tmp_path / "report.html"
+    assert main(["report", str(out), "--out", str(report), "--lang", "en"]) == 0
+    html = report.read_text(encoding="utf-8")
+    assert "History-matching waves" in html and "services.clinic.rate_per_person_year" in html
+    assert html.count("data:image/png;base64") == 3
     rows = _stored(out)
     # 4 replicate runs (3 + the design seed), 2 waves of 8, 2 predictive runs; each stored once
     assert len(rows) == 4 + 16 + 2 and rows["run_key"].is_unique and (rows["status"] == "ok").all()
