@@ -260,28 +260,39 @@ class _Bad(Exception):
         self.row, self.column, self.expected = row, column, expected
 
 
+def _where(data: bytes, at: int) -> str:
+    """``line N, column C`` of byte offset ``at``: C is the header's name of the field (counting
+    commas before it on its line), or its number on the header line itself."""
+    line_start = data.rfind(b"\n", 0, at) + 1
+    line = data[:at].count(b"\n") + 1
+    header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8", "replace").strip("\r")]), [])
+    field = data[line_start:at].count(b",")
+    column = header[field] if line > 1 and field < len(header) else f"{field + 1}"
+    return f"line {line}, column {column}"
+
+
 def _decode(path: Path, data: bytes) -> str:
-    """UTF-8 text of ``data`` without a byte-order mark; a bad byte is named by line and column."""
+    """UTF-8 text of ``data`` without a byte-order mark; a bad byte or a NUL is named by line and column."""
     data = data.removeprefix(codecs.BOM_UTF8)
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line_start = data.rfind(b"\n", 0, exc.start) + 1
-        line = data[: exc.start].count(b"\n") + 1
-        header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8", "replace").strip("\r")]), [])
-        field = data[line_start : exc.start].count(b",")
-        column = header[field] if line > 1 and field < len(header) else f"{field + 1}"
         raise ScenarioError(
             str(path),
-            f"line {line}, column {column}",
+            _where(data, exc.start),
             f"expected UTF-8 text, byte 0x{data[exc.start]:02x} is not UTF-8; save the file as UTF-8 "
             "(e.g. iconv -f GBK -t UTF-8 for a GBK/GB18030 export)",
         ) from None
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise ScenarioError(str(path), _where(data, nul), "expected text, found a NUL byte (a binary file?)")
+    return text
 
 
 def _rows(path: Path, text: str, schema: RecordSchema) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The cells of a records CSV by column (stripped strings) and each row's line number."""
     reader = csv.reader(io.StringIO(text, newline=""))
+    limit = csv.field_size_limit(MAX_FILE_BYTES)  # a long cell is checked as a cell, naming its column
     try:
         header = next(reader, None)
         wanted = schema.names
@@ -328,6 +339,8 @@ def _rows(path: Path, text: str, schema: RecordSchema) -> tuple[dict[str, np.nda
             lines.append(start)
     except csv.Error as exc:
         raise ScenarioError(str(path), f"line {reader.line_num}", f"expected valid CSV ({exc})") from None
+    finally:
+        csv.field_size_limit(limit)
     if not records:
         raise ScenarioError(
             str(path), "line 2", f"expected at least one {schema.kind} record after the header"

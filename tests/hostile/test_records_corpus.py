@@ -123,6 +123,8 @@ CASES = [
         3,
         "service",
     ),
+    Case("nul_byte", "clinic_visits", _c("east_clinic,2021-05-11,\x003"), 3, "visits"),
+    Case("cell_of_200_000_chars", "survey", _s("e1," + "x" * 200_000 + ",clinic,bus,10,1"), 3, "age_band"),
     # -- hall_tickets ----------------------------------------------------------------------
     Case("ticket_nan", "hall_tickets", _t("east_hall", "admin_simple", "nan"), 3, "ticket_time"),
     Case("ticket_blank", "hall_tickets", _t("east_hall", "admin_simple", ""), 3, "ticket_time"),
