@@ -24,6 +24,7 @@ __all__ = [
     "CLASSES",
     "TYPES",
     "HouseholdTable",
+    "Shares",
     "age_classes",
     "band_ages",
     "build_households",
@@ -125,34 +126,63 @@ def ipf(
     return x
 
 
-def village_margins(spec: Households, persons: np.ndarray, seed: np.ndarray) -> list[np.ndarray]:
+@dataclass(frozen=True)
+class Shares:
+    """The marginal shares of each village (the county's where a village has none of its own).
+
+    Attributes:
+        sizes: (villages, 6) share of households by members.
+        child: (villages, 3) share of children in nuclear, skipped and three-generation households.
+        elders_alone: (villages,) share of elders living alone.
+    """
+
+    sizes: np.ndarray
+    child: np.ndarray
+    elders_alone: np.ndarray
+
+    @classmethod
+    def of(cls, spec: Households, village_ids: list[str]) -> Shares:
+        """Per village of ``village_ids``: its ``by_village`` entry, else the county's figures."""
+        own = [spec.by_village.get(v) for v in village_ids]
+
+        def pick(name: str) -> list:
+            return [
+                getattr(spec, name) if o is None or getattr(o, name) is None else getattr(o, name)
+                for o in own
+            ]
+
+        sizes = np.array([[shares.get(int(k), 0.0) for k in SIZES] for shares in pick("size_shares")])
+        lb, tg = np.array(pick("left_behind_share")), np.array(pick("three_generation_share"))
+        child = np.maximum(np.stack([1 - lb - tg, lb, tg], axis=-1), 0.0)
+        return cls(
+            sizes=sizes.reshape(-1, len(SIZES)),
+            child=child,
+            elders_alone=np.array(pick("elders_alone_share")),
+        )
+
+
+def village_margins(shares: Shares, persons: np.ndarray, seed: np.ndarray) -> list[np.ndarray]:
     """Margins of villages: persons per class, per household type, per household size.
 
     Args:
-        persons: (villages, 3) or (3,) residents per class (child, adult, elder).
+        shares: the villages' marginal shares.
+        persons: (villages, 3) residents per class (child, adult, elder).
         seed: the composition seed (classes, types, sizes).
     """
     persons = np.asarray(persons, dtype=float)
     total = persons.sum(axis=-1)
-    child, elder = persons[..., 0], persons[..., 2]
-    sizes = np.array([spec.size_shares.get(int(s), 0.0) for s in SIZES])
-    per_size = (sizes * SIZES / (sizes * SIZES).sum()) * total[..., None]  # persons per household size
-    weight = sizes[None, :] / sizes.sum()
+    child, elder = persons[:, 0], persons[:, 2]
+    weighted = shares.sizes * SIZES
+    per_size = weighted / weighted.sum(axis=-1, keepdims=True) * total[:, None]  # persons per size
+    weight = (shares.sizes / shares.sizes.sum(axis=-1, keepdims=True))[:, None, :]  # (villages, 1, sizes)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = (seed.sum(axis=0) * weight).sum(axis=1) / (seed[0] * weight).sum(axis=1)  # persons per child
-    by_type = np.zeros((*total.shape, len(TYPES)))
-    for t, share in enumerate(_child_shares(spec)):
-        by_type[..., t] = share * child * ratio[t]
-    by_type[..., 4] = spec.elders_alone_share * elder
-    by_type[..., 3] = np.maximum(total - by_type.sum(axis=-1), 0.0)
+        ratio = (seed.sum(axis=0)[None] * weight).sum(axis=-1) / (seed[0][None] * weight).sum(axis=-1)
+    by_type = np.zeros((len(total), len(TYPES)))
+    by_type[:, :3] = shares.child * child[:, None] * ratio[:, :3]  # persons per child of each type
+    by_type[:, 4] = shares.elders_alone * elder
+    by_type[:, 3] = np.maximum(total - by_type.sum(axis=-1), 0.0)
     _normalise(by_type, total)
     return [persons, by_type, per_size]
-
-
-def _child_shares(spec: Households) -> np.ndarray:
-    """Shares of children in nuclear, skipped-generation and three-generation households."""
-    lb, tg = spec.left_behind_share, spec.three_generation_share
-    return np.maximum(np.array([1 - lb - tg, lb, tg]), 0.0)
 
 
 def _normalise(by_type: np.ndarray, total: np.ndarray) -> None:
@@ -163,21 +193,22 @@ def _normalise(by_type: np.ndarray, total: np.ndarray) -> None:
 
 
 def fit_villages(
-    spec: Households, persons: np.ndarray, seed: np.ndarray, rounds: int = 30
+    shares: Shares, persons: np.ndarray, seed: np.ndarray, rounds: int = 30
 ) -> tuple[list[np.ndarray], np.ndarray]:
     """Fit every village's table at once; the persons per household type are corrected round by
     round until the children in each type match the shares asked for (persons per type carry the
     adults and elders of those households, which the fit itself settles).
 
     Args:
+        shares: the villages' marginal shares.
         persons: (villages, 3) residents per class.
 
     Returns:
         the margins (each with a leading village axis) and the fitted (villages, 3, types, sizes).
     """
-    margins = village_margins(spec, persons, seed)
+    margins = village_margins(shares, persons, seed)
     total = persons.sum(axis=-1).astype(float)
-    want = _child_shares(spec)[None, :] * persons[:, :1]
+    want = shares.child * persons[:, :1]
     fitted = ipf(np.broadcast_to(seed, (len(persons), *seed.shape)), margins, [0, 1, 2])
     for _ in range(rounds):
         got = fitted[:, 0, :3].sum(axis=-1)
@@ -279,7 +310,7 @@ def build_households(
     counts = np.bincount(village.astype(np.int64) * 3 + klass, minlength=3 * n_villages).reshape(-1, 3)
     starts = np.r_[0, np.cumsum(counts.ravel())]
     next_id = 0
-    margins, fitted_all = fit_villages(spec, counts, seed)
+    margins, fitted_all = fit_villages(Shares.of(spec, village_ids), counts, seed)
     for k, margin in enumerate(margins):
         other = tuple(a for a in (1, 2, 3) if a != k + 1)
         gap = np.abs(fitted_all.sum(axis=other) - margin).max(axis=-1)

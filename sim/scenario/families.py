@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.fields import Strict
 
-__all__ = ["Families", "Households", "LevelTravel", "SchoolBus", "TeachingPoints"]
+__all__ = ["Families", "Households", "LevelTravel", "SchoolBus", "TeachingPoints", "VillageHouseholds"]
 
 #: Boarding cost a term: ¥1,157.38 a year in a 7-province survey of rural boarders, over two terms.
 BOARDING_YUAN_PER_TERM = 578.69
@@ -97,12 +97,53 @@ class SchoolBus(Strict):
     )
 
 
+def _size_shares(value: dict[int, float] | None) -> dict[int, float] | None:
+    if value is None:
+        return value
+    for size, share in value.items():
+        if not 1 <= size <= 6 or not 0 <= share <= 1:
+            raise ValueError(f"expected sizes 1..6 with shares in [0, 1], got {size}: {share}")
+    if abs(sum(value.values()) - 1.0) > 1e-6:
+        raise ValueError(f"shares must sum to 1, got {sum(value.values()):.6f}")
+    return value
+
+
+def _children_shares(left_behind: float | None, three_generation: float | None) -> None:
+    if left_behind is not None and three_generation is not None and left_behind + three_generation > 1:
+        raise ValueError(
+            f"left_behind_share + three_generation_share must be at most 1, got "
+            f"{left_behind} + {three_generation}"
+        )
+
+
+class VillageHouseholds(Strict):
+    """One village's own household marginals (fields left out: the county's)."""
+
+    size_shares: dict[int, float] | None = Field(
+        default=None, description="share of households by number of members. Source: user (village census)"
+    )
+    left_behind_share: float | None = Field(
+        default=None, ge=0, le=1, description="share of children left behind with grandparents. Source: user"
+    )
+    three_generation_share: float | None = Field(
+        default=None, ge=0, le=1, description="share of children in three generations. Source: user"
+    )
+    elders_alone_share: float | None = Field(
+        default=None, ge=0, le=1, description="share of people 60+ living alone or as a couple. Source: user"
+    )
+
+    @field_validator("size_shares")
+    @classmethod
+    def _sizes(cls, value: dict[int, float] | None) -> dict[int, float] | None:
+        return _size_shares(value)
+
+
 class Households(Strict):
     """Households built per village by iterative proportional fitting (see sim.model.households).
 
     Persons are cross-classified by age class (child 0-14, adult 15-59, elder 60+), household
     type and household size; the fit matches each village's age bands, the type shares below and
-    the household-size shares.
+    the household-size shares (the county's, or a village's own in ``by_village``).
     """
 
     size_shares: dict[int, float] = Field(
@@ -138,16 +179,29 @@ class Households(Strict):
         description="in three-generation households, the share whose children's caregiver is a "
         "grandparent. Source: assumed",
     )
+    by_village: dict[str, VillageHouseholds] = Field(
+        default_factory=dict,
+        description="village id -> its own marginals (census or survey figures). Source: user",
+    )
 
     @field_validator("size_shares")
     @classmethod
     def _sizes(cls, value: dict[int, float]) -> dict[int, float]:
-        for size, share in value.items():
-            if not 1 <= size <= 6 or not 0 <= share <= 1:
-                raise ValueError(f"expected sizes 1..6 with shares in [0, 1], got {size}: {share}")
-        if abs(sum(value.values()) - 1.0) > 1e-6:
-            raise ValueError(f"shares must sum to 1, got {sum(value.values()):.6f}")
+        _size_shares(value)
         return value
+
+    @model_validator(mode="after")
+    def _children(self) -> Households:
+        _children_shares(self.left_behind_share, self.three_generation_share)
+        for village in self.by_village.values():
+            lb = self.left_behind_share if village.left_behind_share is None else village.left_behind_share
+            tg = (
+                self.three_generation_share
+                if village.three_generation_share is None
+                else village.three_generation_share
+            )
+            _children_shares(lb, tg)
+        return self
 
 
 class Families(Strict):

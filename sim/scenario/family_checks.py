@@ -9,6 +9,7 @@ from sim.errors import ScenarioError
 from sim.scenario.fields import WEEKDAYS
 
 if TYPE_CHECKING:
+    from sim.scenario.families import Families
     from sim.scenario.load import LoadedScenario
 
 __all__ = ["check_calendar", "check_families"]
@@ -52,8 +53,8 @@ def check_calendar(loaded: LoadedScenario) -> None:
 
 
 def check_families(loaded: LoadedScenario) -> None:
-    """Raise ScenarioError when the families block names a school level or village the scenario
-    lacks, or asks for escorts without households (escorts need a caregiver)."""
+    """Raise ScenarioError when the families block names a school level, school or village the
+    scenario lacks, or asks for escorts without households (escorts need a caregiver)."""
     sc = loaded.scenario
     fam = sc.families
     if fam is None:
@@ -63,30 +64,36 @@ def check_families(loaded: LoadedScenario) -> None:
         raise ScenarioError(loaded.origin(field), field, expected)
 
     levels = list(sc.schools.levels)
-    for name in fam.levels:
+    named_levels = [(f"families.levels.{name}", name) for name in fam.levels]
+    if fam.teaching_points is not None:
+        named_levels.append(("families.teaching_points.level", fam.teaching_points.level))
+    for field, name in named_levels:
         if name not in levels:
-            fail(f"families.levels.{name}", f"expected one of the school levels {levels}, got '{name}'")
+            fail(field, f"expected one of the school levels {levels}, got '{name}'")
     escorts = fam.escort_clinic_below_age > 0 or any(r.escort_below_age > 0 for r in fam.levels.values())
     if escorts and fam.households is None:
         fail("families.households", "expected a households block: escorts are made by each child's caregiver")
-    tp = fam.teaching_points
-    if tp is not None:
-        if tp.level not in levels:
-            fail(
-                "families.teaching_points.level",
-                f"expected one of the school levels {levels}, got '{tp.level}'",
-            )
-        villages = {v.id for v in sc.villages}
-        for i, name in enumerate(tp.villages):
-            if name not in villages:
-                fail(f"families.teaching_points.villages[{i}]", f"expected a village id, got '{name}'")
+    for field, name in _named_villages(fam):
+        if name not in {v.id for v in sc.villages}:
+            fail(field, f"expected a village id, got '{name}'")
     for name, bus in fam.school_buses.items():
         facility = sc.facilities.get(bus.school)
         if facility is None or facility.kind != "school":
             fail(
                 f"families.school_buses.{name}.school", f"expected a school's facility id, got '{bus.school}'"
             )
-        villages = {v.id for v in sc.villages}
-        for i, stop in enumerate(bus.stops):
-            if stop not in villages:
-                fail(f"families.school_buses.{name}.stops[{i}]", f"expected a village id, got '{stop}'")
+
+
+def _named_villages(fam: Families) -> list[tuple[str, str]]:
+    """(field, village id) of every village the families block names."""
+    out = [
+        (f"families.households.by_village.{v}", v)
+        for v in (fam.households.by_village if fam.households else ())
+    ]
+    if fam.teaching_points is not None:
+        out += [
+            (f"families.teaching_points.villages[{i}]", v) for i, v in enumerate(fam.teaching_points.villages)
+        ]
+    for name, bus in fam.school_buses.items():
+        out += [(f"families.school_buses.{name}.stops[{i}]", v) for i, v in enumerate(bus.stops)]
+    return out

@@ -13,7 +13,7 @@ from ipfn import ipfn
 
 from sim.errors import ScenarioError
 from sim.model import AccessModel
-from sim.model.households import _composition, ipf, village_margins
+from sim.model.households import Shares, _composition, ipf, village_margins
 from sim.runner import run_scenario
 from sim.scenario import load_scenario
 from sim.scenario.families import Households
@@ -32,7 +32,9 @@ HOUSEHOLDS = {
 
 def test_own_ipf_agrees_with_the_ipfn_package() -> None:
     seed = _composition()
-    margins = village_margins(Households(), np.array([300.0, 900.0, 250.0]), seed)
+    margins = [
+        m[0] for m in village_margins(Shares.of(Households(), ["v"]), np.array([[300.0, 900.0, 250.0]]), seed)
+    ]
     ours = ipf(seed, margins, [0, 1, 2])
     theirs = ipfn.ipfn(
         seed.copy(), [m.copy() for m in margins], [[0], [1], [2]], convergence_rate=1e-12, max_iteration=5000
@@ -190,6 +192,9 @@ def test_bad_families_blocks_are_refused(tmp_path: Path, tiny_raw: dict[str, Any
         ({"teaching_points": {"level": "primary", "villages": ["nowhere"]}}, "teaching_points.villages"),
         ({"households": {"size_shares": {1: 0.5, 2: 0.4}}}, "size_shares"),
         ({"households": {"left_behind_share": 1.5}}, "left_behind_share"),
+        ({"households": {"left_behind_share": 0.8, "three_generation_share": 0.3}}, "at most 1"),
+        ({"households": {"by_village": {"nowhere": {"left_behind_share": 0.3}}}}, "by_village.nowhere"),
+        ({"households": {"by_village": {"e1": {"size_shares": {1: 0.5}}}}}, "size_shares"),
         ({"levels": {"middle": {"board_over_min": float("nan")}}}, "board_over_min"),
     ]
     for families, field in cases:
@@ -318,7 +323,7 @@ def test_built_households_follow_the_size_and_left_behind_shares() -> None:
     klass = np.concatenate([np.repeat([0, 1, 2], c) for c in per_village]).astype(np.int8)
     village = np.concatenate([np.full(sum(c), v) for v, c in enumerate(per_village)])
     age = np.where(klass == 0, rng.integers(0, 15, len(klass)), np.where(klass == 1, 40, 70))
-    spec = Households(left_behind_share=0.25)
+    spec = Households(left_behind_share=0.25, by_village={"v0": {"left_behind_share": 0.6}})
     hh = build_households(
         spec,
         village=village,
@@ -335,7 +340,9 @@ def test_built_households_follow_the_size_and_left_behind_shares() -> None:
     assert np.abs(sizes - target).max() < 0.03, (sizes, target)
     assert (np.bincount(hh.household, minlength=len(hh.size)) == hh.size).all()
     children = klass == 0
-    left_behind = (hh.kind[hh.household[children]] == 1).mean()
-    assert abs(left_behind - 0.25) < 0.05
+    behind = hh.kind[hh.household[children]] == 1
+    at_v0 = village[children] == 0
+    assert abs(behind[~at_v0].mean() - 0.25) < 0.05
+    assert abs(behind[at_v0].mean() - 0.6) < 0.1  # the village's own share
     assert (hh.caregiver[hh.household[children]] >= 0).all()
     assert hh.fit_error.max() < 1e-9
