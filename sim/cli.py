@@ -146,8 +146,17 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from sim.replications import paired_difference
 
     unpaired = check_pairing(args.run_a, args.run_b, allow_unpaired=args.allow_unpaired)
+    if unpaired and args.by:
+        raise SimError("--by: crossed groups are paired by seed; drop --by or --allow-unpaired")
     pair = load_pair(args, "compare")
-    table = welch_difference(pair.a, pair.b) if unpaired else paired_difference(pair.a, pair.b)
+    if unpaired:  # the table only: the sentences and crossed groups are paired by seed
+        from sim.metrics.compare import render_paired
+
+        table = welch_difference(pair.a, pair.b)
+        labels = {"label_a": pair.label_a, "label_b": pair.label_b}
+        print(render_paired(table, pair.a, pair.b, args.format, **labels), end="")
+        return 0
+    table = paired_difference(pair.a, pair.b)
     print(compare_output(table, pair, args), end="")
     return 0
 

@@ -136,7 +136,9 @@ def format_paired(
     lines = [
         f"A = {_describe(label_a, a)}",
         f"B = {_describe(label_b, b)}",
-        "B-A paired by seed; 95% t interval over n seeds; * = the interval excludes 0",
+        "B-A UNPAIRED: Welch 95% interval over each side's runs (n = the smaller side); * = it excludes 0"
+        if "n_a" in table  # sim.metrics.pairing.welch_difference
+        else "B-A paired by seed; 95% t interval over n seeds; * = the interval excludes 0",
         "",
     ]
     shown = _headline(table)
@@ -167,5 +169,6 @@ def render_paired(table: pd.DataFrame, a: ReplicationSet, b: ReplicationSet, fmt
         meta = {
             k: {"scenario": s.scenario, "days": s.days, "seeds": s.seeds} for k, s in (("a", a), ("b", b))
         }
-        return json.dumps({**meta, "level": 0.95, "rows": rows}, ensure_ascii=False, indent=1)
+        paired = {"paired": "n_a" not in table}  # False: Welch intervals (sim.metrics.pairing)
+        return json.dumps({**meta, "level": 0.95, **paired, "rows": rows}, ensure_ascii=False, indent=1)
     return format_paired(table, a, b, **labels)

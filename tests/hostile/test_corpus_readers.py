@@ -449,8 +449,9 @@ def test_unpaired_comparison_is_allowed_and_says_so(
     assert main(argv) == 0
     capsys.readouterr()
     assert main(["compare", str(runs["reps"]), str(other), "--allow-unpaired"]) == 0
-    err = capsys.readouterr().err
-    assert "different lengths: 2 and 3 days" in err and "UNPAIRED" in err
+    out = capsys.readouterr()
+    assert "different lengths: 2 and 3 days" in out.err and "UNPAIRED" in out.err
+    assert "B-A UNPAIRED: Welch" in out.out and "paired by seed" not in out.out
     table = welch_difference(read_replications(runs["reps"]), read_replications(other))
     row = table[(table["metric"] == "burden_min.mean") & (table["group_kind"] == "overall")].iloc[0]
     a = [s["burden_min"]["mean"] for s in json.loads((runs["reps"] / "summaries.json").read_text())]
