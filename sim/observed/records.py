@@ -59,7 +59,7 @@ class Column:
         name: header name.
         type: ``id`` (one of the scenario's ``ids``), ``datetime`` (ISO 8601 local date-time),
             ``datetime?`` (the same, or blank), ``date`` (YYYY-MM-DD), ``clock`` (HH:MM, 00:00 to
-            23:59), ``count`` (whole number, 0 to :data:`MAX_COUNT`) or ``minutes`` (a finite
+            23:59), ``count`` (whole number, ``minimum`` to :data:`MAX_COUNT`) or ``minutes`` (a finite
             number of minutes above 0, at most :data:`MAX_MINUTES`).
         ids: for ``id`` columns, which ids: facility, service, line, village, age_band or mode.
         meaning: what the value is, with its unit.
@@ -252,12 +252,13 @@ def schema_markdown(kind: str) -> str:
     return "\n".join([f"`{kind}.csv`: {schema.title.lower()}; one row = {row}. {key}", "", *rows])
 
 
-class _Bad(Exception):
-    """A bad cell: row index (0-based, data rows), column name and what was expected."""
+@dataclass(frozen=True)
+class _Bad:
+    """A problem found: row index (0-based, data rows), column name and what was expected."""
 
-    def __init__(self, row: int, column: str, expected: str) -> None:
-        super().__init__(expected)
-        self.row, self.column, self.expected = row, column, expected
+    row: int
+    column: str
+    expected: str
 
 
 def _where(data: bytes, at: int) -> str:
