@@ -9,6 +9,8 @@ Usage: .venv/bin/python benchmarks/bench_app.py [--repeat N] [--answer-repeat M]
 2. Answers, in each of M (default N) fresh apps: the time from pressing Run (POST /api/run) until the results
    are ready, for (a) a first changed plan (a candidate line on: base and plan, 2 x R runs) and
    (b) a second changed plan (more windows at the Tancheng hall; the base is reused, R runs).
+   The app makes the base's replications with the page's defaults from the moment the page is
+   served; ``--think S`` presses the first Run S seconds after that (the planner's first edit).
    CPU seconds of each answer are those of the app and its worker processes (from /proc), so
    CPU / cores is the wall time the answer needs on an otherwise idle machine.
 
@@ -119,6 +121,13 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=91)
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--skip-answers", action="store_true", help="measure start-up only")
+    ap.add_argument(
+        "--think",
+        type=float,
+        default=3.0,
+        help="seconds between the page being served and pressing Run, the planner's first edit "
+        "(the app makes the base's replications meanwhile); default 3",
+    )
     args = ap.parse_args()
     cores = len(os.sched_getaffinity(0))
     print(
@@ -142,7 +151,7 @@ def main() -> None:
         for i in range(args.answer_repeat or args.repeat):
             proc, url, _, _ = _start(Path(tmp) / f"a{i}", args.workers)
             try:
-                time.sleep(3)  # the page is open: its runner's imports are done in the background
+                time.sleep(args.think)  # the planner edits; the app warms its runner and the base
                 w1, c1, status = _answer(url, proc.pid, FIRST_PLAN, r, d)
                 w2, c2, _ = _answer(url, proc.pid, SECOND_PLAN, r, d)
             finally:
@@ -161,6 +170,7 @@ def main() -> None:
                 f"95% CI {county['ci_low']:+.2f} .. {county['ci_high']:+.2f}; {_load()}",
                 flush=True,
             )
+        print(f"first changed plan pressed {args.think:g} s after the page was served")
         print(_line(f"first changed plan ({2 * r} runs of {d} days), wall", got["w1"]))
         print(_line("first changed plan, CPU (app + workers)", got["c1"]))
         print(_line(f"first changed plan, CPU / {cores} cores", [c / cores for c in got["c1"]]))

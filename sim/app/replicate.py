@@ -36,6 +36,57 @@ class Replicator:
         self.workers = workers
         self._cache: dict[tuple[int, int], ReplicationSet] = {}  # (first seed, days) -> base runs
         self._lock = threading.Lock()
+        self._warming: tuple[tuple[int, int], threading.Event, threading.Event] | None = None
+        self._asked = False  # a Run has come: warming would only compete with it
+
+    def warm(self, *, n: int, seed: int, days: int, runs_dir: Path) -> threading.Thread:
+        """Make the base's replications in the background (while the planner edits the first plan),
+        so that a first Run with these settings needs only its plan's runs. A Run with other
+        settings cancels the warming; one with these settings waits for it to finish."""
+        done, cancel = threading.Event(), threading.Event()
+        with self._lock:
+            if self._asked:  # the planner pressed Run before the runner was ready: nothing to warm
+                done.set()
+                return threading.Thread()
+            self._warming = ((seed, days), done, cancel)
+
+        def work() -> None:
+            try:
+                self.run_pair(
+                    None,
+                    n=n,
+                    seed=seed,
+                    days=days,
+                    runs_dir=runs_dir,
+                    progress=lambda *_: None,
+                    cancel=cancel,
+                )
+            finally:
+                done.set()
+
+        thread = threading.Thread(target=work, name="townsim-warm-base", daemon=True)
+        thread.start()
+        return thread
+
+    def stop_warming(self) -> None:
+        """Cancel a warming in progress (its worker processes stop within ~0.2 s) and wait for it."""
+        with self._lock:
+            warming = self._warming
+        if warming is not None:
+            warming[2].set()
+            warming[1].wait()
+
+    def _settle_warming(self, key: tuple[int, int], cancel: threading.Event) -> None:
+        """Before a Run: wait for a warming of the same settings, cancel one of other settings."""
+        with self._lock:
+            warming, self._warming, self._asked = self._warming, None, True
+        if warming is None or warming[1].is_set():
+            return
+        if warming[0] != key:
+            warming[2].set()
+        while not warming[1].wait(0.2):
+            if cancel.is_set():
+                warming[2].set()
 
     def cached(self, seed: int, days: int) -> int:
         """How many base replications from ``seed`` over ``days`` days are cached."""
@@ -63,6 +114,8 @@ class Replicator:
         The first seed's runs are kept as run folders (:func:`first_run_dir`) for the report and
         for checking against the CLI.
         """
+        if threading.current_thread().name != "townsim-warm-base":
+            self._settle_warming((seed, days), cancel)
         have = self.cached(seed, days)
         missing = max(0, n - have)
         total = missing + (n if plan is not None else 0)

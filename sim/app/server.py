@@ -89,8 +89,19 @@ class AppState:
             return self._replicator
 
     def warm_up(self) -> None:
-        """Make the runner in the background once the page is open, so Run starts at once."""
-        threading.Thread(target=lambda: self.replicator, daemon=True).start()
+        """Once the page is open: make the runner, then the base's replications with the page's
+        default settings, in the background (a first Run with them runs only its plan)."""
+        defaults = json.loads(self.init_json)["defaults"]
+
+        def work() -> None:
+            self.replicator.warm(
+                n=defaults["replications"],
+                seed=defaults["seed"],
+                days=defaults["days"],
+                runs_dir=self.folder / "runs",
+            )
+
+        threading.Thread(target=work, daemon=True).start()
 
     @cached_property
     def init_json(self) -> bytes:
@@ -113,7 +124,10 @@ class AppState:
         return json.dumps(data, ensure_ascii=False).encode("utf-8")
 
     def close(self) -> None:
-        """Cancel running jobs and wait (up to 10 s) until their worker processes are stopped."""
+        """Cancel running jobs and the base's warming and wait (up to 10 s) until their worker
+        processes are stopped."""
+        if self._replicator is not None:
+            self._replicator.stop_warming()
         for job in self.jobs.values():
             job.cancel.set()
         for job in self.jobs.values():

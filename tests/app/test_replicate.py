@@ -55,7 +55,9 @@ def test_base_runs_once_and_pairs_with_every_plan(tmp_path):
     assert seen[-1] == (7, 7)  # the 2 missing base seeds, then the plan's 5
     assert base5.seeds == [50, 51, 52, 53, 54] and base5.summaries[:3] == base.summaries
     assert sorted(base5.villages["seed"].unique()) == base5.seeds
-    assert sorted(base5.cells["seed"].unique()) == sorted(base5.facility_cells["seed"].unique()) == base5.seeds
+    assert (
+        sorted(base5.cells["seed"].unique()) == sorted(base5.facility_cells["seed"].unique()) == base5.seeds
+    )
     itself, same = rep.run_pair(None, n=4, progress=lambda d, t: seen.append((d, t)), **kw)
     assert same is itself and itself.seeds == [50, 51, 52, 53] and seen[-1] == (0, 0)
     assert sorted(itself.cells["seed"].unique()) == itself.seeds  # the first 4 of the 5 cached
@@ -83,3 +85,27 @@ def test_cancel_stops_runs_in_progress(tmp_path):
     assert stopped - started[0] < 3.0  # ... and it was not waited for
     assert multiprocessing.active_children() == []  # the worker processes are gone
     assert rep.cached(100, 3000) == 0
+
+
+def test_warming_the_base_leaves_a_first_run_only_its_plan(tmp_path):
+    rep = Replicator(load_scenario(TINY), workers=2)
+    kw = {"days": DAYS, "runs_dir": tmp_path / "runs", "cancel": threading.Event()}
+    rep.warm(n=3, seed=60, **{k: kw[k] for k in ("days", "runs_dir")})
+    seen: list[tuple[int, int]] = []
+    line = _plan(tmp_path, {"lines": ["cand_w2_east"]})
+    base, plan = rep.run_pair(line, n=3, seed=60, progress=lambda d, t: seen.append((d, t)), **kw)
+    assert seen[-1] == (3, 3)  # the warmed base is reused: only the plan's 3 runs
+    assert base.seeds == plan.seeds == [60, 61, 62]
+    assert first_run_dir(tmp_path / "runs", BASE, 60, DAYS).is_dir()
+    # once a Run has come, the runner warms nothing more
+    assert not rep.warm(n=2, seed=80, **{k: kw[k] for k in ("days", "runs_dir")}).is_alive()
+    # a Run with other settings cancels a warming in progress and runs its own base
+    fresh = Replicator(load_scenario(TINY), workers=2)
+    fresh.warm(n=4, seed=70, days=3000, runs_dir=tmp_path / "runs")  # long: would take a minute
+    time.sleep(1.0)
+    started = time.perf_counter()
+    base2, _ = fresh.run_pair(line, n=2, seed=60, progress=lambda d, t: None, **kw)
+    assert time.perf_counter() - started < 30 and base2.seeds == [60, 61]
+    assert fresh.cached(70, 3000) == 0 and rep.cached(80, DAYS) == 0
+    fresh.stop_warming()
+    assert multiprocessing.active_children() == []
