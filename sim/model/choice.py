@@ -11,6 +11,14 @@ Logit: P(f, m) ∝ exp(-scale · cost). One uniform per chooser picks by inverse
 facility weights (facility-major order), and the same uniform, rescaled within the chosen
 facility's interval, picks the mode: exactly the logit probabilities (same as Gumbel-max), and
 a chooser whose weights did not change picks the same alternative.
+
+Large choice sets (more than :data:`LARGE_SET` candidates, e.g. 199 village clinics with the
+health tiers) are drawn in two stages with the same probabilities: per (pattern, village) the
+fewest highest-weight candidates that leave out at most :data:`KEPT_TAIL_SHARE` of the weight
+are kept. The uniform first picks within the kept candidates or the left-out weight (known per
+(pattern, village, eligibility column) from one matrix product), then, rescaled, among the
+left-out ones. Each alternative keeps its exact logit probability; only which uniform picks it
+changes. Referred choosers and those who remember a left-out facility take the one-stage draw.
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ import numpy as np
 from sim.scenario.schema import Behaviour
 
 __all__ = [
+    "KEPT_TAIL_SHARE",
+    "LARGE_SET",
     "ChoiceRule",
     "Choosers",
     "LogitChoice",
@@ -31,6 +41,11 @@ __all__ = [
     "owns_patterns",
     "round_trip_cost_min",
 ]
+
+#: Candidate facilities above which the logit draws in two stages (kept, then left-out candidates).
+LARGE_SET = 64
+#: Largest share of a (pattern, village) row's weight left out of its kept candidates.
+KEPT_TAIL_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -41,19 +56,54 @@ class Choosers:
         village: village index per chooser.
         pattern: mode-ownership pattern index per chooser (row of the rule's ``owns`` table).
         cand: (C,) candidate facility indices.
-        eligible: (C, n) bool, candidate allowed for this chooser (candidates along axis 0).
+        eligible: (C, n) bool, candidate allowed for this chooser (candidates along axis 0); None:
+            given by ``table``, ``column`` and ``forced``.
         mem_fac: facility remembered for the errand's service group (-1 = none).
         mem_wait: wait expected there (min).
         u: one uniform in (0, 1) per chooser (unused by least cost).
+        table: (C, K) bool eligibility columns (with ``eligible`` None).
+        column: per chooser, its column of ``table``.
+        forced: per chooser, the one facility a referral names (-1: none; overrides ``table``).
     """
 
     village: np.ndarray
     pattern: np.ndarray
     cand: np.ndarray
-    eligible: np.ndarray
+    eligible: np.ndarray | None
     mem_fac: np.ndarray
     mem_wait: np.ndarray
     u: np.ndarray
+    table: np.ndarray | None = None
+    column: np.ndarray | None = None
+    forced: np.ndarray | None = None
+
+    def eligible_of(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """(C, choosers) bool eligibility of the choosers ``rows`` (all if None)."""
+        if self.eligible is not None:
+            return self.eligible if rows is None else self.eligible[:, rows]
+        assert self.table is not None and self.column is not None and self.forced is not None
+        column, forced = (
+            (self.column, self.forced) if rows is None else (self.column[rows], self.forced[rows])
+        )
+        out = np.take(self.table, column, axis=1)
+        named = np.flatnonzero(forced >= 0)
+        if len(named):  # a referral names the one facility to go to
+            out[:, named] = self.cand[:, None] == forced[named][None, :]
+        return out
+
+    def subset(
+        self, rows: np.ndarray, *, eligible: np.ndarray | None = None, u: np.ndarray | None = None
+    ) -> Choosers:
+        """The choosers ``rows``, with the eligibility and uniforms given (default: theirs)."""
+        return Choosers(
+            village=self.village[rows],
+            pattern=self.pattern[rows],
+            cand=self.cand,
+            eligible=self.eligible_of(rows) if eligible is None else eligible,
+            mem_fac=self.mem_fac[rows],
+            mem_wait=self.mem_wait[rows],
+            u=self.u[rows] if u is None else u,
+        )
 
 
 class ChoiceRule(Protocol):
@@ -108,6 +158,45 @@ def _columns(cand: np.ndarray, fac: np.ndarray) -> np.ndarray:
     return pos[fac]  # fac = -1 reads the last slot, which no candidate fills
 
 
+def _pick(cum: np.ndarray, w: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row picked by each column's ``target`` (0 < target <= total) and where in its interval
+    (0..1), the latter rescaling the uniform for the mode."""
+    k = _first_above(cum, target, w)
+    at = np.arange(len(k))
+    before = np.where(k > 0, cum[np.maximum(k - 1, 0), at], 0.0)
+    return k, np.clip((target - before) / w[k, at], 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class _KeptSet:
+    """Kept candidates of a large choice set per (pattern, village) row (see the module docstring).
+
+    Attributes:
+        pos: (M, rows) positions in the candidates, ascending; padded with C (no candidate).
+        weight: (M, rows) their facility weights (0 at the padding).
+        left_out: (C, rows) weight of the candidates left out (0 where kept).
+    """
+
+    pos: np.ndarray
+    weight: np.ndarray
+    left_out: np.ndarray
+
+    @classmethod
+    def of(cls, weights: np.ndarray) -> _KeptSet:
+        """From (C, rows) facility weights: per row the fewest highest weights leaving out at most
+        :data:`KEPT_TAIL_SHARE` of the row's total."""
+        c = len(weights)
+        order = np.argsort(-weights, axis=0, kind="stable")
+        ranked = np.take_along_axis(weights, order, axis=0)
+        tail = ranked.sum(axis=0)[None, :] - np.cumsum(ranked, axis=0)  # left out after keeping k + 1
+        count = 1 + np.sum(tail > KEPT_TAIL_SHARE * ranked.sum(axis=0)[None, :], axis=0)
+        kept = np.zeros_like(weights, dtype=bool)
+        np.put_along_axis(kept, order, np.arange(c)[:, None] < count[None, :], axis=0)
+        pos = np.sort(np.where(kept, np.arange(c)[:, None], c), axis=0)[: int(count.max())]
+        padded = np.vstack([weights, np.zeros((1, weights.shape[1]))])
+        return cls(pos, np.take_along_axis(padded, pos, axis=0), np.where(kept, 0.0, weights))
+
+
 @dataclass(frozen=True)
 class _LogitTables:
     mode_weight: np.ndarray  # (modes, villages, facilities) exp(-scale (cost - shift)); 0 unreachable
@@ -117,6 +206,8 @@ class _LogitTables:
     static_min: np.ndarray
     prior_wait_min: float
     by_cand: dict[bytes, np.ndarray] = field(default_factory=dict)  # see rows()
+    kept: dict[bytes, _KeptSet] = field(default_factory=dict)  # large candidate sets
+    left_out: dict[bytes, np.ndarray] = field(default_factory=dict)  # per (candidates, eligibility table)
 
     def columns(self, cand: np.ndarray) -> np.ndarray:
         """(C, patterns x villages) facility weights of the candidates: a chooser's column is one gather."""
@@ -126,6 +217,21 @@ class _LogitTables:
             table = np.ascontiguousarray(self.fac_weight[:, :, cand].reshape(p * v, len(cand)).T)
             self.by_cand[cand.tobytes()] = table
         return table
+
+    def kept_set(self, cand: np.ndarray) -> _KeptSet:
+        """The kept candidates of a large candidate set (cached)."""
+        hit = self.kept.get(cand.tobytes())
+        if hit is None:
+            hit = self.kept[cand.tobytes()] = _KeptSet.of(self.columns(cand))
+        return hit
+
+    def left_out_weight(self, cand: np.ndarray, kept: _KeptSet, table: np.ndarray) -> np.ndarray:
+        """(patterns x villages, K) eligible weight left out, per eligibility column of ``table``."""
+        key = cand.tobytes() + table.tobytes() + bytes(str(table.shape), "ascii")
+        hit = self.left_out.get(key)
+        if hit is None:
+            hit = self.left_out[key] = kept.left_out.T @ table.astype(float)
+        return hit
 
 
 def round_trip_cost_min(
@@ -184,49 +290,108 @@ class LogitChoice:
         """Facility and mode of each chooser, drawn from the logit probabilities (-1: none reachable)."""
         t = prepared
         assert isinstance(t, _LogitTables)
+        if len(who.cand) > LARGE_SET and who.eligible is None:
+            return self._choose_large(t, who)
+        return self._choose_all(t, who)
+
+    def _memory_factor(self, t: _LogitTables, who: Choosers, rows: np.ndarray) -> np.ndarray:
+        """Weight factor of the remembered facility for the choosers ``rows`` (its wait vs the prior)."""
+        return np.exp(-self.scale_per_min * (who.mem_wait[rows].astype(float) - t.prior_wait_min))
+
+    def _choose_all(self, t: _LogitTables, who: Choosers) -> tuple[np.ndarray, np.ndarray]:
+        """The one-stage draw over every candidate."""
         n = len(who.village)
         rows = np.arange(n)
+        eligible = who.eligible_of()
         # (C, n): candidates along axis 0, so cumulative sums add whole rows
         w = np.take(t.columns(who.cand), who.pattern * t.fac_weight.shape[1] + who.village, axis=1)
-        w *= who.eligible
+        w *= eligible
         col = _columns(who.cand, who.mem_fac)
         mem = np.flatnonzero(col >= 0)
-        factor = np.exp(-self.scale_per_min * (who.mem_wait[mem].astype(float) - t.prior_wait_min))
-        w[col[mem], mem] *= factor
+        w[col[mem], mem] *= self._memory_factor(t, who, mem)
         cum = _cumsum_rows(w)
         total = cum[-1] if w.shape[0] else np.zeros(n)
         fac = np.full(n, -1, dtype=np.int64)
         mode = np.full(n, -1, dtype=np.int64)
         ok = total > 0
         zero = rows[~ok]
-        underflow = zero[np.isfinite(self._costs(t, who, zero)).any(axis=(1, 2))] if len(zero) else zero
+        underflow = (
+            zero[np.isfinite(self._costs(t, who, eligible, zero)).any(axis=(1, 2))] if len(zero) else zero
+        )
         if ok.any():
             r = rows[ok]
             cum_r, w_r = (cum, w) if len(r) == n else (cum[:, r], w[:, r])
-            target = who.u[r] * total[r]
-            k = _first_above(cum_r, target, w_r)
-            at = np.arange(len(r))
-            before = np.where(k > 0, cum_r[np.maximum(k - 1, 0), at], 0.0)
-            within = np.clip((target - before) / w_r[k, at], 0.0, 1.0)
+            k, within = _pick(cum_r, w_r, who.u[r] * total[r])
             fac[r] = who.cand[k]
-            _, v, f = t.fac_weight.shape
-            mw = np.take(t.owned_weight, (who.pattern[r] * v + who.village[r]) * f + fac[r], axis=1)
-            mcum = _cumsum_rows(mw)
-            mode[r] = _first_above(mcum, within * mcum[-1], mw)
+            mode[r] = self._mode(t, who.pattern[r], who.village[r], fac[r], within)
         if len(underflow):  # every weight below float range: the same draw on exact log-weights
-            fac[underflow], mode[underflow] = self._exact(t, who, underflow)
+            fac[underflow], mode[underflow] = self._exact(t, who, eligible, underflow)
         return fac, mode
 
-    def _costs(self, t: _LogitTables, who: Choosers, r: np.ndarray) -> np.ndarray:
+    def _choose_large(self, t: _LogitTables, who: Choosers) -> tuple[np.ndarray, np.ndarray]:
+        """The two-stage draw (module docstring): kept candidates, else the left-out ones."""
+        assert who.table is not None and who.column is not None and who.forced is not None
+        n = len(who.village)
+        kept = t.kept_set(who.cand)
+        row = who.pattern * t.fac_weight.shape[1] + who.village
+        pos = np.take(kept.pos, row, axis=1)  # (M, n)
+        w = np.take(kept.weight, row, axis=1)
+        w *= np.vstack([who.table, np.zeros((1, who.table.shape[1]), bool)])[pos, who.column[None, :]]
+        col = _columns(who.cand, who.mem_fac)
+        here = pos == col[None, :]  # the remembered facility among the kept (col -1 matches nothing)
+        mem = np.flatnonzero(here.any(axis=0))
+        at = np.argmax(here[:, mem], axis=0)
+        w[at, mem] *= self._memory_factor(t, who, mem)
+        cum = _cumsum_rows(w)
+        total = cum[-1]
+        left = self.left_out_weight(t, kept, who, row)
+        target = who.u * (total + left)
+        alone = (who.forced >= 0) | ((col >= 0) & ~here.any(axis=0)) | (total + left <= 0)
+        tail = ~alone & (left > 0) & (target >= total)
+        fac = np.full(n, -1, dtype=np.int64)
+        mode = np.full(n, -1, dtype=np.int64)
+        r = np.flatnonzero(~alone & ~tail)
+        if len(r):
+            k, within = _pick(cum[:, r], w[:, r], target[r])
+            fac[r] = who.cand[pos[k, r]]
+            mode[r] = self._mode(t, who.pattern[r], who.village[r], fac[r], within)
+        r = np.flatnonzero(tail)
+        if len(r):  # the left-out candidates, by the uniform rescaled within the left-out weight
+            u = np.clip((target[r] - total[r]) / left[r], 0.0, 1.0)
+            out = np.take(kept.left_out, row[r], axis=1) > 0
+            fac[r], mode[r] = self._choose_all(t, who.subset(r, eligible=who.eligible_of(r) & out, u=u))
+        r = np.flatnonzero(alone)
+        if len(r):
+            fac[r], mode[r] = self._choose_all(t, who.subset(r))
+        return fac, mode
+
+    @staticmethod
+    def left_out_weight(t: _LogitTables, kept: _KeptSet, who: Choosers, row: np.ndarray) -> np.ndarray:
+        """Per chooser, the eligible weight of the left-out candidates (table column, no referral)."""
+        assert who.table is not None and who.column is not None
+        return t.left_out_weight(who.cand, kept, who.table)[row, who.column]
+
+    def _mode(
+        self, t: _LogitTables, pattern: np.ndarray, village: np.ndarray, fac: np.ndarray, within: np.ndarray
+    ) -> np.ndarray:
+        """Mode at the chosen facility by the rescaled uniform ``within`` over the owned modes' weights."""
+        _, v, f = t.fac_weight.shape
+        mw = np.take(t.owned_weight, (pattern * v + village) * f + fac, axis=1)
+        mcum = _cumsum_rows(mw)
+        return _first_above(mcum, within * mcum[-1], mw)
+
+    def _costs(self, t: _LogitTables, who: Choosers, eligible: np.ndarray, r: np.ndarray) -> np.ndarray:
         """(rows, C, modes) generalised cost, inf where not allowed."""
         static = t.static_min[:, who.village[r][:, None], who.cand[None, :]].transpose(1, 2, 0)
         expect = np.where(who.cand[None, :] == who.mem_fac[r, None], who.mem_wait[r, None], t.prior_wait_min)
         cost = static + expect[:, :, None]
-        allowed = who.eligible[:, r].T[:, :, None] & t.owns[who.pattern[r]][:, None, :]
+        allowed = eligible[:, r].T[:, :, None] & t.owns[who.pattern[r]][:, None, :]
         return np.where(allowed, cost, np.inf)
 
-    def _exact(self, t: _LogitTables, who: Choosers, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        cost = self._costs(t, who, r).reshape(len(r), -1)
+    def _exact(
+        self, t: _LogitTables, who: Choosers, eligible: np.ndarray, r: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        cost = self._costs(t, who, eligible, r).reshape(len(r), -1)
         low = cost.min(axis=1, keepdims=True)
         w = np.where(np.isfinite(cost), np.exp(-self.scale_per_min * (cost - low)), 0.0)
         cum = _cumsum_rows(w.T)
@@ -262,7 +427,7 @@ class NearestChoice:
             return fac, mode
         expect = np.where(who.cand[None, :] == who.mem_fac[:, None], who.mem_wait[:, None], t.prior_wait_min)
         cost = t.fac_cost[who.pattern[:, None], who.village[:, None], who.cand[None, :]] + expect
-        cost = np.where(who.eligible.T, cost, np.inf)
+        cost = np.where(who.eligible_of().T, cost, np.inf)
         k = np.argmin(cost, axis=1)
         ok = np.isfinite(cost[np.arange(n), k])
         fac[ok] = who.cand[k[ok]]

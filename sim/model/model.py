@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 import mesa
 import numpy as np
@@ -487,21 +488,22 @@ class AccessModel(mesa.Model):
             r = needs.resident[rows]
             table, units = self._eligibility(int(s), cand)
             column = needs.informed[rows] * units + (res.new_unit[r] if units > 1 else 0)
-            eligible = np.take(table, column, axis=1)
-            forced = np.flatnonzero(needs.forced_fac[rows] >= 0)
-            if len(forced):  # a referral names the one facility to go to
-                eligible[:, forced] = cand[:, None] == needs.forced_fac[rows[forced]][None, :]
-            if self.calendar is not None:  # no ferry today: nothing across water
-                self.calendar.hold_crossings(self.day, eligible, cand, self._village[r])
-            who = Choosers(
+            who = Choosers(  # eligibility: the table's column, or the facility a referral names
                 village=self._village[r],
                 pattern=(self._owns_pattern if self._choice_costs is None else self._choice_costs.pattern)[r],
                 cand=cand,
-                eligible=eligible,
+                eligible=None,
                 mem_fac=res.mem_fac[g][r],
                 mem_wait=res.mem_wait[g][r],
                 u=u[rows],
+                table=table,
+                column=column,
+                forced=needs.forced_fac[rows],
             )
+            if self.calendar is not None and self.calendar.is_suspended(self.day):  # nothing across water
+                eligible = who.eligible_of()
+                self.calendar.hold_crossings(self.day, eligible, cand, self._village[r])
+                who = replace(who, eligible=eligible)
             fac_out[rows], mode_out[rows] = self.choice_rule.choose(prepared, who)
         if self._choice_costs is not None:  # a cost group's copy of a mode is that mode
             mode_out = np.where(mode_out >= 0, self._choice_costs.real_mode[np.maximum(mode_out, 0)], -1)
