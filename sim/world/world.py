@@ -21,6 +21,8 @@ from sim.world.outline import outline_polygons_km
 __all__ = ["BASE_KINDS", "FACILITY_KINDS", "World", "build_world"]
 
 FACILITY_KINDS = ("school", "clinic", "hall", "service_point", "village_clinic", "hospital")
+#: A village further than this off the outline's land means the outline is of another place (km).
+OFF_LAND_KM = 2.0
 #: Kinds every scenario has in its tables' categories; the health tiers' kinds are added where present.
 BASE_KINDS = 4
 
@@ -176,7 +178,29 @@ def _land(loaded: LoadedScenario) -> Land | None:
     if sc.outline is None:
         return None
     origin = sc.transit.origin_latlon if sc.transit is not None else (25.5, 119.75)
-    return Land(tuple(outline_polygons_km(Path(sc.outline), crs=sc.crs, origin_latlon=origin)))
+    land = Land(tuple(outline_polygons_km(Path(sc.outline), crs=sc.crs, origin_latlon=origin)))
+    _check_on_land(loaded, land)
+    return land
+
+
+def _check_on_land(loaded: LoadedScenario, land: Land) -> None:
+    """Refuse an outline that misses the villages (another place, or another plane: ``crs`` or
+    ``transit.origin_latlon``): generated roads across its "sea" would be dropped silently."""
+    import shapely
+
+    villages = loaded.scenario.villages
+    union = shapely.union_all(list(land.polygons))
+    off = shapely.distance(union, shapely.points([(v.x_km, v.y_km) for v in villages]))
+    far = np.flatnonzero(off > OFF_LAND_KM)
+    if len(far):
+        i = int(far[0])
+        raise ScenarioError(
+            loaded.origin("outline"),
+            "outline",
+            f"expected the land of this scenario's villages: village '{villages[i].id}' lies "
+            f"{off[i]:,.1f} km off it ({len(far)} of {len(villages)} villages more than {OFF_LAND_KM:g} km); "
+            "check the outline file and the plane (crs, or transit.origin_latlon)",
+        )
 
 
 def build_world(loaded: LoadedScenario, *, population_scale: float = 1.0) -> World:

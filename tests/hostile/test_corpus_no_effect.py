@@ -7,6 +7,7 @@ code 2, the same file and field in the error, nothing written.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -95,3 +96,33 @@ def test_the_shipped_scenarios_have_no_setting_without_effect(capsys: pytest.Cap
     files = [f for f in files if "name" in (yaml.safe_load(f.read_text(encoding="utf-8")) or {})]  # scenarios
     capsys.readouterr()
     assert main(["validate", "--strict", *map(str, files)]) == 0, capsys.readouterr().err
+
+
+def _square(lon: float, lat: float, half: float) -> str:
+    ring = [
+        [lon - half, lat - half],
+        [lon + half, lat - half],
+        [lon + half, lat + half],
+        [lon - half, lat + half],
+    ]
+    return json.dumps({"type": "Polygon", "coordinates": [[*ring, ring[0]]]})
+
+
+@pytest.mark.parametrize(
+    ("where", "refused"), [((0.0, 0.0), True), ((119.9, 25.6), True), ((119.75, 25.5), False)]
+)
+def test_an_outline_missing_the_villages_is_refused(
+    where: tuple[float, float], refused: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An outline of another place (or plane) would drop generated roads as sea: exit 2 naming it."""
+    (tmp_path / "land.geojson").write_text(_square(*where, 0.05 if refused else 0.5), encoding="utf-8")
+    (tmp_path / "overlay.yaml").write_text("outline: land.geojson\n", encoding="utf-8")
+    capsys.readouterr()
+    code = main(["validate", str(TINY), "--overlay", str(tmp_path / "overlay.yaml")])
+    err = capsys.readouterr().err
+    if refused:
+        assert code == 2, err
+        line = err.strip().splitlines()[-1]
+        assert "overlay.yaml" in line and "field 'outline'" in line and "km off it" in line, line
+    else:
+        assert code == 0, err
