@@ -173,3 +173,19 @@ def test_validate_names_an_unknown_urgent_service(tmp_path, capsys: pytest.Captu
     assert main(["validate", str(TINY_MERGED), "--overlay", str(overlay)]) == 2
     err = capsys.readouterr().err
     assert "o.yaml" in err and "behaviour.day_choice.urgent_share.passport" in err
+
+
+def test_off_the_model_never_enters_the_new_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the blocks: no QueueBehaviour, the plain queue only, the three original outcomes."""
+    import sim.model.model as model_module
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("serve_impatient_days called with the options off")
+
+    monkeypatch.setattr(model_module, "serve_impatient_days", fail)
+    for overrides in ({}, {"simulation.sample_fraction": 0.5}):
+        loaded = load_scenario(TINY_MERGED, overrides=overrides)
+        model = model_module.AccessModel(loaded)
+        assert model.queue_behaviour is None
+        model.run(7)
+        assert model.outcome_labels() == ["completed", "referred", "turned_away"]
