@@ -1,4 +1,4 @@
-"""Hostile run folders given to every reader: gis, figures, report, compare, merger-effect.
+"""Hostile run folders given to every reader: gis, figures, report, compare, merger-effect, explain.
 
 One tiny run (3 days), one of the merged plan and one replicated run are made per module; each
 case damages a copy. Every case asserts: exit code 2, one ``townsim: error:`` message naming the
@@ -225,6 +225,7 @@ READERS: dict[str, tuple[str, ...]] = {
     "report": ("report", "{run}", "--out", "{out}"),
     "compare": ("compare", "{merged}", "{run}"),
     "effect": ("merger-effect", "--before", "{run}", "--after", "{merged}"),
+    "explain": ("explain", "{merged}", "{run}"),
 }
 #: Damages each reader sees (every reader sees the folder-level ones; gis all).
 EVERY_READER = {
