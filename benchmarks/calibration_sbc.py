@@ -187,6 +187,8 @@ def main() -> int:
     summary["wall_time_s"] = round(time.perf_counter() - started, 1)
     summary["design_and_truth_runs_s"] = round(t_design, 1)
     summary["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    summary["cpu_time_s"] = round(sum(u.ru_utime + u.ru_stime for u in usage), 1)
     summary["load_average_1min"] = os.getloadavg()[0]
     out.with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(summary, indent=1))

@@ -38,11 +38,23 @@ def make_records(work: Path) -> None:
         return
     run = work / "truth"
     subprocess.run(
-        [TOWNSIM, "run", str(SCENARIO), "--days", "56", "--seed", str(RECORDS_SEED), "--out", str(run), "--quiet"],
+        [
+            TOWNSIM,
+            "run",
+            str(SCENARIO),
+            "--days",
+            "56",
+            "--seed",
+            str(RECORDS_SEED),
+            "--out",
+            str(run),
+            "--quiet",
+        ],
         check=True,
     )
     subprocess.run(
-        [TOWNSIM, "observe", str(run), "--out", str(work / "records"), "--start-date", "2021-05-10"], check=True
+        [TOWNSIM, "observe", str(run), "--out", str(work / "records"), "--start-date", "2021-05-10"],
+        check=True,
     )
 
 
@@ -73,8 +85,11 @@ def main() -> int:
     result = {
         "parameters": rows,
         "wall_time_s": round(wall, 1),
-        "peak_rss_calibrating_process_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_calibrating_process_mb": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+        ),
         "workers": args.workers,
+        "cpu_time_s_calibrating_process": round(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]), 1),
         "load_average_1min_at_end": os.getloadavg()[0],
         "runs": sum(int(w["runs"]) for w in state.wave_rows),
         "statistics": len(state.observed.names),
@@ -83,7 +98,9 @@ def main() -> int:
     (HERE / "results.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=1))
     ok = all(r["covers_truth"] and r["width_vs_prior_range"] <= 0.4 for r in rows.values())
-    print("recovery:", "every 90% interval covers the truth within 40% of the prior's width" if ok else "FAILED")
+    print(
+        "recovery:", "every 90% interval covers the truth within 40% of the prior's width" if ok else "FAILED"
+    )
     return 0 if ok else 1
 
 
