@@ -59,6 +59,7 @@ def make_records(work: Path) -> None:
 
 
 def main() -> int:
+    """Make the records, calibrate, write results.json; exit 1 if an interval misses or is too wide."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
