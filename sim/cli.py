@@ -256,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--allow-unpaired",
         action="store_true",
-        help="run folders that cannot be paired by seed (other places, days, warm-up or seeds): "
+        help="run folders that cannot be paired by seed (other places, days, warm-up, or no seed in common): "
         "report B - A with unpaired Welch intervals instead of refusing",
     )
     add_answer_options(p)
