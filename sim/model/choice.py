@@ -174,12 +174,17 @@ class _KeptSet:
     Attributes:
         pos: (M, rows) positions in the candidates, ascending; padded with C (no candidate).
         weight: (M, rows) their facility weights (0 at the padding).
-        left_out: (C, rows) weight of the candidates left out (0 where kept).
+        slot: (C + 1, rows) each candidate's index in ``pos``, -1 if left out (last row: -1, for
+            position -1, no candidate).
+        left_out: (C + 1, rows) weight of the candidates left out (0 where kept; last row 0).
+        left_total: (rows,) their sum.
     """
 
     pos: np.ndarray
     weight: np.ndarray
+    slot: np.ndarray
     left_out: np.ndarray
+    left_total: np.ndarray
 
     @classmethod
     def of(cls, weights: np.ndarray) -> _KeptSet:
@@ -194,7 +199,11 @@ class _KeptSet:
         np.put_along_axis(kept, order, np.arange(c)[:, None] < count[None, :], axis=0)
         pos = np.sort(np.where(kept, np.arange(c)[:, None], c), axis=0)[: int(count.max())]
         padded = np.vstack([weights, np.zeros((1, weights.shape[1]))])
-        return cls(pos, np.take_along_axis(padded, pos, axis=0), np.where(kept, 0.0, weights))
+        slot = np.full(padded.shape, -1, dtype=np.int32)
+        slot[pos, np.arange(pos.shape[1])[None, :]] = np.arange(len(pos))[:, None]
+        slot[c] = -1
+        left_out = np.where(np.vstack([kept, np.ones((1, kept.shape[1]), bool)]), 0.0, padded)
+        return cls(pos, np.take_along_axis(padded, pos, axis=0), slot, left_out, left_out.sum(axis=0))
 
 
 @dataclass(frozen=True)
@@ -206,8 +215,7 @@ class _LogitTables:
     static_min: np.ndarray
     prior_wait_min: float
     by_cand: dict[bytes, np.ndarray] = field(default_factory=dict)  # see rows()
-    kept: dict[bytes, _KeptSet] = field(default_factory=dict)  # large candidate sets
-    left_out: dict[bytes, np.ndarray] = field(default_factory=dict)  # per (candidates, eligibility table)
+    kept: dict[bytes, _KeptSet] = field(default_factory=dict)  # per large (candidates, eligibility table)
 
     def columns(self, cand: np.ndarray) -> np.ndarray:
         """(C, patterns x villages) facility weights of the candidates: a chooser's column is one gather."""
@@ -218,19 +226,14 @@ class _LogitTables:
             self.by_cand[cand.tobytes()] = table
         return table
 
-    def kept_set(self, cand: np.ndarray) -> _KeptSet:
-        """The kept candidates of a large candidate set (cached)."""
-        hit = self.kept.get(cand.tobytes())
-        if hit is None:
-            hit = self.kept[cand.tobytes()] = _KeptSet.of(self.columns(cand))
-        return hit
-
-    def left_out_weight(self, cand: np.ndarray, kept: _KeptSet, table: np.ndarray) -> np.ndarray:
-        """(patterns x villages, K) eligible weight left out, per eligibility column of ``table``."""
+    def kept_set(self, cand: np.ndarray, table: np.ndarray) -> _KeptSet:
+        """The kept candidates of a large candidate set per (pattern, village, column of the
+        eligibility ``table`` (C, K)) row, ``(pattern x villages + village) x K + column`` (cached)."""
         key = cand.tobytes() + table.tobytes() + bytes(str(table.shape), "ascii")
-        hit = self.left_out.get(key)
+        hit = self.kept.get(key)
         if hit is None:
-            hit = self.left_out[key] = kept.left_out.T @ table.astype(float)
+            weights = self.columns(cand)[:, :, None] * table[:, None, :]
+            hit = self.kept[key] = _KeptSet.of(weights.reshape(len(cand), -1))
         return hit
 
 
@@ -329,47 +332,72 @@ class LogitChoice:
         return fac, mode
 
     def _choose_large(self, t: _LogitTables, who: Choosers) -> tuple[np.ndarray, np.ndarray]:
-        """The two-stage draw (module docstring): kept candidates, else the left-out ones."""
+        """The two-stage draw (module docstring). The uniform's interval is split into the kept
+        candidates (region 0), a remembered left-out facility (1) and the other left-out ones (2)."""
         assert who.table is not None and who.column is not None and who.forced is not None
         n = len(who.village)
-        kept = t.kept_set(who.cand)
-        row = who.pattern * t.fac_weight.shape[1] + who.village
-        pos = np.take(kept.pos, row, axis=1)  # (M, n)
-        w = np.take(kept.weight, row, axis=1)
-        w *= np.vstack([who.table, np.zeros((1, who.table.shape[1]), bool)])[pos, who.column[None, :]]
+        kept = t.kept_set(who.cand, who.table)
+        row = (who.pattern * t.fac_weight.shape[1] + who.village) * who.table.shape[1] + who.column
+        w = np.take(kept.weight, row, axis=1)  # (M, n)
         col = _columns(who.cand, who.mem_fac)
-        here = pos == col[None, :]  # the remembered facility among the kept (col -1 matches nothing)
-        mem = np.flatnonzero(here.any(axis=0))
-        at = np.argmax(here[:, mem], axis=0)
-        w[at, mem] *= self._memory_factor(t, who, mem)
+        factor = np.ones(n)
+        mem = np.flatnonzero(col >= 0)
+        factor[mem] = self._memory_factor(t, who, mem)
+        slot = kept.slot[col, row]
+        mem = np.flatnonzero(slot >= 0)
+        w[slot[mem], mem] *= factor[mem]
         cum = _cumsum_rows(w)
         total = cum[-1]
-        left = self.left_out_weight(t, kept, who, row)
-        target = who.u * (total + left)
-        alone = (who.forced >= 0) | ((col >= 0) & ~here.any(axis=0)) | (total + left <= 0)
-        tail = ~alone & (left > 0) & (target >= total)
+        remembered = kept.left_out[col, row]  # a remembered facility among the left-out
+        extra = remembered * factor
+        left = np.maximum(kept.left_total[row] - remembered, 0.0)
+        target = who.u * (total + extra + left)
+        region = (target >= total).astype(np.int8) + (target >= total + extra)
+        region[(region == 2) & (left <= 0)] = 1
+        region[(region == 1) & (extra <= 0)] = 0
+        forced = who.forced >= 0
+        alone = ~forced & (total + extra + left <= 0)  # nothing in float range: the one-stage draw
+        region[forced | alone] = -1
         fac = np.full(n, -1, dtype=np.int64)
         mode = np.full(n, -1, dtype=np.int64)
-        r = np.flatnonzero(~alone & ~tail)
+        r = np.flatnonzero(region == 0)
+        k, within = _pick(cum[:, r], w[:, r], target[r])
+        fac[r] = who.cand[kept.pos[k, row[r]]]
+        mode[r] = self._mode(t, who.pattern[r], who.village[r], fac[r], within)
+        r = np.flatnonzero(region == 1)
+        fac[r] = who.mem_fac[r]
+        within = np.clip((target[r] - total[r]) / extra[r], 0.0, 1.0)
+        mode[r] = self._mode(t, who.pattern[r], who.village[r], fac[r], within)
+        r = np.flatnonzero(region == 2)
+        if len(r):  # the other left-out candidates, by the uniform rescaled within their weight
+            u = np.clip((target[r] - total[r] - extra[r]) / left[r], 0.0, 1.0)
+            out = np.take(kept.left_out[:-1], row[r], axis=1) > 0
+            out[col[r], np.arange(len(r))] &= col[r] < 0  # not the remembered one (col -1: the last row)
+            fac[r], mode[r] = self._choose_all(t, who.subset(r, eligible=out, u=u))
+        r = np.flatnonzero(forced)
         if len(r):
-            k, within = _pick(cum[:, r], w[:, r], target[r])
-            fac[r] = who.cand[pos[k, r]]
-            mode[r] = self._mode(t, who.pattern[r], who.village[r], fac[r], within)
-        r = np.flatnonzero(tail)
-        if len(r):  # the left-out candidates, by the uniform rescaled within the left-out weight
-            u = np.clip((target[r] - total[r]) / left[r], 0.0, 1.0)
-            out = np.take(kept.left_out, row[r], axis=1) > 0
-            fac[r], mode[r] = self._choose_all(t, who.subset(r, eligible=who.eligible_of(r) & out, u=u))
+            fac[r], mode[r] = self._referred(t, who, r)
         r = np.flatnonzero(alone)
         if len(r):
             fac[r], mode[r] = self._choose_all(t, who.subset(r))
         return fac, mode
 
-    @staticmethod
-    def left_out_weight(t: _LogitTables, kept: _KeptSet, who: Choosers, row: np.ndarray) -> np.ndarray:
-        """Per chooser, the eligible weight of the left-out candidates (table column, no referral)."""
-        assert who.table is not None and who.column is not None
-        return t.left_out_weight(who.cand, kept, who.table)[row, who.column]
+    def _referred(self, t: _LogitTables, who: Choosers, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Choosers ``r`` whose referral names the one facility: it, if reachable, and a mode
+        (the one-stage draw where its weight is below float range)."""
+        assert who.forced is not None
+        pos = _columns(who.cand, who.forced[r])
+        row = who.pattern[r] * t.fac_weight.shape[1] + who.village[r]
+        w = np.where(pos >= 0, t.columns(who.cand)[np.maximum(pos, 0), row], 0.0)
+        fac = np.full(len(r), -1, dtype=np.int64)
+        mode = np.full(len(r), -1, dtype=np.int64)
+        ok = w > 0
+        fac[ok] = who.forced[r][ok]
+        mode[ok] = self._mode(t, who.pattern[r][ok], who.village[r][ok], fac[ok], who.u[r][ok])
+        rest = np.flatnonzero(~ok & (pos >= 0))
+        if len(rest):
+            fac[rest], mode[rest] = self._choose_all(t, who.subset(r[rest]))
+        return fac, mode
 
     def _mode(
         self, t: _LogitTables, pattern: np.ndarray, village: np.ndarray, fac: np.ndarray, within: np.ndarray

@@ -12,6 +12,8 @@ from sim.model.streams import Streams
 SCALE = 0.15
 PRIOR = 10.0
 N_FAC = LARGE_SET + 56
+#: In place of a remembered facility: the left-out one of largest weight.
+HEAVIEST_LEFT_OUT = -2
 
 
 def _world() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -29,12 +31,12 @@ def _world() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _reference(static, owns_row, village, eligible_row, mem_fac, mem_wait) -> np.ndarray:
-    """P(facility) by the logit formula over the allowed alternatives."""
+    """P(facility, mode), (C, modes), by the logit formula over the allowed alternatives."""
     cand = np.arange(N_FAC)
     cost = static[:, village, :].T + np.where(cand == mem_fac, mem_wait, PRIOR)[:, None]
     allowed = eligible_row[:, None] & owns_row[None, :] & np.isfinite(cost)
     util = np.where(allowed, -SCALE * cost, -np.inf)
-    p = np.exp(util - util[allowed].max()).sum(axis=1)
+    p = np.exp(util - util[allowed].max())
     return p / p.sum()
 
 
@@ -68,7 +70,7 @@ def test_kept_candidates_leave_out_at_most_the_tail_share() -> None:
     [
         (0, 1, 0, -1, 0.0, -1),  # no memory
         (0, 1, 1, 10, 2.0, -1),  # remembers a kept facility, second eligibility column
-        (1, 0, 0, 2, 0.0, -1),  # remembers a far facility (left out): one-stage draw
+        (1, 0, 0, HEAVIEST_LEFT_OUT, 0.0, -1),  # remembers a left-out facility, a short wait
         (1, 1, 1, 30, 80.0, -1),  # a long remembered wait
         (0, 1, 0, -1, 0.0, 50),  # a referral names facility 50
     ],
@@ -79,15 +81,18 @@ def test_two_stage_draw_has_the_logit_probabilities(
     static, owns, table = _world()
     rule = LogitChoice(SCALE)
     prepared = rule.prepare(static, owns, PRIOR)
+    row = (pattern * static.shape[1] + village) * table.shape[1] + column
+    if mem_fac == HEAVIEST_LEFT_OUT:
+        mem_fac = int(np.argmax(prepared.kept_set(np.arange(N_FAC), table).left_out[:-1, row]))
     n = 400_000
     fac, mode = rule.choose(
         prepared, _choosers(n, village, pattern, column, mem_fac, mem_wait, forced, table)
     )
     eligible = table[:, column] if forced < 0 else np.arange(N_FAC) == forced
-    p = _reference(static, owns[pattern], village, eligible, mem_fac, mem_wait)
-    observed = np.bincount(fac, minlength=N_FAC)
-    assert observed[p == 0].sum() == 0  # nothing ineligible or unreachable is chosen
-    assert owns[pattern][mode].all()
+    joint = _reference(static, owns[pattern], village, eligible, mem_fac, mem_wait)
+    observed_joint = np.bincount(fac * 2 + mode, minlength=joint.size).reshape(joint.shape)
+    assert observed_joint[joint == 0].sum() == 0  # nothing ineligible, unowned or unreachable is chosen
+    observed, p = observed_joint.ravel(), joint.ravel()
     big = n * p >= 5  # chi-square on the alternatives expected 5+ times, the rest pooled
     obs = np.append(observed[big], observed[~big].sum())
     exp = np.append(n * p[big], n * p[~big].sum())
@@ -96,12 +101,10 @@ def test_two_stage_draw_has_the_logit_probabilities(
         assert stats.chisquare(obs[keep], exp[keep]).pvalue > 1e-4
     # the left-out tail is drawn too: some choosers land on facilities outside the kept set
     if forced < 0:
-        kept = prepared.kept_set(np.arange(N_FAC))
-        row = pattern * static.shape[1] + village
+        kept = prepared.kept_set(np.arange(N_FAC), table)
         outside = ~np.isin(np.arange(N_FAC), kept.pos[:, row])
-        assert observed[outside].sum() == pytest.approx(
-            n * p[outside].sum(), abs=6 * np.sqrt(n * p[outside].sum()) + 1
-        )
+        expected = n * joint[outside].sum()
+        assert observed_joint[outside].sum() == pytest.approx(expected, abs=6 * np.sqrt(expected) + 1)
 
 
 def test_small_sets_take_the_one_stage_draw_unchanged() -> None:
