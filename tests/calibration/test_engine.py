@@ -21,6 +21,7 @@ from sim.scenario.load import load_scenario
 from sim.sweep.store import SweepStore
 from tests.calibration.conftest import WriteCalibration
 from tests.conftest import ROOT, TINY
+from tests.sweep.test_dask import dask_cluster  # noqa: F401 (fixture: a real scheduler and two workers)
 
 PARAMETERS = [
     "services.clinic.rate_per_person_year",
@@ -139,3 +140,27 @@ def test_interrupted_calibration_resumes_without_duplicates(
     rows = _stored(out)
     assert len(rows) == 4 + 16 and rows["run_key"].is_unique
     assert state.posterior is not None and (out / "posterior.parquet").is_file()
+
+
+def test_calibration_on_a_real_scheduler_survives_a_killed_worker(
+    write_calibration: WriteCalibration,
+    tmp_path: Path,
+    dask_cluster: tuple[str, list[subprocess.Popen[bytes]]],  # noqa: F811 (the imported fixture)
+) -> None:
+    address, workers = dask_cluster
+    path = write_calibration(
+        method={"waves": 1, "runs_per_wave": 8, "noise_runs": 3, "check_runs": 0, "particles": 100}
+    )
+    out = tmp_path / "cal"
+    victim = workers[0]
+
+    def kill_one_worker(stage: str, state: object) -> None:
+        if stage == "wave 1" and victim.poll() is None:
+            os.killpg(victim.pid, signal.SIGKILL)
+            victim.wait()
+
+    state = calibrate(path, out=out, scheduler=address, progress=kill_one_worker)
+    assert victim.poll() is not None and state.lost == 0
+    rows = _stored(out)
+    assert len(rows) == 4 + 8 and rows["run_key"].is_unique and (rows["status"] == "ok").all()
+    assert (out / "posterior.parquet").is_file()
