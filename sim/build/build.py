@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import shutil
 import warnings
 from dataclasses import dataclass, field
@@ -573,8 +574,14 @@ def _check_loads(path: Path, inputs: BuildInputs) -> None:
             "roads": inputs.osm,
             "transit": inputs.gtfs or inputs.osm,
         }.get(root, inputs.template)
+        field = exc.field
+        hit = re.match(r"villages\[(\d+)\]", field)
+        if hit and inputs.villages is not None:  # the built villages keep the order of the user's rows
+            row = int(hit.group(1))
+            where = f"line {row + 2}" if inputs.villages.suffix.lower() == ".csv" else f"feature {row + 1}"
+            field = where + field[hit.end() :]
         raise ScenarioError(
-            str(source), exc.field, f"{exc.expected} (in the scenario built from this file)"
+            str(source), field, f"{exc.expected} (in the scenario built from this file)"
         ) from None
 
 

@@ -240,6 +240,11 @@ CASES: list[tuple[str, Setup, tuple[str, ...]]] = [
         _table("--villages", "v.geojson", '{"type": "FeatureColl'),
         ("v.geojson", "(file)"),
     ),
+    (
+        "no_facility_for_the_villages",
+        _table("--villages", "v.csv", VILLAGES),
+        ("v.csv", "field 'line 2", "no road link", "in the scenario built from this file"),
+    ),
     # facilities table
     (
         "school_without_seats",
