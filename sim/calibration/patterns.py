@@ -4,7 +4,8 @@ Pattern-oriented validation (Grimm et al., "Pattern-oriented modeling of agent-b
 systems", Science 310, 2005): the model is run before and after a merger plan (paired seeds; at
 posterior draws of a calibration with ``--posterior``) and each published pattern is set beside
 the model's value, its 95% interval over seed pairs (and draws), and whether sign and size agree.
-Size agrees when the published value lies inside the model's interval. Patterns:
+The sign agrees when the whole interval lies on the published side of zero; the size agrees when
+the published value lies inside the interval. Patterns:
 
 * township-merger distance effects, difference in differences (``townsim merger-effect``): Liu
   (CDEMS 2026): +6.3 km round trip for administrative services and +5.2 km for medical services
@@ -198,7 +199,8 @@ def pattern_table(values: pd.DataFrame) -> pd.DataFrame:
         mean = float(v.mean()) if n else np.nan
         half = float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / np.sqrt(n)) if n >= 2 else np.nan
         low, high = mean - half, mean + half
-        sign = bool(np.sign(mean) == np.sign(p.published)) if n else False
+        # the sign agrees when the whole interval lies on the published side of zero
+        sign = bool((low > 0) if p.published > 0 else (high < 0)) if n >= 2 else False
         size = bool(low <= p.published <= high) if n >= 2 else False
         if not sign:
             note = "the model disagrees: opposite sign (or no effect)"
