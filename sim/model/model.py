@@ -973,7 +973,6 @@ class AccessModel(mesa.Model):
             self.load_log.append((day, trip[used], board[used], alight[used]))
         return out
 
-
     def _capacity_out(
         self,
         day: int,
