@@ -12,6 +12,9 @@ import yaml
 
 from sim.errors import SimError
 from sim.figures import charts, maps
+from sim.figures.answer_chart import CAPTION as UNIT_AGE_CAPTION
+from sim.figures.answer_chart import SKIP as UNIT_AGE_SKIP
+from sim.figures.answer_chart import unit_age_change
 from sim.figures.calendar_chart import CAPTION as CALENDAR_CAPTION
 from sim.figures.calendar_chart import monthly_calendar, year_chart
 from sim.figures.figset import FigureSet
@@ -31,6 +34,7 @@ from sim.figures.measures import (
     weekly_queue,
 )
 from sim.figures.style import figure_style
+from sim.metrics.explain import crossed_difference
 from sim.replications import ReplicationSet, is_replications_dir, read_replications
 from sim.results.io import is_run_dir, read_run
 from sim.results.result import RunResult
@@ -54,6 +58,7 @@ RUN_FIGURES = (
     "burden_map",
     "difference_map",
     "difference_bars",
+    "unit_age_change",
     "burden_cdf",
     "threshold_shares",
     "queue_heatmap",
@@ -64,6 +69,7 @@ RUN_FIGURES = (
 
 _CAPTIONS = {
     "calendar_year": CALENDAR_CAPTION,
+    "unit_age_change": UNIT_AGE_CAPTION,
     "burden_map": {
         "en": "Villages coloured by mean door-to-door minutes per completed errand (travel both ways, waits, "
         "service and repeat trips); point area grows with population; dashed outlines: former townships "
@@ -315,9 +321,17 @@ def run_figures(run_dir: str | Path, *, language: Language, vs: str | Path | Non
                 title=labels.t("t_diff_bars", run=name, other=cmp.name),
                 note=cmp.note,
             )
+            if len(cmp.before.cells) and len(cmp.after.cells):
+                crossed = crossed_difference(
+                    cmp.before.cells, cmp.after.cells, ["former_unit", "age_band"], ["burden_min.mean"]
+                )
+                figs["unit_age_change"] = unit_age_change(crossed, labels=labels, run=name, other=cmp.name)
+            else:
+                figset.skipped["unit_age_change"] = UNIT_AGE_SKIP[lang]
         else:
             figset.skipped["difference_map"] = labels.t("skip_vs")
             figset.skipped["difference_bars"] = labels.t("skip_vs")
+            figset.skipped["unit_age_change"] = labels.t("skip_vs")
         other_done = completed_errands(cmp.result.residents, cmp.result.errands) if cmp else None
         figs["burden_cdf"] = charts.burden_cdf(
             done,

@@ -31,6 +31,7 @@ def test_every_figure_is_drawn_or_skipped_with_a_reason(figure_sets, name):
     assert figset.skipped == {
         "difference_map": "needs --vs OTHER_RUN",
         "difference_bars": "needs --vs OTHER_RUN",
+        "unit_age_change": "needs --vs OTHER_RUN",
         "line_loads": "no transit in this run",
     }
     assert set(figset.captions) == set(figset.figures)
