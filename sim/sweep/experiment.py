@@ -8,8 +8,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sim.argtypes import MAX_DAYS, MAX_REPLICATIONS, MAX_SEED
 from sim.errors import ScenarioError
 from sim.scenario.load import parse_yaml
+
+#: Largest sampler size n (points, Sobol base or Morris trajectories).
+MAX_DESIGN_N = 1_000_000
 
 __all__ = [
     "RESERVED_COLUMNS",
@@ -92,8 +96,8 @@ class Sampler(_Strict):
     """
 
     method: Literal["grid", "lhs", "sobol", "morris"] = "grid"
-    n: int | None = Field(default=None, ge=1)
-    seed: int = 0
+    n: int | None = Field(default=None, ge=1, le=MAX_DESIGN_N, description="points, base or trajectories")
+    seed: int = Field(default=0, ge=0, le=MAX_SEED, description="sampler seed, 0..2**32-1")
     second_order: bool = False
     levels: int = Field(default=4, ge=2, description="Morris grid levels (even)")
 
@@ -118,7 +122,9 @@ class Experiment(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
     base: str = Field(description="scenario file, relative to the experiment file")
-    days: int | None = Field(default=None, ge=1, description="run length in days (default: the scenario's)")
+    days: int | None = Field(
+        default=None, ge=1, le=MAX_DAYS, description="run length in days (default: the scenario's)"
+    )
     fixed: dict[str, Scalar] = Field(default_factory=dict, description="field path -> value for every run")
     parameters: dict[str, Parameter] = Field(default_factory=dict, description="field path -> variation")
     levers: dict[str, tuple[str, ...]] = Field(
@@ -126,8 +132,18 @@ class Experiment(_Strict):
     )
     outcomes: dict[str, str] = Field(min_length=1, description="name -> dotted path into summary.json")
     sampler: Sampler = Sampler()
-    replications: int = Field(default=1, ge=1, description="seeds per design point and lever")
-    first_seed: int = Field(default=1, description="seeds are first_seed, first_seed+1, ...")
+    replications: int = Field(
+        default=1, ge=1, le=MAX_REPLICATIONS, description="seeds per design point and lever"
+    )
+    first_seed: int = Field(
+        default=1, ge=0, le=MAX_SEED, description="seeds are first_seed, first_seed+1, ..."
+    )
+
+    @model_validator(mode="after")
+    def _seeds_in_range(self) -> Experiment:
+        if self.first_seed + self.replications - 1 > MAX_SEED:
+            raise ValueError(f"first_seed + replications - 1 must stay at most {MAX_SEED} (2**32-1)")
+        return self
 
     @field_validator("levers")
     @classmethod

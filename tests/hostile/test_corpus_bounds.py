@@ -44,6 +44,18 @@ def _scenario(field: str, value: object) -> Setup:
     return setup
 
 
+def _experiment(edit: Callable[[dict], None]) -> Setup:
+    def setup(tmp: Path, sweep: Path) -> list[str]:
+        raw = yaml.safe_load((ROOT / "experiments" / "tiny_grid.yaml").read_text(encoding="utf-8"))
+        raw["base"] = str(TINY)
+        raw["levers"] = {"baseline": []}
+        edit(raw)
+        (tmp / "exp.yaml").write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+        return ["sweep", str(tmp / "exp.yaml"), "--out", str(tmp / "out"), "--workers", "1", "--quiet"]
+
+    return setup
+
+
 def _sweep(damage: Callable[[Path], None], command: str = "analyze") -> Setup:
     def setup(tmp: Path, sweep: Path) -> list[str]:
         copy_ = tmp / "sweep"
@@ -110,6 +122,32 @@ CASES: list[tuple[str, Setup, tuple[str, ...]]] = [
     ("warmup_billion", _scenario("warmup_days", 10**9), ("scenario.yaml", "simulation.warmup_days")),
     ("warmup_negative", _scenario("warmup_days", -1), ("scenario.yaml", "simulation.warmup_days")),
     ("warmup_text", _scenario("warmup_days", "six weeks"), ("scenario.yaml", "simulation.warmup_days")),
+    (
+        "experiment_replications_billion",
+        _experiment(lambda r: r.update(replications=10**9)),
+        ("exp.yaml", "replications"),
+    ),
+    ("experiment_days_billion", _experiment(lambda r: r.update(days=10**9)), ("exp.yaml", "days")),
+    (
+        "experiment_first_seed_negative",
+        _experiment(lambda r: r.update(first_seed=-1)),
+        ("exp.yaml", "first_seed"),
+    ),
+    (
+        "experiment_seeds_over_the_top",
+        _experiment(lambda r: r.update(first_seed=2**32 - 1, replications=2)),
+        ("exp.yaml", "first_seed + replications"),
+    ),
+    (
+        "experiment_sampler_n_10e12",
+        _experiment(lambda r: r.update(sampler={"method": "lhs", "n": 10**12})),
+        ("exp.yaml", "sampler.n"),
+    ),
+    (
+        "experiment_sampler_seed_negative",
+        _experiment(lambda r: r.update(sampler={"method": "lhs", "n": 4, "seed": -1})),
+        ("exp.yaml", "sampler.seed"),
+    ),
     ("analyze_truncated_part", _sweep(lambda f: _truncate(_first_part(f))), ("part-", ".parquet")),
     (
         "analyze_part_without_run_key",
