@@ -20,8 +20,6 @@ from sim.errors import ScenarioError
 
 __all__ = ["read_template"]
 
-_FINITE = {"allow_inf_nan": False}
-
 
 class _Open(BaseModel):
     """Keeps the fields it does not check (they are copied into the scenario and validated there)."""
@@ -41,9 +39,9 @@ class _Mode(_Open):
 
 
 class _Ferry(_Open):
-    speed_kph: float = Field(gt=0, le=100, **_FINITE)
-    wait_min: float = Field(ge=0, le=24 * 60, **_FINITE)
-    fare_yuan: float = Field(ge=0, le=10_000, **_FINITE)
+    speed_kph: float = Field(gt=0, le=100, allow_inf_nan=False)
+    wait_min: float = Field(ge=0, le=24 * 60, allow_inf_nan=False)
+    fare_yuan: float = Field(ge=0, le=10_000, allow_inf_nan=False)
 
 
 class _Rule(_Open):
