@@ -284,7 +284,9 @@ class RunFolder:
         """The outline GeoJSON the run recorded, checked (None: no outline, or no longer there).
 
         Raises:
-            ScenarioError: it lies outside the run folder and the scenario's folder, is not a
+            ScenarioError: it is neither the file the run's ``scenario.yaml`` names as ``outline``
+                (a file the scenario extends may name it relative to its own folder) nor inside
+                the run folder or the scenario's folder, is not a
                 ``.geojson``/``.json`` file, is larger than :data:`MAX_OUTLINE_BYTES`, or is no
                 outline.
         """
@@ -297,11 +299,15 @@ class RunFolder:
         allowed = [self.path.resolve()]
         if self.provenance.scenario_file:
             allowed.append(Path(self.provenance.scenario_file).resolve().parent)
-        if not any(path.is_relative_to(root) for root in allowed):
+        named = self.scenario.get("outline")  # as the scenario (or a file it extends) gives it
+        tail = tuple(p for p in Path(named).parts if p not in ("..", ".")) if isinstance(named, str) else ()
+        by_name = bool(tail) and path.parts[-len(tail) :] == tail
+        if not by_name and not any(path.is_relative_to(root) for root in allowed):
             raise ScenarioError(
                 where,
                 "outline_file",
-                f"expected a file inside the run folder or the scenario's folder, got {given!r}",
+                "expected the outline the run's scenario.yaml names, or a file inside the run folder or "
+                f"the scenario's folder, got {given!r}",
             )
         if not path.exists():
             return None

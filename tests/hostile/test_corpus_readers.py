@@ -461,3 +461,23 @@ def test_unpaired_comparison_is_allowed_and_says_so(
     assert (row["n_a"], row["n_b"]) == (2, 3)
     assert row["mean_diff"] == pytest.approx(np.mean(b) - np.mean(a))
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((welch.low, welch.high))
+
+
+def test_the_outline_the_scenario_names_is_read_wherever_it_lies(
+    tmp_path: Path, runs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A scenario extending one in another folder names its outline relative to that folder: the
+    recorded file is accepted (and drawn), while an unnamed file there is refused."""
+    land = tmp_path / "elsewhere" / "land.geojson"
+    land.parent.mkdir()
+    ring = [[119.0, 25.0], [120.5, 25.0], [120.5, 26.0], [119.0, 26.0], [119.0, 25.0]]
+    land.write_text(json.dumps({"type": "Polygon", "coordinates": [ring]}), encoding="utf-8")
+    copy_ = tmp_path / "r"
+    shutil.copytree(runs["base"], copy_)
+    _outline(copy_, str(land))
+    capsys.readouterr()
+    assert main(["gis", str(copy_), "--out", str(tmp_path / "refused")]) == 2
+    assert "outline_file" in capsys.readouterr().err
+    _yaml_edit(lambda raw: raw.update(outline="../elsewhere/land.geojson"))(copy_)
+    assert main(["gis", str(copy_), "--out", str(tmp_path / "layers")]) == 0, capsys.readouterr().err
+    assert (tmp_path / "layers").is_dir()
