@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 
 from sim.metrics.groups import GROUPS
-from sim.metrics.summary import measured_rows
 
 __all__ = ["CELL_SUMS", "FACILITY_SUMS", "NO_TRIP", "PARTS", "cell_tables"]
 
@@ -48,31 +47,40 @@ NO_TRIP = "no_trip"
 """``mode`` of a cell of errands completed without a trip (online, proxy, mobile van)."""
 
 
-def _completing(errands: pd.DataFrame, trips: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Per errand row: parts summed over its logged trips, the completing trip's mode and facility."""
-    n = len(errands)
-    row_of = np.full(int(errands["errand"].max()) + 1 if n else 1, -1, dtype=np.int64)
-    row_of[errands["errand"].to_numpy()] = np.arange(n)
-    at = row_of[trips["errand"].to_numpy()] if len(trips) else np.zeros(0, np.int64)
-    keep = at >= 0
+def _code_of(column: pd.Series, label: str) -> np.ndarray:
+    """Boolean mask of the rows of a categorical column equal to ``label``."""
+    cats = list(column.cat.categories)
+    return column.cat.codes.to_numpy() == cats.index(label) if label in cats else np.zeros(len(column), bool)
+
+
+def _completing(ids: np.ndarray, trips: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per errand of ``ids`` (completed errands' ids): parts summed over its logged trips, and the
+    completing trip's mode and facility codes (-1: completed without a trip)."""
+    k = len(ids)
+    slot = np.full(int(ids.max()) + 1 if k else 1, -1, dtype=np.int64)
+    slot[ids] = np.arange(k)
+    trip_errand = trips["errand"].to_numpy() if len(trips) else np.zeros(0, np.int64)
+    inside = trip_errand < len(slot)
+    at = np.where(inside, slot[np.where(inside, trip_errand, 0)], -1)
+    keep = np.flatnonzero(at >= 0)
     at = at[keep]
 
     def col(name: str) -> np.ndarray:
         return trips[name].to_numpy(float)[keep] if name in trips else np.zeros(len(at))
 
-    done = (trips["outcome"] == "completed").to_numpy()[keep] if len(trips) else np.zeros(0, bool)
+    done = _code_of(trips["outcome"], "completed")[keep] if len(trips) else np.zeros(0, bool)
     stops = col("stop_wait_min") + col("transfer_wait_min")
     travel = col("travel_min") + col("return_min") - stops
     wait = col("wait_min")
 
     def per_errand(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return np.bincount(at[rows], weights=values[rows], minlength=n)
+        return np.bincount(at[rows], weights=values[rows], minlength=k)
 
-    mode = np.full(n, -1, dtype=np.int64)
-    facility = np.full(n, -1, dtype=np.int64)
+    mode = np.full(k, -1, dtype=np.int64)
+    facility = np.full(k, -1, dtype=np.int64)
     if len(at):
-        mode[at[done]] = trips["mode"].cat.codes.to_numpy()[keep][done]
-        facility[at[done]] = trips["facility"].cat.codes.to_numpy()[keep][done]
+        mode[at[done]] = trips["mode"].cat.codes.to_numpy()[keep[done]]
+        facility[at[done]] = trips["facility"].cat.codes.to_numpy()[keep[done]]
     return {
         "travel": per_errand(travel, done),
         "stop_wait": per_errand(stops, done),
@@ -173,18 +181,16 @@ def cell_tables(
     completing trip; columns :data:`FACILITY_SUMS` (errands completed there and their waits
     there, min). Errands completed without a trip are left out.
     """
-    err_rows, trip_rows = measured_rows(errands, trips)
-    measured = errands[err_rows]
-    parts = _completing(measured, trips[trip_rows])
-    done = (measured["status"] == "completed").to_numpy()
-    rows = np.flatnonzero(err_rows)[done]
-    burden = measured["burden_min"].to_numpy(float)[done]
-    values = {p: parts[p][done] for p in ("travel", "stop_wait", "facility_wait", "repeat")}
+    measured = errands["arise_day"].to_numpy() >= 0  # arose after the warm-up (as summary.json)
+    rows = np.flatnonzero(measured & _code_of(errands["status"], "completed"))
+    parts = _completing(errands["errand"].to_numpy()[rows], trips)
+    burden = errands["burden_min"].to_numpy(float)[rows]
+    values = {p: parts[p] for p in ("travel", "stop_wait", "facility_wait", "repeat")}
     values["other"] = burden - (
         values["travel"] + values["stop_wait"] + values["facility_wait"] + values["repeat"]
     )
     modes = [str(m) for m in trips["mode"].cat.categories] if len(trips) else []
-    mode_code = parts["mode"][done]
+    mode_code = parts["mode"]
     keys, per_village = _group_codes(residents, errands, rows)
     mode = (np.where(mode_code >= 0, mode_code, len(modes)), [*modes, NO_TRIP])
     cells = _sum_cells(
@@ -193,18 +199,18 @@ def cell_tables(
             "n": np.ones(len(rows), np.int64),
             **{f"{p}_sum": values[p] for p in PARTS},
             "burden_sum": burden,
-            "trips_sum": measured["trips"].to_numpy(float)[done],
-            "km_sum": measured["distance_km"].to_numpy(float)[done],
-            "yuan_sum": measured["money_yuan"].to_numpy(float)[done],
+            "trips_sum": errands["trips"].to_numpy(float)[rows],
+            "km_sum": errands["distance_km"].to_numpy(float)[rows],
+            "yuan_sum": errands["money_yuan"].to_numpy(float)[rows],
             **{f"over_{t}": (burden > t).astype(np.int64) for t in (15, 30, 60)},
         },
         per_village,
     )
-    by_trip = parts["facility"][done] >= 0
+    by_trip = parts["facility"] >= 0
     facilities = [str(f) for f in trips["facility"].cat.categories] if len(trips) else []
     fac_cells = _sum_cells(
         {k: (code[by_trip], labels) for k, (code, labels) in keys.items()}
-        | {"facility": (parts["facility"][done][by_trip], facilities)},
+        | {"facility": (parts["facility"][by_trip], facilities)},
         {"n": np.ones(int(by_trip.sum()), np.int64), "wait_sum": values["facility_wait"][by_trip]},
         per_village,
     )
