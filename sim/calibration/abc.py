@@ -84,7 +84,8 @@ def abc_smc(
     Args:
         prepare: ``points -> (eps -> log K_eps at each point)``.
         initial: draws from the prior (restricted to the support), (n, k).
-        in_support: ``points -> booleans``: inside the prior's support (the non-implausible space).
+        in_support: ``points -> booleans``: inside the prior's support (a point where the kernel is
+            -inf, e.g. implausible, is rejected too).
         rng: random generator.
         moves: Metropolis-Hastings steps per generation.
         max_generations: stop after this many generations even if eps > 1 (reported).

@@ -349,13 +349,10 @@ def infer(waves: list[Wave], summaries: Summaries, dims: int, *, particles: int,
             "within the observation errors; see calibration.json's waves"
         )
 
-    def in_support(points: np.ndarray) -> np.ndarray:
-        inside = np.all((points >= 0) & (points <= 1), axis=1)
-        if inside.any():
-            inside[inside] = nonimplausible(waves, points[inside])
-        return inside
+    def in_cube(points: np.ndarray) -> np.ndarray:
+        return np.all((points >= 0) & (points <= 1), axis=1)  # implausible points: the kernel is -inf
 
-    return abc_smc(summaries.kernel(waves[-1].emulator), start, in_support, rng=np.random.default_rng(seed))
+    return abc_smc(summaries.kernel(waves), start, in_cube, rng=np.random.default_rng(seed))
 
 
 def calibrate(

@@ -48,7 +48,10 @@ class Wave:
 
     def measure(self, x: np.ndarray) -> np.ndarray:
         """The k-th largest implausibility at each unit-cube point of ``x`` (m,)."""
-        mean, var = self.emulator.predict(x)
+        return self.measure_predicted(*self.emulator.predict(x))
+
+    def measure_predicted(self, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+        """The k-th largest implausibility given this wave's emulator predictions (m,)."""
         return kth_largest(implausibility(mean, var + self.model_var, self.observed, self.obs_var), self.k)
 
 

@@ -14,13 +14,13 @@ covariance of the emulators is left out).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from sim.calibration.emulator import Emulator
+from sim.calibration.history import Wave
 from sim.calibration.stats import ObservedStatistics
 
 __all__ = ["Summaries", "fit_summaries"]
@@ -46,12 +46,19 @@ class Summaries:
         """Statistics minus the observed values over the observation sd (the observed record is 0)."""
         return (values - self.observed.values) / np.sqrt(self.observed.variances)
 
-    def kernel(self, emulator: Emulator) -> Callable[[np.ndarray], Callable[[float], np.ndarray]]:
-        """ABC-SMC's ``prepare``: emulate the summaries at points, then log K_eps for any tolerance."""
+    def kernel(self, waves: Sequence[Wave]) -> Callable[[np.ndarray], Callable[[float], np.ndarray]]:
+        """ABC-SMC's ``prepare``: emulate the summaries at points (last wave's emulators), then log
+        K_eps for any tolerance; -inf outside the non-implausible space of every wave (the last
+        wave's implausibility from the same predictions)."""
         sd2 = self.observed.variances
+        emulator = waves[-1].emulator
 
         def prepare(points: np.ndarray) -> Callable[[float], np.ndarray]:
             mean, var = emulator.predict(points)
+            ok = waves[-1].measure_predicted(mean, var) <= waves[-1].cutoff
+            for wave in waves[:-1]:
+                if ok.any():
+                    ok[ok] = wave.measure(points[ok]) <= wave.cutoff
             t = self.standardise(mean) @ self.coef.T  # (n, k); the observed summaries are 0
             em_cov = np.einsum("as,ns,bs->nab", self.coef, var / sd2, self.coef)
             fixed = em_cov + self.design_cov
@@ -61,7 +68,7 @@ class Summaries:
                 chol = np.linalg.cholesky(cov)
                 z = np.linalg.solve(chol, t[:, :, None])[:, :, 0]
                 logdet = 2 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
-                return -0.5 * np.sum(z * z, axis=1) - 0.5 * logdet
+                return np.where(ok, -0.5 * np.sum(z * z, axis=1) - 0.5 * logdet, -np.inf)
 
             return log_kernel
 
