@@ -118,6 +118,10 @@ def _client(
             silence_logs=logging.CRITICAL,  # a worker losing the scheduler on Ctrl-C logs an ERROR
             preload=["sim.sweep.quiet_worker"],
         )
+    except Exception:
+        if pressed:  # the same Ctrl-C stopped workers still starting (before the preload ignores it)
+            raise KeyboardInterrupt from None
+        raise
     finally:
         signal.signal(signal.SIGINT, previous)
     if pressed:
