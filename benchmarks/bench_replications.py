@@ -34,13 +34,18 @@ def one(a: str, b: str, n: int, days: int, workers: int) -> dict[str, float]:
     t0 = time.perf_counter()
     import numpy as np
 
+    from sim.metrics.answer import group_answers, namer
     from sim.replications import paired_difference, run_paired
     from sim.scenario.load import load_scenario
 
     t1 = time.perf_counter()
-    sa, sb = run_paired(load_scenario(a), load_scenario(b), n=n, days=days, workers=workers)
+    la, lb = load_scenario(a), load_scenario(b)
+    # as `townsim compare A.yaml B.yaml` does: the county's cells, the table and its sentence
+    sa, sb = run_paired(la, lb, n=n, days=days, workers=workers, cell_groups=())
     t2 = time.perf_counter()
     diff = paired_difference(sa, sb)
+    cells = [{"cells": s.cells, "facility_cells": s.facility_cells} for s in (sa, sb)]
+    group_answers(*cells, [], namer("en", lb.raw, la.raw))
     t3 = time.perf_counter()
     row = diff[(diff["metric"] == "burden_min.mean") & (diff["group_kind"] == "overall")].iloc[0]
     burden_a = np.array([s.burden_min.mean for s in sa.summaries], dtype=float)

@@ -87,6 +87,11 @@ def load_pair(args: argparse.Namespace, command: str) -> Pair:
         target, n, max_n = target_from_args(args)
         loaded_a = load_scenario(args.run_a, overlays=args.overlay)
         loaded_b = load_scenario(args.run_b, overlays=[*args.overlay, *args.overlay_b])
+        from sim.metrics.groups import parse_by
+
+        groups = parse_by(args.by)  # the cells keep only what this command shows (less work per run)
+        if command == "explain":
+            groups = [*groups, *(["village"] if "village" not in groups else [])]
         with progress_callback(sys.stderr.isatty() and args.format == "table", command) as progress:
             a, b = run_paired(
                 loaded_a,
@@ -98,6 +103,7 @@ def load_pair(args: argparse.Namespace, command: str) -> Pair:
                 progress=progress,
                 target=target,
                 max_n=max_n,
+                cell_groups=groups,
             )
         return Pair(a, b, loaded_a.raw, loaded_b.raw, loaded_a.run_name, loaded_b.run_name)
     if any(files):

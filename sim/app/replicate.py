@@ -26,6 +26,8 @@ Progress = Callable[[int, int], None]
 Pair = tuple[ReplicationSet, ReplicationSet]
 #: Label of the base plan's runs (plans are labelled by their overlay's stem, ``plan_<hash>``).
 BASE = "base"
+#: The groups the page's answer shows (its runs keep cell tables of these only).
+CELL_GROUPS = ("former_unit", "age_band")
 
 
 class Replicator:
@@ -135,6 +137,7 @@ class Replicator:
                 cancel=cancel,
                 keep_tables=keep,
                 tables_dir=runs_dir / f"{days}d",
+                cell_groups=CELL_GROUPS,
             )
 
         try:

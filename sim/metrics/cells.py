@@ -18,6 +18,8 @@ Burden parts of one completed errand (minutes; they sum to its ``burden_min`` ex
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -104,7 +106,7 @@ def _coded(column: pd.Series, name: str) -> Coded:
 
 
 def _group_codes(
-    residents: pd.DataFrame, errands: pd.DataFrame, rows: np.ndarray
+    residents: pd.DataFrame, errands: pd.DataFrame, rows: np.ndarray, groups: Sequence[str] | None
 ) -> tuple[dict[str, Coded], dict[str, np.ndarray]]:
     """Each registered group's codes for the errands in ``rows`` and its labels; and, for the
     residents' groups that are constant within each village (former township, island ...), their
@@ -114,10 +116,10 @@ def _group_codes(
     index = who if dense else pd.Index(ids).get_indexer(who)
     out: dict[str, Coded] = {}
     per_village: dict[str, np.ndarray] = {}
-    village = (
-        _coded(residents["village"], "village") if "village" in residents and "village" in GROUPS else None
-    )
-    for g in GROUPS.values():
+    wanted = [g for g in GROUPS.values() if groups is None or g.name in groups]
+    has_village = any(g.name == "village" for g in wanted) and "village" in residents
+    village = _coded(residents["village"], "village") if has_village else None
+    for g in wanted:
         table = residents if g.table == "residents" else errands
         if g.column not in table:
             continue
@@ -167,9 +169,11 @@ def _sum_cells(
 
 
 def cell_tables(
-    residents: pd.DataFrame, errands: pd.DataFrame, trips: pd.DataFrame
+    residents: pd.DataFrame, errands: pd.DataFrame, trips: pd.DataFrame, groups: Sequence[str] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A run's completed measured errands summed per cell: ``(errand cells, facility cells)``.
+
+    ``groups``: the registered groups the cells keep (default: all; ``()``: the county only).
 
     Errand cells: one per combination of every registered group present in the tables and
     ``mode``, the completing trip's mode (``no_trip`` for errands completed without a trip);
@@ -191,7 +195,7 @@ def cell_tables(
     )
     modes = [str(m) for m in trips["mode"].cat.categories] if len(trips) else []
     mode_code = parts["mode"]
-    keys, per_village = _group_codes(residents, errands, rows)
+    keys, per_village = _group_codes(residents, errands, rows, groups)
     mode = (np.where(mode_code >= 0, mode_code, len(modes)), [*modes, NO_TRIP])
     cells = _sum_cells(
         {**keys, "mode": mode},

@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypedDict, Unpack
 
@@ -65,7 +65,10 @@ class RunCancelled(SimError):
         super().__init__("replications cancelled")
 
 
-_SHARED: dict[str, tuple[LoadedScenario, World, TravelTables, BusTables | None, int | None, float]] = {}
+_SHARED: dict[
+    str,
+    tuple[LoadedScenario, World, TravelTables, BusTables | None, int | None, float, tuple[str, ...] | None],
+] = {}
 _CANCEL_POLL_S = 0.2  # how often a waiting pool looks at ``cancel`` (s)
 
 
@@ -75,7 +78,7 @@ def _run_one(task: tuple[str, int, str | None]) -> tuple[str, Replication]:
     from sim.runner import run_loaded
 
     label, seed, keep = task
-    loaded, world, tables, bus, days, scale = _SHARED[label]
+    loaded, world, tables, bus, days, scale, cell_groups = _SHARED[label]
     result = run_loaded(
         loaded, days=days, seed=seed, population_scale=scale, world=world, tables=tables, bus=bus
     )
@@ -87,7 +90,7 @@ def _run_one(task: tuple[str, int, str | None]) -> tuple[str, Replication]:
         village_table(result),
         facility_table(result),
         result.provenance["wall_time_s"],
-        *cell_tables(result.residents, result.errands, result.trips),
+        *cell_tables(result.residents, result.errands, result.trips, cell_groups),
     )
     return label, rep
 
@@ -204,6 +207,7 @@ class RunOptions(TypedDict, total=False):
     max_n: int | None
     keep_tables: KeepTables
     tables_dir: str | Path | None
+    cell_groups: Sequence[str] | None
 
 
 def run_many(
@@ -220,6 +224,7 @@ def run_many(
     keep_tables: KeepTables = "none",
     tables_dir: str | Path | None = None,
     population_scale: float = 1.0,
+    cell_groups: Sequence[str] | None = None,
 ) -> dict[str, ReplicationSet]:
     """Run several scenarios with the same seeds in one pool of worker processes.
 
@@ -229,7 +234,8 @@ def run_many(
     (up to ``max_n``) until the 95% CI half-width of the target metric (of the first scenario,
     or of the second minus the first when there are two or more) is at most ``target.half_width``.
     ``keep_tables`` writes full run folders ``<tables_dir>/<label>/seed_<s>`` of the first seed
-    or of every seed.
+    or of every seed. ``cell_groups``: the groups each run's cell tables keep
+    (:func:`sim.metrics.cells.cell_tables`; default all, ``()`` the county only: less work).
 
     Raises:
         RunCancelled: ``cancel`` was set; its ``partial`` holds the finished replications.
@@ -261,6 +267,7 @@ def run_many(
             bus,
             days,
             population_scale,
+            None if cell_groups is None else tuple(cell_groups),
         )
     sets = {
         label: ReplicationSet(
