@@ -110,6 +110,7 @@ class AppState:
         data = {
             "scenario": self.scenario_label,
             "name": self.loaded.scenario.name,
+            "title": self.loaded.scenario.title.model_dump() if self.loaded.scenario.title else None,
             "text": TEXT,
             "map": self.map,
             "candidates": {

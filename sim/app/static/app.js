@@ -568,6 +568,8 @@ async function cancel() { if (S.job) await api(`/api/job/${S.job}/cancel`, {meth
 function applyLanguage() {
   document.documentElement.lang = S.lang === "zh" ? "zh-CN" : "en";
   document.title = T("title");
+  const title = S.init.title;  // the scenario's own title, else its file
+  $("scenario").textContent = title ? `${title[S.lang]} (${S.init.scenario})` : S.init.scenario;
   document.querySelectorAll("[data-t]").forEach((e) => { e.textContent = T(e.dataset.t); });
   $("lang").textContent = T("lang");
   document.querySelectorAll(".line-name").forEach((e) => { e.textContent = nm(S.init.candidates[e.dataset.line]); });
