@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Pair", "add_answer_options", "compare_output", "explain_output", "load_pair", "register"]
 
+ZH_BREAKDOWNS = ("former_unit", "age_band", "island")
+"""Groups of ``compare --lang zh`` without ``--by`` (mean burden per errand, one block each)."""
 _SCENARIO_OPTIONS = ("days", "seed", "overlay", "overlay_b", "precision", "max_replications")
 
 
@@ -92,6 +94,8 @@ def load_pair(args: argparse.Namespace, command: str) -> Pair:
         groups = parse_by(args.by)  # the cells keep only what this command shows (less work per run)
         if command == "explain":
             groups = [*groups, *(["village"] if "village" not in groups else [])]
+        elif not groups and args.lang == "zh" and args.format == "table":
+            groups = list(ZH_BREAKDOWNS)  # the Chinese table's breakdowns
         with progress_callback(sys.stderr.isatty() and args.format == "table", command) as progress:
             a, b = run_paired(
                 loaded_a,
@@ -249,7 +253,7 @@ def compare_output(table: pd.DataFrame, pair: Pair, args: argparse.Namespace) ->
         if args.lang == "zh" and has_cells:
             a, b = _cells(pair, "--lang zh")
             lines = [*sentences, "", *_heading(pair, names)]
-            for group in ([], ["former_unit"], ["age_band"], ["island"]):
+            for group in ([], *([g] for g in ZH_BREAKDOWNS)):
                 crossed = group_order(crossed_difference(a["cells"], b["cells"], group), group)
                 lines += _crossed_blocks(crossed[crossed["metric"] == "burden_min.mean"], group, names)
             return "\n".join([*lines, HEAD["more_metrics"]["zh"], ""])

@@ -310,3 +310,12 @@ def test_report_opens_with_the_answer_over_every_seed(runs: tuple[Path, Path]) -
     assert county in answer  # the CLI's sentence over all 3 paired seeds, word for word
     assert html.index('id="answer"') < html.index('id="headline"')
     assert "−" in answer and "e-" not in answer
+
+
+def test_compare_of_scenario_files_keeps_the_cells_it_shows() -> None:
+    base = [str(TINY / "merged.yaml"), str(TINY / "buses.yaml"), "--days", "10", "--replications", "2"]
+    code, text = _cli("compare", *base, "--workers", "1", "--lang", "zh")
+    assert code == 0 and text.startswith("全县居民") and "原乡镇" in text and "年龄段" in text
+    code, csv = _cli("compare", *base, "--workers", "1", "--by", "unit,service", "--format", "csv")
+    table = pd.read_csv(io.StringIO(csv))
+    assert code == 0 and list(table.columns[:3]) == ["unit", "service", "metric"]
