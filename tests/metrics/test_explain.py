@@ -319,3 +319,48 @@ def test_compare_of_scenario_files_keeps_the_cells_it_shows() -> None:
     code, csv = _cli("compare", *base, "--workers", "1", "--by", "unit,service", "--format", "csv")
     table = pd.read_csv(io.StringIO(csv))
     assert code == 0 and list(table.columns[:3]) == ["unit", "service", "metric"]
+
+
+BAIQING_LINE = """
+title: {zh: 白青—平原新线, en: Baiqing - Pingyuan new line}
+transit:
+  lines:
+    new_baiqing_pingyuan:
+      zh: 白青—平原线
+      en: Baiqing - Pingyuan
+      stops: ["baiqing_01", "seat:baiqing", "seat:pingyuan"]
+      along_road: true
+      speed_kph: 30
+      headway: {first: "07:00", last: "18:00", every_min: 30}
+      fare_yuan: 2
+      capacity: 40
+      source: assumed
+"""
+
+
+def test_the_trials_case_names_the_drained_line_and_the_health_centre(tmp_path: Path) -> None:
+    """Pingtan's recommended base plus a line from a Baiqing village to the new seat (Pingyuan):
+    riders leave the existing Pingyuan - Baiqing line and Baiqing health centre's waits grow."""
+    overlay = tmp_path / "baiqing_line.yaml"
+    overlay.write_text(BAIQING_LINE, encoding="utf-8")
+    base = str(TINY.parent / "pingtan" / "merged_2021_sized_buses.yaml")
+    argv = [
+        base,
+        base,
+        "--overlay-b",
+        str(overlay),
+        "--days",
+        "21",
+        "--replications",
+        "3",
+        "--by",
+        "former_unit",
+    ]
+    code, text = _cli("explain", *argv, "--format", "json")
+    assert code == 0
+    doc = json.loads(text)
+    lines = {row["line"]: row for row in doc["lines"]}
+    assert lines["new_baiqing_pingyuan"]["ci_low"] > 0
+    assert lines["suping_baiqing"]["ci_high"] < 0  # the existing line is drained
+    baiqing = [row for row in doc["facilities"] if row["former_unit"] == "baiqing"]
+    assert baiqing[0]["facility"] == "clinic_baiqing" and baiqing[0]["ci_low"] > 0
