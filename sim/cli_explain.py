@@ -44,7 +44,7 @@ class Pair:
 
 def add_answer_options(p: argparse.ArgumentParser) -> None:
     """``--by``, ``--lang`` and ``--overlay-b`` (compare and explain)."""
-    from sim.metrics.groups import GROUPS
+    from sim.groups import GROUPS
 
     p.add_argument(
         "--by",
@@ -89,7 +89,7 @@ def load_pair(args: argparse.Namespace, command: str) -> Pair:
         target, n, max_n = target_from_args(args)
         loaded_a = load_scenario(args.run_a, overlays=args.overlay)
         loaded_b = load_scenario(args.run_b, overlays=[*args.overlay, *args.overlay_b])
-        from sim.metrics.groups import parse_by
+        from sim.groups import parse_by
 
         groups = parse_by(args.by)  # the cells keep only what this command shows (less work per run)
         if command == "explain":
@@ -179,8 +179,8 @@ def _text_table(
     """A text block: group columns in display names, values rounded to their interval, the CI."""
     import pandas as pd
 
+    from sim.groups import GROUPS
     from sim.metrics.answer import HEAD, decimals, fmt, group_name
-    from sim.metrics.groups import GROUPS
 
     lang = names.lang
     rows = []
@@ -232,10 +232,10 @@ def compare_output(table: pd.DataFrame, pair: Pair, args: argparse.Namespace) ->
     In Chinese (``--lang zh``) without ``--by`` the table shows mean burden per errand for the
     county, former townships, age bands and islands (every metric: ``--by`` or csv).
     """
+    from sim.groups import parse_by
     from sim.metrics.answer import HEAD, group_order, tidy_groups
     from sim.metrics.compare import render_paired
     from sim.metrics.explain import crossed_difference
-    from sim.metrics.groups import parse_by
 
     by = parse_by(args.by)
     names = _names(pair, args.lang)
@@ -284,9 +284,9 @@ def explain_output(pair: Pair, args: argparse.Namespace) -> str:
     """explain's output: sentences, the parts per group, and the largest drivers."""
     import pandas as pd
 
+    from sim.groups import parse_by
     from sim.metrics.answer import HEAD, PART_NAMES
     from sim.metrics.explain import find_drivers, line_boardings
-    from sim.metrics.groups import parse_by
 
     by = parse_by(args.by)
     names = _names(pair, args.lang)

@@ -14,9 +14,9 @@ import pandas as pd
 
 from sim.figures.labels import Labeller
 from sim.figures.report_cells import Cell, Table
+from sim.groups import GROUPS
 from sim.metrics.answer import HEAD, PART_NAMES, decimals, fmt, group_answers, group_name, group_order
 from sim.metrics.explain import crossed_difference
-from sim.metrics.groups import GROUPS
 from sim.replications import ReplicationSet
 
 __all__ = ["Answer", "answer_section"]

@@ -1,7 +1,7 @@
 """Per-seed cell tables: completed errands summed per combination of every registered group.
 
 A run's completed errands (those that arose from day 0 on) are split into cells, one per
-combination of the registered groups (:data:`sim.metrics.groups.GROUPS`) and the mode of the
+combination of the registered groups (:data:`sim.groups.GROUPS`) and the mode of the
 trip that completed the errand. Each cell holds the count and sums from which the mean of any
 crossed group (``former_unit × age_band``, ``village``, ...) and the parts of its burden are
 recovered exactly, without the run's full tables: a replicated run keeps one small table per seed.
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from sim.metrics.groups import GROUPS
+from sim.groups import GROUPS
 
 __all__ = ["CELL_SUMS", "FACILITY_SUMS", "NO_TRIP", "PARTS", "cell_tables"]
 
