@@ -5,7 +5,9 @@ whole job a user waits for (imports, load, world and travel tables, 365 daily st
 summary, Parquet folder); wall time and the child's peak RSS; median, min and max over repeats.
 Targets: <= 5 s and <= 1 GB (merged_2021), <= 7 s with buses (merged_2021_buses); with
 ``--all-on`` also merged_2021_schools with households, escorts, boarding and the calendar
-(``families/all_on.yaml``): <= 7 s and <= 1.2 GB.
+(``families/all_on.yaml``): <= 7 s and <= 1.2 GB; with ``--health-on`` also merged_2021_health with
+the frail elderly: <= 7 s and <= 1.2 GB; with ``--health-transit`` also that with the buses and
+vehicle capacity (measured, no target).
 
 ``scale``: one fresh process per population scale, timing each phase (setup,
 daily steps, tables, summary, access (the access and levers blocks of summary.json), write) and
@@ -14,6 +16,7 @@ residents) <= 50 s and <= 6 GB; tables and summary O(n).
 
 Usage:
     python benchmarks/bench_year.py cli [--repeats 3] [--scenarios merged_2021,merged_2021_buses] [--all-on]
+        [--health-on] [--health-transit]
     python benchmarks/bench_year.py scale [--scales 1,10] [--repeats 1] [--days 365]
 """
 
@@ -33,10 +36,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PINGTAN = ROOT / "scenarios" / "pingtan"
-#: The all-on variant: a scenario name, '+', an overlay under scenarios/pingtan/.
+#: The all-on variant: a scenario name, then '+' and an overlay under scenarios/pingtan/ per overlay.
 ALL_ON = "merged_2021_schools+families/all_on"
 #: Health tiers (village clinics, central health centres, hospital) with the frail elderly on.
 HEALTH_ON = "merged_2021_health+elderly"
+#: Health tiers and the frail elderly with the buses and ferries, vehicle capacity enforced.
+HEALTH_TRANSIT = "merged_2021_health+merged_2021_buses+elderly+capacity"
 TARGETS_S = {"merged_2021": 5.0, "merged_2021_buses": 7.0, ALL_ON: 7.0, HEALTH_ON: 7.0}
 TARGET_MB = 1024
 #: Peak memory targets other than TARGET_MB (households, escorts, boarding and the calendar on; health on).
@@ -56,13 +61,13 @@ def _townsim() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "sim.cli"]
 
 
-def cli_run(scenario: Path, days: int | None, *, overlay: str | None = None) -> dict[str, float]:
+def cli_run(scenario: Path, days: int | None, *, overlays: tuple[str, ...] = ()) -> dict[str, float]:
     """One ``townsim run`` in a fresh process: wall seconds and the child's peak RSS (MB)."""
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [*_townsim(), "run", str(scenario), "--quiet", "--out", str(Path(tmp) / "run")]
         if days is not None:
             cmd += ["--days", str(days)]
-        if overlay is not None:
+        for overlay in overlays:
             cmd += ["--overlay", overlay]
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -87,11 +92,12 @@ def cmd_cli(args: argparse.Namespace) -> None:
         args.scenarios.split(",")
         + ([ALL_ON] if args.all_on else [])
         + ([HEALTH_ON] if args.health_on else [])
+        + ([HEALTH_TRANSIT] if args.health_transit else [])
     )
     for name in names:
-        base, _, overlay = name.partition("+")
-        extra = str(PINGTAN / f"{overlay}.yaml") if overlay else None
-        runs = [cli_run(PINGTAN / f"{base}.yaml", args.days, overlay=extra) for _ in range(args.repeats)]
+        base, *overlays = name.split("+")
+        extra = tuple(str(PINGTAN / f"{overlay}.yaml") for overlay in overlays)
+        runs = [cli_run(PINGTAN / f"{base}.yaml", args.days, overlays=extra) for _ in range(args.repeats)]
         wall = [r["wall_s"] for r in runs]
         cpu = [r["cpu_s"] for r in runs]
         peak = [r["peak_mb"] for r in runs]
@@ -230,6 +236,11 @@ def main() -> None:
         "--health-on",
         action="store_true",
         help=f"also run {HEALTH_ON} (health tiers, impairment and companions)",
+    )
+    p.add_argument(
+        "--health-transit",
+        action="store_true",
+        help=f"also run {HEALTH_TRANSIT} (health tiers and the elderly with buses, capacity enforced)",
     )
     p.set_defaults(handler=cmd_cli)
     p = sub.add_parser("scale", help="phase times at several population scales")
