@@ -8,17 +8,21 @@ __all__ = [
     "MAX_DAYS",
     "MAX_REPLICATIONS",
     "MAX_SEED",
+    "MAX_WORKERS",
     "check_days",
     "days",
     "positive_int",
     "replications",
     "seed",
+    "workers",
 ]
 
 #: Seeds are 0..2**32-1, the range every numpy generator (legacy RandomState included) accepts.
 MAX_SEED = 2**32 - 1
 #: Longest run: 100 years of daily steps.
 MAX_DAYS = 36_500
+#: Most worker processes one command starts.
+MAX_WORKERS = 256
 #: Most replications one command runs (each is a full run; seeds base..base+N-1 stay <= MAX_SEED).
 MAX_REPLICATIONS = 10_000
 
@@ -69,4 +73,12 @@ def check_days(text: str) -> int:
     value = _whole(text)
     if not 0 <= value <= MAX_DAYS:
         raise argparse.ArgumentTypeError(f"expected a number of days from 0 to {MAX_DAYS}, got {text}")
+    return value
+
+
+def workers(text: str) -> int:
+    """A number of worker processes: 1 to :data:`MAX_WORKERS`."""
+    value = _whole(text)
+    if not 1 <= value <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_WORKERS} worker processes, got {text}")
     return value

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sim.argtypes import positive_int
+from sim.argtypes import workers
 from sim.errors import SimError
 
 __all__ = ["register"]
@@ -149,7 +149,5 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="townsim_app",
         help="working folder for plans, runs, reports (default townsim_app)",
     )
-    p.add_argument(
-        "--workers", type=positive_int, default=None, help="worker processes (default: one per CPU)"
-    )
+    p.add_argument("--workers", type=workers, default=None, help="worker processes (default: one per CPU)")
     p.set_defaults(handler=_cmd_app)

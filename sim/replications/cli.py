@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from sim.argtypes import replications
+from sim.argtypes import replications, workers
 from sim.errors import SimError
 
 if TYPE_CHECKING:
@@ -32,16 +32,6 @@ class OptionError(SimError):
     exit_code = 2
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
-
-
 def _target(text: str) -> PrecisionTarget:
     from sim.replications.stats import PrecisionTarget
 
@@ -61,7 +51,7 @@ def add_replication_options(p: argparse.ArgumentParser, *, default: int, precisi
         help=f"runs with seeds derived from --seed (default {default})",
     )
     p.add_argument(
-        "--workers", type=_positive, default=None, metavar="W", help="worker processes (default: one per CPU)"
+        "--workers", type=workers, default=None, metavar="W", help="worker processes (default: one per CPU)"
     )
     if not precision:
         return

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from sim.argtypes import positive_int
+from sim.argtypes import workers
 
 if TYPE_CHECKING:
     from sim.sweep.runner import SweepProgress
@@ -120,7 +120,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("experiment", help="experiment YAML file (see experiments/)")
     where = p.add_mutually_exclusive_group()
     where.add_argument(
-        "--workers", type=positive_int, default=None, help="local worker processes (default: one per CPU)"
+        "--workers", type=workers, default=None, help="local worker processes (default: one per CPU)"
     )
     where.add_argument(
         "--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://host:8786"

@@ -100,6 +100,7 @@ CASES: list[tuple[str, Setup, tuple[str, ...]]] = [
     ("run_precision_1e300", _argv(*RUN, "--precision", "burden_min.mean=1e300"), ("--precision",)),
     ("run_days_36501", _argv(*RUN[:-3], "--days", "36501", "--quiet"), ("--days",)),
     ("run_workers_zero", _argv(*RUN, "--workers", "0"), ("--workers",)),
+    ("run_workers_100000", _argv(*RUN, "--replications", "2", "--workers", "100000"), ("--workers", "256")),
     ("compare_replications_10001", _argv(*COMPARE, "--replications", "10001"), ("--replications",)),
     (
         "compare_seeds_over_the_top",
