@@ -131,6 +131,23 @@ def _single_run_set(run_dir: Path) -> ReplicationSet:
     )
 
 
+def _cell_table(file: Path, name: str) -> pd.DataFrame:
+    """A cell table of a replicated run folder, checked for the columns the answers read."""
+    from sim.metrics.cells import CELL_SUMS, FACILITY_SUMS
+    from sim.results.io import read_table
+
+    frame = read_table(file, name)
+    need = ("seed", "n", *CELL_SUMS) if name == "cells" else ("seed", "facility", *FACILITY_SUMS)
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise SimError(f"{file}: field '{missing[0]}': expected the {name} table townsim writes (a column)")
+    bad = [c for c in need if c != "facility" and not pd.api.types.is_numeric_dtype(frame[c])]
+    bad += [c for c in need if frame[c].isna().any()]
+    if bad:
+        raise SimError(f"{file}: field '{bad[0]}': expected numbers, no missing values")
+    return frame
+
+
 def read_replications(path: str | Path) -> ReplicationSet:
     """A replicated run folder, or a single run folder as a set of one replication.
 
@@ -167,7 +184,7 @@ def read_replications(path: str | Path) -> ReplicationSet:
             provenance=meta.get("provenance", {}),
             title=meta.get("title"),
             **{
-                name: read_table(path / f"{name}.parquet", name)
+                name: _cell_table(path / f"{name}.parquet", name)
                 for name in CELL_TABLES
                 if (path / f"{name}.parquet").is_file()
             },

@@ -364,3 +364,17 @@ def test_the_trials_case_names_the_drained_line_and_the_health_centre(tmp_path: 
     assert lines["suping_baiqing"]["ci_high"] < 0  # the existing line is drained
     baiqing = [row for row in doc["facilities"] if row["former_unit"] == "baiqing"]
     assert baiqing[0]["facility"] == "clinic_baiqing" and baiqing[0]["ci_low"] > 0
+
+
+def test_damaged_cell_tables_are_refused(runs: tuple[Path, Path], tmp_path: Path, capsys) -> None:
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(runs[1], bad)
+    cells = pd.read_parquet(bad / "cells.parquet")
+    cells.drop(columns=["burden_sum"]).to_parquet(bad / "cells.parquet")
+    assert main(["explain", str(runs[0]), str(bad)]) == 2
+    assert f"{bad / 'cells.parquet'}: field 'burden_sum'" in capsys.readouterr().err
+    cells.assign(n=cells["n"].astype(float).where(cells.index > 0)).to_parquet(bad / "cells.parquet")
+    assert main(["compare", str(runs[0]), str(bad), "--by", "age_band"]) == 2
+    assert "field 'n': expected numbers, no missing values" in capsys.readouterr().err
