@@ -66,7 +66,7 @@ def main() -> int:
     work = HERE / "work"
     make_records(work)
     from sim.calibration.engine import calibrate
-    from sim.calibration.outputs import parameter_table
+    from sim.calibration.tables import parameter_table
 
     started = time.perf_counter()
     state = calibrate(HERE / "calibration.yaml", out=work / "calibration", workers=args.workers)

@@ -56,7 +56,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     if args.calibration is None:
         raise SimError("expected a calibration YAML file (or --apply DIR)")
     from sim.calibration.engine import calibrate
-    from sim.calibration.outputs import parameter_table
+    from sim.calibration.tables import parameter_table
     from sim.sweep.cli import _security
 
     security = _security(args)

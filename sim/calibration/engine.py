@@ -27,6 +27,7 @@ from sim.calibration.emulator import fit_emulator
 from sim.calibration.history import Wave, nonimplausible, sample_space
 from sim.calibration.stats import ObservedStatistics, Window, observed_statistics
 from sim.calibration.summaries import Summaries, fit_summaries
+from sim.calibration.tables import prior_interval, weighted_quantile
 from sim.calibration.task import CalibrationTask, run_calibration_task
 from sim.errors import ScenarioError, SimError
 from sim.scenario.load import load_scenario, scenario_digest
@@ -123,6 +124,7 @@ class CalibrationState:
         design: all design points with their wave and unit-cube coordinates.
         notes: plain warnings (untrusted emulators, unidentified parameters, lost runs).
         wall_time_s: time of the whole call.
+        lost: runs lost with their workers (not stored; the next call re-runs them).
     """
 
     cal: LoadedCalibration
@@ -258,9 +260,9 @@ def _resolved_yaml(cal: LoadedCalibration) -> str:
 
 def _unit_of(rows: pd.DataFrame, tasks: list[CalibrationTask], unit: np.ndarray) -> np.ndarray:
     """Unit-cube coordinates of stored rows (looked up by run key)."""
-    seeds_per_point = {t.run_key: t.design_point for t in tasks}
+    point_of = {t.run_key: t.design_point for t in tasks}
     first = tasks[0].design_point if tasks else 0
-    return unit[[seeds_per_point[k] - first for k in rows["run_key"]]]
+    return unit[[point_of[k] - first for k in rows["run_key"]]]
 
 
 @contextmanager
@@ -436,8 +438,6 @@ def calibrate(
                     f"wave {w}: the emulators of {len(untrusted)} of {len(loo)} statistics are not "
                     f"trustworthy (leave-one-out errors beyond 3 standard errors), e.g. {untrusted[0]}"
                 )
-        for row in state.wave_rows:
-            row["space_share_after"] = None
         _, share = sample_space(
             state.waves, 1, dims, seed=m.seed + 99, candidates=20_000, max_candidates=20_000
         )
@@ -472,19 +472,6 @@ def _posterior_frame(cal: LoadedCalibration, abc: AbcResult) -> pd.DataFrame:
         for i, (n, s) in enumerate(zip(names, specs, strict=True))
     }
     return pd.DataFrame({**values, "weight": abc.weights / abc.weights.sum()})
-
-
-def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """The q-quantile of weighted draws."""
-    order = np.argsort(values)
-    cum = np.cumsum(weights[order])
-    cum /= cum[-1]
-    return float(values[order][min(np.searchsorted(cum, q), len(values) - 1)])
-
-
-def prior_interval(spec: Any) -> tuple[float, float]:
-    """5% and 95% quantiles of a parameter's prior."""
-    return float(from_unit(spec, 0.05)), float(from_unit(spec, 0.95))
 
 
 def _identification_notes(cal: LoadedCalibration, posterior: pd.DataFrame) -> list[str]:

@@ -115,7 +115,7 @@ def implausibility_figure(state: CalibrationState, lang: Language) -> Figure:
 
 def predictive_figure(state: CalibrationState, lang: Language) -> Figure:
     """Every statistic's observed value against the 90% band of posterior predictive runs."""
-    from sim.calibration.outputs import predictive_table
+    from sim.calibration.tables import predictive_table
 
     table = predictive_table(state)
     n = len(table)

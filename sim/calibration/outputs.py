@@ -8,15 +8,13 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
+from sim.calibration.tables import parameter_table, predictive_table
 from sim.sweep.store import write_atomic
 
 if TYPE_CHECKING:
     from sim.calibration.engine import CalibrationState
 
-__all__ = ["parameter_table", "predictive_table", "summary_json", "write_outputs"]
+__all__ = ["summary_json", "write_outputs"]
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -26,66 +24,6 @@ def _write_text(path: Path, text: str) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def parameter_table(state: CalibrationState) -> pd.DataFrame:
-    """Per parameter: prior range and 90% interval, posterior median and 90% interval, width ratio."""
-    from sim.calibration.engine import prior_interval, weighted_quantile
-
-    assert state.posterior is not None
-    rows = []
-    w = state.posterior["weight"].to_numpy()
-    for name, spec in state.cal.calibration.parameters.items():
-        v = state.posterior[name].to_numpy()
-        lo, hi = prior_interval(spec)
-        q05, q50, q95 = (weighted_quantile(v, w, q) for q in (0.05, 0.5, 0.95))
-        rows.append(
-            {
-                "parameter": name,
-                "prior_low": spec.range[0] if spec.range else np.nan,
-                "prior_high": spec.range[1] if spec.range else np.nan,
-                "prior_dist": spec.dist,
-                "prior_q05": lo,
-                "prior_q95": hi,
-                "posterior_median": q50,
-                "posterior_q05": q05,
-                "posterior_q95": q95,
-                "width_vs_prior_90": (q95 - q05) / (hi - lo),
-                "width_vs_prior_range": (q95 - q05) / (spec.range[1] - spec.range[0])
-                if spec.range
-                else np.nan,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def predictive_table(state: CalibrationState) -> pd.DataFrame:
-    """Per statistic: observed value, its observation sd, and the 90% band of posterior predictive runs."""
-    assert state.check is not None
-    obs = state.observed
-    sims = (
-        state.check[obs.names].to_numpy(dtype=float)
-        if len(state.check)
-        else np.full((0, len(obs.names)), np.nan)
-    )
-    with np.errstate(all="ignore"):
-        low = np.nanquantile(sims, 0.05, axis=0) if len(sims) else np.full(len(obs.names), np.nan)
-        mid = np.nanquantile(sims, 0.5, axis=0) if len(sims) else low
-        high = np.nanquantile(sims, 0.95, axis=0) if len(sims) else low
-    sd = np.sqrt(obs.variances)
-    return pd.DataFrame(
-        {
-            "statistic": obs.names,
-            "observed": obs.values,
-            "observation_sd": sd,
-            "records": obs.counts,
-            "simulated_q05": low,
-            "simulated_median": mid,
-            "simulated_q95": high,
-            # the band widened by the observation error: the observed value's own noise counts
-            "inside_90": (obs.values >= low - 1.645 * sd) & (obs.values <= high + 1.645 * sd),
-        }
-    )
 
 
 def summary_json(state: CalibrationState) -> dict[str, Any]:
