@@ -20,10 +20,8 @@ TEXT = {
         "zh": "每次办事平均耗时变化（分钟）：{run} − {other}",
     },
     "note": {
-        "en": "Under each value its 95% interval over the paired seeds; grey cells: the interval includes 0. "
-        "Reproduce: townsim compare OTHER RUN --by former_unit,age_band",
-        "zh": "数值下方为配对随机种子上的95%置信区间；灰色：区间包含0。"
-        "复现：townsim compare OTHER RUN --by former_unit,age_band",
+        "en": "Under each value its 95% interval over the paired seeds; grey cells: the interval includes 0.",
+        "zh": "数值下方为配对随机种子上的95%置信区间；灰色：区间包含0。",
     },
     "age": {"en": "Age band (years)", "zh": "年龄组（岁）"},
     "unit": {"en": "min per errand (interval excludes 0)", "zh": "每次办事分钟数（区间不含0）"},
@@ -32,9 +30,9 @@ TEXT = {
 CAPTION = {
     "en": "Paired change in mean door-to-door minutes per completed errand, by former township (rows) "
     "and age band (columns), with its 95% interval; blue shorter, red longer, grey where the interval "
-    "includes 0.",
+    "includes 0. Reproduce the table: townsim compare OTHER RUN --by former_unit,age_band.",
     "zh": "按原乡镇（行）和年龄组（列）的每次办事平均门到门耗时配对变化及其95%置信区间；"
-    "蓝色缩短，红色增加，灰色为区间包含0。",
+    "蓝色缩短，红色增加，灰色为区间包含0。复现此表：townsim compare OTHER RUN --by former_unit,age_band。",
 }
 
 
