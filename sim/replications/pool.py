@@ -11,6 +11,7 @@ import math
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 import uuid
@@ -167,6 +168,23 @@ def _worker_init() -> None:
         os._exit(1)
 
     threading.Thread(target=watch_parent, name="townsim-parent-watch", daemon=True).start()
+    sys.stderr = _SilentOnceOrphaned(sys.stderr, parent)
+
+
+class _SilentOnceOrphaned:
+    """A worker's stderr that drops what is written after the parent died (the broken-pipe
+    traceback of a result sent in the moment before the parent watch ends the worker)."""
+
+    def __init__(self, stream: object, parent: int) -> None:
+        self._stream, self._parent = stream, parent
+
+    def write(self, text: str) -> int:
+        if os.getppid() != self._parent:
+            return len(text)
+        return self._stream.write(text)  # type: ignore[attr-defined, no-any-return]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
 
 
 class _Cancelled(Exception):
