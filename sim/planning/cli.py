@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.argtypes import check_days, days, seed
 from sim.errors import SimError
 from sim.replications.cli import DEFAULT_REPLICATIONS, add_replication_options
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["register"]
 
@@ -228,6 +232,48 @@ def _cmd_effect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ranking_text(table: pd.DataFrame) -> str:
+    """The ranking as a narrow text table: each estimate with its 95% interval in one column,
+    rounded to the interval's precision (every column and digit: ``--out FILE.csv``)."""
+    import pandas as pd
+
+    from sim.metrics.answer import decimals, fmt
+
+    def with_ci(value: float, low: float, high: float) -> str:
+        places = decimals((high - low) / 2)
+        return f"{fmt(value, places, sign=True)} [{fmt(low, places)}, {fmt(high, places)}]"
+
+    rows = []
+    for r in table.to_dict("records"):
+        rows.append(
+            {
+                "rank": r["rank"],
+                "line": r["line"],
+                "bus h/day": f"{r['bus_hours_per_day']:.1f}",
+                "n": r["n"],
+                "burden fall, min [95% CI]": with_ci(
+                    r["burden_fall_min"], r["burden_fall_ci_low"], r["burden_fall_ci_high"]
+                ),
+                "person-h saved per bus-h [95% CI]": with_ci(
+                    r["person_hours_per_bus_hour"],
+                    r["person_hours_per_bus_hour_ci_low"],
+                    r["person_hours_per_bus_hour_ci_high"],
+                ),
+                "Gini change [95% CI]": with_ci(
+                    r["gini_change"], r["gini_change_ci_low"], r["gini_change_ci_high"]
+                ),
+                "tied with": r["tied_with"] or "",
+            }
+        )
+    return pd.DataFrame(rows).to_string(index=False)
+
+
+def _no_float_noise(table: pd.DataFrame) -> pd.DataFrame:
+    """Float columns rounded to 9 decimals (5.55e-18 written as 0.0; -0.0 as 0.0)."""
+    floats = table.select_dtypes("float").columns
+    return table.assign(**{c: table[c].round(9) + 0.0 for c in floats})
+
+
 def _cmd_rank_lines(args: argparse.Namespace) -> int:
     import sys
 
@@ -256,8 +302,8 @@ def _cmd_rank_lines(args: argparse.Namespace) -> int:
         f"{base['person_hours_per_day']:.1f} person-hours per day; means of {int(base['replications'])} "
         "paired runs, 95% t intervals; falls and savings = base - candidate"
     )
-    print(table.round(4).to_string(index=False))
-    if out is not None:
-        write_file_owned(out, "ranking", lambda tmp: table.to_csv(tmp, index=False))
+    print(_ranking_text(table))
+    if out is not None:  # every column; float noise (5.55e-18) rounded away, not the precision
+        write_file_owned(out, "ranking", lambda tmp: _no_float_noise(table).to_csv(tmp, index=False))
         print(f"wrote {out}")
     return 0
