@@ -369,6 +369,41 @@ def _travel_order(
     return [ob[:, i] for i in range(depth)], [oa[:, i] for i in range(depth)]
 
 
+def _alight_stops(
+    tt: Timetable,
+    walk: WalkLinks,
+    alight: np.ndarray,
+    alight_src: np.ndarray,
+    b: np.ndarray,
+    g_node: np.ndarray,
+    deadline: np.ndarray,
+    pf: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """For riders boarded at stop-times ``b``: the first later stop-time from which they walk to
+    their target node ``g_node`` by ``deadline``, and the first where a change still makes it
+    (profile ``pf``); -1 where none (the change stop is left -1 where the walk is found: unused).
+    Riders leave the scan once their trip ends or their walk is found."""
+    end = tt.trip_start[np.repeat(np.arange(tt.n_trips), np.diff(tt.trip_start))[b] + 1]
+    egress_st = np.full(len(b), -1)
+    change_st = np.full(len(b), -1)
+    live = np.arange(len(b))
+    for j in range(1, int(np.diff(tt.trip_start).max(initial=1))):
+        k = b[live] + j
+        live, k = live[k < end[live]], k[k < end[live]]
+        if not len(live):
+            break
+        s_k = tt.st_stop[k]
+        a_k = tt.st_arr[k]
+        off = tt.st_dropoff[k]
+        eg = off & (a_k + walk.stop_node_min[s_k, g_node[live]] <= deadline[live])
+        egress_st[live[eg]] = k[eg]
+        p = pf[live]
+        ch = off & ~eg & (change_st[live] < 0) & (a_k <= alight[s_k, p] + 1e-9) & (alight_src[s_k, p] >= 0)
+        change_st[live[ch]] = k[ch]
+        live = live[~eg]
+    return egress_st, change_st
+
+
 def latest_departure(
     tt: Timetable,
     walk: WalkLinks,
@@ -415,8 +450,6 @@ def latest_departure(
     cur_st = np.where(cur >= 0, conn.st[np.where(cur >= 0, cur, 0)], -1)
     first_wait = conn.board_wait[np.where(cur >= 0, cur, 0)]
     access_min = np.where(ok, access[best_stop, np.arange(shape[1])[None, :]], 0.0).ravel()
-    st_trip = np.repeat(np.arange(tt.n_trips), np.diff(tt.trip_start))
-    longest = int(np.diff(tt.trip_start).max())
     legs_b: list[np.ndarray] = []
     legs_a: list[np.ndarray] = []
     transfer_wait = np.zeros(cur.size)
@@ -427,22 +460,12 @@ def latest_departure(
         # failing that, to the first stop where a change still makes it
         has = cur_st >= 0
         b = np.where(has, cur_st, 0)
-        end = tt.trip_start[st_trip[b] + 1]
         egress_st = np.full(cur.size, -1)
         change_st = np.full(cur.size, -1)
-        for j in range(1, longest):
-            k = b + j
-            valid = has & (k < end)
-            if not valid.any():
-                break
-            kk = np.where(valid, k, 0)
-            valid &= tt.st_dropoff[kk]
-            s_k = tt.st_stop[kk]
-            a_k = tt.st_arr[kk]
-            eg = valid & (egress_st < 0) & (a_k + walk.stop_node_min[s_k, g_node] <= deadline)
-            egress_st[eg] = k[eg]
-            ch = valid & (change_st < 0) & (a_k <= alight[s_k, pf] + 1e-9) & (alight_src[s_k, pf] >= 0)
-            change_st[ch] = k[ch]
+        on = np.flatnonzero(has)  # only the cells riding a trip
+        egress_st[on], change_st[on] = _alight_stops(
+            tt, walk, alight, alight_src, b[on], g_node[on], deadline[on], pf[on]
+        )
         a_st = np.where(egress_st >= 0, egress_st, change_st)
         legs_b.append(np.where(has, b, -1))
         legs_a.append(np.where(has, a_st, -1))
