@@ -61,7 +61,8 @@ def line_loads_frame(
     times of the run they planned; overflow is not pushed to the next departure). With capacity
     enforced (``enforced``: the day's loads of :mod:`sim.transit.capacity`), the legs logged are
     those ridden, ``left_behind`` counts the persons each run refused and ``extra_wait_min`` the
-    person-minutes they waited for a later run.
+    person-minutes they waited for a later run (the column is there only when a run refused
+    someone: a capacity never reached leaves the table of a run without the rule).
     """
     if tt is None or tt.n_trips == 0:
         return _empty()
@@ -105,11 +106,11 @@ def line_loads_frame(
     if not frames:
         return _empty()
     df = pd.concat(frames, ignore_index=True)
-    if enforced is not None:
+    if enforced is not None and df["refused"].any():
         return _frame(df, tt).assign(
             left_behind=df["refused"].to_numpy(float), extra_wait_min=df["extra_wait_min"].to_numpy(float)
         )
-    return _frame(df, tt)
+    return _frame(df, tt)  # a capacity never reached: the table of a run without the rule
 
 
 def _refused(

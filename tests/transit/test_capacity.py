@@ -158,15 +158,23 @@ def _overlay(tmp_path: Path, name: str, text: str) -> Path:
 TINY_BUSES = Path(__file__).resolve().parents[2] / "scenarios" / "tiny" / "buses.yaml"
 
 
-def test_a_capacity_never_reached_changes_no_table_but_adds_the_wait_column(tmp_path: Path) -> None:
+def test_a_capacity_never_reached_changes_no_table(tmp_path: Path) -> None:
+    from sim.cli import main
+    from sim.results.result import TABLES
+
     _, off = run_scenario(TINY_BUSES, days=20, seed=3)
     on_file = _overlay(tmp_path, "on", "transit:\n  capacity: {max_wait_min: 60}\n")
     _, on = run_scenario(TINY_BUSES, overlays=[on_file], days=20, seed=3)
-    for name in ("trips", "errands", "facility_days", "residents", "schools"):
+    assert len(on.line_loads) and (on.line_loads["peak_load"] > 0).any()  # buses ran and carried riders
+    for name in TABLES:
         pd.testing.assert_frame_equal(getattr(off, name), getattr(on, name))
-    loads = on.line_loads
-    pd.testing.assert_frame_equal(off.line_loads, loads.drop(columns="extra_wait_min"))
-    assert (loads["extra_wait_min"] == 0).all() and (loads["left_behind"] == 0).all()
+    argv = ["run", str(TINY_BUSES), "--days", "20", "--seed", "3", "--quiet", "--out"]
+    assert main([*argv, str(tmp_path / "off")]) == 0
+    assert main([*argv, str(tmp_path / "on_run"), "--overlay", str(on_file)]) == 0
+    tables = sorted((tmp_path / "off").glob("*.parquet"))
+    assert {t.stem for t in tables} >= {"line_loads", "trips", "errands"}
+    for table in tables:  # the files too, byte for byte
+        assert table.read_bytes() == (tmp_path / "on_run" / table.name).read_bytes(), table.name
 
 
 def test_full_vehicles_move_riders_and_keep_every_minute(tmp_path: Path) -> None:
