@@ -4,7 +4,7 @@ Each repeat runs in a fresh Python process and times what ``townsim compare A.ya
 --replications 10`` does: imports, loading both scenarios, building each world and its travel
 tables once, 20 runs of 365 days in worker processes forked after that (the runs' tables,
 summaries and per-place tables), and the paired comparison of every headline metric. Prints the
-median wall time over repeats (target: <= 90 s on 2 cores), and the run-to-run spread of
+median wall time over repeats (target: <= 30 s on 2 cores), and the run-to-run spread of
 mean burden per errand that the default replication count rests on.
 
 Usage: python benchmarks/bench_replications.py [--a FILE] [--b FILE] [--n 10] [--days 365]
@@ -126,7 +126,7 @@ def main() -> None:
             f"peak worker {rec['peak_worker_mb']:.0f} MB; load average before {load_before:.1f})"
         )
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-    print(f"\nmedian wall, {2 * args.n} runs + comparison: {med['wall_s']:.1f} s (target <= 90 s)")
+    print(f"\nmedian wall, {2 * args.n} runs + comparison: {med['wall_s']:.1f} s (target <= 30 s)")
     print(
         f"median CPU time {med['cpu_s']:.0f} s: {med['cpu_s'] / args.workers:.1f} s of wall if the "
         f"{args.workers} cores did nothing else (an estimate, not a measurement)"
