@@ -186,7 +186,7 @@ def _text_table(
     rows = []
     for _, r in table.iterrows():
         places = decimals((r["ci_high"] - r["ci_low"]) / 2)
-        row = {getattr(GROUPS[k], lang): group_name(k, r[k], names) for k in by}
+        row: dict[str, object] = {getattr(GROUPS[k], lang): group_name(k, r[k], names) for k in by}
         if label:
             row[HEAD[label][lang] if label in HEAD else label] = r[label]
         row[HEAD["n"][lang]] = int(r["n"])

@@ -300,10 +300,10 @@ def _villages(
             )
         frame["id"] = [f"place{i}" for i in frame["osm_id"]]
         frame.attrs["rows"] = [f"place node {i}" for i in frame["osm_id"]]
-        total = int(pd.to_numeric(frame["population"]).sum())
+        residents = int(pd.to_numeric(frame["population"]).sum())
         warns.append(
             f"no --villages: {len(frame)} village(s) from the extract's place nodes with population tags "
-            f"({total:,} residents in all); give --villages FILE (id, lon, lat, population) for villages"
+            f"({residents:,} residents in all); give --villages FILE (id, lon, lat, population) for villages"
         )
     rows: list[str] = frame.attrs.get("rows", [f"row {i + 1}" for i in range(len(frame))])
     if not len(frame):

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -140,6 +140,14 @@ class CalibrationState:
     lost: int = 0
 
 
+class _ClientArgs(TypedDict):
+    """The keyword arguments of the sweep engine's ``_client``."""
+
+    workers: int | None
+    scheduler: str | None
+    security: object | None
+
+
 class _Runner:
     """Runs tasks through the sweep engine's store and Dask client, starting the cluster on first need."""
 
@@ -163,7 +171,7 @@ class _Runner:
         self.digest = scenario_digest(loaded)
         self.kinds = tuple(cal.observed)
         self.progress = progress
-        self._client_args = {"workers": workers, "scheduler": scheduler, "security": security}
+        self._client_args: _ClientArgs = {"workers": workers, "scheduler": scheduler, "security": security}
         self._client_cm: Any = None
         self._client: Any = None
         self.lost = 0

@@ -19,9 +19,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsFloat, cast
 
 import numpy as np
 import pandas as pd
@@ -123,10 +124,10 @@ def _run(scenario: Path, overlay: Path | None, seed: int, days: int, out: Path) 
 
 
 def _band_value(
-    effect: pd.DataFrame, measure: str, bands: tuple[str, ...], weights: dict[str, float]
+    effect: pd.DataFrame, measure: str, bands: tuple[str, ...], weights: Mapping[Hashable, float]
 ) -> float:
     rows = effect.loc["did_merged"]
-    values = [float(rows.loc[b, measure]) for b in bands if b in rows.index]
+    values = [float(cast(SupportsFloat, rows.loc[b, measure])) for b in bands if b in rows.index]
     w = [weights.get(b, 1.0) for b in bands if b in rows.index]
     return float(np.average(values, weights=w)) if values else float("nan")
 
@@ -146,8 +147,8 @@ def _overlays(posterior: str | None, draws: int, folder: Path, fraction: float |
         points = [{**to_overrides(p), **extra} for p in table.to_dict("records")]
     for i, overrides in enumerate(points):
         tree: dict[str, Any] = {}
-        for path, value in overrides.items():
-            set_path(tree, path, value)
+        for key, value in overrides.items():
+            set_path(tree, key, value)
         path = folder / f"draw{i}.yaml"
         path.write_text(yaml.safe_dump(tree), encoding="utf-8")
         out.append(path)

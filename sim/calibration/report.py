@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from sim.errors import SimError
 from sim.figures.fonts import Language
@@ -13,7 +13,21 @@ from sim.figures.report_cells import Cell, Table
 
 __all__ = ["build_calibration_report", "is_calibration_dir"]
 
-_HEADS = {
+
+class _Heads(TypedDict):
+    """A language's headings and column names of the report section."""
+
+    title: str
+    about: str
+    parameters: str
+    waves: str
+    notes: str
+    figures: str
+    p_cols: list[str]
+    w_cols: list[str]
+
+
+_HEADS: dict[str, _Heads] = {
     "en": {
         "title": "Calibration {name}",
         "about": "Records from {start} over {days} days; {runs} design runs in {waves} waves; "

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -135,14 +136,14 @@ def _tickets(
         out[name] = _mean(service)
         counts[name] = int(np.isfinite(service).sum())
         if var is not None and counts[name] >= 2:
-            day_index = dates.get_indexer(group["day"])
+            day_index = dates.get_indexer(pd.Index(group["day"]))
             var[name] = _ratio_variance(service, day_index, len(dates), _mean, _WAIT_FLOOR / counts[name])
-    for (facility, weekday), group in frame.groupby(["facility", "weekday"], sort=True):
+    for (hall, weekday), group in frame.groupby(["facility", "weekday"], sort=True):
         window_days = dates[day_weekday == weekday]
         day_index = window_days.get_indexer(group["day"])
         wait = group["wait"].to_numpy()
         never_called = (~np.isfinite(wait)).astype(float)
-        name = f"hall_tickets/{facility}/{weekday}"
+        name = f"hall_tickets/{hall}/{weekday}"
         per_day = np.bincount(day_index, minlength=len(window_days)).astype(float)
         n, m = len(group), int(np.isfinite(wait).sum())
         out[f"{name}/arrivals"] = float(per_day.mean()) * weight
@@ -217,7 +218,7 @@ def _survey(
     keys = [survey["age_band"].astype(str), survey["mode"].astype(str)]
     band_size = survey.groupby(keys[0], sort=True).size()
     for (band, mode), group in survey.groupby(keys, sort=True):
-        name, n = f"survey/{band}/{mode}/share", int(band_size[band])
+        name, n = f"survey/{band}/{mode}/share", int(band_size[cast(str, band)])
         out[name] = len(group) / n
         counts[name] = len(group)
         if var is not None:

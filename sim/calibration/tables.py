@@ -21,7 +21,7 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
     order = np.argsort(values)
     cum = np.cumsum(weights[order])
     cum /= cum[-1]
-    return float(values[order][min(np.searchsorted(cum, q), len(values) - 1)])
+    return float(values[order][min(int(np.searchsorted(cum, q)), len(values) - 1)])
 
 
 def prior_interval(spec: Any) -> tuple[float, float]:

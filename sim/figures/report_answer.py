@@ -6,7 +6,7 @@ per-seed cell tables of both runs, over every paired seed (not only the first).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +51,7 @@ class Answer:
     note: str
 
 
-def _value_cell(row: Mapping[str, Any]) -> Cell:
+def _value_cell(row: Mapping[Hashable, Any]) -> Cell:
     places = decimals((row["ci_high"] - row["ci_low"]) / 2, default=2)
     sure = row["n"] >= 2 and (row["ci_low"] > 0 or row["ci_high"] < 0)
     cls = "num" + ((" sure up" if row["diff"] > 0 else " sure down") if sure else "")
@@ -69,10 +69,10 @@ def answer_section(before: ReplicationSet, after: ReplicationSet, labels: Labell
     sentences = []
     county_parts = pd.DataFrame()
     for by in ([], ["former_unit"]):
-        parts, _, said = group_answers(a, b, by, labels)
+        by_parts, _, said = group_answers(a, b, by, labels)
         sentences += [text for _, text in said]
         if not by:
-            county_parts = parts
+            county_parts = by_parts
     crossed = crossed_difference(a["cells"], b["cells"], ["former_unit", "age_band"], ["burden_min.mean"])
     crossed = group_order(crossed, ["former_unit", "age_band"])
     bands = list(dict.fromkeys(group_order(crossed, ["age_band"])["age_band"]))

@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypedDict, Unpack
+from typing import TYPE_CHECKING, Literal, TextIO, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -175,13 +175,13 @@ class _SilentOnceOrphaned:
     """A worker's stderr that drops what is written after the parent died (the broken-pipe
     traceback of a result sent in the moment before the parent watch ends the worker)."""
 
-    def __init__(self, stream: object, parent: int) -> None:
+    def __init__(self, stream: TextIO, parent: int) -> None:
         self._stream, self._parent = stream, parent
 
     def write(self, text: str) -> int:
         if os.getppid() != self._parent:
             return len(text)
-        return self._stream.write(text)  # type: ignore[attr-defined, no-any-return]
+        return self._stream.write(text)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._stream, name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -175,7 +176,7 @@ def format_indices(table: pd.DataFrame) -> str:
     """The sensitivity indices as a text table: lever, outcome, parameter, index, value and 95% interval."""
     lines = [f"{'lever':<12} {'outcome':<20} {'parameter':<40} {'index':<8} {'value':>8}  95% interval"]
     for r in table.itertuples(index=False):
-        interval = f"[{r.ci_low:.3f}, {r.ci_high:.3f}]" if np.isfinite(r.conf) else "-"
+        interval = f"[{r.ci_low:.3f}, {r.ci_high:.3f}]" if np.isfinite(cast(float, r.conf)) else "-"
         lines.append(
             f"{r.lever:<12} {r.outcome:<20} {r.parameter:<40} {r.index:<8} {r.value:>8.3f}  {interval}"
         )
