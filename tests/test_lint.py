@@ -1,5 +1,6 @@
-"""The code gates run in CI: ruff (style, complexity 15, Google docstrings) over the code and mypy,
-strict on the results contract, the metrics and the public API (configured in pyproject.toml)."""
+"""The code gates run in CI: ruff (style, complexity 15, Google docstrings, formatting) over the code
+and mypy over the whole package, strict on the results contract, the metrics and the public API
+(configured in pyproject.toml); the same checks as ``make lint``."""
 
 from __future__ import annotations
 
@@ -63,3 +64,27 @@ def test_mypy_strict_on_results_metrics_and_api() -> None:
     mine = [line for line in done.stdout.splitlines() if line.startswith(STRICT) and ": error:" in line]
     assert mine == [], "\n".join(mine)
     assert done.returncode in (0, 1), done.stdout + done.stderr  # 2: mypy itself failed (config, crash)
+
+
+def test_ruff_format_leaves_the_package_unchanged() -> None:
+    done = subprocess.run(
+        [_tool("ruff"), "format", "--check", "--no-cache", "sim"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_mypy_passes_over_the_whole_package() -> None:
+    """``mypy sim`` with the pyproject configuration, as ``make lint`` runs it: an error in any module
+    (not only the strict packages) fails."""
+    done = subprocess.run(
+        [_tool("mypy"), "sim"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
