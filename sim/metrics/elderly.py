@@ -36,11 +36,12 @@ def elderly_summary(model: AccessModel, result: RunResult, days: int) -> dict[st
     trips = result.trips
     rows = trips["resident"].to_numpy(np.int64)
     band = res.band[rows]
-    minutes = (trips["travel_min"] + trips["wait_min"] + trips["return_min"]).to_numpy(float)
+    minutes = trips["travel_min"].to_numpy(float) + trips["wait_min"].to_numpy(float)
+    minutes += trips["return_min"].to_numpy(float)
     own = np.bincount(band, weights=minutes, minlength=len(bands))
     with_companions = own.copy()
     with_companions[bands.index(spec.companion_band)] += f.companion_min
-    is_bus = (trips["mode"].astype(str) == "bus").to_numpy()
+    is_bus = (trips["mode"] == "bus").to_numpy()  # compared by category code, no strings per trip
     n_trips = np.bincount(band, minlength=len(bands))
     bus = np.bincount(band, weights=is_bus, minlength=len(bands))
     bus_money = np.bincount(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.metrics.summary import measured_rows
 from sim.model.health import facility_tiers
 from sim.scenario.health import HEALTH_TIERS
 
@@ -78,8 +79,7 @@ def health_summary(model: AccessModel, result: RunResult, days: int) -> dict[str
         else None
     )
 
-    arisen = errands.loc[errands["arise_day"] >= 0, "errand"].to_numpy()
-    measured = np.isin(trips["errand"].to_numpy(), arisen)
+    _, measured = measured_rows(errands, trips)  # trips of errands that arose on measured days
     first = measured & ~trips["errand"].duplicated().to_numpy()  # trips are in time order
     minor = first & (_codes(trips["purpose"], w.services) == w.services.index(spec.levels[0]))
     rows = np.flatnonzero(minor)
