@@ -48,11 +48,18 @@ class ColumnLog:
             self._cols[name] = new
 
     def append(self, **columns: np.ndarray | float) -> None:
-        """Append rows: one array (or scalar, repeated) per column, arrays of equal length."""
+        """Append rows: one array (or scalar, repeated) per column, arrays of equal length.
+
+        A scalar zero is not written: rows past those appended are zeros already (and their
+        pages, never touched, cost no memory).
+        """
         m = max((v.shape[0] for v in columns.values() if isinstance(v, np.ndarray) and v.ndim), default=0)
         self._reserve(self.n + m)
         for name, col in self._cols.items():
-            col[self.n : self.n + m] = columns[name]
+            value = columns[name]
+            if np.ndim(value) == 0 and value == 0:
+                continue
+            col[self.n : self.n + m] = value
         self.n += m
 
     def columns(self) -> dict[str, np.ndarray]:
