@@ -10,7 +10,8 @@ import numpy as np
 
 from sim.model.agents import FacilityAgent, Resident
 from sim.model.calendar import RunCalendar
-from sim.model.choice import Choosers, make_choice_rule, owns_patterns, round_trip_cost_min
+from sim.model.choice import Choosers, make_choice_rule
+from sim.model.choice_setup import prepare_choice_costs
 from sim.model.families import build_families
 from sim.model.frailty import ChoiceCosts, Frailty
 from sim.model.ghosts import GhostPlan, GhostRates
@@ -37,7 +38,8 @@ from sim.scenario.load import LoadedScenario
 from sim.scenario.schema import WEEKDAYS
 from sim.transit.capacity import CapacityDay, fastest_road_mode, take_leg
 from sim.transit.plan import BusLeg, plan_home, plan_out
-from sim.transit.tables import BUS_MODE, BusTables, add_bus_mode, build_bus_tables
+from sim.transit.setup import setup_transit
+from sim.transit.tables import BusTables
 from sim.world.world import FACILITY_KINDS, World, build_world
 
 __all__ = ["ERRAND_COLUMNS", "FACILITY_DAY_COLUMNS", "OUTCOMES", "TRIP_COLUMNS", "AccessModel"]
@@ -143,39 +145,42 @@ class AccessModel(mesa.Model):
         self.loaded = loaded
         self.world = world or build_world(loaded, population_scale=population_scale)
         self.tables = tables or build_travel_tables(self.world, sc.modes)
-        self.bus: BusTables | None = None
-        self._bus_mode = -1
-        self.load_log: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []  # day, trip, board, alight
-        if sc.transit is not None:
-            self.bus = bus or build_bus_tables(loaded, self.world)
-            w = self.world
-            latest = np.maximum(
-                w.fac_close_min - sc.behaviour.latest_arrival_before_close_min, w.fac_open_min
-            )
-            if BUS_MODE not in self.tables.modes:
-                self.tables = add_bus_mode(self.tables, self.bus, self.world, latest, sc.transit.no_way_home)
-            self._bus_mode = self.tables.modes.index(BUS_MODE)
-            # a journey must arrive by each facility's latest arrival on that weekday (by_day hours)
-            latest_wd = np.maximum(
-                w.fac_close_wd - sc.behaviour.latest_arrival_before_close_min, w.fac_open_wd
-            )
-            # weekday -> day kind; (day kinds, villages, facilities) feasible
-            self._bus_day_kind, self._bus_feasible = self.bus.feasible_by_day_kind(w, latest_wd)
-        self.capacity: CapacityDay | None = None  # vehicle capacity enforced (transit.capacity)
-        self._gave_up_out: tuple[np.ndarray, np.ndarray] | None = None
-        self._riders_today = np.zeros(0, np.int64)
-        if self.bus is not None and sc.transit is not None and sc.transit.capacity is not None:
-            rule = sc.transit.capacity
-            self.capacity = CapacityDay(
-                self.bus, max_wait_min=rule.max_wait_min, weight=1.0 / sc.simulation.sample_fraction
-            )
+        self._setup_transit(bus)
         self.behaviour = sc.behaviour
         self.prior_wait_min = sc.behaviour.prior_wait_min
         self.choice_rule = make_choice_rule(sc.behaviour)
         self.warmup_days = sc.simulation.warmup_days
         self.day = -self.warmup_days  # warm-up days are -W..-1; measured days 0, 1, ...
         self.start_weekday = WEEKDAYS.index(sc.simulation.start_weekday)
+        self._setup_population()
+        self._setup_schools()
+        daily = self._setup_demand()
+        self._setup_choice_costs()
+        self._setup_service()
+        self._setup_logs(daily)
+        self._setup_agents(resident_agents)
 
+    # -- setup ---------------------------------------------------------------------------
+    def _setup_transit(self, bus: BusTables | None) -> None:
+        """Bus tables, the bus mode, bus feasibility per kind of day and vehicle capacity
+        (sim/transit/setup.py); without ``transit:`` no bus (mode -1) and no capacity."""
+        self.bus: BusTables | None = None
+        self._bus_mode = -1
+        self.load_log: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []  # day, trip, board, alight
+        self.capacity: CapacityDay | None = None  # vehicle capacity enforced (transit.capacity)
+        transit = setup_transit(self.loaded, self.world, self.tables, bus)
+        if transit is not None:
+            self.bus, self.tables, self._bus_mode = transit.bus, transit.tables, transit.bus_mode
+            # weekday -> day kind; (day kinds, villages, facilities) feasible
+            self._bus_day_kind, self._bus_feasible = transit.day_kind, transit.feasible
+            self.capacity = transit.capacity
+        self._gave_up_out: tuple[np.ndarray, np.ndarray] | None = None
+        self._riders_today = np.zeros(0, np.int64)
+
+    def _setup_population(self) -> None:
+        """Residents (with the bus as everyone's mode under transit), their sample weight and the
+        run calendar (dated days: ferry suspensions, holidays, Spring Festival returns)."""
+        sc = self.loaded.scenario
         self.residents = synthesise_residents(
             self.world, self.streams, modes=sc.modes, sample_fraction=sc.simulation.sample_fraction
         )
@@ -183,7 +188,7 @@ class AccessModel(mesa.Model):
             owns = self.residents.owns
             self.residents.owns = np.vstack([owns, np.ones((1, owns.shape[1]), dtype=bool)])
         self.sample_weight = 1.0 / sc.simulation.sample_fraction
-        self.calendar = (  # dated days: ferry suspensions, holidays, Spring Festival returns
+        self.calendar = (
             None
             if sc.calendar is None
             else RunCalendar(
@@ -194,19 +199,18 @@ class AccessModel(mesa.Model):
                 resident_key=self.residents.key,
                 resident_village=self.residents.village,
                 streams=self.streams,
-                file=loaded.origin("calendar"),
+                file=self.loaded.origin("calendar"),
             )
         )
-        self._service_times = ServiceTimes(self.world.fac_service_time)
-        self._receiving = self.world.fac_receives_visitors
-        fraction = sc.simulation.sample_fraction
-        self._ghost_rates = (
-            GhostRates(self.world.fac_kind, len(FACILITY_KINDS), fraction) if fraction < 1 else None
-        )
+
+    def _setup_schools(self) -> None:
+        """Pupils' schools by catchment and, with ``families:``, households, escorts, boarding and
+        teaching points (sim/model/families.py; the schools then have the teaching points applied)."""
+        sc = self.loaded.scenario
         self.schools = assign_schools(
             self.world, sc.schools.levels, self.residents, self.tables, self.streams
         )
-        self.families = (  # households, escorts, boarding, teaching points (sim/model/families.py)
+        self.families = (
             None
             if sc.families is None
             else build_families(
@@ -219,11 +223,17 @@ class AccessModel(mesa.Model):
                 road_km=self.tables.distance_km[self.tables.modes.index("walk")],
                 school_days_per_week=len(sc.schools.days),
                 streams=self.streams,
-                file=loaded.origin("families"),
+                file=self.loaded.origin("families"),
             )
         )
         if self.families is not None:
             self.schools = self.families.schools  # teaching points applied
+
+    def _setup_demand(self) -> float:
+        """Age-band members, need cells (daily rates), jurisdictions and referral targets (with
+        ``health:``, the health system and its referral to the next tier); returns the expected
+        new errands a day."""
+        sc = self.loaded.scenario
         self._band_members = [
             np.flatnonzero(self.residents.band == b) for b in range(len(self.world.age_bands))
         ]
@@ -238,34 +248,48 @@ class AccessModel(mesa.Model):
         )
         self._jurisdiction = np.array([svc.jurisdiction for svc in sc.services.values()])
         self._referral = self.world.referral_target()
-        vot_min_per_yuan = 60.0 / sc.behaviour.value_of_time_yuan_per_h
-        self._static_cost = round_trip_cost_min(  # (modes, villages, facilities)
-            self.tables.time_min, self.tables.money_yuan, sc.behaviour.value_of_time_yuan_per_h
-        )
         self.health = HealthSystem(sc.health, self.world, self.streams) if sc.health is not None else None
-        if self.health is not None:  # tier attractiveness and referral to the next tier (sim/model/health.py)
-            self._static_cost = self._static_cost + self.health.cost_shift_min()[None, None, :]
+        if self.health is not None:  # referral to the next tier (sim/model/health.py)
             self._referral = self.health.referral_targets(self.world, self._referral)
-        self._owns_pattern, self._owns_table = owns_patterns(self.residents.owns)
+        sizes = np.array([len(m) for m in self._band_members])
+        return float((rates / 365.0 * sizes[None, :]).sum())
+
+    def _setup_choice_costs(self) -> None:
+        """Frailty (impairment, companions, fares; sim/model/frailty.py), the static choice costs and
+        ownership patterns (sim/model/choice_setup.py) and the caches of choice tables."""
+        sc = self.loaded.scenario
         self._walk_mode = self.tables.modes.index("walk")
-        self.frailty: Frailty | None = None  # impairment, companions, fares (elderly:, sim/model/frailty.py)
-        self._choice_costs: ChoiceCosts | None = None
-        if sc.elderly is not None:
-            bands, weight = self.world.age_bands, self.sample_weight
-            self.frailty = Frailty(sc.elderly, bands, self.residents, self.streams, weight)
-            self._choice_costs = self.frailty.choice_costs(
-                self._static_cost,
-                self._owns_table,
-                self._owns_pattern,
-                time_min=self.tables.time_min,
-                money_yuan=self.tables.money_yuan,
-                walk=self._walk_mode,
-                bus=self._bus_mode,
-                vot_min_per_yuan=vot_min_per_yuan,
-            )
+        self.frailty: Frailty | None = (
+            None
+            if sc.elderly is None
+            else Frailty(sc.elderly, self.world.age_bands, self.residents, self.streams, self.sample_weight)
+        )
+        costs = prepare_choice_costs(
+            self.tables,
+            self.residents.owns,
+            value_of_time_yuan_per_h=sc.behaviour.value_of_time_yuan_per_h,
+            walk=self._walk_mode,
+            bus=self._bus_mode,
+            health=self.health,
+            frailty=self.frailty,
+        )
+        self._static_cost = costs.static_cost  # (modes, villages, facilities)
+        self._owns_pattern, self._owns_table = costs.owns_pattern, costs.owns_table
+        self._choice_costs: ChoiceCosts | None = costs.choice_costs
         self._prepared: dict[int, object] = {}  # choice tables per bus day kind (-1: no transit)
         self._eligible_tables: dict[tuple[int, bytes], tuple[np.ndarray, int]] = {}
         self._village = self.residents.village.astype(np.int64)
+
+    def _setup_service(self) -> None:
+        """Service times, ghost rates of a sampled run, levers, the appointment desk and how the day's
+        queues are served (balking, reneging, day choice)."""
+        sc = self.loaded.scenario
+        self._service_times = ServiceTimes(self.world.fac_service_time)
+        self._receiving = self.world.fac_receives_visitors
+        fraction = sc.simulation.sample_fraction
+        self._ghost_rates = (
+            GhostRates(self.world.fac_kind, len(FACILITY_KINDS), fraction) if fraction < 1 else None
+        )
         self.levers = LeverEngine(
             sc.levers,
             self.world,
@@ -275,7 +299,7 @@ class AccessModel(mesa.Model):
             village=self.residents.village,
             new_unit=self.residents.new_unit,
             weight=1.0 / sc.simulation.sample_fraction,
-            proxy_origin=loaded.origin("levers.proxy.services"),
+            proxy_origin=self.loaded.origin("levers.proxy.services"),
         )
         self.appointments = AppointmentDesk(  # also queues the proxy agents' batches of the day
             sc.levers.appointments, self.world, self.streams, agents=self.levers.agents_today
@@ -285,17 +309,20 @@ class AccessModel(mesa.Model):
         self.batch_queues = (
             self.sample_weight == 1.0 and self.appointments.spec is None and sc.levers.proxy is None
         )
-        self.queue_behaviour = self._queue_behaviour(loaded)
+        self.queue_behaviour = self._queue_behaviour(self.loaded)
         self._left: np.ndarray | None = None  # per visitor of the day's queues: stayed, balked, reneged
         self._remembered: np.ndarray | None = None  # per visitor: the wait remembered (a balker's expected)
+
+    def _setup_logs(self, daily: float) -> None:
+        """Pending errands, the trip, errand and facility-day logs (sized for ``daily`` expected new
+        errands a day) and the day's counters."""
+        days = self.loaded.scenario.simulation.days
         self._next_errand = 0
         self.pending = Needs.empty()
-        sizes = np.array([len(m) for m in self._band_members])
-        daily = float((rates / 365.0 * sizes[None, :]).sum())  # expected new errands a day
-        rows = int(1.5 * daily * (self.warmup_days + sc.simulation.days)) + 1024  # virtual until written
+        rows = int(1.5 * daily * (self.warmup_days + days)) + 1024  # virtual until written
         self.trip_log = ColumnLog(TRIP_COLUMNS, rows)  # trips of measured days
         self.errand_log = ErrandLog(ERRAND_COLUMNS, rows)  # errands by id, written as they end
-        self.facility_day_log = ColumnLog(FACILITY_DAY_COLUMNS, 64 * sc.simulation.days)
+        self.facility_day_log = ColumnLog(FACILITY_DAY_COLUMNS, 64 * days)
         self._errands_done = 0
         self.facility_log: list[
             tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -304,6 +331,9 @@ class AccessModel(mesa.Model):
         self.today: dict[str, float] = {}
         self._mean_wait_today = 0.0
 
+    def _setup_agents(self, resident_agents: str | None) -> None:
+        """Mesa agents (facilities, then residents: all, or lazily up to the auto limit) and the
+        DataCollector of the day's totals."""
         self.facility_agents = [FacilityAgent(self, i) for i in range(len(self.world.fac_ids))]
         self._resident_agents: dict[int, Resident] = {}
         mode = resident_agents or ("all" if len(self.residents) <= RESIDENT_AGENTS_AUTO_LIMIT else "lazy")
