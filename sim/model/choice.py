@@ -173,7 +173,7 @@ class _KeptSet:
 
     Attributes:
         pos: (rows, M) positions in the candidates, ascending; padded with C (no candidate).
-        weight: (rows, M) their facility weights (0 at the padding).
+        weight: (M, rows) their facility weights (0 at the padding).
         slot: (C + 1, rows) each candidate's index in its row of ``pos``, -1 if left out (last row: -1, for
             position -1, no candidate).
         left_out: (C + 1, rows) weight of the candidates left out (0 where kept; last row 0).
@@ -204,9 +204,7 @@ class _KeptSet:
         slot[c] = -1
         left_out = np.where(np.vstack([kept, np.ones((1, kept.shape[1]), bool)]), 0.0, padded)
         weight = np.take_along_axis(padded, pos, axis=0)
-        return cls(
-            np.ascontiguousarray(pos.T), np.ascontiguousarray(weight.T), slot, left_out, left_out.sum(axis=0)
-        )
+        return cls(np.ascontiguousarray(pos.T), weight, slot, left_out, left_out.sum(axis=0))
 
 
 @dataclass(frozen=True)
@@ -341,16 +339,16 @@ class LogitChoice:
         n = len(who.village)
         kept = t.kept_set(who.cand, who.table)
         row = (who.pattern * t.fac_weight.shape[1] + who.village) * who.table.shape[1] + who.column
-        w = np.take(kept.weight, row, axis=0)  # (n, M): a chooser's kept weights are contiguous
+        w = np.take(kept.weight, row, axis=1)  # (M, n): cumulative sums add whole rows
         col = _columns(who.cand, who.mem_fac)
         factor = np.ones(n)
         mem = np.flatnonzero(col >= 0)
         factor[mem] = self._memory_factor(t, who, mem)
         slot = kept.slot[col, row]
         mem = np.flatnonzero(slot >= 0)
-        w[mem, slot[mem]] *= factor[mem]
-        cum = np.cumsum(w, axis=1)
-        total = cum[:, -1]
+        w[slot[mem], mem] *= factor[mem]
+        cum = _cumsum_rows(w)
+        total = cum[-1]
         remembered = kept.left_out[col, row]  # a remembered facility among the left-out
         extra = remembered * factor
         left = np.maximum(kept.left_total[row] - remembered, 0.0)
@@ -364,7 +362,7 @@ class LogitChoice:
         fac = np.full(n, -1, dtype=np.int64)
         mode = np.full(n, -1, dtype=np.int64)
         r = np.flatnonzero(region == 0)
-        k, within = _pick(cum[r].T, w[r].T, target[r])
+        k, within = _pick(cum[:, r], w[:, r], target[r])
         fac[r] = who.cand[kept.pos[row[r], k]]
         mode[r] = self._mode(t, who.pattern[r], who.village[r], fac[r], within)
         r = np.flatnonzero(region == 1)
