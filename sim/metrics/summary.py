@@ -94,18 +94,17 @@ class _Errands:
     def of(cls, errands: pd.DataFrame, rows: np.ndarray | None = None) -> _Errands:
         """Columns of ``errands`` (only ``rows``, a boolean mask, if given)."""
         done = _completed(errands)
-        keep = None if rows is None else np.flatnonzero(rows)
-        done_at = np.flatnonzero(done if rows is None else done & rows)
-
+        done_at = done if rows is None else done & rows
         service_code, services = _codes(errands["service"])
 
         def col(name: str, at: np.ndarray | None, dtype: Any = None) -> np.ndarray:
-            values = errands[name].to_numpy(dtype) if name != "service" else service_code
-            return values if at is None else values[at]
+            """Column ``name`` at the rows of the boolean mask ``at`` (all if None), as ``dtype``."""
+            values = errands[name].to_numpy() if name != "service" else service_code
+            return np.asarray(values if at is None else values[at], dtype=dtype)
 
         return cls(
-            resident=col("resident", keep),
-            trips=col("trips", keep, float),
+            resident=col("resident", rows),
+            trips=col("trips", rows, float),
             done_resident=col("resident", done_at),
             burden=col("burden_min", done_at, float),
             km=col("distance_km", done_at, float),
