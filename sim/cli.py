@@ -141,6 +141,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     """Two run folders (replicated or single), or two scenario files run here with paired seeds."""
     if args.posterior is not None:
         return compare_posterior(args)
+    if args.out is not None:
+        raise SimError("--out writes a posterior comparison; give --posterior DIR too (or drop --out)")
     from sim.cli_explain import compare_output, load_pair
     from sim.metrics.pairing import check_pairing, welch_difference
     from sim.replications import paired_difference

@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 from sim.argtypes import positive_int
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sim.calibration.posterior_compare import PosteriorComparison
     from sim.sweep.runner import SweepProgress
 
 __all__ = ["register"]
@@ -115,6 +118,13 @@ def add_posterior_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--draws", type=positive_int, default=8, metavar="K", help="with --posterior: draws (default 8)"
     )
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="FOLDER",
+        help="with --posterior: also write the comparison as a folder (table CSV, draws and per-draw "
+        "Parquet, inputs JSON) for townsim report FOLDER",
+    )
 
 
 def compare_posterior(args: argparse.Namespace) -> int:
@@ -126,6 +136,12 @@ def compare_posterior(args: argparse.Namespace) -> int:
 
     if not (Path(args.run_a).is_file() and Path(args.run_b).is_file()):
         raise SimError("--posterior: expected two scenario files (the runs are made here at posterior draws)")
+    out = Path(args.out) if args.out is not None else None
+    if out is not None:
+        from sim.calibration.posterior_report import POSTERIOR_COMPARE_KIND
+        from sim.ownership import check_replaceable
+
+        check_replaceable(out, POSTERIOR_COMPARE_KIND)  # before the runs; checked again when written
     result = compare_under_posterior(
         args.run_a,
         args.run_b,
@@ -138,6 +154,8 @@ def compare_posterior(args: argparse.Namespace) -> int:
         overlays=args.overlay,
         overlays_b=getattr(args, "overlay_b", []) or [],
     )
+    if out is not None:
+        _write_folder(result, out, args)
     if args.format == "csv":
         print(result.table.to_csv(index=False), end="")
     elif args.format == "json":
@@ -145,6 +163,26 @@ def compare_posterior(args: argparse.Namespace) -> int:
     else:
         print(format_posterior_comparison(result, Path(args.run_a).stem, Path(args.run_b).stem), end="")
     return 0
+
+
+def _write_folder(result: PosteriorComparison, out: Path, args: argparse.Namespace) -> None:
+    """Write ``compare --posterior --out FOLDER`` with the inputs (seed and days as run)."""
+    from sim.calibration.posterior_report import write_posterior_comparison
+    from sim.scenario.load import load_scenario
+
+    simulation = load_scenario(args.run_a, overlays=args.overlay).scenario.simulation
+    inputs = {
+        "scenario_a": str(args.run_a),
+        "scenario_b": str(args.run_b),
+        "overlays": [str(o) for o in args.overlay],
+        "overlays_b": [str(o) for o in getattr(args, "overlay_b", []) or []],
+        "posterior": str(args.posterior),
+        "draws": args.draws,
+        "seed": args.seed if args.seed is not None else simulation.seed,
+        "days": args.days if args.days is not None else simulation.days,
+    }
+    write_posterior_comparison(result, out, inputs=inputs)
+    print(f"wrote {out}", file=sys.stderr)
 
 
 def _fraction(text: str) -> float:

@@ -59,13 +59,15 @@ def _cmd_figures(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from sim.calibration.posterior_report import is_posterior_compare_dir
     from sim.calibration.report import is_calibration_dir
     from sim.figures.report import write_report
     from sim.figures.runset import primary_dir
     from sim.figures.sweep import is_sweep_dir
     from sim.results.folder import load_any_folder
 
-    if not is_sweep_dir(Path(args.run_dir)) and not is_calibration_dir(args.run_dir):
+    special = is_calibration_dir(args.run_dir) or is_posterior_compare_dir(args.run_dir)
+    if not is_sweep_dir(Path(args.run_dir)) and not special:
         primary_dir(args.run_dir)  # fail early, before fonts are looked for
         for folder in [Path(args.run_dir), *([Path(args.vs)] if args.vs else [])]:
             load_any_folder(folder)  # a damaged folder stops here, naming the file and field
@@ -102,7 +104,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "report", help="one self-contained HTML report of a run or an analysed sweep (figures embedded)"
     )
-    p.add_argument("run_dir", metavar="FOLDER", help="run folder, or analysed sweep folder")
+    p.add_argument(
+        "run_dir",
+        metavar="FOLDER",
+        help="run folder, analysed sweep folder, calibration folder, or compare --posterior --out folder",
+    )
     p.add_argument("--vs", default=None, metavar="OTHER_RUN", help="run folder to compare with")
     p.add_argument("--lang", default="en", help=f"language: {' or '.join(LANGS)} (default en)")
     p.add_argument(

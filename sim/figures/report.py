@@ -473,6 +473,15 @@ def build_calibration_document(folder: str | Path, *, language: Language) -> str
     return _environment().get_template("calibration_report.html.j2").render(context)
 
 
+def build_posterior_compare_document(folder: str | Path, *, language: Language) -> str:
+    """The report of a ``compare --posterior --out`` folder as one HTML document."""
+    from sim.calibration.posterior_report import build_posterior_compare_report
+
+    context = build_posterior_compare_report(folder, language=language)
+    context.update(_common(Labeller(language.lang), language, context["title"]))
+    return _environment().get_template("posterior_compare_report.html.j2").render(context)
+
+
 def write_report(
     source: str | Path, out: str | Path, *, language: Language, vs: str | Path | None = None
 ) -> Path:
@@ -484,6 +493,7 @@ def write_report(
         SimError: a folder is invalid, ``vs`` given for a sweep, or ``out`` exists and is not a
             townsim report.
     """
+    from sim.calibration.posterior_report import is_posterior_compare_dir
     from sim.calibration.report import is_calibration_dir
     from sim.figures.sweep import is_sweep_dir
 
@@ -493,6 +503,12 @@ def write_report(
         if vs is not None:
             raise SimError("--vs compares two run folders; it does not apply to a calibration folder")
         document = build_calibration_document(source, language=language)
+    elif is_posterior_compare_dir(source):
+        if vs is not None:
+            raise SimError(
+                "--vs compares two run folders; it does not apply to a posterior comparison folder"
+            )
+        document = build_posterior_compare_document(source, language=language)
     elif is_sweep_dir(Path(source)):
         if vs is not None:
             raise SimError("--vs compares two run folders; it does not apply to a sweep folder")
