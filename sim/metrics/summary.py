@@ -44,7 +44,11 @@ def _sorted_percentile(s: np.ndarray, q: float) -> float:
     return b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma
 
 
-def _burden_block(s: np.ndarray) -> tuple[dict[str, float | None], dict[str, float | None]]:
+#: Burden stats (n, mean, median, p90) and shares over each threshold of one group (:func:`_burden_block`).
+BurdenBlock = tuple[dict[str, float | None], dict[str, float | None]]
+
+
+def _burden_block(s: np.ndarray) -> BurdenBlock:
     """Burden stats (n, mean, median, p90) and shares over each threshold of one group's completed
     errands, from their burdens (minutes) sorted ascending: order statistics and binary searches."""
     n = len(s)
@@ -177,18 +181,19 @@ def _access_by_group(
 
 def _burden_groups(
     burden: np.ndarray, cell: np.ndarray, n_cells: int, of_cell: dict[str, np.ndarray]
-) -> dict[str, list[np.ndarray]]:
-    """Values per group of each grouping (``of_cell``: group code of each cell), sorted ascending.
+) -> dict[str, list[BurdenBlock]]:
+    """:func:`_burden_block` of the values of each group of each grouping (``of_cell``: group code
+    of each cell).
 
     One counting sort by cell and one sort per cell; a group's values are its cells' runs joined
-    (and sorted again when it has several cells).
+    (and sorted again when it has several cells), one group at a time.
     """
     small = cell.astype(np.uint8 if n_cells <= 256 else np.uint16 if n_cells <= 65536 else np.int64)
     values = burden[np.argsort(small, kind="stable")]  # radix sort for 8- and 16-bit keys
     bounds = np.concatenate([[0], np.cumsum(np.bincount(cell, minlength=n_cells))])
     for c in np.flatnonzero(np.diff(bounds) > 1):
         values[bounds[c] : bounds[c + 1]].sort()
-    out: dict[str, list[np.ndarray]] = {}
+    out: dict[str, list[BurdenBlock]] = {}
     for key, of in of_cell.items():
         k = int(of.max()) + 1
         members = np.split(np.argsort(of, kind="stable"), np.cumsum(np.bincount(of, minlength=k))[:-1])
@@ -198,7 +203,7 @@ def _burden_groups(
             joined = runs[0] if len(runs) == 1 else np.concatenate(runs) if runs else values[:0]
             if len(runs) > 1:
                 joined.sort()
-            groups.append(joined)
+            groups.append(_burden_block(joined))
         out[key] = groups
     return out
 
@@ -238,7 +243,7 @@ def _grouped_metrics(
         out: dict[str, dict[str, Any]] = {}
         for i, label in enumerate(labels):
             n = int(n_done[key][i])
-            stats, shares = _burden_block(burdens[key][i])
+            stats, shares = burdens[key][i]
             entry: dict[str, Any] = {
                 "population": _num(pop[key][i]),
                 "errands_completed": n,
@@ -255,7 +260,7 @@ def _grouped_metrics(
                 }
             out[label] = entry
         result[key] = out
-    by_service = {s: _burden_block(b)[0] for s, b in zip(errands.services, burdens["service"], strict=True)}
+    by_service = {s: b[0] for s, b in zip(errands.services, burdens["service"], strict=True)}
     return result, by_service
 
 
