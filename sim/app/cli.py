@@ -10,9 +10,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sim.argtypes import workers
+from sim.argtypes import positive_int, workers
 from sim.errors import SimError
+
+if TYPE_CHECKING:
+    from sim.app.posterior import PosteriorRuns
 
 __all__ = ["register"]
 
@@ -32,6 +36,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
 
     folder = _check_folder(Path(args.folder))
     _check_host(args.host)
+    posterior = _posterior(args)
     loaded = load_scenario(args.scenario)
     candidates = Path(args.candidates) if args.candidates else None
     if candidates is None and (loaded.base_dir / CANDIDATES_NAME).is_file():
@@ -42,6 +47,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
         candidates=candidates,
         folder=folder,
         workers=args.workers,
+        posterior=posterior,
     )
     guard = PageGuard(args.host)
     with _bound(args.host, args.port) as sock:
@@ -50,6 +56,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
     print(
         f"townsim app: {loaded.scenario.name}"
         + (f", candidate lines from {candidates}" if candidates else "")
+        + (f"; each Run at {posterior.draws} draws of {args.posterior}" if posterior else "")
         + f"; writing to {Path(args.folder)}/",
         flush=True,
     )
@@ -72,6 +79,32 @@ def _cmd_app(args: argparse.Namespace) -> int:
     if stopped:  # SIGTERM/SIGHUP: stopped from outside, exit 128 + signal
         raise Terminated(stopped[0])
     return 0
+
+
+def _posterior(args: argparse.Namespace) -> PosteriorRuns | None:
+    """The posterior draws of ``--posterior DIR`` (None without it), checked before the server starts.
+
+    Raises:
+        SimError: DIR is not a finished calibration folder (named in the message).
+    """
+    if args.posterior is None:
+        if args.draws is not None:
+            raise SimError("--draws: draws of a posterior; give --posterior DIR too (or drop --draws)")
+        return None
+    from sim.app.posterior import PosteriorRuns
+
+    folder = Path(args.posterior)
+    if not folder.is_dir():
+        raise SimError(
+            f"--posterior: {folder} is not a folder; expected a calibration folder (townsim calibrate)"
+        )
+    try:
+        return PosteriorRuns(folder, args.draws or 8, workers=args.workers)
+    except SimError as exc:
+        text = str(exc)
+        raise SimError(f"--posterior: {text if str(folder) in text else f'{folder}: {text}'}") from None
+    except (OSError, ValueError, KeyError) as exc:  # a damaged posterior.parquet or experiment.yaml
+        raise SimError(f"--posterior: {folder}: not a finished calibration folder ({exc})") from None
 
 
 def _check_folder(folder: Path) -> Path:
@@ -150,4 +183,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="working folder for plans, runs, reports (default townsim_app)",
     )
     p.add_argument("--workers", type=workers, default=None, help="worker processes (default: one per CPU)")
+    p.add_argument(
+        "--posterior",
+        default=None,
+        metavar="DIR",
+        help="calibration folder (townsim calibrate): each Run at --draws posterior draws, the page's "
+        "replications split over them (at least 2 per draw); the county answer's interval includes "
+        "parameter uncertainty",
+    )
+    p.add_argument(
+        "--draws", type=positive_int, default=None, metavar="K", help="with --posterior: draws (default 8)"
+    )
     p.set_defaults(handler=_cmd_app)

@@ -28,6 +28,7 @@ from sim.scenario.load import LoadedScenario
 from sim.world.world import World, build_world
 
 if TYPE_CHECKING:
+    from sim.app.posterior import PosteriorRuns
     from sim.app.replicate import Replicator
 
 __all__ = ["AppState", "create_app"]
@@ -66,8 +67,10 @@ class AppState:
         candidates: Path | None,
         folder: Path,
         workers: int | None = None,
+        posterior: PosteriorRuns | None = None,
     ) -> None:
         self.loaded = loaded
+        self.posterior = posterior  # each Run at posterior draws (townsim app --posterior)
         self.scenario_label = scenario_label
         self.folder = folder.resolve()
         self.choices: Choices = choices_of(loaded, candidates)
@@ -91,6 +94,8 @@ class AppState:
     def warm_up(self) -> None:
         """Once the page is open: make the runner, then the base's replications with the page's
         default settings, in the background (a first Run with them runs only its plan)."""
+        if self.posterior is not None:  # every Run draws its own parameters: no base to reuse
+            return
         defaults = json.loads(self.init_json)["defaults"]
 
         def work() -> None:
@@ -188,6 +193,9 @@ class AppState:
             plan = None
             if job.plan is not None and job.plan_loaded is not None:
                 plan = (job.plan.stem, job.plan_loaded)
+            if self.posterior is not None:
+                self._work_posterior(job, progress)
+                return
             out = self.replicator.run_pair(
                 plan,
                 n=len(job.seeds),
@@ -215,17 +223,65 @@ class AppState:
         finally:
             job.wall_s = round(time.perf_counter() - job.started, 1)
 
+    def _work_posterior(self, job: Job, progress: Any) -> None:
+        """A Run at the posterior draws: the first draw's results, the answer's ``posterior`` block."""
+        from sim.app.results import results_json
+
+        assert self.posterior is not None
+        out = self.posterior.run_pair(
+            self.loaded,
+            (job.plan.stem, job.plan) if job.plan is not None else None,
+            replications=len(job.seeds),
+            seed=job.seeds[0],
+            days=job.days,
+            runs_dir=self.runs_dir,
+            progress=progress,
+            cancel=job.cancel,
+        )
+        if out is None:
+            job.state = "cancelled"
+            return
+        (base, plan), posterior = out
+        plan_world = self.world if job.plan_loaded is None else build_world(job.plan_loaded)
+        results = results_json(
+            base,
+            plan,
+            servers=(_servers(self.world), _servers(plan_world)),
+            first_run=self.run_dir(job, "plan"),
+            raw=(job.plan_loaded or self.loaded).raw,
+        )
+        if results.get("answer") is not None:
+            results["answer"]["posterior"] = posterior
+        results["posterior"] = posterior
+        job.results = results
+        job.state = "done"
+
+    @property
+    def runs_dir(self) -> Path:
+        """Where the first seed's run folders go (runs at posterior draws apart from the others)."""
+        return self.folder / "runs" / ("posterior" if self.posterior is not None else "")
+
     def run_dir(self, job: Job, which: str) -> Path:
         """Run folder of the job's first seed, ``base`` or ``plan``."""
         from sim.app.replicate import BASE, first_run_dir
 
         label = job.plan.stem if which == "plan" and job.plan is not None else BASE
-        return first_run_dir(self.folder / "runs", label, job.seeds[0], job.days)
+        return first_run_dir(self.runs_dir, label, job.seeds[0], job.days)
 
     def commands(self, job: Job) -> list[str]:
         """CLI commands that reproduce the job's numbers: every replication, and the comparison."""
         s, d, n, scen = job.seeds[0], job.days, len(job.seeds), self.scenario_label
         run = f"--replications {n} --seed {s} --days {d}"
+        if self.posterior is not None:
+            from sim.app.posterior import per_draw_replications
+
+            k = self.posterior.draws
+            r = per_draw_replications(n, k)
+            overlay = f" --overlay-b {job.plan.name}" if job.plan is not None else ""
+            return [
+                f"townsim compare {scen} {scen}{overlay} --posterior {self.posterior.folder} --draws {k} "
+                f"--replications {r} --seed {s} --days {d}"
+            ]
         if job.plan is None:
             return [f"townsim run {scen} {run} --out runs/base"]
         return [

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,17 @@ from scipy import stats
 
 from sim.errors import SimError
 
-__all__ = ["PosteriorComparison", "compare_under_posterior", "format_posterior_comparison", "posterior_draws"]
+if TYPE_CHECKING:
+    from sim.replications import ReplicationSet
+
+__all__ = [
+    "PosteriorComparison",
+    "compare_under_posterior",
+    "draw_rows",
+    "format_posterior_comparison",
+    "posterior_draws",
+    "total_variance",
+]
 
 #: Headline metrics reported (summary.json paths); others are in the table too.
 HEADLINE = (
@@ -83,6 +94,28 @@ def posterior_draws(folder: str | Path, k: int, *, seed: int) -> tuple[pd.DataFr
     return draws, overrides
 
 
+def draw_rows(k: int, set_a: ReplicationSet, set_b: ReplicationSet) -> pd.DataFrame:
+    """Rows of draw ``k`` for :func:`total_variance`: per overall metric, the mean of B - A over
+    the paired seeds (``mean_diff``) and its seed-to-seed variance (``seed_var``)."""
+    from sim.replications import paired_difference
+
+    diff = paired_difference(set_a, set_b)
+    diff = diff[diff["group_kind"] == "overall"]
+    ma, mb = set_a.metrics(), set_b.metrics()
+    ma, mb = ma[ma["group_kind"] == "overall"], mb[mb["group_kind"] == "overall"]
+    paired = ma.merge(mb, on=["metric", "group_kind", "group", "seed"], suffixes=("_a", "_b"))
+    paired["d"] = paired["value_b"] - paired["value_a"]
+    seed_var = paired.groupby("metric", sort=False)["d"].var(ddof=1)
+    return pd.DataFrame(
+        {
+            "draw": k,
+            "metric": diff["metric"].to_numpy(),
+            "mean_diff": diff["mean_diff"].to_numpy(),
+            "seed_var": seed_var.reindex(diff["metric"]).to_numpy(),
+        }
+    )
+
+
 def total_variance(per_draw: pd.DataFrame, replications: int) -> pd.DataFrame:
     """Law-of-total-variance table from per-draw means and seed variances (columns ``metric``,
     ``mean_diff``, ``seed_var``; one row per draw and metric)."""
@@ -130,7 +163,7 @@ def compare_under_posterior(
     Raises:
         SimError: fewer than 2 draws or 2 replications, or not a calibration folder.
     """
-    from sim.replications import paired_difference, run_paired
+    from sim.replications import run_paired
     from sim.scenario.load import load_scenario
 
     if draws < 2 or replications < 2:
@@ -144,23 +177,7 @@ def compare_under_posterior(
         a = load_scenario(scenario_a, overlays=overlays, overrides=overrides)
         b = load_scenario(scenario_b, overlays=[*overlays, *overlays_b], overrides=overrides)
         set_a, set_b = run_paired(a, b, n=replications, seed=seed, days=days, workers=workers)
-        diff = paired_difference(set_a, set_b)
-        diff = diff[diff["group_kind"] == "overall"]
-        ma, mb = set_a.metrics(), set_b.metrics()
-        ma, mb = ma[ma["group_kind"] == "overall"], mb[mb["group_kind"] == "overall"]
-        paired = ma.merge(mb, on=["metric", "group_kind", "group", "seed"], suffixes=("_a", "_b"))
-        paired["d"] = paired["value_b"] - paired["value_a"]
-        seed_var = paired.groupby("metric", sort=False)["d"].var(ddof=1)
-        per_draw.append(
-            pd.DataFrame(
-                {
-                    "draw": k,
-                    "metric": diff["metric"].to_numpy(),
-                    "mean_diff": diff["mean_diff"].to_numpy(),
-                    "seed_var": seed_var.reindex(diff["metric"]).to_numpy(),
-                }
-            )
-        )
+        per_draw.append(draw_rows(k, set_a, set_b))
         if progress is not None:
             progress(k + 1, draws)
     frame = pd.concat(per_draw, ignore_index=True)

@@ -426,7 +426,10 @@ function renderAnswer() {
   if (!ans) return;
   const said = ans.sentences[S.lang];
   const county = said.find((x) => Object.keys(x.group).length === 0);
-  $("county-sentence").textContent = county ? county.text : "";
+  // with townsim app --posterior: the county answer over the posterior draws (interval includes
+  // parameter uncertainty; variance split), headline burden first
+  const post = ans.posterior ? ans.posterior.sentences[S.lang] : [];
+  $("county-sentence").textContent = post.length ? post[0] : county ? county.text : "";
   const list = $("unit-sentences");
   list.innerHTML = "";
   for (const x of said.filter((x) => x.group.former_unit !== undefined)) {
