@@ -362,7 +362,7 @@ class LogitChoice:
         fac = np.full(n, -1, dtype=np.int64)
         mode = np.full(n, -1, dtype=np.int64)
         r = np.flatnonzero(region == 0)
-        k, within = _pick(cum[:, r], w[:, r], target[r])
+        k, within = _pick(np.take(cum, r, axis=1), np.take(w, r, axis=1), target[r])  # C order: rows add fast
         fac[r] = who.cand[kept.pos[row[r], k]]
         mode[r] = self._mode(t, who.pattern[r], who.village[r], fac[r], within)
         r = np.flatnonzero(region == 1)
