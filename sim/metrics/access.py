@@ -449,16 +449,23 @@ def _realised_km(model: AccessModel, result: RunResult, k: int) -> dict[str, np.
     table: dict[str, np.ndarray] = {}
     done = (errands["status"] == "completed").to_numpy()
     e_res = errands["resident"].to_numpy(np.int64)[done]
-    e_svc = errands["service"].cat.codes.to_numpy(np.int64)[done]
-    e_km = errands["distance_km"].to_numpy(float)[done]
-    e_min = errands["burden_min"].to_numpy(float)[done]
+    group_cell = w.service_group[errands["service"].cat.codes.to_numpy(np.int64)[done]] * k + r_key[e_res]
+    e_weight = r_weight[e_res]
+    del e_res
+    n_groups = len(w.groups)
+
+    def by_group(column: str) -> np.ndarray:
+        """(groups, k) weighted mean of an errands column per (service group, cell): one bincount
+        over both, the same sums as one per group."""
+        values = errands[column].to_numpy(float)[done]
+        return _wmean(values, e_weight, group_cell, n_groups * k).reshape(n_groups, k)
+
+    km = by_group("distance_km")
+    minutes = by_group("burden_min") if model.frailty is not None else None
     for g, group in enumerate(w.groups):
-        sel = w.service_group[e_svc] == g
-        ek = r_key[e_res[sel]]
-        ew = r_weight[e_res[sel]]
-        table[f"round_trip_km_per_errand_{group}"] = _wmean(e_km[sel], ew, ek, k)
-        if model.frailty is not None:  # minutes, where the frail elderly walk slower (elderly:)
-            table[f"burden_min_per_errand_{group}"] = _wmean(e_min[sel], ew, ek, k)
+        table[f"round_trip_km_per_errand_{group}"] = km[g]
+        if minutes is not None:  # minutes, where the frail elderly walk slower (elderly:)
+            table[f"burden_min_per_errand_{group}"] = minutes[g]
     pupils = result.schools
     placed = pupils["school"].notna().to_numpy()
     p_res = pupils["resident"].to_numpy(np.int64)[placed]
