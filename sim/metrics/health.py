@@ -80,7 +80,7 @@ def health_summary(model: AccessModel, result: RunResult, days: int) -> dict[str
     )
 
     _, measured = measured_rows(errands, trips)  # trips of errands that arose on measured days
-    first = measured & ~trips["errand"].duplicated().to_numpy()  # trips are in time order
+    first = measured & _first_trips(trips["errand"].to_numpy(np.int64))  # trips are in time order
     minor = first & (_codes(trips["purpose"], w.services) == w.services.index(spec.levels[0]))
     rows = np.flatnonzero(minor)
     who = trips["resident"].to_numpy(np.int64)[rows]
@@ -137,6 +137,16 @@ def health_summary(model: AccessModel, result: RunResult, days: int) -> dict[str
         "health_errands_completed": int(health.sum()),
         "round_trip_km_per_health_errand_by_age_band": km_by_band,
     }
+
+
+def _first_trips(errand: np.ndarray) -> np.ndarray:
+    """Whether each row is the first with its errand id (ids >= 0): ``~Series.duplicated()`` by
+    the earliest row per id, without a hash table over every trip."""
+    rows = np.arange(len(errand))
+    first = np.full(int(errand.max(initial=-1)) + 1, len(errand), dtype=np.int64)
+    np.minimum.at(first, errand, rows)
+    is_first: np.ndarray = first[errand] == rows
+    return is_first
 
 
 def _codes(column: pd.Series, names: list[str] | None, flag: str | None = None) -> np.ndarray:
