@@ -42,19 +42,23 @@ def relative_time_min(model: AccessModel, residents: np.ndarray) -> np.ndarray:
         residents: resident rows.
 
     Returns:
-        minutes per resident by the fastest mode each has (inf - x = inf when no village clinic).
+        minutes per resident by the fastest mode each has (inf - x = inf when no village clinic),
+        computed once per (set of modes owned, village).
     """
     tier = facility_tiers(model.world)
     time = model.tables.time_min  # (modes, villages, facilities)
     inf = np.full(time.shape[:2], np.inf)
     low = time[:, :, tier == 0].min(axis=2) if (tier == 0).any() else inf
     high = time[:, :, tier > 0].min(axis=2) if (tier > 0).any() else inf
-    village = model.residents.village[residents]
-    owns = model.residents.owns[: time.shape[0], residents]
-    t_low = np.where(owns, low[:, village], np.inf).min(axis=0)
-    t_high = np.where(owns, high[:, village], np.inf).min(axis=0)
+    n_modes = time.shape[0]
+    owns = model.residents.owns[:n_modes, residents]
+    mode_set = (owns.astype(np.int64) << np.arange(n_modes)[:, None]).sum(axis=0)  # bits of modes owned
+    bit = np.arange(n_modes)[:, None, None]
+    owned = (np.arange(1 << n_modes)[None, :, None] >> bit) & 1 > 0  # (modes, mode sets, 1)
+    t_low = np.where(owned, low[:, None, :], np.inf).min(axis=0)  # (mode sets, villages)
+    t_high = np.where(owned, high[:, None, :], np.inf).min(axis=0)
     with np.errstate(invalid="ignore"):
-        relative: np.ndarray = t_low - t_high
+        relative: np.ndarray = (t_low - t_high)[mode_set, model.residents.village[residents]]
     return relative
 
 
