@@ -53,7 +53,7 @@ DIFFERENCE_COLUMNS = (
 )
 GROUP_KINDS = ("overall", "former_unit", "age_band", "island")
 _GROUP_KEYS = {"by_former_unit": "former_unit", "by_age_band": "age_band", "by_island": "island"}
-_NOT_METRICS = {"scenario", "seed", "days"}
+_NOT_METRICS = {"scenario", "seed", "days", "schema_version"}  # labels and the file format, not measures
 
 
 def derive_seeds(base_seed: int, n: int) -> list[int]:
