@@ -100,6 +100,49 @@ def serve_fifo(
     )
 
 
+def _serve_windows(
+    arrivals: list[float],
+    durations: list[float],
+    c: int,
+    open_min: float,
+    close_min: float,
+    starts: list[float],
+) -> None:
+    """Append to ``starts`` the start (min) of each visitor of one queue with ``c`` windows, in
+    arrival order; ``close_min`` for those turned away."""
+    free = [open_min] * c  # heap of the times windows become free
+    append, replace = starts.append, heapq.heapreplace
+    for i, (arrival, duration) in enumerate(zip(arrivals, durations, strict=True)):
+        earliest = free[0]
+        start = arrival if arrival > earliest else earliest
+        if start >= close_min:  # FIFO: everyone after starts no earlier, so all are turned away
+            starts.extend([close_min] * (len(arrivals) - i))
+            return
+        replace(free, start + duration)
+        append(start)
+
+
+def _serve_one_window(
+    arrivals: list[float],
+    durations: list[float],
+    c: int,
+    open_min: float,
+    close_min: float,
+    starts: list[float],
+) -> None:
+    """:func:`_serve_windows` for one window (``c`` = 1, the same signature): the time it frees,
+    without a heap."""
+    free = open_min
+    append = starts.append
+    for i, (arrival, duration) in enumerate(zip(arrivals, durations, strict=True)):
+        start = arrival if arrival > free else free
+        if start >= close_min:  # FIFO: everyone after starts no earlier, so all are turned away
+            starts.extend([close_min] * (len(arrivals) - i))
+            return
+        free = start + duration
+        append(start)
+
+
 def serve_fifo_days(
     arrival_min: np.ndarray,
     service_min: np.ndarray,
@@ -113,7 +156,8 @@ def serve_fifo_days(
 
     Queue k is rows ``bounds[k]:bounds[k + 1]``, sorted by arrival within it, with
     ``servers[k]`` windows open from ``open_min[k]`` to ``close_min[k]`` (minutes). One loop
-    over all visitors with a heap of the times each queue's windows become free.
+    over all visitors with a heap of the times each queue's windows become free (no heap for
+    one window).
     """
     if np.any(np.asarray(servers) < 1):
         raise ValueError("serve_fifo needs at least one server")
@@ -121,18 +165,10 @@ def serve_fifo_days(
     edges = np.asarray(bounds).tolist()
     opens, closes = np.asarray(open_min, float).tolist(), np.asarray(close_min, float).tolist()
     starts: list[float] = []
-    append, replace = starts.append, heapq.heapreplace
     for k, c in enumerate(np.asarray(servers).tolist()):
-        lo, hi, close = edges[k], edges[k + 1], closes[k]
-        free = [opens[k]] * c  # heap of the times windows become free
-        for arrival, duration in zip(arrivals[lo:hi], durations[lo:hi], strict=True):
-            earliest = free[0]
-            start = arrival if arrival > earliest else earliest
-            if start >= close:  # FIFO: everyone after starts no earlier, so all are turned away
-                starts.extend([close] * (hi - len(starts)))
-                break
-            replace(free, start + duration)
-            append(start)
+        lo, hi = edges[k], edges[k + 1]
+        serve = _serve_one_window if c == 1 else _serve_windows
+        serve(arrivals[lo:hi], durations[lo:hi], c, opens[k], closes[k], starts)
     start_arr = np.array(starts, dtype=float)
     served = start_arr < np.repeat(np.asarray(close_min, float), np.diff(bounds))
     # turned-away visitors still queued until closing: same formula start - arrival
