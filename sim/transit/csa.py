@@ -9,7 +9,7 @@ never follow each other without a ride between them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from sim.transit.timetable import Connections, Timetable, WalkLinks
 __all__ = ["MAX_LEGS", "Journeys", "earliest_arrival", "latest_departure"]
 
 MAX_LEGS = 4
+_BLOCK_CELLS = 1 << 16  # (profile, place) cells traced at once
 
 
 @dataclass(frozen=True)
@@ -291,12 +292,54 @@ def earliest_arrival(
     )
     egress = walk.stop_node_min[:, targets]  # (S, G)
     best_stop, arr_min = _best_over_stops(arr, egress, sign=1.0)  # (P, G)
+    scan = _ForwardScan(arr_conn, trip_in, board_src, best_stop, arr_min, egress, t0, origins)
+    out = _empty(shape)
+    for rows in _row_blocks(shape):
+        _put(out, rows, _trace_forward(tt, walk, conn, scan, rows, len(times)))
+    return out
+
+
+@dataclass(frozen=True)
+class _ForwardScan:
+    """What the forward scan leaves for tracing journeys back: arrays over stops/trips x profiles,
+    the best egress stop and arrival per (profile, place), egress minutes (S, G), profile start
+    minutes (P,) and origin nodes (O,)."""
+
+    arr_conn: np.ndarray
+    trip_in: np.ndarray
+    board_src: np.ndarray
+    best_stop: np.ndarray
+    arr_min: np.ndarray
+    egress: np.ndarray
+    t0: np.ndarray
+    origins: np.ndarray
+
+
+def _row_blocks(shape: tuple[int, int]) -> list[slice]:
+    """Profile ranges of about ``_BLOCK_CELLS`` cells: journeys are traced block by block so that
+    the temporaries stay small (and reused) instead of a dozen (profiles, places) arrays at once."""
+    step = max(1, _BLOCK_CELLS // max(shape[1], 1))
+    return [slice(p0, min(p0 + step, shape[0])) for p0 in range(0, shape[0], step)]
+
+
+def _put(out: Journeys, rows: slice, block: Journeys) -> None:
+    """Copy a block of profiles into the full result."""
+    for f in fields(Journeys):
+        getattr(out, f.name)[rows] = getattr(block, f.name)
+
+
+def _trace_forward(
+    tt: Timetable, walk: WalkLinks, conn: Connections, scan: _ForwardScan, rows: slice, n_times: int
+) -> Journeys:
+    """Journeys of profiles ``rows`` of an earliest-arrival scan, walked back from the destination."""
+    best_stop, arr_min = scan.best_stop[rows], scan.arr_min[rows]
+    shape = best_stop.shape
     ok = np.isfinite(arr_min)
-    p_idx = np.broadcast_to(np.arange(shape[0])[:, None], shape)
+    p_idx = np.broadcast_to(np.arange(rows.start, rows.stop)[:, None], shape)
     # walk back from the destination: alighting connection, its trip's boarding connection, ...
-    a_conn = np.where(ok, arr_conn[best_stop, p_idx], -1).ravel()
+    a_conn = np.where(ok, scan.arr_conn[best_stop, p_idx], -1).ravel()
     pf = p_idx.ravel()
-    egress_min = np.where(ok, egress[best_stop, np.arange(shape[1])[None, :]], 0.0).ravel()
+    egress_min = np.where(ok, scan.egress[best_stop, np.arange(shape[1])[None, :]], 0.0).ravel()
     legs_b: list[np.ndarray] = []
     legs_a: list[np.ndarray] = []
     cur = a_conn.copy()
@@ -306,11 +349,11 @@ def earliest_arrival(
     while (cur >= 0).any():
         has = cur >= 0
         safe = np.where(has, cur, 0)
-        b = np.where(has, trip_in[conn.trip[safe], pf], -1)
+        b = np.where(has, scan.trip_in[conn.trip[safe], pf], -1)
         legs_b.append(b)
         legs_a.append(np.where(has, cur, -1))
         bstop = conn.from_stop[np.where(has, b, 0)]
-        prev = np.where(has, board_src[bstop, pf], -1)
+        prev = np.where(has, scan.board_src[bstop, pf], -1)
         chg = prev >= 0
         sp = np.where(chg, prev, 0)
         w = walk.stop_node_min[conn.to_stop[sp], tt.stop_node[bstop]]
@@ -331,8 +374,8 @@ def earliest_arrival(
     st_a = [np.where(a >= 0, conn.st[np.where(a >= 0, a, 0)] + 1, -1) for a in order_a]
     leg_trip, leg_board, leg_alight, ride, km, fare = _fill_legs(tt, st_b, st_a, ok, shape)
     fb = np.where(first_board >= 0, first_board, 0)
-    access_min = walk.stop_node_min[conn.from_stop[fb], origins[pf // len(times)]]
-    t_leave = t0[pf]
+    access_min = walk.stop_node_min[conn.from_stop[fb], scan.origins[pf // n_times]]
+    t_leave = scan.t0[pf]
     first_wait = conn.dep[fb] - t_leave - access_min
     walk_total += access_min
     okf = ok.ravel()
@@ -440,16 +483,44 @@ def latest_departure(
     )
     access = walk.stop_node_min[:, origins]  # (S, O)
     best_stop, neg_dep = _best_over_stops(-bd, access, sign=1.0)
-    dep_min = -neg_dep
+    scan = _BackwardScan(bd_conn, alight, alight_src, best_stop, -neg_dep, access, t_by, targets)
+    out = _empty(shape)
+    for rows in _row_blocks(shape):
+        _put(out, rows, _trace_backward(tt, walk, conn, scan, rows, len(times)))
+    return out
+
+
+@dataclass(frozen=True)
+class _BackwardScan:
+    """What the backward scan leaves for following journeys forward: arrays over stops x profiles,
+    the best access stop and latest departure per (profile, place), access minutes (S, O),
+    arrive-by minutes per profile (P,) and target nodes (G,)."""
+
+    bd_conn: np.ndarray
+    alight: np.ndarray
+    alight_src: np.ndarray
+    best_stop: np.ndarray
+    dep_min: np.ndarray
+    access: np.ndarray
+    t_by: np.ndarray
+    targets: np.ndarray
+
+
+def _trace_backward(
+    tt: Timetable, walk: WalkLinks, conn: Connections, scan: _BackwardScan, rows: slice, n_times: int
+) -> Journeys:
+    """Journeys of profiles ``rows`` of a latest-departure scan, followed from the origin."""
+    best_stop, dep_min = scan.best_stop[rows], scan.dep_min[rows]
+    shape = best_stop.shape
     ok = np.isfinite(dep_min)
-    p_idx = np.broadcast_to(np.arange(shape[0])[:, None], shape)
+    p_idx = np.broadcast_to(np.arange(rows.start, rows.stop)[:, None], shape)
     pf = p_idx.ravel()
-    g_node = targets[pf // len(times)]
-    deadline = t_by[pf] + 1e-9
-    cur = np.where(ok, bd_conn[best_stop, p_idx], -1).ravel()
+    g_node = scan.targets[pf // n_times]
+    deadline = scan.t_by[pf] + 1e-9
+    cur = np.where(ok, scan.bd_conn[best_stop, p_idx], -1).ravel()
     cur_st = np.where(cur >= 0, conn.st[np.where(cur >= 0, cur, 0)], -1)
     first_wait = conn.board_wait[np.where(cur >= 0, cur, 0)]
-    access_min = np.where(ok, access[best_stop, np.arange(shape[1])[None, :]], 0.0).ravel()
+    access_min = np.where(ok, scan.access[best_stop, np.arange(shape[1])[None, :]], 0.0).ravel()
     legs_b: list[np.ndarray] = []
     legs_a: list[np.ndarray] = []
     transfer_wait = np.zeros(cur.size)
@@ -464,7 +535,7 @@ def latest_departure(
         change_st = np.full(cur.size, -1)
         on = np.flatnonzero(has)  # only the cells riding a trip
         egress_st[on], change_st[on] = _alight_stops(
-            tt, walk, alight, alight_src, b[on], g_node[on], deadline[on], pf[on]
+            tt, walk, scan.alight, scan.alight_src, b[on], g_node[on], deadline[on], pf[on]
         )
         a_st = np.where(egress_st >= 0, egress_st, change_st)
         legs_b.append(np.where(has, b, -1))
@@ -476,7 +547,7 @@ def latest_departure(
         walk_total += np.where(done, egress_min, 0.0)
         chg = has & ~done & (change_st >= 0)
         c_st = np.where(chg, change_st, 0)
-        nxt = np.where(chg, alight_src[tt.st_stop[c_st], pf], -1)
+        nxt = np.where(chg, scan.alight_src[tt.st_stop[c_st], pf], -1)
         sn = np.where(nxt >= 0, nxt, 0)
         w = walk.stop_node_min[tt.st_stop[c_st], tt.stop_node[conn.from_stop[sn]]]
         transfer_wait += np.where(chg, conn.dep[sn] - tt.st_arr[c_st] - w, 0.0)
