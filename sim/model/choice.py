@@ -362,9 +362,10 @@ class LogitChoice:
         fac = np.full(n, -1, dtype=np.int64)
         mode = np.full(n, -1, dtype=np.int64)
         r = np.flatnonzero(region == 0)
-        k, within = _pick(np.take(cum, r, axis=1), np.take(w, r, axis=1), target[r])  # C order: rows add fast
-        fac[r] = who.cand[kept.pos[row[r], k]]
-        mode[r] = self._mode(t, who.pattern[r], who.village[r], fac[r], within)
+        with np.errstate(invalid="ignore", divide="ignore"):  # every column: no copies of the (M, n) arrays
+            k, within = _pick(cum, w, np.where(region == 0, target, 0.0))
+        fac[r] = who.cand[kept.pos[row[r], k[r]]]
+        mode[r] = self._mode(t, who.pattern[r], who.village[r], fac[r], within[r])
         r = np.flatnonzero(region == 1)
         fac[r] = who.mem_fac[r]
         within = np.clip((target[r] - total[r]) / extra[r], 0.0, 1.0)
