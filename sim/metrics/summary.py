@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,7 +84,8 @@ Grouping = tuple[np.ndarray, list[str]]  # residents' group code 0..k-1 and the 
 @dataclass(frozen=True)
 class _Errands:
     """The errands columns the grouped metrics use: resident and trips of every (measured) errand,
-    the other columns of the completed ones only."""
+    the other columns of the completed ones only (residents as 32-bit ids, trips in their own
+    integer dtype: half the memory or less, the same sums)."""
 
     resident: np.ndarray
     trips: np.ndarray
@@ -107,9 +109,9 @@ class _Errands:
             return np.asarray(values if at is None else values[at], dtype=dtype)
 
         return cls(
-            resident=col("resident", rows),
-            trips=col("trips", rows, float),
-            done_resident=col("resident", done_at),
+            resident=col("resident", rows, np.int32),
+            trips=col("trips", rows),
+            done_resident=col("resident", done_at, np.int32),
             burden=col("burden_min", done_at, float),
             km=col("distance_km", done_at, float),
             yuan=col("money_yuan", done_at, float),
@@ -140,11 +142,10 @@ class _Cells:
     @classmethod
     def of(cls, groupings: dict[str, Grouping]) -> _Cells:
         sizes = {key: len(labels) for key, (_, labels) in groupings.items()}
-        n = 1
-        code = np.zeros(len(next(iter(groupings.values()))[0]), dtype=np.int64)
+        n = math.prod(sizes.values())
+        code = np.zeros(len(next(iter(groupings.values()))[0]), dtype=np.int32 if n < 1 << 31 else np.int64)
         for key, (group, _) in groupings.items():
             code = code * sizes[key] + group
-            n *= sizes[key]
         of_cell, stride = {}, n
         for key, k in sizes.items():
             stride //= k
