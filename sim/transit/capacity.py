@@ -82,16 +82,34 @@ def _segments_load(tt: Timetable, board: np.ndarray, alight: np.ndarray, weight:
     return np.cumsum(diff[:-1])
 
 
+@dataclass(frozen=True)
+class _Runs:
+    """Runs serving one leg (stop A to stop B) on one day, by departure.
+
+    Attributes:
+        dep: (runs,) departure minutes at A (for ``searchsorted``); ``dep_list`` the same as floats.
+        trip, board, alight: trip index and the stop-times of boarding at A and alighting at B.
+        k_of: position of each run by its boarding stop-time.
+    """
+
+    dep: np.ndarray
+    dep_list: list[float]
+    trip: list[int]
+    board: list[int]
+    alight: list[int]
+    k_of: dict[int, int]
+
+
 class _Candidates:
-    """Runs serving a leg from stop A to stop B on one day: (departure, trip, board st, alight st) by time."""
+    """Runs serving a leg from stop A to stop B on one day (cached per stop pair)."""
 
     def __init__(self, tt: Timetable, running: np.ndarray) -> None:
         self.tt = tt
         self.st_trip = np.repeat(np.arange(tt.n_trips), np.diff(tt.trip_start))
         self.running = running
-        self._cache: dict[tuple[int, int], tuple[np.ndarray, ...]] = {}
+        self._cache: dict[tuple[int, int], _Runs] = {}
 
-    def of(self, a: int, b: int) -> tuple[np.ndarray, ...]:
+    def of(self, a: int, b: int) -> _Runs:
         hit = self._cache.get((a, b))
         if hit is None:
             tt = self.tt
@@ -105,11 +123,31 @@ class _Candidates:
                     trips.append(trip)
                     boards.append(st)
                     alights.append(st + 1 + int(later[0]))
-            order = np.argsort(np.asarray(deps, dtype=float), kind="stable")
-            hit = tuple(np.asarray(x)[order] for x in (deps, trips, boards, alights))
-            hit = (hit[0].astype(float), *(x.astype(np.int64) for x in hit[1:]))
+            order = np.argsort(np.asarray(deps, dtype=float), kind="stable").tolist()
+            dep = np.asarray(deps, dtype=float)[order]
+            board = [boards[i] for i in order]
+            hit = _Runs(
+                dep,
+                dep.tolist(),
+                [trips[i] for i in order],
+                board,
+                [alights[i] for i in order],
+                {st: k for k, st in enumerate(board)},
+            )
             self._cache[(a, b)] = hit
         return hit
+
+    def of_legs(
+        self, legs_board: np.ndarray, legs_alight: np.ndarray, used: np.ndarray
+    ) -> list[list[_Runs | None]]:
+        """(riders, legs) the runs serving each used leg (None where unused), as nested lists."""
+        n_stops = self.tt.n_stops
+        pair = self.tt.st_stop[legs_board[used]] * n_stops + self.tt.st_stop[legs_alight[used]]
+        pairs, inverse = np.unique(pair, return_inverse=True)
+        runs = [self.of(*divmod(x, n_stops)) for x in pairs.tolist()]
+        index = np.full(legs_board.shape, -1)
+        index[used] = inverse.reshape(-1)
+        return [[runs[i] if i >= 0 else None for i in row] for row in index.tolist()]
 
 
 def board_fifo(
@@ -123,6 +161,7 @@ def board_fifo(
     *,
     weight: float,
     max_wait_min: float,
+    candidates: _Candidates | None = None,
 ) -> Boarding:
     """Place a batch of riders in today's vehicles, updating ``loads`` in place.
 
@@ -135,6 +174,8 @@ def board_fifo(
         ready_min: time each rider is at the first stop (FIFO order; ties by row).
         weight: places one rider takes (persons it stands for).
         max_wait_min: longest extra wait at the first stop before giving up.
+        candidates: the runs serving each stop pair on days running ``running`` (built if None;
+            pass the same one to every batch of a day pattern to reuse it).
 
     Returns:
         per rider: delay, extra first-stop wait, gave up, stranded, and the legs actually ridden.
@@ -156,56 +197,60 @@ def board_fifo(
     if not used.any() or np.all(loads.onboard + planned <= cap[st_trip] + _EPS):
         loads.onboard += planned  # everyone fits: nobody moves
         return out
-    cand = _Candidates(tt, running)
+    candidates = _Candidates(tt, running) if candidates is None else candidates
+    runs = candidates.of_legs(legs_board, legs_alight, used)  # runs[row][leg]
+    board_l, alight_l = legs_board.tolist(), legs_alight.tolist()
+    st_dep, st_arr, cap_l = tt.st_dep.tolist(), tt.st_arr.tolist(), cap.tolist()
+    onboard = loads.onboard.tolist()  # persons per segment, written back at the end
     heap: list[tuple[float, float, int, int, int]] = []  # (departure, ready, row, leg, candidate k)
 
-    def planned_dep(row: int, leg: int) -> float:
-        return float(tt.st_dep[legs_board[row, leg]])
-
-    def runs(row: int, leg: int) -> tuple[np.ndarray, ...]:
-        return cand.of(int(tt.st_stop[legs_board[row, leg]]), int(tt.st_stop[legs_alight[row, leg]]))
-
-    def offer(row: int, leg: int, ready: float, k: int, now: float) -> bool:
-        """Queue the rider for candidate run k; False if they give up or are stranded instead."""
-        dep = runs(row, leg)[0]
-        if k >= len(dep) or (leg == 0 and dep[k] - planned_dep(row, 0) > max_wait_min + _EPS):
+    def offer(row: int, leg: int, r: _Runs, ready: float, k: int, now: float) -> bool:
+        """Queue the rider for candidate run k of ``r``; False if they give up or are stranded instead."""
+        dep = r.dep_list
+        first = st_dep[board_l[row][0]]
+        if k >= len(dep) or (leg == 0 and dep[k] - first > max_wait_min + _EPS):
             if leg == 0:
                 out.gave_up[row] = True
-                out.first_wait_min[row] = now - planned_dep(row, 0)  # waited until told the bus was full
+                out.first_wait_min[row] = now - first  # waited until told the bus was full
             else:
                 out.stranded[row] = True
             for legs in (out.legs_trip, out.legs_board, out.legs_alight):
                 legs[row, leg:] = -1
             return False
-        heapq.heappush(heap, (float(dep[k]), ready, row, leg, k))
+        heapq.heappush(heap, (dep[k], ready, row, leg, k))
         return True
 
     for row in np.flatnonzero(used[:, 0]).tolist():  # the planned run first
-        k = int(np.flatnonzero(runs(row, 0)[2] == legs_board[row, 0])[0])
-        offer(row, 0, float(ready_min[row]), k, planned_dep(row, 0))
+        st, r = board_l[row][0], runs[row][0]
+        assert r is not None
+        offer(row, 0, r, float(ready_min[row]), r.k_of[st], st_dep[st])
     while heap:
         dep_t, ready, row, leg, k = heapq.heappop(heap)
-        _, trips, boards, alights = runs(row, leg)
-        trip, st_b, st_a = int(trips[k]), int(boards[k]), int(alights[k])
-        if loads.onboard[st_b:st_a].max() + weight > cap[trip] + _EPS:  # no room on a segment: left behind
+        r = runs[row][leg]
+        assert r is not None
+        trip, st_b, st_a = r.trip[k], r.board[k], r.alight[k]
+        if max(onboard[st_b:st_a]) + weight > cap_l[trip] + _EPS:  # no room on a segment: left behind
             loads.left_behind[trip] += weight
-            if offer(row, leg, ready, k + 1, dep_t):
-                loads.extra_wait_min[trip] += weight * (float(runs(row, leg)[0][k + 1]) - dep_t)
+            if offer(row, leg, r, ready, k + 1, dep_t):
+                loads.extra_wait_min[trip] += weight * (r.dep_list[k + 1] - dep_t)
             continue
-        loads.onboard[st_b:st_a] += weight
+        for st in range(st_b, st_a):
+            onboard[st] += weight
         out.legs_trip[row, leg], out.legs_board[row, leg], out.legs_alight[row, leg] = trip, st_b, st_a
-        planned_arr = float(tt.st_arr[legs_alight[row, leg]])
-        actual_arr = float(tt.st_arr[st_a])
+        planned_arr = st_arr[alight_l[row][leg]]
+        actual_arr = st_arr[st_a]
         if leg == 0:
-            out.first_wait_min[row] = dep_t - planned_dep(row, 0)
+            out.first_wait_min[row] = dep_t - st_dep[board_l[row][0]]
         out.delay_min[row] = actual_arr - planned_arr
-        if leg + 1 < n_legs and legs_trip[row, leg + 1] >= 0:
-            gap = planned_dep(row, leg + 1) - planned_arr
+        nxt = runs[row][leg + 1] if leg + 1 < n_legs else None
+        if nxt is not None:
+            gap = st_dep[board_l[row][leg + 1]] - planned_arr
             if actual_arr == planned_arr:  # on time: the planned connection
-                k = int(np.flatnonzero(runs(row, leg + 1)[2] == legs_board[row, leg + 1])[0])
+                k = nxt.k_of[board_l[row][leg + 1]]
             else:  # late: the first run serving the next leg after walking and changing as planned
-                k = int(np.searchsorted(runs(row, leg + 1)[0], actual_arr + gap - _EPS, side="left"))
-            offer(row, leg + 1, actual_arr + gap, k, actual_arr + gap)
+                k = int(np.searchsorted(nxt.dep, actual_arr + gap - _EPS, side="left"))
+            offer(row, leg + 1, nxt, actual_arr + gap, k, actual_arr + gap)
+    loads.onboard[:] = onboard
     return out
 
 
@@ -232,6 +277,7 @@ class CapacityDay:
         self.loads = VehicleLoads.empty(self.tt)
         self.log: dict[int, VehicleLoads] = {}  # measured day -> the day's loads
         self._label_code = {text: i for i, text in enumerate(bus.labels)}
+        self._candidates: dict[int, _Candidates] = {}  # day pattern -> runs serving each stop pair
 
     def _loads(self, day: int) -> VehicleLoads:
         if self._day != day:
@@ -250,6 +296,8 @@ class CapacityDay:
         """
         tt = self.tt
         running = self.bus.patterns[pattern] if len(self.bus.patterns) else np.zeros(tt.n_trips, bool)
+        if pattern not in self._candidates:
+            self._candidates[pattern] = _Candidates(tt, running)
         got = board_fifo(
             tt,
             running,
@@ -260,6 +308,7 @@ class CapacityDay:
             ready_min,
             weight=self.weight,
             max_wait_min=self.max_wait_min,
+            candidates=self._candidates[pattern],
         )
         moved = np.flatnonzero((got.legs_trip != leg.legs_trip).any(axis=1) & ~got.gave_up & ~got.stranded)
         if len(moved) == 0:
