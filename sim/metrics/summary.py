@@ -85,14 +85,16 @@ Grouping = tuple[np.ndarray, list[str]]  # residents' group code 0..k-1 and the 
 class _Errands:
     """The errands columns the grouped metrics use: resident and trips of every (measured) errand,
     the other columns of the completed ones only (residents as 32-bit ids, trips in their own
-    integer dtype: half the memory or less, the same sums)."""
+    integer dtype: half the memory or less, the same sums); distance and money stay the table's
+    columns, taken at ``done`` only while summed."""
 
     resident: np.ndarray
     trips: np.ndarray
     done_resident: np.ndarray
     burden: np.ndarray  # minutes
-    km: np.ndarray
-    yuan: np.ndarray
+    km: np.ndarray  # every errand's
+    yuan: np.ndarray  # every errand's
+    done: np.ndarray  # boolean mask of the completed (measured) errands
     done_service: np.ndarray  # service code
     services: list[str]  # service labels
 
@@ -113,8 +115,9 @@ class _Errands:
             trips=col("trips", rows),
             done_resident=col("resident", done_at, np.int32),
             burden=col("burden_min", done_at, float),
-            km=col("distance_km", done_at, float),
-            yuan=col("money_yuan", done_at, float),
+            km=col("distance_km", None, float),
+            yuan=col("money_yuan", None, float),
+            done=done_at,
             done_service=col("service", done_at),
             services=services,
         )
@@ -227,8 +230,8 @@ def _grouped_metrics(
     )
     done_cell = cells.code[errands.done_resident]
     n_done = cells.totals(done_cell)
-    dist = cells.totals(done_cell, errands.km)
-    money = cells.totals(done_cell, errands.yuan)
+    dist = cells.totals(done_cell, errands.km[errands.done])
+    money = cells.totals(done_cell, errands.yuan[errands.done])
     burdens = _burden_groups(
         errands.burden,
         done_cell * n_services + errands.done_service,
