@@ -126,23 +126,29 @@ class BusTables:
 
 
 def _labels(tt: Timetable, journeys: list[Journeys]) -> tuple[list[str], list[np.ndarray]]:
-    lines = []
+    """Distinct line sequences of the journeys as "line>line" texts, and each cell's code into them.
+
+    A sequence is keyed by one integer (digit k: line of leg k plus one, base lines + 1), so that no
+    (cells, legs) array is built.
+    """
+    if not journeys:
+        return [""], []
+    base = len(tt.line_ids) + 1
+    line_of = np.concatenate([[0], tt.trip_line + 1])  # trip + 1 -> line + 1 (0: no leg)
+    keys = []
     for j in journeys:
         trip = j.leg_trip.reshape(-1, MAX_LEGS)
-        lines.append(np.where(trip >= 0, tt.trip_line[np.maximum(trip, 0)], -1))
-    if not lines:
-        return [""], []
-    stacked = np.concatenate(lines)
-    base = len(tt.line_ids) + 1
-    key = ((stacked + 1) * base ** np.arange(MAX_LEGS)[None, :]).sum(axis=1)
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    uniq = stacked[first]
-    inverse = inverse.reshape(-1)
-    labels = [">".join(tt.line_ids[x] for x in row if x >= 0) for row in uniq]
+        key = np.zeros(len(trip), dtype=np.int64)
+        for k in range(MAX_LEGS):
+            key += line_of[trip[:, k] + 1] * base**k
+        keys.append(key)
+    uniq, inverse = np.unique(np.concatenate(keys), return_inverse=True)
+    digits = uniq[:, None] // base ** np.arange(MAX_LEGS)[None, :] % base - 1
+    labels = [">".join(tt.line_ids[x] for x in row if x >= 0) for row in digits.tolist()]
     out, at = [], 0
-    for j, ln in zip(journeys, lines, strict=True):
-        out.append(inverse[at : at + len(ln)].reshape(j.dep_min.shape).astype(np.int32))
-        at += len(ln)
+    for j, key in zip(journeys, keys, strict=True):
+        out.append(inverse[at : at + len(key)].reshape(j.dep_min.shape).astype(np.int32))
+        at += len(key)
     return labels, out
 
 
