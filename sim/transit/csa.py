@@ -34,7 +34,8 @@ class Journeys:
         fare_yuan: sum of the fares of the lines boarded.
         n_legs: vehicles used.
         leg_trip, leg_board, leg_alight: (profiles, places, MAX_LEGS) trip index and stop-time
-            indices of boarding and alighting, in travel order (first MAX_LEGS legs).
+            indices of boarding and alighting, in travel order (first MAX_LEGS legs); int16 when
+            the timetable has fewer than 32,767 stop-times (``_leg_dtype``), else int32.
     """
 
     dep_min: np.ndarray
@@ -201,9 +202,15 @@ def _best_over_stops(
     return best, low
 
 
-def _empty(shape: tuple[int, int]) -> Journeys:
+def _leg_dtype(tt: Timetable) -> type[np.signedinteger]:
+    """Integer type of stored legs: int16 if every stop-time (and trip) index fits, else int32."""
+    return np.int16 if len(tt.st_stop) < np.iinfo(np.int16).max else np.int32
+
+
+def _empty(shape: tuple[int, int], legs_dtype: type[np.signedinteger] = np.int32) -> Journeys:
+    """No journeys: inf times and totals, no legs (-1)."""
     inf = np.full(shape, np.inf)
-    legs = np.full((*shape, MAX_LEGS), -1, dtype=np.int32)
+    legs = np.full((*shape, MAX_LEGS), -1, dtype=legs_dtype)
     return Journeys(
         inf,
         inf.copy(),
@@ -282,7 +289,7 @@ def earliest_arrival(
     targets = np.asarray(targets, dtype=np.int64)
     shape = (len(origins) * len(times), len(targets))
     if tt.n_stops == 0 or shape[0] == 0 or shape[1] == 0:
-        return _empty(shape)
+        return _empty(shape, _leg_dtype(tt))
     conn = tt.connections(active)
     access = walk.stop_node_min[:, origins]  # (S, O)
     t0 = np.repeat(np.zeros(len(origins)), len(times)) + np.tile(times, len(origins))  # (P,)
@@ -293,7 +300,7 @@ def earliest_arrival(
     egress = walk.stop_node_min[:, targets]  # (S, G)
     best_stop, arr_min = _best_over_stops(arr, egress, sign=1.0)  # (P, G)
     scan = _ForwardScan(arr_conn, trip_in, board_src, best_stop, arr_min, egress, t0, origins)
-    out = _empty(shape)
+    out = _empty(shape, _leg_dtype(tt))
     for rows in _row_blocks(shape):
         _put(out, rows, _trace_forward(tt, walk, conn, scan, rows, len(times)))
     return out
@@ -472,7 +479,7 @@ def latest_departure(
     origins = np.asarray(origins, dtype=np.int64)
     shape = (len(targets) * len(times), len(origins))
     if tt.n_stops == 0 or shape[0] == 0 or shape[1] == 0:
-        return _empty(shape)
+        return _empty(shape, _leg_dtype(tt))
     conn = tt.connections(active)
     egress = walk.stop_node_min[:, targets]  # (S, G)
     t_by = np.tile(times, len(targets))
@@ -484,7 +491,7 @@ def latest_departure(
     access = walk.stop_node_min[:, origins]  # (S, O)
     best_stop, neg_dep = _best_over_stops(-bd, access, sign=1.0)
     scan = _BackwardScan(bd_conn, alight, alight_src, best_stop, -neg_dep, access, t_by, targets)
-    out = _empty(shape)
+    out = _empty(shape, _leg_dtype(tt))
     for rows in _row_blocks(shape):
         _put(out, rows, _trace_backward(tt, walk, conn, scan, rows, len(times)))
     return out

@@ -17,7 +17,8 @@ class BusLeg:
     """One direction of a bus day, one row per rider.
 
     ``label`` indexes ``BusTables.labels`` (-1: no vehicle used, e.g. walked home); ``legs_*`` are
-    (riders, MAX_LEGS) trip and stop-time indices (-1 padded) for line loads.
+    (riders, MAX_LEGS) int32 trip and stop-time indices (-1 padded) for line loads (the tables
+    store them smaller).
     """
 
     dep_min: np.ndarray
@@ -46,7 +47,7 @@ def plan_out(
     row = bus.out_index(pattern, fac, village, arrive_by)
     dep = j.dep_min.ravel()[row]
     arr = j.arr_min.ravel()[row]
-    legs = (x.reshape(-1, MAX_LEGS)[row] for x in (j.leg_trip, j.leg_board, j.leg_alight))
+    legs = (x.reshape(-1, MAX_LEGS)[row].astype(np.int32) for x in (j.leg_trip, j.leg_board, j.leg_alight))
     trip, board, alight = legs
     return BusLeg(
         dep_min=dep,
@@ -92,7 +93,7 @@ def plan_home(
     arr = np.where(by_bus, bus_arr, np.where(by_walk, walk_arr, leave + no_way_home_min))
     legs = []
     for x in (j.leg_trip, j.leg_board, j.leg_alight):
-        legs.append(np.where(by_bus[:, None], x.reshape(-1, MAX_LEGS)[safe], -1))
+        legs.append(np.where(by_bus[:, None], x.reshape(-1, MAX_LEGS)[safe].astype(np.int32), -1))
     stop_wait = np.where(by_bus, slot_time - leave + j.first_wait_min.ravel()[safe], 0.0)
     return BusLeg(
         dep_min=leave,
