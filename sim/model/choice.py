@@ -139,8 +139,10 @@ def _first_above(cum: np.ndarray, target: np.ndarray, weights: np.ndarray) -> np
 
 
 def _cumsum_rows(w: np.ndarray) -> np.ndarray:
-    """Cumulative sums down axis 0, one row at a time (the same sums as ``np.cumsum(w, axis=0)``,
-    which is many times slower for wide arrays)."""
+    """Cumulative sums down axis 0: the same sums as ``np.cumsum(w, axis=0)``, which is used for
+    arrays taller than wide; wider ones are summed one row at a time (``np.cumsum`` is slower there)."""
+    if w.shape[1] < w.shape[0]:
+        return np.cumsum(w, axis=0)
     cum = np.empty_like(w)
     if len(w):
         cum[0] = w[0]
