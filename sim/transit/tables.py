@@ -24,6 +24,7 @@ from sim.world.world import World
 __all__ = ["BUS_MODE", "BusTables", "add_bus_mode", "build_bus_tables", "depart_at_tables", "slot_grid"]
 
 BUS_MODE = "bus"
+_TABLE_KEYS = 1 << 24  # largest lookup table of line-sequence keys (entries)
 
 
 def slot_grid(first_min: float, last_min: float, step_min: float) -> np.ndarray:
@@ -125,6 +126,16 @@ class BusTables:
         return float((tt.trip_hours() * tt.trip_days.sum(axis=1)).sum())
 
 
+def _codes(keys: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)`` for keys in [0, n_keys): by a lookup table (no sort)
+    when it has at most ``_TABLE_KEYS`` entries."""
+    if n_keys > _TABLE_KEYS:
+        return np.unique(keys, return_inverse=True)
+    present = np.zeros(n_keys, dtype=bool)
+    present[keys] = True
+    return np.flatnonzero(present), (np.cumsum(present) - 1)[keys]
+
+
 def _labels(tt: Timetable, journeys: list[Journeys]) -> tuple[list[str], list[np.ndarray]]:
     """Distinct line sequences of the journeys as "line>line" texts, and each cell's code into them.
 
@@ -142,7 +153,7 @@ def _labels(tt: Timetable, journeys: list[Journeys]) -> tuple[list[str], list[np
         for k in range(MAX_LEGS):
             key += line_of[trip[:, k] + 1] * base**k
         keys.append(key)
-    uniq, inverse = np.unique(np.concatenate(keys), return_inverse=True)
+    uniq, inverse = _codes(np.concatenate(keys), base**MAX_LEGS)
     digits = uniq[:, None] // base ** np.arange(MAX_LEGS)[None, :] % base - 1
     labels = [">".join(tt.line_ids[x] for x in row if x >= 0) for row in digits.tolist()]
     out, at = [], 0
