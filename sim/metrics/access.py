@@ -119,9 +119,12 @@ def _round(x: float) -> float | None:
 
 
 def _wmean(values: np.ndarray, weight: np.ndarray, code: np.ndarray, k: int) -> np.ndarray:
+    """Weighted mean of the finite ``values`` with positive ``weight`` per ``code`` 0..k-1 (NaN if none)."""
     ok = np.isfinite(values) & (weight > 0)
-    w = np.bincount(code[ok], weights=weight[ok], minlength=k)
-    s = np.bincount(code[ok], weights=values[ok] * weight[ok], minlength=k)
+    if not ok.all():  # copies (per errand, in the realised km) only when rows are left out
+        values, weight, code = values[ok], weight[ok], code[ok]
+    w = np.bincount(code, weights=weight, minlength=k)
+    s = np.bincount(code, weights=values * weight, minlength=k)
     mean: np.ndarray = np.divide(s, w, out=np.full(k, np.nan), where=w > 0)
     return mean
 
