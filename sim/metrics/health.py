@@ -52,7 +52,10 @@ def relative_time_min(model: AccessModel, residents: np.ndarray) -> np.ndarray:
     high = time[:, :, tier > 0].min(axis=2) if (tier > 0).any() else inf
     n_modes = time.shape[0]
     owns = model.residents.owns[:n_modes, residents]
-    mode_set = (owns.astype(np.int64) << np.arange(n_modes)[:, None]).sum(axis=0)  # bits of modes owned
+    bits = (
+        owns.astype(np.uint8) << np.arange(n_modes, dtype=np.uint8)[:, None]
+    )  # 8 bits per resident and mode
+    mode_set = bits.sum(axis=0, dtype=np.int64)  # bits of modes owned
     bit = np.arange(n_modes)[:, None, None]
     owned = (np.arange(1 << n_modes)[None, :, None] >> bit) & 1 > 0  # (modes, mode sets, 1)
     t_low = np.where(owned, low[:, None, :], np.inf).min(axis=0)  # (mode sets, villages)
@@ -146,22 +149,23 @@ def health_summary(model: AccessModel, result: RunResult, days: int) -> dict[str
 def _first_trips(errand: np.ndarray) -> np.ndarray:
     """Whether each row is the first with its errand id (ids >= 0): ``~Series.duplicated()`` by
     the earliest row per id, without a hash table over every trip."""
-    rows = np.arange(len(errand))
-    first = np.full(int(errand.max(initial=-1)) + 1, len(errand), dtype=np.int64)
+    dtype = np.int32 if len(errand) < 1 << 31 else np.int64  # row numbers: 32 bits while they fit
+    rows = np.arange(len(errand), dtype=dtype)
+    first = np.full(int(errand.max(initial=-1)) + 1, len(errand), dtype=dtype)
     np.minimum.at(first, errand, rows)
     is_first: np.ndarray = first[errand] == rows
     return is_first
 
 
 def _codes(column: pd.Series, names: list[str] | None, flag: str | None = None) -> np.ndarray:
-    """Positions of a categorical column's values in ``names`` (or, with ``flag``, value == flag)."""
+    """Positions of a categorical column's values in ``names``, 32-bit (or, with ``flag``, value == flag)."""
     cats = [str(c) for c in column.cat.categories]
-    codes = column.cat.codes.to_numpy(np.int64)
+    codes = column.cat.codes.to_numpy()  # its own narrow dtype: -1 (missing) reads the lookup's last entry
     if flag is not None:
         is_flag: np.ndarray = codes == (cats.index(flag) if flag in cats else -2)
         return is_flag
     assert names is not None
-    lookup = np.array([names.index(c) for c in cats] + [-1], dtype=np.int64)
+    lookup = np.array([names.index(c) for c in cats] + [-1], dtype=np.int32)
     return lookup[codes]
 
 
