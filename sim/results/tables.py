@@ -63,12 +63,12 @@ def access_times(model: AccessModel) -> dict[str, np.ndarray]:
     return out
 
 
-def _errands_frame(model: AccessModel) -> pd.DataFrame:
-    """One row per errand in errand-id order: the model's errands log (errands written at their ids)."""
-    cols = model.errand_columns()
+def _errands_frame(model: AccessModel, cols: dict[str, np.ndarray], ids: np.ndarray) -> pd.DataFrame:
+    """One row per errand in errand-id order: the model's errands log (errands written at their ids);
+    ``ids``: 0, 1, ... (at least one per errand)."""
     return _frame(
         {
-            "errand": np.arange(len(cols["key"]), dtype=np.int64),
+            "errand": ids[: len(cols["key"])],
             "resident": cols["resident"],
             "service": _cat(cols["service"], model.world.services),
             "arise_day": cols["arise_day"],
@@ -83,11 +83,12 @@ def _errands_frame(model: AccessModel) -> pd.DataFrame:
     )
 
 
-def _trips_frame(model: AccessModel, cols: dict[str, np.ndarray]) -> pd.DataFrame:
+def _trips_frame(model: AccessModel, cols: dict[str, np.ndarray], ids: np.ndarray) -> pd.DataFrame:
+    """One row per trip of the measured days; ``ids``: 0, 1, ... (at least one per trip)."""
     w = model.world
     return _frame(
         {
-            "trip": np.arange(len(cols["errand"]), dtype=np.int64),
+            "trip": ids[: len(cols["errand"])],
             "errand": cols["errand"],
             "resident": cols["resident"],
             "purpose": _cat(cols["service"], w.services),
@@ -314,9 +315,12 @@ def _geography_frames(model: AccessModel) -> tuple[pd.DataFrame, pd.DataFrame]:
 def build_result(model: AccessModel) -> RunResult:
     """Tables of a finished run (summary and provenance are filled by the caller).
 
-    The trips, errands and facility-day tables wrap the model's logs without copying them.
+    The trips, errands and facility-day tables wrap the model's logs without copying them; the trip
+    and errand ids are views of one ``np.arange``.
     """
-    errands = _errands_frame(model)
+    errand_cols, trip_cols = model.errand_columns(), model.trip_log.columns()
+    ids = np.arange(max(len(errand_cols["key"]), len(trip_cols["errand"])), dtype=np.int64)
+    errands = _errands_frame(model, errand_cols, ids)
     daily = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     if model.calendar is not None:  # date, ferry suspensions and public holidays of each day
         daily = daily.assign(**calendar_day_columns(model.calendar, daily["day"].to_numpy()))
@@ -324,7 +328,7 @@ def build_result(model: AccessModel) -> RunResult:
     return RunResult(
         places=places,
         edges=edges,
-        trips=_trips_frame(model, model.trip_log.columns()),
+        trips=_trips_frame(model, trip_cols, ids),
         errands=errands,
         facility_days=_facility_days_frame(model),
         residents=_residents_frame(model, errands),
