@@ -232,9 +232,12 @@ def _grouped_metrics(
     n_done = cells.totals(done_cell)
     dist = cells.totals(done_cell, errands.km[errands.done])
     money = cells.totals(done_cell, errands.yuan[errands.done])
+    cell_service = done_cell  # in place (one array less): each completed errand's (cell, service) code
+    cell_service *= n_services
+    cell_service += errands.done_service
     burdens = _burden_groups(
         errands.burden,
-        done_cell * n_services + errands.done_service,
+        cell_service,
         cells.n * n_services,
         {
             **{key: np.repeat(of, n_services) for key, of in cells.of_cell.items()},
