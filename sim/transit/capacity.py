@@ -139,15 +139,16 @@ class _Candidates:
 
     def of_legs(
         self, legs_board: np.ndarray, legs_alight: np.ndarray, used: np.ndarray
-    ) -> list[list[_Runs | None]]:
-        """(riders, legs) the runs serving each used leg (None where unused), as nested lists."""
+    ) -> tuple[list[_Runs], list[list[int]]]:
+        """The runs serving each distinct stop pair of the used legs, and (riders, legs) each leg's
+        position in that list (-1 where unused), as nested lists."""
         n_stops = self.tt.n_stops
         pair = self.tt.st_stop[legs_board[used]] * n_stops + self.tt.st_stop[legs_alight[used]]
         pairs, inverse = np.unique(pair, return_inverse=True)
         runs = [self.of(*divmod(x, n_stops)) for x in pairs.tolist()]
         index = np.full(legs_board.shape, -1)
         index[used] = inverse.reshape(-1)
-        return [[runs[i] if i >= 0 else None for i in row] for row in index.tolist()]
+        return runs, index.tolist()
 
 
 def board_fifo(
@@ -198,7 +199,7 @@ def board_fifo(
         loads.onboard += planned  # everyone fits: nobody moves
         return out
     candidates = _Candidates(tt, running) if candidates is None else candidates
-    runs = candidates.of_legs(legs_board, legs_alight, used)  # runs[row][leg]
+    runs, which = candidates.of_legs(legs_board, legs_alight, used)  # runs[which[row][leg]]
     board_l, alight_l = legs_board.tolist(), legs_alight.tolist()
     st_dep, st_arr, cap_l = tt.st_dep.tolist(), tt.st_arr.tolist(), cap.tolist()
     onboard = loads.onboard.tolist()  # persons per segment, written back at the end
@@ -221,13 +222,11 @@ def board_fifo(
         return True
 
     for row in np.flatnonzero(used[:, 0]).tolist():  # the planned run first
-        st, r = board_l[row][0], runs[row][0]
-        assert r is not None
+        st, r = board_l[row][0], runs[which[row][0]]
         offer(row, 0, r, float(ready_min[row]), r.k_of[st], st_dep[st])
     while heap:
         dep_t, ready, row, leg, k = heapq.heappop(heap)
-        r = runs[row][leg]
-        assert r is not None
+        r = runs[which[row][leg]]
         trip, st_b, st_a = r.trip[k], r.board[k], r.alight[k]
         if max(onboard[st_b:st_a]) + weight > cap_l[trip] + _EPS:  # no room on a segment: left behind
             loads.left_behind[trip] += weight
@@ -242,8 +241,8 @@ def board_fifo(
         if leg == 0:
             out.first_wait_min[row] = dep_t - st_dep[board_l[row][0]]
         out.delay_min[row] = actual_arr - planned_arr
-        nxt = runs[row][leg + 1] if leg + 1 < n_legs else None
-        if nxt is not None:
+        if leg + 1 < n_legs and which[row][leg + 1] >= 0:
+            nxt = runs[which[row][leg + 1]]
             gap = st_dep[board_l[row][leg + 1]] - planned_arr
             if actual_arr == planned_arr:  # on time: the planned connection
                 k = nxt.k_of[board_l[row][leg + 1]]
