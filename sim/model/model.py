@@ -1018,8 +1018,9 @@ class AccessModel(mesa.Model):
         """Journeys there placed in the vehicles (``transit.capacity``, sim/transit/capacity.py).
 
         Delayed riders arrive later. A rider who gives up at the first stop (or is stranded at a
-        change) goes by their fastest own road mode instead: its trip there counts the walk to the
-        stop and back and the wait before giving up; ``is_bus``, ``mode`` and ``trip`` (travel, km,
+        change) goes by their fastest own road mode instead (where none gets there, as on an island
+        without a road link, ``transit.no_way_home``'s minutes and money each way): its trip there
+        counts the walk to the stop and back and the wait before giving up; ``is_bus``, ``mode`` and ``trip`` (travel, km,
         money, arrival, departure) are updated in place for them. Returns the journeys of those still
         on the bus.
         """
@@ -1039,12 +1040,16 @@ class AccessModel(mesa.Model):
         _, n_v, n_f = self.tables.time_min.shape
         cell = (alt * n_v + vg[who]) * n_f + fac[who]
         road = np.take(self.tables.time_min, cell)
+        # no own road mode gets there (an island without a road link): the no-way fallback both ways
+        nwh = self.loaded.scenario.transit.no_way_home  # type: ignore[union-attr]
+        no_road = ~np.isfinite(road)
+        road = np.where(no_road, nwh.extra_min, road)
         lost = 2 * np.maximum(first_dep[gone] - bus_out.dep_min[gone], 0.0) + got.first_wait_min[gone]
         is_bus[who] = False
         mode[who] = alt
         travel[who] = lost + road
-        dist[who] = np.take(self.tables.distance_km, cell)
-        money[who] = np.take(self.tables.money_yuan, cell)
+        dist[who] = np.where(no_road, 0.0, np.take(self.tables.distance_km, cell))
+        money[who] = np.where(no_road, nwh.cost_yuan, np.take(self.tables.money_yuan, cell))
         departure[who] = bus_out.dep_min[gone]
         arrival[who] = departure[who] + travel[who]
         self._gave_up_out = (who, road)
@@ -1063,7 +1068,7 @@ class AccessModel(mesa.Model):
         """Journeys home placed in the vehicles after the journeys there (``transit.capacity``).
 
         A rider who gives up at the first stop goes home by their fastest own road mode (after the
-        wait); one stranded at a change pays ``transit.no_way_home`` from there.
+        wait); one stranded at a change, or with no own road mode home, pays ``transit.no_way_home``.
         """
         assert self.capacity is not None and self.loaded.scenario.transit is not None
         tt = self.capacity.tt
@@ -1079,8 +1084,9 @@ class AccessModel(mesa.Model):
         cell = (alt * n_v + vg[who]) * n_f + fac[who]
         waited = home.stop_wait_min[gone] + got.first_wait_min[gone]
         nwh = self.loaded.scenario.transit.no_way_home
-        stranded = got.stranded[gone]
-        ride = np.where(stranded, nwh.extra_min, np.take(self.tables.time_min, cell))
+        road = np.take(self.tables.time_min, cell)
+        stranded = got.stranded[gone] | ~np.isfinite(road)  # or no own road mode gets home
+        ride = np.where(stranded, nwh.extra_min, road)
         fields_ = {f: getattr(home, f).copy() for f in BusLeg.__dataclass_fields__}
         fields_["arr_min"][gone] = leave[who] + waited + ride
         fields_["travel_min"][gone] = waited + ride

@@ -193,3 +193,18 @@ def test_full_vehicles_move_riders_and_keep_every_minute(tmp_path: Path) -> None
     late = errands.set_index("errand").loc[per.index]
     whole = late["trips"].to_numpy() == trips.groupby("errand").size().reindex(per.index).to_numpy()
     np.testing.assert_allclose(late["burden_min"].to_numpy()[whole], per.to_numpy()[whole])
+
+
+PINGTAN = Path(__file__).resolve().parents[2] / "scenarios" / "pingtan"
+
+
+def test_riders_with_no_road_alternative_never_get_infinite_times() -> None:
+    """Pingtan's health tiers fill the buses; islanders refused at the first stop who own no road
+    mode that reaches the facility pay the no-way fallback both ways, never an infinite time."""
+    overlays = [PINGTAN / "merged_2021_buses.yaml", PINGTAN / "elderly.yaml", PINGTAN / "capacity.yaml"]
+    _, run = run_scenario(PINGTAN / "merged_2021_health.yaml", overlays=overlays, days=3, seed=2021)
+    assert (run.line_loads["left_behind"] > 0).any()  # vehicles did fill
+    for name in ("trips", "errands"):
+        values = getattr(run, name).select_dtypes("number").to_numpy(float)
+        assert np.isfinite(values).all(), name
+    assert run.checked_summary().burden_min.mean is not None
