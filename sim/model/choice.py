@@ -219,6 +219,7 @@ class _LogitTables:
     prior_wait_min: float
     by_cand: dict[bytes, np.ndarray] = field(default_factory=dict)  # see rows()
     kept: dict[bytes, _KeptSet] = field(default_factory=dict)  # per large (candidates, eligibility table)
+    finite_by_cand: dict[bytes, np.ndarray] = field(default_factory=dict)  # see reachable()
 
     def columns(self, cand: np.ndarray) -> np.ndarray:
         """(C, patterns x villages) facility weights of the candidates: a chooser's column is one gather."""
@@ -227,6 +228,16 @@ class _LogitTables:
             p, v, _ = self.fac_weight.shape
             table = np.ascontiguousarray(self.fac_weight[:, :, cand].reshape(p * v, len(cand)).T)
             self.by_cand[cand.tobytes()] = table
+        return table
+
+    def reachable(self, cand: np.ndarray) -> np.ndarray:
+        """(patterns x villages, C) whether some owned mode reaches each candidate at a finite
+        static cost (cached per candidate set)."""
+        table = self.finite_by_cand.get(cand.tobytes())
+        if table is None:
+            finite = np.isfinite(self.static_min[:, :, cand])  # (modes, villages, C)
+            table = (self.owns[:, :, None, None] & finite[None]).any(axis=1)
+            table = self.finite_by_cand[cand.tobytes()] = table.reshape(-1, len(cand))
         return table
 
     def kept_set(self, cand: np.ndarray, table: np.ndarray) -> _KeptSet:
@@ -321,9 +332,7 @@ class LogitChoice:
         mode = np.full(n, -1, dtype=np.int64)
         ok = total > 0
         zero = rows[~ok]
-        underflow = (
-            zero[np.isfinite(self._costs(t, who, eligible, zero)).any(axis=(1, 2))] if len(zero) else zero
-        )
+        underflow = zero[self._any_finite(t, who, eligible, zero)] if len(zero) else zero
         if ok.any():
             r = rows[ok]
             cum_r, w_r = (cum, w) if len(r) == n else (cum[:, r], w[:, r])
@@ -411,6 +420,15 @@ class LogitChoice:
         mw = np.take(t.owned_weight, (pattern * v + village) * f + fac, axis=1)
         mcum = _cumsum_rows(mw)
         return _first_above(mcum, within * mcum[-1], mw)
+
+    def _any_finite(self, t: _LogitTables, who: Choosers, eligible: np.ndarray, r: np.ndarray) -> np.ndarray:
+        """Whether each chooser of ``r`` has an allowed (candidate, mode) of finite cost (where
+        ``_costs`` is finite somewhere), found on booleans without building the costs."""
+        row = who.pattern[r] * t.fac_weight.shape[1] + who.village[r]
+        ok = t.reachable(who.cand)[row] & eligible[:, r].T
+        remembered = who.cand[None, :] == who.mem_fac[r, None]
+        ok &= ~remembered | np.isfinite(who.mem_wait[r, None])
+        return np.asarray(ok.any(axis=1))
 
     def _costs(self, t: _LogitTables, who: Choosers, eligible: np.ndarray, r: np.ndarray) -> np.ndarray:
         """(rows, C, modes) generalised cost, inf where not allowed."""
