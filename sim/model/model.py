@@ -1020,9 +1020,9 @@ class AccessModel(mesa.Model):
         Delayed riders arrive later. A rider who gives up at the first stop (or is stranded at a
         change) goes by their fastest own road mode instead (where none gets there, as on an island
         without a road link, ``transit.no_way_home``'s minutes and money each way): its trip there
-        counts the walk to the stop and back and the wait before giving up; ``is_bus``, ``mode`` and ``trip`` (travel, km,
-        money, arrival, departure) are updated in place for them. Returns the journeys of those still
-        on the bus.
+        counts the walk to the stop and back and the wait before giving up; ``is_bus``, ``mode`` and
+        ``trip`` (travel, km, money, arrival, departure) are updated in place for them. Returns the
+        journeys of those still on the bus.
         """
         assert self.capacity is not None
         travel, dist, money, arrival, departure = trip
