@@ -3,7 +3,6 @@ parameter-inclusive interval and the variance split; a bad posterior folder stop
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import re
@@ -16,30 +15,15 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import yaml
 
-from sim.calibration.engine import calibrate
 from sim.cli import main
 from tests.calibration import conftest as calibration_fixtures
-from tests.calibration.conftest import BASE_CALIBRATION
 from tests.hostile.test_corpus_app import CANDIDATES, TINY_BUSES, _good, _request
 
 APP = [sys.executable, "-m", "sim.cli", "app", str(TINY_BUSES), "--candidates", str(CANDIDATES)]
-tiny_records = calibration_fixtures.tiny_records  # the county records fixture, shared with tests/calibration
-QUICK = {"waves": 1, "runs_per_wave": 8, "noise_runs": 3, "check_runs": 0, "particles": 100}
-
-
-@pytest.fixture(scope="module")
-def tiny_posterior(tmp_path_factory: pytest.TempPathFactory, tiny_records: dict[str, Path]) -> Path:
-    """A finished calibration folder of the tiny scenario (one wave, a very small design)."""
-    folder = tmp_path_factory.mktemp("posterior")
-    data = copy.deepcopy(BASE_CALIBRATION)
-    data["observed"] = {kind: str(path) for kind, path in tiny_records.items()}
-    data["method"] = QUICK
-    path = folder / "calibration.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    calibrate(path, out=folder / "cal", workers=1)
-    return folder / "cal"
+# the county records and tiny calibration fixtures, shared with tests/calibration
+tiny_records = calibration_fixtures.tiny_records
+tiny_posterior = calibration_fixtures.tiny_posterior
 
 
 def _start(folder: Path, *extra: str) -> tuple[subprocess.Popen[str], int, str]:

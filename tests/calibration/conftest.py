@@ -52,6 +52,21 @@ def tiny_records(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
+@pytest.fixture(scope="session")
+def tiny_posterior(tmp_path_factory: pytest.TempPathFactory, tiny_records: dict[str, Path]) -> Path:
+    """A finished calibration folder of the tiny scenario (one wave, a very small design; read only)."""
+    from sim.calibration.engine import calibrate
+
+    folder = tmp_path_factory.mktemp("posterior")
+    data = copy.deepcopy(BASE_CALIBRATION)
+    data["observed"] = {kind: str(path) for kind, path in tiny_records.items()}
+    data["method"] = {"waves": 1, "runs_per_wave": 8, "noise_runs": 3, "check_runs": 0, "particles": 100}
+    path = folder / "calibration.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    calibrate(path, out=folder / "cal", workers=1)
+    return folder / "cal"
+
+
 @pytest.fixture
 def write_calibration(tmp_path: Path, tiny_records: dict[str, Path]) -> WriteCalibration:
     """Write ``BASE_CALIBRATION`` (observing the tiny records) updated with top-level changes."""

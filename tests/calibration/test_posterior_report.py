@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from html import unescape
@@ -10,27 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
-from sim.calibration.engine import calibrate
 from sim.cli import main
-from tests.calibration.conftest import BASE_CALIBRATION
 from tests.conftest import TINY, TINY_MERGED
-
-QUICK = {"waves": 1, "runs_per_wave": 8, "noise_runs": 3, "check_runs": 0, "particles": 100}
-
-
-@pytest.fixture(scope="module")
-def tiny_posterior(tmp_path_factory: pytest.TempPathFactory, tiny_records: dict[str, Path]) -> Path:
-    """A finished calibration folder of the tiny scenario (one wave, a very small design)."""
-    folder = tmp_path_factory.mktemp("posterior")
-    data = copy.deepcopy(BASE_CALIBRATION)
-    data["observed"] = {kind: str(path) for kind, path in tiny_records.items()}
-    data["method"] = QUICK
-    path = folder / "calibration.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    calibrate(path, out=folder / "cal", workers=1)
-    return folder / "cal"
 
 
 def _compare(posterior: Path, *extra: str) -> list[str]:
