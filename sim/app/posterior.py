@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.calibration.posterior_compare import draw_rows, posterior_draws, total_variance
+from sim.calibration.posterior_compare import VARIANCE_COLUMNS, draw_rows, posterior_draws, total_variance
 from sim.metrics.answer import decimals
 from sim.replications import ReplicationSet, RunCancelled, run_many
 from sim.scenario.load import LoadedScenario, load_scenario
@@ -143,17 +143,7 @@ class PosteriorRuns:
         rows = [
             {
                 "metric": str(row["metric"]),
-                **{
-                    c: _num(row[c])
-                    for c in (
-                        "mean_diff",
-                        "ci_low",
-                        "ci_high",
-                        "var_parameter",
-                        "var_stochastic",
-                        "share_parameter",
-                    )
-                },
+                **{c: _num(row[c]) for c in VARIANCE_COLUMNS},
                 "decimals": decimals((float(row["ci_high"]) - float(row["ci_low"])) / 2, default=2),
             }
             for row in headline.to_dict("records")

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from sim.replications import ReplicationSet
 
 __all__ = [
+    "VARIANCE_COLUMNS",
     "PosteriorComparison",
     "compare_under_posterior",
     "draw_rows",
@@ -34,6 +35,9 @@ __all__ = [
     "posterior_draws",
     "total_variance",
 ]
+
+#: Columns of the law-of-total-variance table besides ``metric`` and ``draws``.
+VARIANCE_COLUMNS = ("mean_diff", "ci_low", "ci_high", "var_parameter", "var_stochastic", "share_parameter")
 
 #: Headline metrics reported (summary.json paths); others are in the table too.
 HEADLINE = (

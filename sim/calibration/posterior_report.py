@@ -15,7 +15,7 @@ from typing import Any, TypedDict
 
 import pandas as pd
 
-from sim.calibration.posterior_compare import HEADLINE, PosteriorComparison
+from sim.calibration.posterior_compare import HEADLINE, VARIANCE_COLUMNS, PosteriorComparison
 from sim.errors import SimError
 from sim.figures.fonts import Language
 from sim.figures.report_cells import Cell, Table
@@ -180,16 +180,7 @@ def build_posterior_compare_report(folder: str | Path, *, language: Language) ->
         label_a, label_b = Path(inputs["scenario_a"]).stem, Path(inputs["scenario_b"]).stem
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SimError(f"{folder}: {INPUTS} or {TABLE} is missing or damaged ({exc})") from None
-    missing = {
-        "metric",
-        "draws",
-        "mean_diff",
-        "ci_low",
-        "ci_high",
-        "var_parameter",
-        "var_stochastic",
-        "share_parameter",
-    } - set(table.columns)
+    missing = {"metric", "draws", *VARIANCE_COLUMNS} - set(table.columns)
     if missing:
         raise SimError(
             f"{folder}: {TABLE} lacks column {sorted(missing)[0]!r}; write it again with compare --out"
