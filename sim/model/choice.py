@@ -220,6 +220,7 @@ class _LogitTables:
     by_cand: dict[bytes, np.ndarray] = field(default_factory=dict)  # see rows()
     kept: dict[bytes, _KeptSet] = field(default_factory=dict)  # per large (candidates, eligibility table)
     finite_by_cand: dict[bytes, np.ndarray] = field(default_factory=dict)  # see reachable()
+    reach_any: dict[bytes, np.ndarray] = field(default_factory=dict)  # see any_reachable()
 
     def columns(self, cand: np.ndarray) -> np.ndarray:
         """(C, patterns x villages) facility weights of the candidates: a chooser's column is one gather."""
@@ -239,6 +240,16 @@ class _LogitTables:
             table = (self.owns[:, :, None, None] & finite[None]).any(axis=1)
             table = self.finite_by_cand[cand.tobytes()] = table.reshape(-1, len(cand))
         return table
+
+    def any_reachable(self, cand: np.ndarray, table: np.ndarray) -> np.ndarray:
+        """Per (pattern, village, column of the eligibility ``table`` (C, K)) row, as in
+        :meth:`kept_set`, whether some owned mode reaches some eligible candidate at a finite
+        static cost (cached)."""
+        key = cand.tobytes() + table.tobytes() + bytes(str(table.shape), "ascii")
+        hit = self.reach_any.get(key)
+        if hit is None:
+            hit = self.reach_any[key] = (self.reachable(cand) @ table).reshape(-1)  # bool: any of and
+        return hit
 
     def kept_set(self, cand: np.ndarray, table: np.ndarray) -> _KeptSet:
         """The kept candidates of a large candidate set per (pattern, village, column of the
@@ -368,8 +379,9 @@ class LogitChoice:
         region[(region == 2) & (left <= 0)] = 1
         region[(region == 1) & (extra <= 0)] = 0
         forced = who.forced >= 0
-        alone = ~forced & (total + extra + left <= 0)  # nothing in float range: the one-stage draw
-        region[forced | alone] = -1
+        none = ~forced & (total + extra + left <= 0)  # nothing in float range
+        alone = none & t.any_reachable(who.cand, who.table)[row]  # but reachable: the one-stage draw
+        region[forced | none] = -1  # none reachable: -1
         fac = np.full(n, -1, dtype=np.int64)
         mode = np.full(n, -1, dtype=np.int64)
         r = np.flatnonzero(region == 0)
