@@ -12,13 +12,16 @@ is stranded. A later leg starts as planned after the previous leg's actual arriv
 gap of walking and changing is kept).
 
 When no segment of any run would exceed its capacity, nobody is moved (the fast path, the same
-numbers as without the rule). :func:`board_fifo` is the engine; tests check it against a
-brute-force event simulation of one line.
+numbers as without the rule). :func:`board_fifo` is the engine (its event loop compiled by numba,
+loaded from the on-disk cache on the first batch where someone does not fit); tests check it against
+a brute-force event simulation of one line.
 """
 
 from __future__ import annotations
 
+import functools
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -82,73 +85,179 @@ def _segments_load(tt: Timetable, board: np.ndarray, alight: np.ndarray, weight:
     return np.cumsum(diff[:-1])
 
 
-@dataclass(frozen=True)
-class _Runs:
-    """Runs serving one leg (stop A to stop B) on one day, by departure.
-
-    Attributes:
-        dep: (runs,) departure minutes at A (for ``searchsorted``); ``dep_list`` the same as floats.
-        trip, board, alight: trip index and the stop-times of boarding at A and alighting at B.
-        k_of: position of each run by its boarding stop-time.
-    """
-
-    dep: np.ndarray
-    dep_list: list[float]
-    trip: list[int]
-    board: list[int]
-    alight: list[int]
-    k_of: dict[int, int]
+def _find(table: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each value is in ``table`` (ascending, then a -1 matching no value) and whether it is there."""
+    at = np.searchsorted(table[:-1], values)
+    return at, table[at] == values
 
 
 class _Candidates:
-    """Runs serving a leg from stop A to stop B on one day (cached per stop pair)."""
+    """Runs serving legs from stop A to stop B on days running ``running``, flat over the stop pairs
+    met so far (pairs are added as batches need them).
+
+    Pair p's runs are rows ``start[p]:start[p + 1]`` of ``dep`` (departure minutes at A, ascending),
+    ``trip``, ``board`` and ``alight`` (the stop-times of boarding at A and alighting at B).
+    """
 
     def __init__(self, tt: Timetable, running: np.ndarray) -> None:
         self.tt = tt
         self.st_trip = np.repeat(np.arange(tt.n_trips), np.diff(tt.trip_start))
         self.running = running
-        self._cache: dict[tuple[int, int], _Runs] = {}
+        self.codes = np.zeros(0, dtype=np.int64)  # per pair: stop A * stops + stop B
+        self.start = np.zeros(1, dtype=np.int64)
+        self.dep = np.zeros(0)
+        self.trip, self.board, self.alight = (np.zeros(0, dtype=np.int64) for _ in range(3))
+        self._code_order = np.zeros(0, dtype=np.int64)  # pairs by code
+        self._codes = np.full(1, -1, dtype=np.int64)  # the codes ascending, then -1 (matches nothing)
+        self._key_order = np.zeros(0, dtype=np.int64)  # runs by (pair, boarding stop-time)
+        self._keys = np.full(1, -1, dtype=np.int64)  # those keys ascending, then -1
 
-    def of(self, a: int, b: int) -> _Runs:
-        hit = self._cache.get((a, b))
-        if hit is None:
-            tt = self.tt
-            deps, trips, boards, alights = [], [], [], []
-            for st in np.flatnonzero((tt.st_stop == a) & tt.st_pickup & self.running[self.st_trip]).tolist():
-                trip = int(self.st_trip[st])
-                end = int(tt.trip_start[trip + 1])
-                later = np.flatnonzero((tt.st_stop[st + 1 : end] == b) & tt.st_dropoff[st + 1 : end])
-                if len(later):
-                    deps.append(tt.st_dep[st])
-                    trips.append(trip)
-                    boards.append(st)
-                    alights.append(st + 1 + int(later[0]))
-            order = np.argsort(np.asarray(deps, dtype=float), kind="stable").tolist()
-            dep = np.asarray(deps, dtype=float)[order]
-            board = [boards[i] for i in order]
-            hit = _Runs(
-                dep,
-                dep.tolist(),
-                [trips[i] for i in order],
-                board,
-                [alights[i] for i in order],
-                {st: k for k, st in enumerate(board)},
-            )
-            self._cache[(a, b)] = hit
-        return hit
+    def _runs(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Departure (min), trip, boarding and alighting stop-times of the runs from a to b, by departure."""
+        tt = self.tt
+        deps, trips, boards, alights = [], [], [], []
+        for st in np.flatnonzero((tt.st_stop == a) & tt.st_pickup & self.running[self.st_trip]).tolist():
+            trip = int(self.st_trip[st])
+            end = int(tt.trip_start[trip + 1])
+            later = np.flatnonzero((tt.st_stop[st + 1 : end] == b) & tt.st_dropoff[st + 1 : end])
+            if len(later):
+                deps.append(tt.st_dep[st])
+                trips.append(trip)
+                boards.append(st)
+                alights.append(st + 1 + int(later[0]))
+        dep = np.asarray(deps, dtype=float)
+        order = np.argsort(dep, kind="stable")
+        as_int = [np.asarray(x, dtype=np.int64)[order] for x in (trips, boards, alights)]
+        return dep[order], as_int[0], as_int[1], as_int[2]
 
-    def of_legs(
+    def _add(self, codes: np.ndarray) -> None:
+        """Append the runs of the new stop pairs ``codes`` and re-sort the lookups."""
+        n_stops, n_st = self.tt.n_stops, len(self.tt.st_stop)
+        runs = [self._runs(*divmod(code, n_stops)) for code in codes.tolist()]
+        lengths = np.array([len(r[0]) for r in runs], dtype=np.int64)
+        self.start = np.concatenate([self.start, self.start[-1] + np.cumsum(lengths)])
+        self.dep, self.trip, self.board, self.alight = (
+            np.concatenate([old, *(r[i] for r in runs)])
+            for i, old in enumerate((self.dep, self.trip, self.board, self.alight))
+        )
+        self.codes = np.concatenate([self.codes, codes])
+        self._code_order = np.argsort(self.codes, kind="stable")
+        self._codes = np.append(self.codes[self._code_order], -1)
+        keys = np.repeat(np.arange(len(self.codes)), np.diff(self.start)) * n_st + self.board
+        self._key_order = np.argsort(keys, kind="stable")
+        self._keys = np.append(keys[self._key_order], -1)
+
+    def spans(
         self, legs_board: np.ndarray, legs_alight: np.ndarray, used: np.ndarray
-    ) -> tuple[list[_Runs], list[list[int]]]:
-        """The runs serving each distinct stop pair of the used legs, and (riders, legs) each leg's
-        position in that list (-1 where unused), as nested lists."""
-        n_stops = self.tt.n_stops
-        pair = self.tt.st_stop[legs_board[used]] * n_stops + self.tt.st_stop[legs_alight[used]]
-        pairs, inverse = np.unique(pair, return_inverse=True)
-        runs = [self.of(*divmod(x, n_stops)) for x in pairs.tolist()]
-        index = np.full(legs_board.shape, -1)
-        index[used] = inverse.reshape(-1)
-        return runs, index.tolist()
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(riders, legs) for each used leg: its stop pair's runs are rows ``lo:hi``, the planned one
+        (boarding at the planned stop-time) row ``plan``; -1 where unused.
+
+        Raises:
+            KeyError: a planned boarding stop-time is not a run serving its leg on these days.
+        """
+        tt = self.tt
+        board = legs_board[used]
+        code = tt.st_stop[board] * tt.n_stops + tt.st_stop[legs_alight[used]]
+        at, known = _find(self._codes, code)
+        if not known.all():
+            self._add(np.unique(code[~known]))
+            at = _find(self._codes, code)[0]
+        pair = self._code_order[at]
+        at, known = _find(self._keys, pair * len(tt.st_stop) + board)
+        if not known.all():
+            raise KeyError("a planned leg boards at a stop-time that serves no run of its stop pair")
+        lo, hi, plan = (np.full(legs_board.shape, -1, dtype=np.int64) for _ in range(3))
+        lo[used], hi[used], plan[used] = self.start[pair], self.start[pair + 1], self._key_order[at]
+        return lo, hi, plan
+
+
+def _board_events(
+    lo: np.ndarray,
+    hi: np.ndarray,
+    plan: np.ndarray,
+    ready_min: np.ndarray,
+    plan_dep: np.ndarray,
+    plan_arr: np.ndarray,
+    runs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    st_arr: np.ndarray,
+    cap: np.ndarray,
+    loads: tuple[np.ndarray, np.ndarray, np.ndarray],
+    out: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    weight: float,
+    max_wait_min: float,
+) -> None:  # pragma: no cover - compiled by numba (see _events_kernel)
+    """The FIFO boarding events of :func:`board_fifo`, writing ``loads`` and ``out`` in place.
+
+    Args:
+        lo, hi, plan: (riders, legs) runs serving each leg (rows ``lo:hi`` of ``runs``) and the
+            planned one (-1 where unused), from :meth:`_Candidates.spans`.
+        plan_dep, plan_arr: (riders, legs) planned boarding departure and alighting arrival (min).
+        runs: candidate runs' departure (min), trip, boarding and alighting stop-times.
+        st_arr: (stop-times,) arrival minutes; ``cap``: (trips,) places per run.
+        loads: onboard (stop-times,), left_behind and extra_wait_min (trips,) of :class:`VehicleLoads`.
+        out: delay, first wait, gave up, stranded, legs trip, board, alight of :class:`Boarding`.
+    """
+    dep, trip, board, alight = runs
+    onboard, left_behind, extra_wait_min = loads
+    delay, first_wait, gave_up, stranded, legs_trip, legs_board, legs_alight = out
+    n, n_legs = plan.shape
+    heap = [(0.0, 0.0, 0, 0, 0)]  # (departure, ready, row, leg, run): typed by this entry
+    heap.pop()
+    seeded = 0
+    while True:  # each pass offers one rider a run: first the planned runs, then the events
+        if seeded < n:  # the planned run first, row by row
+            row, leg, j, refused = seeded, 0, plan[seeded, 0], -1
+            seeded += 1
+            if j < 0:
+                continue
+            ready, now = ready_min[row], plan_dep[row, 0]
+        elif heap:
+            dep_t, ready, row, leg, j = heapq.heappop(heap)
+            t, st_b, st_a = trip[j], board[j], alight[j]
+            if onboard[st_b:st_a].max() + weight > cap[t] + _EPS:  # no room on a segment: left behind
+                left_behind[t] += weight
+                j, now, refused = j + 1, dep_t, t
+            else:
+                onboard[st_b:st_a] += weight
+                legs_trip[row, leg], legs_board[row, leg], legs_alight[row, leg] = t, st_b, st_a
+                actual_arr = st_arr[st_a]
+                if leg == 0:
+                    first_wait[row] = dep_t - plan_dep[row, 0]
+                delay[row] = actual_arr - plan_arr[row, leg]
+                leg += 1
+                if leg == n_legs or plan[row, leg] < 0:
+                    continue
+                gap = plan_dep[row, leg] - plan_arr[row, leg - 1]
+                ready = now = actual_arr + gap
+                refused = -1
+                j = plan[row, leg]  # on time: the planned connection; late: the first run after the gap
+                if actual_arr != plan_arr[row, leg - 1]:
+                    j = lo[row, leg] + np.searchsorted(
+                        dep[lo[row, leg] : hi[row, leg]], actual_arr + gap - _EPS
+                    )
+        else:
+            return
+        if j >= hi[row, leg] or (leg == 0 and dep[j] - plan_dep[row, 0] > max_wait_min + _EPS):
+            if leg == 0:
+                gave_up[row] = True
+                first_wait[row] = now - plan_dep[row, 0]  # waited until told the bus was full
+            else:
+                stranded[row] = True
+            legs_trip[row, leg:] = legs_board[row, leg:] = legs_alight[row, leg:] = -1
+            continue
+        heapq.heappush(heap, (dep[j], ready, row, leg, j))
+        if refused >= 0:
+            extra_wait_min[refused] += weight * (dep[j] - now)
+
+
+@functools.cache
+def _events_kernel() -> Callable[..., None]:
+    """:func:`_board_events` compiled (numba, cached on disk; imported on first use)."""
+    import numba
+
+    kernel: Callable[..., None] = numba.njit(cache=True)(_board_events)
+    return kernel
 
 
 def board_fifo(
@@ -181,7 +290,7 @@ def board_fifo(
     Returns:
         per rider: delay, extra first-stop wait, gave up, stranded, and the legs actually ridden.
     """
-    n, n_legs = legs_trip.shape
+    n = len(legs_trip)
     cap = tt.line_capacity[tt.trip_line].astype(float)
     st_trip = np.repeat(np.arange(tt.n_trips), np.diff(tt.trip_start))
     used = legs_trip >= 0
@@ -199,57 +308,30 @@ def board_fifo(
         loads.onboard += planned  # everyone fits: nobody moves
         return out
     candidates = _Candidates(tt, running) if candidates is None else candidates
-    runs, which = candidates.of_legs(legs_board, legs_alight, used)  # runs[which[row][leg]]
-    board_l, alight_l = legs_board.tolist(), legs_alight.tolist()
-    st_dep, st_arr, cap_l = tt.st_dep.tolist(), tt.st_arr.tolist(), cap.tolist()
-    onboard = loads.onboard.tolist()  # persons per segment, written back at the end
-    heap: list[tuple[float, float, int, int, int]] = []  # (departure, ready, row, leg, candidate k)
-
-    def offer(row: int, leg: int, r: _Runs, ready: float, k: int, now: float) -> bool:
-        """Queue the rider for candidate run k of ``r``; False if they give up or are stranded instead."""
-        dep = r.dep_list
-        first = st_dep[board_l[row][0]]
-        if k >= len(dep) or (leg == 0 and dep[k] - first > max_wait_min + _EPS):
-            if leg == 0:
-                out.gave_up[row] = True
-                out.first_wait_min[row] = now - first  # waited until told the bus was full
-            else:
-                out.stranded[row] = True
-            for legs in (out.legs_trip, out.legs_board, out.legs_alight):
-                legs[row, leg:] = -1
-            return False
-        heapq.heappush(heap, (dep[k], ready, row, leg, k))
-        return True
-
-    for row in np.flatnonzero(used[:, 0]).tolist():  # the planned run first
-        st, r = board_l[row][0], runs[which[row][0]]
-        offer(row, 0, r, float(ready_min[row]), r.k_of[st], st_dep[st])
-    while heap:
-        dep_t, ready, row, leg, k = heapq.heappop(heap)
-        r = runs[which[row][leg]]
-        trip, st_b, st_a = r.trip[k], r.board[k], r.alight[k]
-        if max(onboard[st_b:st_a]) + weight > cap_l[trip] + _EPS:  # no room on a segment: left behind
-            loads.left_behind[trip] += weight
-            if offer(row, leg, r, ready, k + 1, dep_t):
-                loads.extra_wait_min[trip] += weight * (r.dep_list[k + 1] - dep_t)
-            continue
-        for st in range(st_b, st_a):
-            onboard[st] += weight
-        out.legs_trip[row, leg], out.legs_board[row, leg], out.legs_alight[row, leg] = trip, st_b, st_a
-        planned_arr = st_arr[alight_l[row][leg]]
-        actual_arr = st_arr[st_a]
-        if leg == 0:
-            out.first_wait_min[row] = dep_t - st_dep[board_l[row][0]]
-        out.delay_min[row] = actual_arr - planned_arr
-        if leg + 1 < n_legs and which[row][leg + 1] >= 0:
-            nxt = runs[which[row][leg + 1]]
-            gap = st_dep[board_l[row][leg + 1]] - planned_arr
-            if actual_arr == planned_arr:  # on time: the planned connection
-                k = nxt.k_of[board_l[row][leg + 1]]
-            else:  # late: the first run serving the next leg after walking and changing as planned
-                k = int(np.searchsorted(nxt.dep, actual_arr + gap - _EPS, side="left"))
-            offer(row, leg + 1, nxt, actual_arr + gap, k, actual_arr + gap)
-    loads.onboard[:] = onboard
+    lo, hi, plan = candidates.spans(legs_board, legs_alight, used)
+    _events_kernel()(
+        lo,
+        hi,
+        plan,
+        np.ascontiguousarray(ready_min, dtype=float),
+        tt.st_dep[legs_board],
+        tt.st_arr[legs_alight],
+        (candidates.dep, candidates.trip, candidates.board, candidates.alight),
+        tt.st_arr,
+        cap,
+        (loads.onboard, loads.left_behind, loads.extra_wait_min),
+        (
+            out.delay_min,
+            out.first_wait_min,
+            out.gave_up,
+            out.stranded,
+            out.legs_trip,
+            out.legs_board,
+            out.legs_alight,
+        ),
+        float(weight),
+        float(max_wait_min),
+    )
     return out
 
 
@@ -314,7 +396,8 @@ class CapacityDay:
             return leg, got
         trip, board, alight = got.legs_trip[moved], got.legs_board[moved], got.legs_alight[moved]
         ok = trip >= 0
-        fare = np.where(ok, tt.line_fare[tt.trip_line[np.where(ok, trip, 0)]], 0.0).sum(axis=1)
+        line = tt.trip_line[np.where(ok, trip, 0)]
+        fare = np.where(ok, tt.line_fare[line], 0.0).sum(axis=1)
         ride = tt.st_km[np.where(ok, alight, 0)] - tt.st_km[np.where(ok, board, 0)]
         km = np.where(ok, ride, 0.0).sum(axis=1)
         out = {f.name: getattr(leg, f.name).copy() for f in fields(BusLeg)}
@@ -325,7 +408,7 @@ class CapacityDay:
         out["transfer_wait_min"][moved] += delay - first
         out["fare_yuan"][moved] = fare
         out["km"][moved] = km + (leg.km[moved] - self._ride_km(leg, moved))  # walks unchanged
-        out["label"][moved] = [self._label(row) for row in trip]
+        out["label"][moved] = self._labels(np.where(ok, line, -1))
         out["legs_trip"][moved], out["legs_board"][moved], out["legs_alight"][moved] = trip, board, alight
         return BusLeg(**out), got
 
@@ -334,14 +417,25 @@ class CapacityDay:
         board, alight = np.where(ok, leg.legs_board[rows], 0), np.where(ok, leg.legs_alight[rows], 0)
         return np.where(ok, self.tt.st_km[alight] - self.tt.st_km[board], 0.0).sum(axis=1)
 
-    def _label(self, trips: np.ndarray) -> int:
-        text = ">".join(self.tt.line_ids[self.tt.trip_line[t]] for t in trips.tolist() if t >= 0)
-        code = self._label_code.get(text)
-        if code is None:
-            code = len(self.bus.labels)
-            self.bus.labels.append(text)
-            self._label_code[text] = code
-        return code
+    def _labels(self, lines: np.ndarray) -> np.ndarray:
+        """Label code of each row of (riders, legs) lines ridden (-1 padded); new labels are added
+        in the order their first rider comes."""
+        key = np.zeros(len(lines), dtype=np.int64)  # one number per distinct row, column by column
+        for column in lines.T:
+            key = np.unique(key * (len(self.tt.line_ids) + 1) + column + 1, return_inverse=True)[1].reshape(
+                -1
+            )
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        codes = np.empty(len(first), dtype=np.int64)
+        for c in np.argsort(first).tolist():
+            text = ">".join(self.tt.line_ids[x] for x in lines[first[c]].tolist() if x >= 0)
+            code = self._label_code.get(text)
+            if code is None:
+                code = len(self.bus.labels)
+                self.bus.labels.append(text)
+                self._label_code[text] = code
+            codes[c] = code
+        return codes[inverse.reshape(-1)]
 
 
 def fastest_road_mode(

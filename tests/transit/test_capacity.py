@@ -149,6 +149,33 @@ def test_a_late_first_leg_takes_the_next_run_of_the_second_leg() -> None:
     assert loads.left_behind[0] == 1
 
 
+def test_candidates_shared_by_batches_give_the_same_boarding() -> None:
+    """Runs of the stop pairs met so far are kept for later batches (new pairs added as met):
+    each batch boards as with candidates built for it alone."""
+    from sim.transit.capacity import _Candidates
+
+    tt, running = _line(2), np.ones(RUNS, dtype=bool)
+    shared = _Candidates(tt, running)
+    loads_shared, loads_fresh = VehicleLoads.empty(tt), VehicleLoads.empty(tt)
+    for seed, n in ((5, 30), (6, 50), (7, 40)):
+        a, b, ready = _riders(np.random.default_rng(seed), n)
+        if seed == 5:  # the first batch meets only some of the stop pairs
+            b = np.minimum(b, 2)
+            a = np.minimum(a, b - 1)
+        planned = np.ceil((ready - (FIRST + HOP * a)) / HEADWAY - 1e-9).astype(np.int64)
+        trip = planned[:, None]
+        board, alight = trip * STOPS + a[:, None], trip * STOPS + b[:, None]
+        args = (tt, running)
+        kw = {"weight": 1.0, "max_wait_min": MAX_WAIT}
+        got = board_fifo(*args, loads_shared, trip, board, alight, ready, candidates=shared, **kw)
+        ref = board_fifo(*args, loads_fresh, trip, board, alight, ready, **kw)
+        for name in ("delay_min", "first_wait_min", "gave_up", "stranded", "legs_trip", "legs_board"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(ref, name))
+        assert got.gave_up.any() or (got.delay_min > 0).any()  # capacity binds
+    np.testing.assert_array_equal(loads_shared.onboard, loads_fresh.onboard)
+    np.testing.assert_array_equal(loads_shared.left_behind, loads_fresh.left_behind)
+
+
 def _overlay(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / f"{name}.yaml"
     path.write_text(text, encoding="utf-8")
