@@ -9,13 +9,22 @@ never follow each other without a ride between them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 
 import numpy as np
 
 from sim.transit.timetable import Connections, Timetable, WalkLinks
 
-__all__ = ["MAX_LEGS", "Journeys", "earliest_arrival", "latest_departure"]
+__all__ = [
+    "MAX_LEGS",
+    "Journeys",
+    "earliest_arrival",
+    "earliest_arrival_blocks",
+    "first_wait_min",
+    "latest_departure",
+    "latest_departure_blocks",
+]
 
 MAX_LEGS = 4
 _BLOCK_CELLS = 1 << 16  # (profile, place) cells traced at once
@@ -207,7 +216,7 @@ def _leg_dtype(tt: Timetable) -> type[np.signedinteger]:
     return np.int16 if len(tt.st_stop) < np.iinfo(np.int16).max else np.int32
 
 
-def _empty(shape: tuple[int, int], legs_dtype: type[np.signedinteger] = np.int32) -> Journeys:
+def _empty(shape: tuple[int, int], legs_dtype: type[np.signedinteger]) -> Journeys:
     """No journeys: inf times and totals, no legs (-1)."""
     inf = np.full(shape, np.inf)
     legs = np.full((*shape, MAX_LEGS), -1, dtype=legs_dtype)
@@ -228,18 +237,15 @@ def _empty(shape: tuple[int, int], legs_dtype: type[np.signedinteger] = np.int32
 
 
 def _fill_legs(
-    tt: Timetable,
-    legs_b: list[np.ndarray],
-    legs_a: list[np.ndarray],
-    ok: np.ndarray,
-    shape: tuple[int, int],
+    tt: Timetable, legs_b: list[np.ndarray], legs_a: list[np.ndarray], ok: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Leg arrays (travel order, stop-time indices of boarding and alighting) and ride/fare totals."""
+    """Leg arrays (cells, MAX_LEGS) in travel order (trip, stop-time indices of boarding and alighting;
+    ``_leg_dtype``) and ride/fare totals (cells,) of traced cells; -1 / inf where not ``ok``."""
     n = ok.size
     st_trip = np.repeat(np.arange(tt.n_trips), np.diff(tt.trip_start))
-    trip = np.full((n, MAX_LEGS), -1, dtype=np.int32)
-    board = np.full((n, MAX_LEGS), -1, dtype=np.int32)
-    alight = np.full((n, MAX_LEGS), -1, dtype=np.int32)
+    trip = np.full((n, MAX_LEGS), -1, dtype=_leg_dtype(tt))
+    board = np.full((n, MAX_LEGS), -1, dtype=_leg_dtype(tt))
+    alight = np.full((n, MAX_LEGS), -1, dtype=_leg_dtype(tt))
     ride = np.zeros(n)
     km = np.zeros(n)
     fare = np.zeros(n)
@@ -251,16 +257,14 @@ def _fill_legs(
         km += np.where(has, tt.st_km[as_] - tt.st_km[bs], 0.0)
         fare += np.where(has, tt.line_fare[tt.trip_line[t]], 0.0)
         if k < MAX_LEGS:
-            trip[has, k] = t[has]
-            board[has, k] = bs[has]
-            alight[has, k] = as_[has]
-    out = []
+            trip[:, k] = np.where(has, t, -1)
+            board[:, k] = np.where(has, bs, -1)
+            alight[:, k] = np.where(has, as_, -1)
     for arr in (trip, board, alight):
-        arr[~ok.ravel()] = -1
-        out.append(arr.reshape(*shape, MAX_LEGS))
+        arr[~ok] = -1
     for total in (ride, km, fare):
-        total[~ok.ravel()] = np.inf
-    return out[0], out[1], out[2], ride.reshape(shape), km.reshape(shape), fare.reshape(shape)
+        total[~ok] = np.inf
+    return trip, board, alight, ride, km, fare
 
 
 def earliest_arrival(
@@ -284,12 +288,32 @@ def earliest_arrival(
     Returns:
         Journeys shaped (O * K, G).
     """
+    shape = (len(origins) * len(times), len(targets))
+    blocks = earliest_arrival_blocks(
+        tt, walk, origins=origins, times=times, targets=targets, transfer_min=transfer_min, active=active
+    )
+    return _assemble(shape, _leg_dtype(tt), blocks)
+
+
+def earliest_arrival_blocks(
+    tt: Timetable,
+    walk: WalkLinks,
+    *,
+    origins: np.ndarray,
+    times: np.ndarray,
+    targets: np.ndarray,
+    transfer_min: float,
+    active: np.ndarray | None = None,
+) -> Iterator[tuple[slice, Journeys]]:
+    """``earliest_arrival`` block by block: (profile range, its Journeys) covering the (O * K) profiles
+    in order, so that callers can keep what they need without the whole (O * K, G) table."""
     origins = np.asarray(origins, dtype=np.int64)
     times = np.asarray(times, dtype=float)
     targets = np.asarray(targets, dtype=np.int64)
     shape = (len(origins) * len(times), len(targets))
     if tt.n_stops == 0 or shape[0] == 0 or shape[1] == 0:
-        return _empty(shape, _leg_dtype(tt))
+        yield from _empty_blocks(shape, _leg_dtype(tt))
+        return
     conn = tt.connections(active)
     access = walk.stop_node_min[:, origins]  # (S, O)
     t0 = np.repeat(np.zeros(len(origins)), len(times)) + np.tile(times, len(origins))  # (P,)
@@ -300,10 +324,8 @@ def earliest_arrival(
     egress = walk.stop_node_min[:, targets]  # (S, G)
     best_stop, arr_min = _best_over_stops(arr, egress, sign=1.0)  # (P, G)
     scan = _ForwardScan(arr_conn, trip_in, board_src, best_stop, arr_min, egress, t0, origins)
-    out = _empty(shape, _leg_dtype(tt))
     for rows in _row_blocks(shape):
-        _put(out, rows, _trace_forward(tt, walk, conn, scan, rows, len(times)))
-    return out
+        yield rows, _trace_forward(tt, walk, conn, scan, rows, len(times))
 
 
 @dataclass(frozen=True)
@@ -329,29 +351,59 @@ def _row_blocks(shape: tuple[int, int]) -> list[slice]:
     return [slice(p0, min(p0 + step, shape[0])) for p0 in range(0, shape[0], step)]
 
 
-def _put(out: Journeys, rows: slice, block: Journeys) -> None:
-    """Copy a block of profiles into the full result."""
+def _empty_blocks(
+    shape: tuple[int, int], legs_dtype: type[np.signedinteger]
+) -> Iterator[tuple[slice, Journeys]]:
+    """Blocks of a table without journeys."""
+    for rows in _row_blocks(shape):
+        yield rows, _empty((rows.stop - rows.start, shape[1]), legs_dtype)
+
+
+def _assemble(
+    shape: tuple[int, int], legs_dtype: type[np.signedinteger], blocks: Iterator[tuple[slice, Journeys]]
+) -> Journeys:
+    """The whole (profiles, places) table from its blocks."""
+    out = _empty(shape, legs_dtype)
+    for rows, block in blocks:
+        for f in fields(Journeys):
+            getattr(out, f.name)[rows] = getattr(block, f.name)
+    return out
+
+
+def _scatter(ok: np.ndarray, traced: Journeys, legs_dtype: type[np.signedinteger]) -> Journeys:
+    """A block's Journeys (``ok.shape``) from those of its traced cells (where ``ok``, in order)."""
+    out = _empty(ok.shape, legs_dtype)
+    at = np.flatnonzero(ok)
     for f in fields(Journeys):
-        getattr(out, f.name)[rows] = getattr(block, f.name)
+        cells = getattr(out, f.name)
+        cells.reshape(ok.size, *cells.shape[2:])[at] = getattr(traced, f.name)
+    return out
+
+
+def first_wait_min(
+    tt: Timetable, walk: WalkLinks, board_st: np.ndarray, leave_min: np.ndarray, origin: np.ndarray
+) -> np.ndarray:
+    """Wait at the first stop, minutes, of a journey leaving node ``origin`` at ``leave_min`` and
+    boarding at stop-time ``board_st`` (its first leg's ``leg_board``)."""
+    return tt.st_dep[board_st] - leave_min - walk.stop_node_min[tt.st_stop[board_st], origin]
 
 
 def _trace_forward(
     tt: Timetable, walk: WalkLinks, conn: Connections, scan: _ForwardScan, rows: slice, n_times: int
 ) -> Journeys:
-    """Journeys of profiles ``rows`` of an earliest-arrival scan, walked back from the destination."""
-    best_stop, arr_min = scan.best_stop[rows], scan.arr_min[rows]
-    shape = best_stop.shape
-    ok = np.isfinite(arr_min)
-    p_idx = np.broadcast_to(np.arange(rows.start, rows.stop)[:, None], shape)
+    """Journeys of profiles ``rows`` of an earliest-arrival scan, walked back from the destination
+    (only cells with a journey are traced)."""
+    ok = np.isfinite(scan.arr_min[rows])
+    pf, g = np.nonzero(ok)
+    pf += rows.start
+    best_stop = scan.best_stop[pf, g]
+    arr_min = scan.arr_min[pf, g]
     # walk back from the destination: alighting connection, its trip's boarding connection, ...
-    a_conn = np.where(ok, scan.arr_conn[best_stop, p_idx], -1).ravel()
-    pf = p_idx.ravel()
-    egress_min = np.where(ok, scan.egress[best_stop, np.arange(shape[1])[None, :]], 0.0).ravel()
+    cur = scan.arr_conn[best_stop, pf].astype(np.int64)
     legs_b: list[np.ndarray] = []
     legs_a: list[np.ndarray] = []
-    cur = a_conn.copy()
     transfer_wait = np.zeros(cur.size)
-    walk_total = egress_min.copy()
+    walk_total = scan.egress[best_stop, g]
     first_board = np.full(cur.size, -1)
     while (cur >= 0).any():
         has = cur >= 0
@@ -374,32 +426,30 @@ def _trace_forward(
     for b in legs_b:
         n_legs += (b >= 0).astype(np.int8)
     if not legs_b:
-        return _empty(shape)
+        return _empty(ok.shape, _leg_dtype(tt))
     # legs were collected last-first: put them in travel order
     order_b, order_a = _travel_order(legs_b, legs_a, n_legs)
     st_b = [np.where(b >= 0, conn.st[np.where(b >= 0, b, 0)], -1) for b in order_b]
     st_a = [np.where(a >= 0, conn.st[np.where(a >= 0, a, 0)] + 1, -1) for a in order_a]
-    leg_trip, leg_board, leg_alight, ride, km, fare = _fill_legs(tt, st_b, st_a, ok, shape)
+    leg_trip, leg_board, leg_alight, ride, km, fare = _fill_legs(tt, st_b, st_a, np.ones(cur.size, bool))
     fb = np.where(first_board >= 0, first_board, 0)
-    access_min = walk.stop_node_min[conn.from_stop[fb], scan.origins[pf // n_times]]
+    origin = scan.origins[pf // n_times]
     t_leave = scan.t0[pf]
-    first_wait = conn.dep[fb] - t_leave - access_min
-    walk_total += access_min
-    okf = ok.ravel()
-    return Journeys(
-        dep_min=np.where(ok, t_leave.reshape(shape), np.inf),
-        arr_min=np.where(ok, arr_min, np.inf),
-        first_wait_min=np.where(okf, first_wait, np.inf).reshape(shape),
-        transfer_wait_min=np.where(okf, transfer_wait, np.inf).reshape(shape),
-        walk_min=np.where(okf, walk_total, np.inf).reshape(shape),
+    traced = Journeys(
+        dep_min=t_leave,
+        arr_min=arr_min,
+        first_wait_min=first_wait_min(tt, walk, conn.st[fb], t_leave, origin),
+        transfer_wait_min=transfer_wait,
+        walk_min=walk_total + walk.stop_node_min[conn.from_stop[fb], origin],
         ride_min=ride,
         ride_km=km,
         fare_yuan=fare,
-        n_legs=n_legs.reshape(shape),
+        n_legs=n_legs,
         leg_trip=leg_trip,
         leg_board=leg_board,
         leg_alight=leg_alight,
     )
+    return _scatter(ok, traced, _leg_dtype(tt))
 
 
 def _travel_order(
@@ -474,12 +524,32 @@ def latest_departure(
     Returns:
         Journeys shaped (G * K, O); ``arr_min`` is when that journey actually arrives (<= the time).
     """
+    shape = (len(targets) * len(times), len(origins))
+    blocks = latest_departure_blocks(
+        tt, walk, targets=targets, times=times, origins=origins, transfer_min=transfer_min, active=active
+    )
+    return _assemble(shape, _leg_dtype(tt), blocks)
+
+
+def latest_departure_blocks(
+    tt: Timetable,
+    walk: WalkLinks,
+    *,
+    targets: np.ndarray,
+    times: np.ndarray,
+    origins: np.ndarray,
+    transfer_min: float,
+    active: np.ndarray | None = None,
+) -> Iterator[tuple[slice, Journeys]]:
+    """``latest_departure`` block by block: (profile range, its Journeys) covering the (G * K)
+    profiles in order."""
     targets = np.asarray(targets, dtype=np.int64)
     times = np.asarray(times, dtype=float)
     origins = np.asarray(origins, dtype=np.int64)
     shape = (len(targets) * len(times), len(origins))
     if tt.n_stops == 0 or shape[0] == 0 or shape[1] == 0:
-        return _empty(shape, _leg_dtype(tt))
+        yield from _empty_blocks(shape, _leg_dtype(tt))
+        return
     conn = tt.connections(active)
     egress = walk.stop_node_min[:, targets]  # (S, G)
     t_by = np.tile(times, len(targets))
@@ -491,10 +561,8 @@ def latest_departure(
     access = walk.stop_node_min[:, origins]  # (S, O)
     best_stop, neg_dep = _best_over_stops(-bd, access, sign=1.0)
     scan = _BackwardScan(bd_conn, alight, alight_src, best_stop, -neg_dep, access, t_by, targets)
-    out = _empty(shape, _leg_dtype(tt))
     for rows in _row_blocks(shape):
-        _put(out, rows, _trace_backward(tt, walk, conn, scan, rows, len(times)))
-    return out
+        yield rows, _trace_backward(tt, walk, conn, scan, rows, len(times))
 
 
 @dataclass(frozen=True)
@@ -516,22 +584,22 @@ class _BackwardScan:
 def _trace_backward(
     tt: Timetable, walk: WalkLinks, conn: Connections, scan: _BackwardScan, rows: slice, n_times: int
 ) -> Journeys:
-    """Journeys of profiles ``rows`` of a latest-departure scan, followed from the origin."""
-    best_stop, dep_min = scan.best_stop[rows], scan.dep_min[rows]
-    shape = best_stop.shape
-    ok = np.isfinite(dep_min)
-    p_idx = np.broadcast_to(np.arange(rows.start, rows.stop)[:, None], shape)
-    pf = p_idx.ravel()
+    """Journeys of profiles ``rows`` of a latest-departure scan, followed from the origin (only cells
+    with a latest departure are traced)."""
+    ok = np.isfinite(scan.dep_min[rows])
+    pf, o = np.nonzero(ok)
+    pf += rows.start
+    best_stop = scan.best_stop[pf, o]
+    dep_min = scan.dep_min[pf, o]
     g_node = scan.targets[pf // n_times]
     deadline = scan.t_by[pf] + 1e-9
-    cur = np.where(ok, scan.bd_conn[best_stop, p_idx], -1).ravel()
+    cur = scan.bd_conn[best_stop, pf].astype(np.int64)
     cur_st = np.where(cur >= 0, conn.st[np.where(cur >= 0, cur, 0)], -1)
     first_wait = conn.board_wait[np.where(cur >= 0, cur, 0)]
-    access_min = np.where(ok, scan.access[best_stop, np.arange(shape[1])[None, :]], 0.0).ravel()
     legs_b: list[np.ndarray] = []
     legs_a: list[np.ndarray] = []
     transfer_wait = np.zeros(cur.size)
-    walk_total = access_min.copy()
+    walk_total = scan.access[best_stop, o]
     arr_min = np.full(cur.size, np.inf)
     while (cur_st >= 0).any():
         # ride the boarded trip to the first stop from which one can walk to the target in time;
@@ -561,24 +629,24 @@ def _trace_backward(
         walk_total += np.where(chg, w, 0.0)
         cur_st = np.where(chg, conn.st[sn], -1)
     if not legs_b:
-        return _empty(shape)
-    ok = ok & np.isfinite(arr_min).reshape(shape)
-    n_legs = np.zeros(len(pf), dtype=np.int8)
+        return _empty(ok.shape, _leg_dtype(tt))
+    arrives = np.isfinite(arr_min)
+    n_legs = np.zeros(cur.size, dtype=np.int8)
     for lb in legs_b:
         n_legs += (lb >= 0).astype(np.int8)
-    leg_trip, leg_board, leg_alight, ride, km, fare = _fill_legs(tt, legs_b, legs_a, ok, shape)
-    okf = ok.ravel()
-    return Journeys(
-        dep_min=np.where(ok, dep_min, np.inf),
-        arr_min=np.where(okf, arr_min, np.inf).reshape(shape),
-        first_wait_min=np.where(okf, first_wait, np.inf).reshape(shape),
-        transfer_wait_min=np.where(okf, transfer_wait, np.inf).reshape(shape),
-        walk_min=np.where(okf, walk_total, np.inf).reshape(shape),
+    leg_trip, leg_board, leg_alight, ride, km, fare = _fill_legs(tt, legs_b, legs_a, arrives)
+    traced = Journeys(
+        dep_min=np.where(arrives, dep_min, np.inf),
+        arr_min=arr_min,
+        first_wait_min=np.where(arrives, first_wait, np.inf),
+        transfer_wait_min=np.where(arrives, transfer_wait, np.inf),
+        walk_min=np.where(arrives, walk_total, np.inf),
         ride_min=ride,
         ride_km=km,
         fare_yuan=fare,
-        n_legs=n_legs.reshape(shape),
+        n_legs=n_legs,
         leg_trip=leg_trip,
         leg_board=leg_board,
         leg_alight=leg_alight,
     )
+    return _scatter(ok, traced, _leg_dtype(tt))

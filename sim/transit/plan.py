@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.transit.csa import MAX_LEGS
+from sim.transit.csa import first_wait_min
 from sim.transit.tables import BusTables
 
 __all__ = ["BusLeg", "plan_home", "plan_out"]
@@ -45,19 +45,18 @@ def plan_out(
     """
     j = bus.out[pattern]
     row = bus.out_index(pattern, fac, village, arrive_by)
-    dep = j.dep_min.ravel()[row]
-    arr = j.arr_min.ravel()[row]
-    legs = (x.reshape(-1, MAX_LEGS)[row].astype(np.int32) for x in (j.leg_trip, j.leg_board, j.leg_alight))
-    trip, board, alight = legs
+    dep = j.dep_min[row]
+    arr = j.arr_min[row]
+    trip, board, alight = (x[row].astype(np.int32) for x in (j.leg_trip, j.leg_board, j.leg_alight))
     return BusLeg(
         dep_min=dep,
         arr_min=arr,
         travel_min=arr - dep,
         stop_wait_min=np.zeros(len(row)),
-        transfer_wait_min=j.transfer_wait_min.ravel()[row],
-        fare_yuan=j.fare_yuan.ravel()[row],
-        km=j.ride_km.ravel()[row],
-        label=bus.out_label[pattern].ravel()[row],
+        transfer_wait_min=j.transfer_wait_min[row],
+        fare_yuan=j.fare_yuan[row],
+        km=j.ride_km[row],
+        label=bus.out_label[pattern][row],
         legs_trip=trip,
         legs_board=board,
         legs_alight=alight,
@@ -82,28 +81,31 @@ def plan_home(
     ``no_way_home_min`` and costs ``no_way_home_yuan`` (a hired car or boat, or a night away).
     """
     j = bus.home[pattern]
-    row, slot_time = bus.home_index(fac, village, leave)
+    row, slot_time = bus.home_index(pattern, fac, village, leave)
     has_row = row >= 0
     safe = np.where(has_row, row, 0)
-    bus_arr = np.where(has_row, j.arr_min.ravel()[safe], np.inf)
+    bus_arr = np.where(has_row, j.arr_min[safe], np.inf)
     walk_arr = leave + walk_home_min
     by_bus = np.isfinite(bus_arr) & (bus_arr < walk_arr)
     by_walk = ~by_bus & np.isfinite(walk_arr)
     no_way = ~by_bus & ~by_walk
     arr = np.where(by_bus, bus_arr, np.where(by_walk, walk_arr, leave + no_way_home_min))
-    legs = []
-    for x in (j.leg_trip, j.leg_board, j.leg_alight):
-        legs.append(np.where(by_bus[:, None], x.reshape(-1, MAX_LEGS)[safe].astype(np.int32), -1))
-    stop_wait = np.where(by_bus, slot_time - leave + j.first_wait_min.ravel()[safe], 0.0)
+    legs = [
+        np.where(by_bus[:, None], x[safe].astype(np.int32), -1)
+        for x in (j.leg_trip, j.leg_board, j.leg_alight)
+    ]
+    board = np.where(by_bus, legs[1][:, 0], 0)
+    first_wait = first_wait_min(bus.timetable, bus.walk, board, slot_time, bus.fac_nodes[bus.fac_col[fac]])
+    stop_wait = np.where(by_bus, slot_time - leave + first_wait, 0.0)
     return BusLeg(
         dep_min=leave,
         arr_min=arr,
         travel_min=arr - leave,
         stop_wait_min=stop_wait,
-        transfer_wait_min=np.where(by_bus, j.transfer_wait_min.ravel()[safe], 0.0),
-        fare_yuan=np.where(by_bus, j.fare_yuan.ravel()[safe], np.where(no_way, no_way_home_yuan, 0.0)),
-        km=np.where(by_bus, j.ride_km.ravel()[safe], 0.0),
-        label=np.where(by_bus, bus.home_label[pattern].ravel()[safe], -1),
+        transfer_wait_min=np.where(by_bus, j.transfer_wait_min[safe], 0.0),
+        fare_yuan=np.where(by_bus, j.fare_yuan[safe], np.where(no_way, no_way_home_yuan, 0.0)),
+        km=np.where(by_bus, j.ride_km[safe], 0.0),
+        label=np.where(by_bus, bus.home_label[pattern][safe], -1),
         legs_trip=legs[0],
         legs_board=legs[1],
         legs_alight=legs[2],

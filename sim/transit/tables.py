@@ -5,26 +5,44 @@ facility f by time T?" (latest departure, one backward scan per facility node an
 and "leaving f at time t, when am I home?" (earliest arrival, one forward scan per facility node
 and departure slot). Both are precomputed on a slot grid (``transit.slot_min``); a trip home
 leaving between two slots uses the next slot (so it waits at most one slot longer than needed).
+Successive slots mostly repeat a journey until the next run, so each table stores its distinct
+journeys once and, per (facility node, slot, village) cell, the row of its journey.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from sim.routing.tables import TravelTables
 from sim.scenario.load import LoadedScenario
 from sim.scenario.transit import NoWayHome
-from sim.transit.csa import MAX_LEGS, Journeys, earliest_arrival, latest_departure
+from sim.transit.csa import (
+    MAX_LEGS,
+    Journeys,
+    earliest_arrival,
+    earliest_arrival_blocks,
+    latest_departure_blocks,
+)
 from sim.transit.lines import build_timetable
 from sim.transit.timetable import Timetable, WalkLinks, build_walk_links
 from sim.world.world import World
 
-__all__ = ["BUS_MODE", "BusTables", "add_bus_mode", "build_bus_tables", "depart_at_tables", "slot_grid"]
+__all__ = [
+    "BUS_MODE",
+    "BusTables",
+    "SlotRows",
+    "add_bus_mode",
+    "build_bus_tables",
+    "depart_at_tables",
+    "slot_grid",
+]
 
 BUS_MODE = "bus"
 _TABLE_KEYS = 1 << 24  # largest lookup table of line-sequence keys (entries)
+_BY_SLOT = ("dep_min", "first_wait_min")  # fields of a depart-at journey that follow the leaving slot
 
 
 def slot_grid(first_min: float, last_min: float, step_min: float) -> np.ndarray:
@@ -34,13 +52,35 @@ def slot_grid(first_min: float, last_min: float, step_min: float) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class SlotRows:
+    """Journey row of each (facility node, slot, place) cell of a slot table.
+
+    A facility node's and place's journeys are rows ``first[node, place]`` on (int32), one per run of
+    slots repeating a journey, and ``nth[node * slots + slot, place]`` (uint8, wider past 256 slots)
+    counts the journeys before that of the cell.
+    """
+
+    first: np.ndarray
+    nth: np.ndarray
+
+    def row(self, node: np.ndarray, slot: np.ndarray, place: np.ndarray) -> np.ndarray:
+        """Journey rows of cells (facility-node columns, slot and place indices; broadcast)."""
+        n_slots = len(self.nth) // len(self.first)
+        return self.first[node, place] + self.nth[node * n_slots + slot, place]
+
+
+@dataclass(frozen=True)
 class BusTables:
     """Timetable journeys by slot, per day pattern (distinct set of trips running).
 
-    ``out[p]`` is a latest-departure Journeys shaped (facility nodes * out_slots, villages);
-    ``home[p]`` an earliest-arrival Journeys shaped (facility nodes * home_slots, villages).
-    ``fac_col`` maps facility index -> facility-node column; ``labels[label]`` is the
-    "line>line" text of a journey and ``out_label``/``home_label`` hold label codes.
+    ``out[p]`` holds the distinct latest-departure journeys of pattern ``p`` (one row each: fields
+    shaped (rows,), legs (rows, MAX_LEGS)) and ``out_row[p]`` the row of each (facility node,
+    out_slot, village) cell. ``home[p]`` and ``home_row[p]`` are the same for the
+    earliest-arrival journeys home over ``home_slots``; there a row's ``dep_min`` and
+    ``first_wait_min`` are those of its first slot (a cell leaves at its own slot, and waits
+    ``csa.first_wait_min`` for its first vehicle). ``fac_col`` maps facility index -> facility-node
+    column; ``labels[label]`` is the "line>line" text of a journey and ``out_label``/``home_label``
+    hold the label code of each row.
     """
 
     timetable: Timetable
@@ -53,6 +93,8 @@ class BusTables:
     home_slots: np.ndarray
     out: list[Journeys]
     home: list[Journeys]
+    out_row: list[SlotRows]
+    home_row: list[SlotRows]
     out_first_ok: np.ndarray  # (patterns, facility nodes, villages) first slot with a journey, K if none
     labels: list[str]
     out_label: list[np.ndarray]
@@ -66,7 +108,7 @@ class BusTables:
     def out_index(
         self, pattern: int, fac: np.ndarray, village: np.ndarray, arrive_by: np.ndarray
     ) -> np.ndarray:
-        """Flat (profile, village) row into ``out[pattern]`` for arriving by ``arrive_by``.
+        """Row of ``out[pattern]`` for arriving at ``fac`` from ``village`` by ``arrive_by``.
 
         When no journey arrives by that time, the earliest-arriving journey of the day is used.
         """
@@ -75,14 +117,13 @@ class BusTables:
         k = np.floor((arrive_by - self.out_slots[0]) / self.slot_min + 1e-9).astype(np.int64)
         k = np.clip(k, 0, k_n - 1)
         k = np.maximum(k, np.minimum(self.out_first_ok[pattern, col, village], k_n - 1))
-        return (col * k_n + k) * self.out[pattern].dep_min.shape[1] + village
+        return self.out_row[pattern].row(col, k, village)
 
     def home_index(
-        self, fac: np.ndarray, village: np.ndarray, leave: np.ndarray
+        self, pattern: int, fac: np.ndarray, village: np.ndarray, leave: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Flat row into ``home[pattern]`` for leaving ``fac`` at ``leave`` and the slot time used.
-
-        Rows past the last slot are -1 (no journey).
+        """Row of ``home[pattern]`` for leaving ``fac`` for ``village`` at ``leave``, and the slot
+        time used (minutes). Rows past the last slot are -1 (no journey).
         """
         col = self.fac_col[fac]
         k_n = len(self.home_slots)
@@ -90,8 +131,7 @@ class BusTables:
         k = np.maximum(k, 0)
         past = k >= k_n
         k = np.minimum(k, k_n - 1)
-        flat = (col * k_n + k) * len(self.out_first_ok[0, 0]) + village
-        return np.where(past, -1, flat), self.home_slots[k]
+        return np.where(past, -1, self.home_row[pattern].row(col, k, village)), self.home_slots[k]
 
     def feasible(self, pattern: int, world: World, latest_arrival: np.ndarray) -> np.ndarray:
         """(villages, facilities) bool: a journey arrives by each facility's latest arrival time."""
@@ -163,6 +203,67 @@ def _labels(tt: Timetable, journeys: list[Journeys]) -> tuple[list[str], list[np
     return labels, out
 
 
+def _repeats(prev: Journeys | None, block: Journeys, keyed: list[str]) -> np.ndarray:
+    """(profiles, places) bool: each cell of ``block`` holds bit for bit the fields ``keyed`` of the cell
+    one profile before (``prev``: the last profile of the block before, None for the first block)."""
+    same = np.ones(block.dep_min.shape, dtype=bool)
+    for name in keyed:
+        now = getattr(block, name)
+        stacked = np.concatenate([now[:1] if prev is None else getattr(prev, name)[-1:], now])
+        if stacked.ndim == 3 or stacked.dtype.kind == "f":
+            stacked = stacked.view(np.int64)  # floats bit for bit, a cell's legs as 8-byte words
+        eq = (stacked[1:] == stacked[:-1]).reshape(*same.shape, -1)
+        for word in range(eq.shape[2]):
+            same &= eq[:, :, word]
+    return same
+
+
+def _slot_rows(
+    blocks: Iterator[tuple[slice, Journeys]], shape: tuple[int, int], n_slots: int, by_slot: tuple[str, ...]
+) -> tuple[Journeys, SlotRows]:
+    """Distinct journeys of a slot table and the row of each cell, block by block.
+
+    Profiles are (facility node * slot); a cell that repeats the journey of the slot before at the same
+    facility node and place (every field but ``by_slot``, bit for bit) shares its row.
+
+    Returns:
+        ``(rows, cells)``: the journeys (fields (rows,), legs (rows, MAX_LEGS); ``by_slot`` fields those
+        of the first cell), in order of facility node, place and slot, and the row of each of the
+        ``shape`` cells.
+    """
+    names = [f.name for f in fields(Journeys)]
+    keyed = [name for name in names if name not in by_slot]
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    groups = []  # facility node * places + place of each row
+    row = np.empty(shape, dtype=np.int32)
+    n_rows = 0
+    prev: Journeys | None = None
+    for rows, block in blocks:
+        profile = np.arange(rows.start, rows.stop)
+        new = ~(_repeats(prev, block, keyed) & (profile % n_slots > 0)[:, None])
+        code = np.zeros(new.shape, dtype=np.int32)
+        code[new] = n_rows + np.arange(int(new.sum()))
+        n_rows += int(new.sum())
+        src = np.maximum.accumulate(np.where(new, np.arange(len(profile))[:, None], -1), axis=0)
+        first = np.take_along_axis(code, np.maximum(src, 0), axis=0)
+        row[rows] = first if prev is None else np.where(src >= 0, first, row[rows.start - 1][None, :])
+        at_p, at_v = np.nonzero(new)
+        groups.append(profile[at_p] // n_slots * shape[1] + at_v)
+        for name in names:
+            parts[name].append(getattr(block, name)[new])
+        prev = block
+    group = np.concatenate(groups)
+    order = np.argsort(group, kind="stable")
+    journeys = Journeys(**{name: np.concatenate(parts.pop(name))[order] for name in names})
+    renumber = np.empty(n_rows, dtype=np.int32)
+    renumber[order] = np.arange(n_rows, dtype=np.int32)
+    n_nodes = shape[0] // n_slots
+    starts = np.searchsorted(group[order], np.arange(n_nodes * shape[1])).astype(np.int32)
+    starts = starts.reshape(n_nodes, 1, shape[1])
+    nth = renumber[row].reshape(n_nodes, n_slots, shape[1]) - starts
+    return journeys, SlotRows(starts[:, 0], nth.reshape(shape).astype(np.min_scalar_type(n_slots - 1)))
+
+
 def build_bus_tables(loaded: LoadedScenario, world: World, *, slot_min: float | None = None) -> BusTables:
     """Timetable, walking links and slot tables of a scenario with transit."""
     transit = loaded.scenario.transit
@@ -178,31 +279,45 @@ def build_bus_tables(loaded: LoadedScenario, world: World, *, slot_min: float | 
     first = np.floor(open_min / step) * step
     out_slots = slot_grid(first, close_min, step)
     home_slots = slot_grid(first, close_min + 180.0, step)
-    out, home = [], []
-    first_ok = np.zeros((len(patterns), len(fac_nodes), len(world.village_ids)), dtype=np.int64)
+    out, home, out_row, home_row = [], [], [], []
+    n_v = len(world.village_ids)
+    first_ok = np.zeros((len(patterns), len(fac_nodes), n_v), dtype=np.int64)
     for p, active in enumerate(patterns):
-        j_out = latest_departure(
-            tt,
-            walk,
-            targets=fac_nodes,
-            times=out_slots,
-            origins=world.village_node,
-            transfer_min=transit.transfer_min,
-            active=active,
+        j_out, row = _slot_rows(
+            latest_departure_blocks(
+                tt,
+                walk,
+                targets=fac_nodes,
+                times=out_slots,
+                origins=world.village_node,
+                transfer_min=transit.transfer_min,
+                active=active,
+            ),
+            (len(fac_nodes) * len(out_slots), n_v),
+            len(out_slots),
+            (),
         )
-        j_home = earliest_arrival(
-            tt,
-            walk,
-            origins=fac_nodes,
-            times=home_slots,
-            targets=world.village_node,
-            transfer_min=transit.transfer_min,
-            active=active,
-        )
-        found = j_out.found.reshape(len(fac_nodes), len(out_slots), -1)
+        cell = np.ix_(np.arange(len(fac_nodes)), np.arange(len(out_slots)), np.arange(n_v))
+        found = j_out.found[row.row(*cell)]
         first_ok[p] = np.where(found.any(axis=1), np.argmax(found, axis=1), len(out_slots))
         out.append(j_out)
+        out_row.append(row)
+        j_home, row = _slot_rows(
+            earliest_arrival_blocks(
+                tt,
+                walk,
+                origins=fac_nodes,
+                times=home_slots,
+                targets=world.village_node,
+                transfer_min=transit.transfer_min,
+                active=active,
+            ),
+            (len(fac_nodes) * len(home_slots), n_v),
+            len(home_slots),
+            _BY_SLOT,
+        )
         home.append(j_home)
+        home_row.append(row)
     labels, coded = _labels(tt, out + home)
     return BusTables(
         timetable=tt,
@@ -215,6 +330,8 @@ def build_bus_tables(loaded: LoadedScenario, world: World, *, slot_min: float | 
         home_slots=home_slots,
         out=out,
         home=home,
+        out_row=out_row,
+        home_row=home_row,
         out_first_ok=first_ok,
         labels=labels,
         out_label=coded[: len(out)],
@@ -255,15 +372,8 @@ def _representative(
     k_out, k_home = len(bus.out_slots), len(bus.home_slots)
     j_out, j_home = bus.out[pattern], bus.home[pattern]
     with np.errstate(invalid="ignore"):
-        out_t = np.where(j_out.found, j_out.arr_min - j_out.dep_min, np.inf).reshape(
-            len(bus.fac_nodes), k_out, n_v
-        )
-        home_t = np.where(j_home.found, j_home.arr_min - j_home.dep_min, np.inf).reshape(
-            len(bus.fac_nodes), k_home, n_v
-        )
-    out_fare = j_out.fare_yuan.reshape(len(bus.fac_nodes), k_out, n_v)
-    out_km = j_out.ride_km.reshape(len(bus.fac_nodes), k_out, n_v)
-    home_fare = j_home.fare_yuan.reshape(len(bus.fac_nodes), k_home, n_v)
+        out_t = np.where(j_out.found, j_out.arr_min - j_out.dep_min, np.inf)  # per journey row
+    village = np.arange(n_v)[None, :]
     walk_i = road.modes.index("walk")
     time = np.full((n_v, n_f), np.inf)
     money = np.full((n_v, n_f), np.inf)
@@ -275,31 +385,31 @@ def _representative(
         if len(ks) == 0:
             ks = np.arange(k_out)
         with np.errstate(invalid="ignore"):
-            t_o = out_t[col][ks]
+            rows_o = bus.out_row[pattern].row(col, ks[:, None], village)
+            t_o = out_t[rows_o]
             fin = np.isfinite(t_o)
             cnt = fin.sum(axis=0)
             mean_o = np.where(cnt > 0, np.where(fin, t_o, 0).sum(axis=0) / np.maximum(cnt, 1), np.inf)
             fare_o = np.where(
-                cnt > 0, np.where(fin, out_fare[col][ks], 0).sum(axis=0) / np.maximum(cnt, 1), np.inf
+                cnt > 0, np.where(fin, j_out.fare_yuan[rows_o], 0).sum(axis=0) / np.maximum(cnt, 1), np.inf
             )
             km_o = np.where(
-                cnt > 0, np.where(fin, out_km[col][ks], 0).sum(axis=0) / np.maximum(cnt, 1), np.inf
+                cnt > 0, np.where(fin, j_out.ride_km[rows_o], 0).sum(axis=0) / np.maximum(cnt, 1), np.inf
             )
             kh = np.flatnonzero(
                 (bus.home_slots >= world.fac_open_min[f]) & (bus.home_slots <= world.fac_close_min[f])
             )
             if len(kh) == 0:
                 kh = np.arange(k_home)
-            t_h = home_t[col][kh]
+            rows_h = bus.home_row[pattern].row(col, kh[:, None], village)
+            arr_h = j_home.arr_min[rows_h]
+            home_t = np.where(np.isfinite(arr_h), arr_h - bus.home_slots[kh][:, None], np.inf)
+            home_fare = j_home.fare_yuan[rows_h]
             walk_home = road.time_min[walk_i, :, f]
-            t_h = np.minimum(t_h, walk_home[None, :])
+            t_h = np.minimum(home_t, walk_home[None, :])
             fin_h = np.isfinite(t_h)
             t_h = np.where(fin_h, t_h, no_way_home.extra_min)
-            fare_h = np.where(
-                np.isfinite(home_fare[col][kh]) & (home_t[col][kh] <= walk_home[None, :]),
-                home_fare[col][kh],
-                0.0,
-            )
+            fare_h = np.where(np.isfinite(home_fare) & (home_t <= walk_home[None, :]), home_fare, 0.0)
             fare_h = np.where(fin_h, fare_h, no_way_home.cost_yuan)
         time[:, f] = (mean_o + t_h.mean(axis=0)) / 2
         money[:, f] = (fare_o + fare_h.mean(axis=0)) / 2
