@@ -11,12 +11,18 @@ from numpy.typing import DTypeLike
 __all__ = ["ColumnLog", "ErrandLog", "group_quantile"]
 
 
+#: Flags of the logs' memory maps: private, so that pages never written read as the kernel's shared
+#: zero page and take no memory (a shared anonymous map gives each page read its own memory).
+_MAP_FLAGS = {"flags": mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS} if hasattr(mmap, "MAP_ANONYMOUS") else {}
+
+
 def _lazy_zeros(n: int, dtype: DTypeLike) -> np.ndarray:
     """A zeroed array of ``n`` items in its own anonymous memory map: the OS maps its pages one
     small page at a time on first write (numpy's own large arrays ask for huge pages, and faulting
-    those in row by row costs far more, in compaction and zeroing, than the rows written)."""
+    those in row by row costs far more, in compaction and zeroing, than the rows written); pages
+    only read (columns left zero, e.g. bus waits in a run without buses) take no memory."""
     dt = np.dtype(dtype)
-    return np.frombuffer(mmap.mmap(-1, max(n * dt.itemsize, 1)), dtype=dt, count=n)
+    return np.frombuffer(mmap.mmap(-1, max(n * dt.itemsize, 1), **_MAP_FLAGS), dtype=dt, count=n)
 
 
 class ColumnLog:

@@ -45,10 +45,9 @@ from sim.world.world import FACILITY_KINDS, World, build_world
 __all__ = ["ERRAND_COLUMNS", "FACILITY_DAY_COLUMNS", "OUTCOMES", "TRIP_COLUMNS", "AccessModel"]
 
 OUTCOMES = ("completed", "referred", "turned_away")
-NO_LABEL = -1
-_NO_TRANSIT = {
-    "lines_out": NO_LABEL,
-    "lines_home": NO_LABEL,
+_NO_TRANSIT = {  # zeros are not written: a run without transit leaves these columns' pages untouched
+    "lines_out": 0,
+    "lines_home": 0,
     "stop_wait_min": 0.0,
     "transfer_wait_min": 0.0,
     "no_way_home": False,
@@ -72,8 +71,8 @@ TRIP_COLUMNS: dict[str, type] = {
     "travel_min": np.float64,
     "distance_km": np.float64,
     "money_yuan": np.float64,
-    "return_min": np.float64,  # travel home (= travel_min for road modes)
-    "lines_out": np.int32,  # journey label code into model.bus.labels, -1 = none
+    "return_min": np.float64,  # travel home (= travel_min for road modes; not stored without transit)
+    "lines_out": np.int32,  # journey label code into model.bus.labels plus one, 0 = none
     "lines_home": np.int32,
     "stop_wait_min": np.float64,  # waits at the first stop, there and back
     "transfer_wait_min": np.float64,  # waits at changes, there and back
@@ -445,6 +444,14 @@ class AccessModel(mesa.Model):
             )
         return cols
 
+    def trip_columns(self) -> dict[str, np.ndarray]:
+        """The trips log of the measured days, one array per column; without transit ``return_min``
+        is ``travel_min`` (road trips come home the same way; the log does not store it twice)."""
+        cols = self.trip_log.columns()
+        if self.bus is None:
+            cols["return_min"] = cols["travel_min"]
+        return cols
+
     def run(self, days: int | None = None, *, progress: Iterable[int] | None = None) -> None:
         """Run the warm-up if not yet run, then ``days`` steps (default: ``simulation.days``)."""
         n = self.loaded.scenario.simulation.days if days is None else days
@@ -674,7 +681,7 @@ class AccessModel(mesa.Model):
                 travel_min=travel,
                 distance_km=dist,
                 money_yuan=trip_money,
-                return_min=ret,
+                return_min=0.0 if extra is None else ret,  # see trip_columns()
                 **(_NO_TRANSIT if extra is None else {k: extra[k] for k in _NO_TRANSIT}),
             )
         return outcome, len(stay)
@@ -958,8 +965,8 @@ class AccessModel(mesa.Model):
         tab = self.tables
         n = len(fac)
         out: dict[str, np.ndarray] = {
-            "lines_out": np.full(n, NO_LABEL, dtype=np.int32),
-            "lines_home": np.full(n, NO_LABEL, dtype=np.int32),
+            "lines_out": np.zeros(n, dtype=np.int32),
+            "lines_home": np.zeros(n, dtype=np.int32),
             "stop_wait_min": np.zeros(n),
             "transfer_wait_min": np.zeros(n),
             "no_way_home": np.zeros(n, dtype=bool),
@@ -990,8 +997,8 @@ class AccessModel(mesa.Model):
         out["money_yuan"][is_bus] = bus_out.fare_yuan + home.fare_yuan
         out["fare_yuan"][is_bus] = bus_out.fare_yuan + np.where(home.label >= 0, home.fare_yuan, 0.0)
         out["distance_km"][is_bus] = bus_out.km + home.km
-        out["lines_out"][is_bus] = bus_out.label
-        out["lines_home"][is_bus] = home.label
+        out["lines_out"][is_bus] = bus_out.label + 1
+        out["lines_home"][is_bus] = home.label + 1
         out["stop_wait_min"][is_bus] = bus_out.stop_wait_min + home.stop_wait_min
         out["transfer_wait_min"][is_bus] = bus_out.transfer_wait_min + home.transfer_wait_min
         out["no_way_home"][is_bus] = home.no_way

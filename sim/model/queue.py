@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -101,50 +100,47 @@ def serve_fifo(
     )
 
 
-def _fifo_starts(
-    arrival: np.ndarray,
-    duration: np.ndarray,
-    bounds: np.ndarray,
-    servers: np.ndarray,
-    open_min: np.ndarray,
-    close_min: np.ndarray,
-) -> np.ndarray:  # pragma: no cover - compiled by numba (see _fifo_kernel)
-    """Service start (min) of each visitor of queues ``bounds[k]:bounds[k + 1]`` (sorted by
-    arrival), ``close_min[k]`` for those turned away; windows kept as a binary heap of the times
-    they become free."""
-    starts = np.empty(len(arrival))
-    free = np.empty(max(int(servers.max()), 1) if len(servers) else 1)
-    for k in range(len(servers)):
-        c, close = servers[k], close_min[k]
-        free[:c] = open_min[k]
-        for i in range(bounds[k], bounds[k + 1]):
-            start = max(arrival[i], free[0])
-            if start >= close:  # FIFO: everyone after starts no earlier, so all are turned away
-                starts[i : bounds[k + 1]] = close
-                break
-            starts[i] = start
-            done, j = start + duration[i], 0  # replace the root, sift down
-            while True:
-                child = 2 * j + 1
-                if child >= c:
-                    break
-                if child + 1 < c and free[child + 1] < free[child]:
-                    child += 1
-                if free[child] >= done:
-                    break
-                free[j] = free[child]
-                j = child
-            free[j] = done
-    return starts
+def _serve_windows(
+    arrivals: list[float],
+    durations: list[float],
+    c: int,
+    open_min: float,
+    close_min: float,
+    starts: list[float],
+) -> None:
+    """Append to ``starts`` the start (min) of each visitor of one queue with ``c`` windows, in
+    arrival order; ``close_min`` for those turned away."""
+    free = [open_min] * c  # heap of the times windows become free
+    append, replace = starts.append, heapq.heapreplace
+    for i, (arrival, duration) in enumerate(zip(arrivals, durations, strict=True)):
+        earliest = free[0]
+        start = arrival if arrival > earliest else earliest
+        if start >= close_min:  # FIFO: everyone after starts no earlier, so all are turned away
+            starts.extend([close_min] * (len(arrivals) - i))
+            return
+        replace(free, start + duration)
+        append(start)
 
 
-@functools.cache
-def _fifo_kernel() -> Callable[..., np.ndarray]:
-    """:func:`_fifo_starts` compiled (numba, cached on disk; imported on first use)."""
-    import numba
-
-    kernel: Callable[..., np.ndarray] = numba.njit(cache=True, nogil=True)(_fifo_starts)
-    return kernel
+def _serve_one_window(
+    arrivals: list[float],
+    durations: list[float],
+    c: int,
+    open_min: float,
+    close_min: float,
+    starts: list[float],
+) -> None:
+    """:func:`_serve_windows` for one window (``c`` = 1, the same signature): the time it frees,
+    without a heap."""
+    free = open_min
+    append = starts.append
+    for i, (arrival, duration) in enumerate(zip(arrivals, durations, strict=True)):
+        start = arrival if arrival > free else free
+        if start >= close_min:  # FIFO: everyone after starts no earlier, so all are turned away
+            starts.extend([close_min] * (len(arrivals) - i))
+            return
+        free = start + duration
+        append(start)
 
 
 def serve_fifo_days(
@@ -159,19 +155,21 @@ def serve_fifo_days(
     """:func:`serve_fifo` for several independent queues (facility-days) in one pass.
 
     Queue k is rows ``bounds[k]:bounds[k + 1]``, sorted by arrival within it, with
-    ``servers[k]`` windows open from ``open_min[k]`` to ``close_min[k]`` (minutes). One
-    compiled loop over all visitors with a heap of the times each queue's windows become free.
+    ``servers[k]`` windows open from ``open_min[k]`` to ``close_min[k]`` (minutes). One loop
+    over all visitors with a heap of the times each queue's windows become free (no heap for
+    one window).
     """
     if np.any(np.asarray(servers) < 1):
         raise ValueError("serve_fifo needs at least one server")
-    start_arr = _fifo_kernel()(
-        np.ascontiguousarray(arrival_min, dtype=float),
-        np.ascontiguousarray(service_min, dtype=float),
-        np.ascontiguousarray(bounds, dtype=np.int64),
-        np.ascontiguousarray(servers, dtype=np.int64),
-        np.ascontiguousarray(open_min, dtype=float),
-        np.ascontiguousarray(close_min, dtype=float),
-    )
+    arrivals, durations = arrival_min.tolist(), service_min.tolist()
+    edges = np.asarray(bounds).tolist()
+    opens, closes = np.asarray(open_min, float).tolist(), np.asarray(close_min, float).tolist()
+    starts: list[float] = []
+    for k, c in enumerate(np.asarray(servers).tolist()):
+        lo, hi = edges[k], edges[k + 1]
+        serve = _serve_one_window if c == 1 else _serve_windows
+        serve(arrivals[lo:hi], durations[lo:hi], c, opens[k], closes[k], starts)
+    start_arr = np.array(starts, dtype=float)
     served = start_arr < np.repeat(np.asarray(close_min, float), np.diff(bounds))
     # turned-away visitors still queued until closing: same formula start - arrival
     wait = np.maximum(start_arr - arrival_min, 0.0)

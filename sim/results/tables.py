@@ -115,11 +115,12 @@ def _trips_frame(model: AccessModel, cols: dict[str, np.ndarray], ids: np.ndarra
 
 
 def _line_labels(model: AccessModel, codes: np.ndarray) -> pd.Categorical[str]:
-    """Lines used ("b1>f2"; "" = none) as a categorical."""
+    """Lines used ("b1>f2"; "" = none) as a categorical, from the log's codes (label code plus one,
+    0 = none)."""
     labels = list(model.bus.labels) if model.bus is not None else []
     if "" not in labels:
         labels.append("")
-    return _cat(np.where(codes < 0, labels.index(""), codes), labels)
+    return _cat(np.where(codes == 0, labels.index(""), codes - 1), labels)
 
 
 def _facility_days_frame(model: AccessModel) -> pd.DataFrame:
@@ -241,7 +242,7 @@ def _residents_frame(model: AccessModel, errands: pd.DataFrame) -> pd.DataFrame:
     if model.families is not None:  # age, household, caregiver's escort minutes
         days = _school_days(model) if model.calendar is None else calendar_school_days(model)
         days = np.where(model.schools.school >= 0, days, 0).astype(np.int32)
-        frame.update(resident_columns(model, model.trip_log.columns(), days))
+        frame.update(resident_columns(model, model.trip_columns(), days))
     return _frame(frame)
 
 
@@ -318,7 +319,7 @@ def build_result(model: AccessModel) -> RunResult:
     The trips, errands and facility-day tables wrap the model's logs without copying them; the trip
     and errand ids are views of one ``np.arange``.
     """
-    errand_cols, trip_cols = model.errand_columns(), model.trip_log.columns()
+    errand_cols, trip_cols = model.errand_columns(), model.trip_columns()
     ids = np.arange(max(len(errand_cols["key"]), len(trip_cols["errand"])), dtype=np.int64)
     errands = _errands_frame(model, errand_cols, ids)
     daily = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)

@@ -313,3 +313,16 @@ def test_group_access_shares_equal_the_groupby_reference(finished: AccessModel) 
                     assert block[f"share_over_{t}"] == pytest.approx(
                         None if share is None else round(share, 4), abs=1e-4
                     )
+
+
+def test_a_run_without_transit_stores_no_return_minutes_or_lines() -> None:
+    """Without transit, road trips come home the same way: the trips table's ``return_min`` is the
+    log's ``travel_min`` itself, and the log's line columns are never written (all zero: no line)."""
+    path, days = RUNS["tiny_merged"]
+    model = AccessModel(load_scenario(path, overrides={"simulation.warmup_days": 3}), seed=4)
+    model.run(days)
+    trips = build_result(model).trips
+    log = model.trip_log.columns()
+    assert len(trips) > 0 and not log["return_min"].any() and not log["lines_out"].any()
+    assert np.shares_memory(trips["return_min"].to_numpy(), log["travel_min"])
+    assert (trips["lines_out"] == "").all() and (trips["lines_home"] == "").all()
