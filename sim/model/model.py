@@ -80,7 +80,6 @@ TRIP_COLUMNS: dict[str, type] = {
 }
 #: Columns of the errands log (one row per errand id, written when it ends or at tabulation).
 ERRAND_COLUMNS: dict[str, type] = {
-    "key": np.uint64,
     "resident": np.int64,
     "service": np.int16,
     "arise_day": np.int32,
@@ -437,7 +436,7 @@ class AccessModel(mesa.Model):
         self._record_errands(self.pending, np.ones(len(self.pending), dtype=bool), status=1)
         cols = self.errand_log.columns()
         n = self._next_errand
-        if self._errands_done + len(self.pending) != n or len(cols["key"]) != n:
+        if self._errands_done + len(self.pending) != n or len(cols["resident"]) != n:
             raise ValueError(
                 f"errands log: {self._errands_done} completed + {len(self.pending)} pending, "
                 f"expected {n} errands (ids 0..n-1, each once)"

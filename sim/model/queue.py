@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import heapq
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 from scipy.special import ndtri
 
 from sim.scenario.schema import ServiceTime
+
+_compiled: ModuleType | None  # the compiled FIFO loop (sim/model/_fifo.pyx), an optional extension
+try:
+    _compiled = importlib.import_module("sim.model._fifo")
+except ImportError:  # pragma: no cover - built without a C compiler: the Python loop gives the same floats
+    _compiled = None
 
 __all__ = [
     "BALKED",
@@ -143,6 +151,28 @@ def _serve_one_window(
         append(start)
 
 
+def fifo_starts_python(
+    arrival: np.ndarray,
+    duration: np.ndarray,
+    bounds: np.ndarray,
+    servers: np.ndarray,
+    open_min: np.ndarray,
+    close_min: np.ndarray,
+) -> np.ndarray:
+    """Service start (min) of each visitor of queues ``bounds[k]:bounds[k + 1]`` (sorted by
+    arrival), ``close_min[k]`` for those turned away: the Python loop, used where the compiled
+    ``sim.model._fifo.fifo_starts`` (same arguments, same floats) was not built."""
+    arrivals, durations = arrival.tolist(), duration.tolist()
+    edges = bounds.tolist()
+    opens, closes = open_min.tolist(), close_min.tolist()
+    starts: list[float] = []
+    for k, c in enumerate(servers.tolist()):
+        lo, hi = edges[k], edges[k + 1]
+        serve = _serve_one_window if c == 1 else _serve_windows
+        serve(arrivals[lo:hi], durations[lo:hi], c, opens[k], closes[k], starts)
+    return np.array(starts, dtype=float)
+
+
 def serve_fifo_days(
     arrival_min: np.ndarray,
     service_min: np.ndarray,
@@ -156,20 +186,21 @@ def serve_fifo_days(
 
     Queue k is rows ``bounds[k]:bounds[k + 1]``, sorted by arrival within it, with
     ``servers[k]`` windows open from ``open_min[k]`` to ``close_min[k]`` (minutes). One loop
-    over all visitors with a heap of the times each queue's windows become free (no heap for
-    one window).
+    over all visitors with a heap of the times each queue's windows become free: compiled
+    (``sim/model/_fifo.pyx``, built at install where a C compiler is present), else
+    :func:`fifo_starts_python`.
     """
     if np.any(np.asarray(servers) < 1):
         raise ValueError("serve_fifo needs at least one server")
-    arrivals, durations = arrival_min.tolist(), service_min.tolist()
-    edges = np.asarray(bounds).tolist()
-    opens, closes = np.asarray(open_min, float).tolist(), np.asarray(close_min, float).tolist()
-    starts: list[float] = []
-    for k, c in enumerate(np.asarray(servers).tolist()):
-        lo, hi = edges[k], edges[k + 1]
-        serve = _serve_one_window if c == 1 else _serve_windows
-        serve(arrivals[lo:hi], durations[lo:hi], c, opens[k], closes[k], starts)
-    start_arr = np.array(starts, dtype=float)
+    columns = (
+        np.ascontiguousarray(arrival_min, dtype=float),
+        np.ascontiguousarray(service_min, dtype=float),
+        np.ascontiguousarray(bounds, dtype=np.int64),
+        np.ascontiguousarray(servers, dtype=np.int64),
+        np.ascontiguousarray(open_min, dtype=float),
+        np.ascontiguousarray(close_min, dtype=float),
+    )
+    start_arr = (fifo_starts_python if _compiled is None else _compiled.fifo_starts)(*columns)
     served = start_arr < np.repeat(np.asarray(close_min, float), np.diff(bounds))
     # turned-away visitors still queued until closing: same formula start - arrival
     wait = np.maximum(start_arr - arrival_min, 0.0)

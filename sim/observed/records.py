@@ -227,7 +227,7 @@ def id_sets(scenario: Scenario, lines: Collection[str] | None = None) -> dict[st
     """
     transit = scenario.transit
     modes = list(scenario.modes)
-    if transit is not None and BUS_MODE not in modes:
+    if transit is not None and transit.runs and BUS_MODE not in modes:
         modes.append(BUS_MODE)
     return {
         "facility": list(scenario.facilities),

@@ -277,7 +277,8 @@ def run_many(
     key = {label: f"{call}/{label}" for label in scenarios}
     for label, loaded in scenarios.items():
         world = build_world(loaded, population_scale=population_scale)
-        bus = build_bus_tables(loaded, world) if loaded.scenario.transit is not None else None
+        transit = loaded.scenario.transit
+        bus = build_bus_tables(loaded, world) if transit is not None and transit.runs else None
         _SHARED[key[label]] = (
             loaded,
             world,

@@ -68,7 +68,7 @@ def _errands_frame(model: AccessModel, cols: dict[str, np.ndarray], ids: np.ndar
     ``ids``: 0, 1, ... (at least one per errand)."""
     return _frame(
         {
-            "errand": ids[: len(cols["key"])],
+            "errand": ids[: len(cols["resident"])],
             "resident": cols["resident"],
             "service": _cat(cols["service"], model.world.services),
             "arise_day": cols["arise_day"],
@@ -320,7 +320,7 @@ def build_result(model: AccessModel) -> RunResult:
     and errand ids are views of one ``np.arange``.
     """
     errand_cols, trip_cols = model.errand_columns(), model.trip_columns()
-    ids = np.arange(max(len(errand_cols["key"]), len(trip_cols["errand"])), dtype=np.int64)
+    ids = np.arange(max(len(errand_cols["resident"]), len(trip_cols["errand"])), dtype=np.int64)
     errands = _errands_frame(model, errand_cols, ids)
     daily = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     if model.calendar is not None:  # date, ferry suspensions and public holidays of each day

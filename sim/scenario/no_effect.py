@@ -94,4 +94,10 @@ def no_effect_warnings(loaded: LoadedScenario) -> list[NoEffect]:
                     f"{ap.windows} reserved windows, more than any facility of kinds {list(ap.kinds)} has "
                     f"(at most {most}): expected at most {most}",
                 )
+    if sc.transit is not None and not sc.transit.runs:
+        warn(
+            "transit.lines",
+            "no lines and no GTFS feed: no bus or ferry runs, so the transit block (capacity, no way "
+            "home) has no effect",
+        )
     return out

@@ -235,6 +235,12 @@ class CapacityRule(Strict):
 class Transit(Strict):
     """Timetabled lines and how residents reach them on foot."""
 
+    @property
+    def runs(self) -> bool:
+        """Whether any vehicle can run: lines given or a GTFS feed (without either, the block has no
+        effect and the model runs as without ``transit:``)."""
+        return bool(self.lines) or self.gtfs is not None
+
     lines: dict[str, Line] = Field(
         default_factory=dict, description="Bus and ferry lines by id. Source: assumed"
     )

@@ -42,13 +42,14 @@ def setup_transit(
     loaded: LoadedScenario, world: World, tables: TravelTables, bus: BusTables | None = None
 ) -> ModelTransit | None:
     """Bus tables (``bus`` if given, else built), the road ``tables`` plus the bus mode unless they have
-    it, bus feasibility per kind of day and vehicle capacity; None without ``transit:``.
+    it, bus feasibility per kind of day and vehicle capacity; None without ``transit:`` or when it
+    gives no lines and no GTFS feed (nothing runs: see :attr:`sim.scenario.transit.Transit.runs`).
 
     A journey must arrive by each facility's latest arrival (closing minus
     ``behaviour.latest_arrival_before_close_min``, not before opening), minutes of the day.
     """
     sc = loaded.scenario
-    if sc.transit is None:
+    if sc.transit is None or not sc.transit.runs:
         return None
     bus = bus or build_bus_tables(loaded, world)
     before_close = sc.behaviour.latest_arrival_before_close_min

@@ -53,6 +53,8 @@ CASES: list[tuple[str, str, str]] = [
         "facilities:\n  west_hall:\n    hours: {open: '08:30', close: '17:00', days: []}\n",
         "facilities.west_hall.hours",
     ),
+    ("transit_without_lines", "transit:\n  capacity: {max_wait_min: 30}\n", "transit.lines"),
+    ("transit_empty_lines", "transit:\n  lines: {}\n  walk_max_km: 1.5\n", "transit.lines"),
     (
         "online_share_zero",
         "levers:\n  online:\n    admin_simple: {share: {'15-59': 0.0, '60+': 0.0}}\n",

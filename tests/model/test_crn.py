@@ -105,4 +105,4 @@ def test_needs_and_people_do_not_depend_on_the_rest_of_the_scenario(
 
 def _arisen(model: AccessModel) -> pd.DataFrame:
     cols = model.errand_columns()  # one row per errand id
-    return pd.DataFrame({name: cols[name] for name in ("key", "resident", "service", "arise_day")})
+    return pd.DataFrame({name: cols[name] for name in ("resident", "service", "arise_day")})
