@@ -23,7 +23,9 @@ changes. Referred choosers and those who remember a left-out facility take the o
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Protocol
 
 import numpy as np
@@ -149,6 +151,52 @@ def _cumsum_rows(w: np.ndarray) -> np.ndarray:
     for i in range(1, len(w)):
         np.add(cum[i - 1], w[i], out=cum[i])
     return cum
+
+
+def _weighted_columns(
+    weight: np.ndarray, col: np.ndarray, slot: np.ndarray, factor: np.ndarray
+) -> np.ndarray:
+    """(alternatives, choosers) columns ``col`` of ``weight``, row ``slot`` (-1: none) times ``factor``."""
+    w = np.take(weight, col, axis=1)
+    has = np.flatnonzero(slot >= 0)
+    w[slot[has], has] *= factor[has]
+    return w
+
+
+def column_totals_numpy(
+    weight: np.ndarray, col: np.ndarray, slot: np.ndarray, factor: np.ndarray
+) -> np.ndarray:
+    """Per chooser, the sum of column ``col`` of ``weight`` (alternatives, columns), row ``slot``
+    (-1: none) times ``factor``: the numpy version of ``sim.model._logit.column_totals``."""
+    return _cumsum_rows(_weighted_columns(weight, col, slot, factor))[-1]
+
+
+def column_pick_numpy(
+    weight: np.ndarray, col: np.ndarray, slot: np.ndarray, factor: np.ndarray, target: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per chooser, the row ``target`` picks in those weights and where in its interval (0..1): the
+    numpy version of ``sim.model._logit.column_pick``."""
+    w = _weighted_columns(weight, col, slot, factor)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _pick(_cumsum_rows(w), w, target)
+
+
+def scaled_pick_numpy(weight: np.ndarray, col: np.ndarray, within: np.ndarray) -> np.ndarray:
+    """Per chooser, the row picked by ``within`` times the total of column ``col`` of ``weight``: the
+    numpy version of ``sim.model._logit.scaled_pick``."""
+    w = np.take(weight, col, axis=1)
+    cum = _cumsum_rows(w)
+    return _first_above(cum, within * cum[-1], w)
+
+
+_compiled: ModuleType | None  # the draws compiled (sim/model/_logit.pyx), an optional extension
+try:
+    _compiled = importlib.import_module("sim.model._logit")
+except ImportError:  # pragma: no cover - built without a C compiler: the numpy versions, same floats
+    _compiled = None
+column_totals = column_totals_numpy if _compiled is None else _compiled.column_totals
+column_pick = column_pick_numpy if _compiled is None else _compiled.column_pick
+scaled_pick = scaled_pick_numpy if _compiled is None else _compiled.scaled_pick
 
 
 def _columns(cand: np.ndarray, fac: np.ndarray) -> np.ndarray:
@@ -361,16 +409,13 @@ class LogitChoice:
         n = len(who.village)
         kept = t.kept_set(who.cand, who.table)
         row = (who.pattern * t.fac_weight.shape[1] + who.village) * who.table.shape[1] + who.column
-        w = np.take(kept.weight, row, axis=1)  # (M, n): cumulative sums add whole rows
+        row = row.astype(np.int64, copy=False)
         col = _columns(who.cand, who.mem_fac)
         factor = np.ones(n)
         mem = np.flatnonzero(col >= 0)
         factor[mem] = self._memory_factor(t, who, mem)
         slot = kept.slot[col, row]
-        mem = np.flatnonzero(slot >= 0)
-        w[slot[mem], mem] *= factor[mem]
-        cum = _cumsum_rows(w)
-        total = cum[-1]
+        total = column_totals(kept.weight, row, slot, factor)
         remembered = kept.left_out[col, row]  # a remembered facility among the left-out
         extra = remembered * factor
         left = np.maximum(kept.left_total[row] - remembered, 0.0)
@@ -385,10 +430,9 @@ class LogitChoice:
         fac = np.full(n, -1, dtype=np.int64)
         mode = np.full(n, -1, dtype=np.int64)
         r = np.flatnonzero(region == 0)
-        with np.errstate(invalid="ignore", divide="ignore"):  # every column: no copies of the (M, n) arrays
-            k, within = _pick(cum, w, np.where(region == 0, target, 0.0))
-        fac[r] = who.cand[kept.pos[row[r], k[r]]]
-        mode[r] = self._mode(t, who.pattern[r], who.village[r], fac[r], within[r])
+        k, within = column_pick(kept.weight, row[r], slot[r], factor[r], target[r])
+        fac[r] = who.cand[kept.pos[row[r], k]]
+        mode[r] = self._mode(t, who.pattern[r], who.village[r], fac[r], within)
         r = np.flatnonzero(region == 1)
         fac[r] = who.mem_fac[r]
         within = np.clip((target[r] - total[r]) / extra[r], 0.0, 1.0)
@@ -429,9 +473,7 @@ class LogitChoice:
     ) -> np.ndarray:
         """Mode at the chosen facility by the rescaled uniform ``within`` over the owned modes' weights."""
         _, v, f = t.fac_weight.shape
-        mw = np.take(t.owned_weight, (pattern * v + village) * f + fac, axis=1)
-        mcum = _cumsum_rows(mw)
-        return _first_above(mcum, within * mcum[-1], mw)
+        return scaled_pick(t.owned_weight, ((pattern * v + village) * f + fac).astype(np.int64), within)
 
     def _any_finite(self, t: _LogitTables, who: Choosers, eligible: np.ndarray, r: np.ndarray) -> np.ndarray:
         """Whether each chooser of ``r`` has an allowed (candidate, mode) of finite cost (where

@@ -1,0 +1,92 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Inverse-CDF draws of the logit choice, compiled (optional build of :mod:`sim.model.choice`; the
+numpy functions there give the same floats when it is absent). Sums run in the order of the
+alternatives, one addition at a time, as ``np.cumsum`` does."""
+
+import numpy as np
+
+
+cdef inline Py_ssize_t _first_above(
+    const double[:, ::1] weight, Py_ssize_t col, double factor, Py_ssize_t slot, double target,
+    double* before, double* chosen,
+) noexcept nogil:
+    """Row whose cumulative weight (column ``col``, row ``slot`` times ``factor``) first exceeds
+    ``target``, as ``min(sum(cum <= target), rows - 1)``; a zero-weight row found by rounding gives
+    way to the last positive one. Sets the cumulative weight before it and its weight."""
+    cdef Py_ssize_t m = weight.shape[0], i, count = 0, k
+    cdef double cum = 0.0, w
+    for i in range(m):
+        w = weight[i, col] * factor if i == slot else weight[i, col]
+        cum = w if i == 0 else cum + w
+        if cum <= target:
+            count += 1
+    k = count if count < m - 1 else m - 1
+    w = weight[k, col] * factor if k == slot else weight[k, col]
+    if w <= 0:
+        k = m - 1
+        for i in range(m - 1, -1, -1):
+            w = weight[i, col] * factor if i == slot else weight[i, col]
+            if w > 0:
+                k = i
+                break
+    cum = 0.0
+    for i in range(k):
+        w = weight[i, col] * factor if i == slot else weight[i, col]
+        cum = w if i == 0 else cum + w
+    before[0] = cum
+    chosen[0] = weight[k, col] * factor if k == slot else weight[k, col]
+    return k
+
+
+def column_totals(const double[:, ::1] weight, const long long[::1] col, const int[::1] slot,
+                  const double[::1] factor):
+    """Per chooser, the sum of column ``col`` of ``weight`` (alternatives, columns), the row
+    ``slot`` (-1: none) multiplied by ``factor`` first."""
+    cdef Py_ssize_t n = col.shape[0], m = weight.shape[0], j, i, c, s
+    cdef double cum, w, f
+    out = np.empty(n)
+    cdef double[::1] total = out
+    with nogil:
+        for j in range(n):
+            c, s, f = col[j], slot[j], factor[j]
+            cum = 0.0
+            for i in range(m):
+                w = weight[i, c] * f if i == s else weight[i, c]
+                cum = w if i == 0 else cum + w
+            total[j] = cum
+    return out
+
+
+def column_pick(const double[:, ::1] weight, const long long[::1] col, const int[::1] slot,
+                const double[::1] factor, const double[::1] target):
+    """Per chooser, the row picked by ``target`` (0 < target <= total) in the cumulative weights of
+    :func:`column_totals`, and where in its interval (0..1)."""
+    cdef Py_ssize_t n = col.shape[0], j, k
+    cdef double before = 0.0, chosen = 0.0, within
+    rows = np.empty(n, dtype=np.int64)
+    at = np.empty(n)
+    cdef long long[::1] k_out = rows
+    cdef double[::1] within_out = at
+    with nogil:
+        for j in range(n):
+            k = _first_above(weight, col[j], factor[j], slot[j], target[j], &before, &chosen)
+            within = (target[j] - before) / chosen
+            within_out[j] = 0.0 if within < 0.0 else (1.0 if within > 1.0 else within)
+            k_out[j] = k
+    return rows, at
+
+
+def scaled_pick(const double[:, ::1] weight, const long long[::1] col, const double[::1] within):
+    """Per chooser, the row picked by ``within`` times the total of column ``col``: the mode drawn
+    by the uniform rescaled within the chosen facility."""
+    cdef Py_ssize_t n = col.shape[0], m = weight.shape[0], j, i, c
+    cdef double cum, before = 0.0, chosen = 0.0
+    rows = np.empty(n, dtype=np.int64)
+    cdef long long[::1] k_out = rows
+    with nogil:
+        for j in range(n):
+            c, cum = col[j], 0.0
+            for i in range(m):
+                cum = weight[i, c] if i == 0 else cum + weight[i, c]
+            k_out[j] = _first_above(weight, c, 1.0, -1, within[j] * cum, &before, &chosen)
+    return rows
