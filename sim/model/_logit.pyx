@@ -10,39 +10,40 @@ cdef inline Py_ssize_t _first_above(
     const double[:, ::1] weight, Py_ssize_t col, double factor, Py_ssize_t slot, double target,
     double* before, double* chosen,
 ) noexcept nogil:
-    """Row whose cumulative weight (column ``col``, row ``slot`` times ``factor``) first exceeds
-    ``target``, as ``min(sum(cum <= target), rows - 1)``; a zero-weight row found by rounding gives
-    way to the last positive one. Sets the cumulative weight before it and its weight."""
-    cdef Py_ssize_t m = weight.shape[0], i, count = 0, k
+    """Alternative whose cumulative weight (row ``col``, alternative ``slot`` times ``factor``) first
+    exceeds ``target``, as ``min(sum(cum <= target), alternatives - 1)``; a zero-weight alternative
+    found by rounding gives way to the last positive one. Sets the cumulative weight before it and
+    its weight."""
+    cdef Py_ssize_t m = weight.shape[1], i, count = 0, k
     cdef double cum = 0.0, w
     for i in range(m):
-        w = weight[i, col] * factor if i == slot else weight[i, col]
+        w = weight[col, i] * factor if i == slot else weight[col, i]
         cum = w if i == 0 else cum + w
         if cum <= target:
             count += 1
     k = count if count < m - 1 else m - 1
-    w = weight[k, col] * factor if k == slot else weight[k, col]
+    w = weight[col, k] * factor if k == slot else weight[col, k]
     if w <= 0:
         k = m - 1
         for i in range(m - 1, -1, -1):
-            w = weight[i, col] * factor if i == slot else weight[i, col]
+            w = weight[col, i] * factor if i == slot else weight[col, i]
             if w > 0:
                 k = i
                 break
     cum = 0.0
     for i in range(k):
-        w = weight[i, col] * factor if i == slot else weight[i, col]
+        w = weight[col, i] * factor if i == slot else weight[col, i]
         cum = w if i == 0 else cum + w
     before[0] = cum
-    chosen[0] = weight[k, col] * factor if k == slot else weight[k, col]
+    chosen[0] = weight[col, k] * factor if k == slot else weight[col, k]
     return k
 
 
-def column_totals(const double[:, ::1] weight, const long long[::1] col, const int[::1] slot,
+def row_totals(const double[:, ::1] weight, const long long[::1] col, const int[::1] slot,
                   const double[::1] factor):
-    """Per chooser, the sum of column ``col`` of ``weight`` (alternatives, columns), the row
-    ``slot`` (-1: none) multiplied by ``factor`` first."""
-    cdef Py_ssize_t n = col.shape[0], m = weight.shape[0], j, i, c, s
+    """Per chooser, the sum of row ``col`` of ``weight`` (rows, alternatives), alternative ``slot``
+    (-1: none) multiplied by ``factor`` first."""
+    cdef Py_ssize_t n = col.shape[0], m = weight.shape[1], j, i, c, s
     cdef double cum, w, f
     out = np.empty(n)
     cdef double[::1] total = out
@@ -51,16 +52,16 @@ def column_totals(const double[:, ::1] weight, const long long[::1] col, const i
             c, s, f = col[j], slot[j], factor[j]
             cum = 0.0
             for i in range(m):
-                w = weight[i, c] * f if i == s else weight[i, c]
+                w = weight[c, i] * f if i == s else weight[c, i]
                 cum = w if i == 0 else cum + w
             total[j] = cum
     return out
 
 
-def column_pick(const double[:, ::1] weight, const long long[::1] col, const int[::1] slot,
+def row_pick(const double[:, ::1] weight, const long long[::1] col, const int[::1] slot,
                 const double[::1] factor, const double[::1] target):
-    """Per chooser, the row picked by ``target`` (0 < target <= total) in the cumulative weights of
-    :func:`column_totals`, and where in its interval (0..1)."""
+    """Per chooser, the alternative picked by ``target`` (0 < target <= total) in the cumulative
+    weights of :func:`row_totals`, and where in its interval (0..1)."""
     cdef Py_ssize_t n = col.shape[0], j, k
     cdef double before = 0.0, chosen = 0.0, within
     rows = np.empty(n, dtype=np.int64)
@@ -77,9 +78,9 @@ def column_pick(const double[:, ::1] weight, const long long[::1] col, const int
 
 
 def scaled_pick(const double[:, ::1] weight, const long long[::1] col, const double[::1] within):
-    """Per chooser, the row picked by ``within`` times the total of column ``col``: the mode drawn
-    by the uniform rescaled within the chosen facility."""
-    cdef Py_ssize_t n = col.shape[0], m = weight.shape[0], j, i, c
+    """Per chooser, the alternative picked by ``within`` times the total of row ``col``: the mode
+    drawn by the uniform rescaled within the chosen facility."""
+    cdef Py_ssize_t n = col.shape[0], m = weight.shape[1], j, i, c
     cdef double cum, before = 0.0, chosen = 0.0
     rows = np.empty(n, dtype=np.int64)
     cdef long long[::1] k_out = rows
@@ -87,6 +88,6 @@ def scaled_pick(const double[:, ::1] weight, const long long[::1] col, const dou
         for j in range(n):
             c, cum = col[j], 0.0
             for i in range(m):
-                cum = weight[i, c] if i == 0 else cum + weight[i, c]
+                cum = weight[c, i] if i == 0 else cum + weight[c, i]
             k_out[j] = _first_above(weight, c, 1.0, -1, within[j] * cum, &before, &chosen)
     return rows

@@ -153,38 +153,35 @@ def _cumsum_rows(w: np.ndarray) -> np.ndarray:
     return cum
 
 
-def _weighted_columns(
-    weight: np.ndarray, col: np.ndarray, slot: np.ndarray, factor: np.ndarray
-) -> np.ndarray:
-    """(alternatives, choosers) columns ``col`` of ``weight``, row ``slot`` (-1: none) times ``factor``."""
-    w = np.take(weight, col, axis=1)
+def _weighted_rows(weight: np.ndarray, row: np.ndarray, slot: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """(alternatives, choosers): rows ``row`` of ``weight`` (rows, alternatives) as columns,
+    alternative ``slot`` (-1: none) times ``factor``."""
+    w = np.take(weight, row, axis=0).T
     has = np.flatnonzero(slot >= 0)
     w[slot[has], has] *= factor[has]
     return w
 
 
-def column_totals_numpy(
-    weight: np.ndarray, col: np.ndarray, slot: np.ndarray, factor: np.ndarray
-) -> np.ndarray:
-    """Per chooser, the sum of column ``col`` of ``weight`` (alternatives, columns), row ``slot``
-    (-1: none) times ``factor``: the numpy version of ``sim.model._logit.column_totals``."""
-    return _cumsum_rows(_weighted_columns(weight, col, slot, factor))[-1]
+def row_totals_numpy(weight: np.ndarray, row: np.ndarray, slot: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """Per chooser, the sum of row ``row`` of ``weight`` (rows, alternatives), alternative ``slot``
+    (-1: none) times ``factor``: the numpy version of ``sim.model._logit.row_totals``."""
+    return _cumsum_rows(_weighted_rows(weight, row, slot, factor))[-1]
 
 
-def column_pick_numpy(
-    weight: np.ndarray, col: np.ndarray, slot: np.ndarray, factor: np.ndarray, target: np.ndarray
+def row_pick_numpy(
+    weight: np.ndarray, row: np.ndarray, slot: np.ndarray, factor: np.ndarray, target: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per chooser, the row ``target`` picks in those weights and where in its interval (0..1): the
-    numpy version of ``sim.model._logit.column_pick``."""
-    w = _weighted_columns(weight, col, slot, factor)
+    """Per chooser, the alternative ``target`` picks in those weights and where in its interval
+    (0..1): the numpy version of ``sim.model._logit.row_pick``."""
+    w = _weighted_rows(weight, row, slot, factor)
     with np.errstate(invalid="ignore", divide="ignore"):
         return _pick(_cumsum_rows(w), w, target)
 
 
-def scaled_pick_numpy(weight: np.ndarray, col: np.ndarray, within: np.ndarray) -> np.ndarray:
-    """Per chooser, the row picked by ``within`` times the total of column ``col`` of ``weight``: the
-    numpy version of ``sim.model._logit.scaled_pick``."""
-    w = np.take(weight, col, axis=1)
+def scaled_pick_numpy(weight: np.ndarray, row: np.ndarray, within: np.ndarray) -> np.ndarray:
+    """Per chooser, the alternative picked by ``within`` times the total of row ``row`` of ``weight``
+    (rows, alternatives): the numpy version of ``sim.model._logit.scaled_pick``."""
+    w = np.take(weight, row, axis=0).T
     cum = _cumsum_rows(w)
     return _first_above(cum, within * cum[-1], w)
 
@@ -194,8 +191,8 @@ try:
     _compiled = importlib.import_module("sim.model._logit")
 except ImportError:  # pragma: no cover - built without a C compiler: the numpy versions, same floats
     _compiled = None
-column_totals = column_totals_numpy if _compiled is None else _compiled.column_totals
-column_pick = column_pick_numpy if _compiled is None else _compiled.column_pick
+row_totals = row_totals_numpy if _compiled is None else _compiled.row_totals
+row_pick = row_pick_numpy if _compiled is None else _compiled.row_pick
 scaled_pick = scaled_pick_numpy if _compiled is None else _compiled.scaled_pick
 
 
@@ -223,7 +220,7 @@ class _KeptSet:
 
     Attributes:
         pos: (rows, M) positions in the candidates, ascending; padded with C (no candidate).
-        weight: (M, rows) their facility weights (0 at the padding).
+        weight: (rows, M) their facility weights (0 at the padding).
         slot: (C + 1, rows) each candidate's index in its row of ``pos``, -1 if left out (last row: -1, for
             position -1, no candidate).
         left_out: (C + 1, rows) weight of the candidates left out (0 where kept; last row 0).
@@ -254,14 +251,16 @@ class _KeptSet:
         slot[c] = -1
         left_out = np.where(np.vstack([kept, np.ones((1, kept.shape[1]), bool)]), 0.0, padded)
         weight = np.take_along_axis(padded, pos, axis=0)
-        return cls(np.ascontiguousarray(pos.T), weight, slot, left_out, left_out.sum(axis=0))
+        return cls(
+            np.ascontiguousarray(pos.T), np.ascontiguousarray(weight.T), slot, left_out, left_out.sum(axis=0)
+        )
 
 
 @dataclass(frozen=True)
 class _LogitTables:
     mode_weight: np.ndarray  # (modes, villages, facilities) exp(-scale (cost - shift)); 0 unreachable
     fac_weight: np.ndarray  # (patterns, villages, facilities) summed over owned modes
-    owned_weight: np.ndarray  # (modes, patterns x villages x facilities) mode_weight, 0 if not owned
+    owned_weight: np.ndarray  # (patterns x villages x facilities, modes) mode_weight, 0 if not owned
     owns: np.ndarray  # (patterns, modes)
     static_min: np.ndarray
     prior_wait_min: float
@@ -359,7 +358,11 @@ class LogitChoice:
                 finite, np.exp(-self.scale_per_min * (static_min - shift[None, :, None])), 0.0
             )
         fac_weight = np.einsum("pm,mvf->pvf", owns.astype(float), mode_weight)
-        owned = (owns.T[:, :, None, None] * mode_weight[:, None]).reshape(len(mode_weight), -1)
+        owned = (
+            np.ascontiguousarray(  # (patterns x villages x facilities, modes): a chooser's modes side by side
+                (owns.T[:, :, None, None] * mode_weight[:, None]).reshape(len(mode_weight), -1).T
+            )
+        )
         return _LogitTables(mode_weight, fac_weight, owned, owns, static_min, prior_wait_min)
 
     def choose(self, prepared: object, who: Choosers) -> tuple[np.ndarray, np.ndarray]:
@@ -415,7 +418,7 @@ class LogitChoice:
         mem = np.flatnonzero(col >= 0)
         factor[mem] = self._memory_factor(t, who, mem)
         slot = kept.slot[col, row]
-        total = column_totals(kept.weight, row, slot, factor)
+        total = row_totals(kept.weight, row, slot, factor)
         remembered = kept.left_out[col, row]  # a remembered facility among the left-out
         extra = remembered * factor
         left = np.maximum(kept.left_total[row] - remembered, 0.0)
@@ -430,7 +433,7 @@ class LogitChoice:
         fac = np.full(n, -1, dtype=np.int64)
         mode = np.full(n, -1, dtype=np.int64)
         r = np.flatnonzero(region == 0)
-        k, within = column_pick(kept.weight, row[r], slot[r], factor[r], target[r])
+        k, within = row_pick(kept.weight, row[r], slot[r], factor[r], target[r])
         fac[r] = who.cand[kept.pos[row[r], k]]
         mode[r] = self._mode(t, who.pattern[r], who.village[r], fac[r], within)
         r = np.flatnonzero(region == 1)

@@ -59,7 +59,7 @@ def test_kept_candidates_leave_out_at_most_the_tail_share() -> None:
     weights = np.random.default_rng(1).exponential(1.0, (N_FAC, 30)) ** 6
     kept = _KeptSet.of(weights)
     assert (kept.left_out.sum(axis=0) <= KEPT_TAIL_SHARE * weights.sum(axis=0) * (1 + 1e-12)).all()
-    total = kept.weight.sum(axis=0) + kept.left_total
+    total = kept.weight.sum(axis=1) + kept.left_total
     assert np.allclose(total, weights.sum(axis=0))
     assert kept.pos.shape[1] < N_FAC  # something is left out
     assert (np.diff(kept.pos, axis=1) >= 0).all()  # facility order kept
