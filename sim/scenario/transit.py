@@ -242,7 +242,11 @@ class Transit(Strict):
         return bool(self.lines) or self.gtfs is not None
 
     lines: dict[str, Line] = Field(
-        default_factory=dict, description="Bus and ferry lines by id. Source: assumed"
+        default_factory=dict,
+        description=(
+            "Bus and ferry lines by id (with no lines and no gtfs feed nothing runs: the transit block "
+            "has no effect and validate warns). Source: assumed"
+        ),
     )
     gtfs: GtfsSource | None = Field(
         default=None,
