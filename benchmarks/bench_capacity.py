@@ -45,6 +45,8 @@ def main() -> None:
     args = parser.parse_args()
     load = os.getloadavg()[0]
     print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, load average {load:.1f}")
+    events = "compiled (sim/transit/_capacity.pyx)" if capacity._compiled else "the Python loop"
+    print(f"boarding events: {events}")
     spent: dict[str, float] = dict.fromkeys(["board_fifo", "board_fifo calls", "board", "board calls"], 0.0)
     capacity.board_fifo = _timed(capacity.board_fifo, spent, "board_fifo")  # type: ignore[assignment]
     capacity.CapacityDay.board = _timed(capacity.CapacityDay.board, spent, "board")  # type: ignore[method-assign]

@@ -12,17 +12,18 @@ is stranded. A later leg starts as planned after the previous leg's actual arriv
 gap of walking and changing is kept).
 
 When no segment of any run would exceed its capacity, nobody is moved (the fast path, the same
-numbers as without the rule). :func:`board_fifo` is the engine (its event loop compiled by numba,
-loaded from the on-disk cache on the first batch where someone does not fit); tests check it against
-a brute-force event simulation of one line.
+numbers as without the rule). :func:`board_fifo` is the engine; its event loop is compiled with
+Cython as an optional extension (``sim/transit/_capacity.pyx``, built at install where a C compiler
+is present; the Python loop :func:`_board_events` otherwise, the same floats). Tests check the
+engine against a brute-force event simulation of one line, and the two loops against each other.
 """
 
 from __future__ import annotations
 
-import functools
 import heapq
-from collections.abc import Callable
+import importlib
 from dataclasses import dataclass, fields
+from types import ModuleType
 
 import numpy as np
 
@@ -33,6 +34,12 @@ from sim.transit.timetable import Timetable
 __all__ = ["Boarding", "CapacityDay", "VehicleLoads", "board_fifo", "take_leg"]
 
 _EPS = 1e-9
+
+_compiled: ModuleType | None  # the boarding events compiled (sim/transit/_capacity.pyx), optional
+try:
+    _compiled = importlib.import_module("sim.transit._capacity")
+except ImportError:  # pragma: no cover - built without a C compiler: the Python loop gives the same floats
+    _compiled = None
 
 
 @dataclass
@@ -186,8 +193,10 @@ def _board_events(
     out: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     weight: float,
     max_wait_min: float,
-) -> None:  # pragma: no cover - compiled by numba (see _events_kernel)
-    """The FIFO boarding events of :func:`board_fifo`, writing ``loads`` and ``out`` in place.
+) -> None:
+    """The FIFO boarding events of :func:`board_fifo`, writing ``loads`` and ``out`` in place (the
+    Python loop; ``sim.transit._capacity.board_events`` takes the same arguments and gives the same
+    results where it was built).
 
     Args:
         lo, hi, plan: (riders, legs) runs serving each leg (rows ``lo:hi`` of ``runs``) and the
@@ -202,8 +211,7 @@ def _board_events(
     onboard, left_behind, extra_wait_min = loads
     delay, first_wait, gave_up, stranded, legs_trip, legs_board, legs_alight = out
     n, n_legs = plan.shape
-    heap = [(0.0, 0.0, 0, 0, 0)]  # (departure, ready, row, leg, run): typed by this entry
-    heap.pop()
+    heap: list[tuple[float, float, int, int, int]] = []  # (departure, ready, row, leg, run)
     seeded = 0
     while True:  # each pass offers one rider a run: first the planned runs, then the events
         if seeded < n:  # the planned run first, row by row
@@ -249,15 +257,6 @@ def _board_events(
         heapq.heappush(heap, (dep[j], ready, row, leg, j))
         if refused >= 0:
             extra_wait_min[refused] += weight * (dep[j] - now)
-
-
-@functools.cache
-def _events_kernel() -> Callable[..., None]:
-    """:func:`_board_events` compiled (numba, cached on disk; imported on first use)."""
-    import numba
-
-    kernel: Callable[..., None] = numba.njit(cache=True)(_board_events)
-    return kernel
 
 
 def board_fifo(
@@ -309,29 +308,35 @@ def board_fifo(
         return out
     candidates = _Candidates(tt, running) if candidates is None else candidates
     lo, hi, plan = candidates.spans(legs_board, legs_alight, used)
-    _events_kernel()(
+    events = _board_events if _compiled is None else _compiled.board_events
+    kept = (
+        out.legs_trip,
+        out.legs_board,
+        out.legs_alight,
+        loads.onboard,
+        loads.left_behind,
+        loads.extra_wait_min,
+    )
+    trip, board, alight = (np.ascontiguousarray(x, dtype=np.int64) for x in kept[:3])  # the loop's types
+    onboard, left, extra = (np.ascontiguousarray(x, dtype=float) for x in kept[3:])  # (copied back below)
+    events(
         lo,
         hi,
         plan,
         np.ascontiguousarray(ready_min, dtype=float),
-        tt.st_dep[legs_board],
-        tt.st_arr[legs_alight],
+        np.ascontiguousarray(tt.st_dep[legs_board], dtype=float),
+        np.ascontiguousarray(tt.st_arr[legs_alight], dtype=float),
         (candidates.dep, candidates.trip, candidates.board, candidates.alight),
-        tt.st_arr,
+        np.ascontiguousarray(tt.st_arr, dtype=float),
         cap,
-        (loads.onboard, loads.left_behind, loads.extra_wait_min),
-        (
-            out.delay_min,
-            out.first_wait_min,
-            out.gave_up,
-            out.stranded,
-            out.legs_trip,
-            out.legs_board,
-            out.legs_alight,
-        ),
+        (onboard, left, extra),
+        (out.delay_min, out.first_wait_min, out.gave_up, out.stranded, trip, board, alight),
         float(weight),
         float(max_wait_min),
     )
+    for got, into in zip((trip, board, alight, onboard, left, extra), kept, strict=True):
+        if got is not into:
+            into[...] = got
     return out
 
 

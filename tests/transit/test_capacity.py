@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,8 @@ import pandas as pd
 import pytest
 
 from sim.runner import run_scenario
-from sim.transit.capacity import VehicleLoads, board_fifo
+from sim.transit import capacity
+from sim.transit.capacity import Boarding, VehicleLoads, board_fifo
 from sim.transit.timetable import Timetable
 
 STOPS, RUNS, HEADWAY, HOP = 5, 12, 10.0, 5.0
@@ -174,6 +176,75 @@ def test_candidates_shared_by_batches_give_the_same_boarding() -> None:
         assert got.gave_up.any() or (got.delay_min > 0).any()  # capacity binds
     np.testing.assert_array_equal(loads_shared.onboard, loads_fresh.onboard)
     np.testing.assert_array_equal(loads_shared.left_behind, loads_fresh.left_behind)
+
+
+def _chained_riders(
+    rng: np.random.Generator, n: int, max_legs: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Riders of 1 to ``max_legs`` legs along the line, changing onto a later run at each change;
+    ready up to one headway before the planned run (tenths of a minute: ties happen)."""
+    trip = np.full((n, max_legs), -1, dtype=np.int64)
+    board, alight = trip.copy(), trip.copy()
+    ready = np.zeros(n)
+    for i in range(n):
+        stops = np.sort(rng.choice(STOPS, int(rng.integers(2, max_legs + 2)), replace=False))
+        run = int(rng.integers(0, RUNS - 1))
+        ready[i] = FIRST + HEADWAY * run + HOP * stops[0] - np.round(rng.random() * HEADWAY, 1)
+        for leg in range(len(stops) - 1):
+            if run >= RUNS:
+                break
+            trip[i, leg], board[i, leg], alight[i, leg] = (
+                run,
+                run * STOPS + stops[leg],
+                run * STOPS + stops[leg + 1],
+            )
+            run += int(rng.integers(1, 3))
+    return trip, board, alight, ready
+
+
+def _board_both(
+    monkeypatch: pytest.MonkeyPatch, capacity_: int, batches: list[tuple[np.ndarray, ...]], weight: float
+) -> list[tuple[list[Boarding], VehicleLoads]]:
+    """The batches boarded one after the other (sharing the day's loads), by the compiled loop and
+    by the Python loop."""
+    tt, running = _line(capacity_), np.ones(RUNS, dtype=bool)
+    results = []
+    for compiled in (capacity._compiled, None):
+        monkeypatch.setattr(capacity, "_compiled", compiled)
+        loads = VehicleLoads.empty(tt)
+        got = [board_fifo(tt, running, loads, *b, weight=weight, max_wait_min=MAX_WAIT) for b in batches]
+        results.append((got, loads))
+    return results
+
+
+def test_the_compiled_boarding_events_give_the_python_loops_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sim/transit/_capacity.pyx`` (built at install where a C compiler is present) and the Python
+    loop: the same riders' outcomes and vehicle loads byte for byte, over capacities 1-5, riders of up
+    to three legs, give-ups and strandings, batches meeting the loads of earlier ones."""
+    if capacity._compiled is None:
+        assert shutil.which("cc") is None, "a C compiler is present but sim.transit._capacity was not built"
+        pytest.skip("installed without a C compiler: only the Python loop exists")
+    rng = np.random.default_rng(17)
+    seen = {"gave_up": 0, "stranded": 0, "delayed": 0}
+    for trial in range(60):
+        cap = int(rng.integers(1, 6))
+        weight = 1.0 if trial % 3 else 0.7
+        batches = []
+        for _ in range(int(rng.integers(1, 4))):
+            trip, board, alight, ready = _chained_riders(rng, int(rng.integers(1, 90)), 3)
+            dtype = np.int32 if trial % 2 else np.int64  # the loop's int64 copies written back
+            batches.append((trip.astype(dtype), board.astype(dtype), alight.astype(dtype), ready))
+        (fast, fast_loads), (slow, slow_loads) = _board_both(monkeypatch, cap, batches, weight)
+        for a, b in zip(fast, slow, strict=True):
+            for name in Boarding.__dataclass_fields__:
+                x, y = getattr(a, name), getattr(b, name)
+                assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), name
+            seen["gave_up"] += int(a.gave_up.sum())
+            seen["stranded"] += int(a.stranded.sum())
+            seen["delayed"] += int((a.delay_min > 0).sum())
+        for name in ("onboard", "left_behind", "extra_wait_min"):
+            assert getattr(fast_loads, name).tobytes() == getattr(slow_loads, name).tobytes(), name
+    assert min(seen.values()) > 0, seen  # every way out of the loop was taken
 
 
 def _overlay(tmp_path: Path, name: str, text: str) -> Path:

@@ -1,0 +1,181 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""The FIFO boarding events of capacity boarding, compiled (optional build of
+:mod:`sim.transit.capacity`; the Python loop ``_board_events`` there gives the same floats when it
+is absent). The waiting riders are a binary heap ordered as Python tuples
+(departure, ready, row, leg, run) compare."""
+
+from libc.stdint cimport int64_t
+from libc.stdlib cimport free, malloc
+
+import numpy as np
+
+cdef double _EPS = 1e-9
+
+
+cdef struct Entry:
+    double dep  # departure of the run offered (min)
+    double ready  # when the rider is at the stop (min)
+    int64_t row
+    int64_t leg
+    int64_t run
+
+
+cdef inline bint _before(Entry* a, Entry* b) noexcept nogil:
+    """Whether ``a`` comes before ``b``: tuple order of (dep, ready, row, leg, run)."""
+    if a.dep != b.dep:
+        return a.dep < b.dep
+    if a.ready != b.ready:
+        return a.ready < b.ready
+    if a.row != b.row:
+        return a.row < b.row
+    if a.leg != b.leg:
+        return a.leg < b.leg
+    return a.run < b.run
+
+
+cdef inline void _push(Entry* heap, Py_ssize_t* size, Entry item) noexcept nogil:
+    """Add ``item`` to the heap of ``size[0]`` entries (sift up)."""
+    cdef Py_ssize_t i = size[0], parent
+    size[0] += 1
+    while i > 0:
+        parent = (i - 1) >> 1
+        if not _before(&item, &heap[parent]):
+            break
+        heap[i] = heap[parent]
+        i = parent
+    heap[i] = item
+
+
+cdef inline Entry _pop(Entry* heap, Py_ssize_t* size) noexcept nogil:
+    """Remove and return the first entry of the non-empty heap (the last one sifts down)."""
+    cdef Entry top = heap[0], last
+    cdef Py_ssize_t n, i = 0, child
+    size[0] -= 1
+    n = size[0]
+    if n > 0:
+        last = heap[n]
+        while True:
+            child = 2 * i + 1
+            if child >= n:
+                break
+            if child + 1 < n and _before(&heap[child + 1], &heap[child]):
+                child += 1
+            if not _before(&heap[child], &last):
+                break
+            heap[i] = heap[child]
+            i = child
+        heap[i] = last
+    return top
+
+
+cdef inline Py_ssize_t _first_at_or_after(
+    const double[::1] dep, Py_ssize_t lo, Py_ssize_t hi, double x
+) noexcept nogil:
+    """First index in ``lo:hi`` (ascending ``dep``) with ``dep >= x`` (``hi`` if none), as
+    ``lo + np.searchsorted(dep[lo:hi], x)``."""
+    cdef Py_ssize_t mid
+    while lo < hi:
+        mid = lo + ((hi - lo) >> 1)
+        if dep[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def board_events(
+    lo_arr, hi_arr, plan_arr_, ready_arr, plan_dep_arr, plan_arr_arr, runs, st_arr_arr, cap_arr,
+    loads, out, double weight, double max_wait_min,
+):
+    """``_board_events`` of :mod:`sim.transit.capacity` (same arguments, same results), writing
+    ``loads`` and ``out`` in place. Index arrays int64, times float64, flags bool or uint8, all
+    C-contiguous."""
+    cdef const int64_t[:, ::1] lo = lo_arr
+    cdef const int64_t[:, ::1] hi = hi_arr
+    cdef const int64_t[:, ::1] plan = plan_arr_
+    cdef const double[::1] ready_min = ready_arr
+    cdef const double[:, ::1] plan_dep = plan_dep_arr
+    cdef const double[:, ::1] plan_arr = plan_arr_arr
+    cdef const double[::1] dep = runs[0]
+    cdef const int64_t[::1] trip = runs[1]
+    cdef const int64_t[::1] board = runs[2]
+    cdef const int64_t[::1] alight = runs[3]
+    cdef const double[::1] st_arr = st_arr_arr
+    cdef const double[::1] cap = cap_arr
+    cdef double[::1] onboard = loads[0]
+    cdef double[::1] left_behind = loads[1]
+    cdef double[::1] extra_wait_min = loads[2]
+    cdef double[::1] delay = out[0]
+    cdef double[::1] first_wait = out[1]
+    cdef unsigned char[::1] gave_up = np.asarray(out[2]).view(np.uint8)
+    cdef unsigned char[::1] stranded = np.asarray(out[3]).view(np.uint8)
+    cdef int64_t[:, ::1] legs_trip = out[4]
+    cdef int64_t[:, ::1] legs_board = out[5]
+    cdef int64_t[:, ::1] legs_alight = out[6]
+
+    cdef Py_ssize_t n = plan.shape[0], n_legs = plan.shape[1], size = 0, seeded = 0
+    cdef Py_ssize_t row, leg, k, s
+    cdef int64_t j, t, st_b, st_a, refused
+    cdef double ready = 0.0, now = 0.0, dep_t, actual_arr, gap, most
+    cdef Entry entry
+    # each rider has at most one entry at a time: n entries suffice
+    cdef Entry* heap = <Entry*> malloc((n if n > 0 else 1) * sizeof(Entry))
+    if heap == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            while True:  # each pass offers one rider a run: first the planned runs, then the events
+                if seeded < n:  # the planned run first, row by row
+                    row, leg, j, refused = seeded, 0, plan[seeded, 0], -1
+                    seeded += 1
+                    if j < 0:
+                        continue
+                    ready, now = ready_min[row], plan_dep[row, 0]
+                elif size > 0:
+                    entry = _pop(heap, &size)
+                    dep_t, ready, row, leg, j = entry.dep, entry.ready, entry.row, entry.leg, entry.run
+                    t, st_b, st_a = trip[j], board[j], alight[j]
+                    most = onboard[st_b]
+                    for s in range(st_b + 1, st_a):
+                        if onboard[s] > most:
+                            most = onboard[s]
+                    if most + weight > cap[t] + _EPS:  # no room on a segment: left behind
+                        left_behind[t] += weight
+                        j, now, refused = j + 1, dep_t, t
+                    else:
+                        for s in range(st_b, st_a):
+                            onboard[s] += weight
+                        legs_trip[row, leg], legs_board[row, leg], legs_alight[row, leg] = t, st_b, st_a
+                        actual_arr = st_arr[st_a]
+                        if leg == 0:
+                            first_wait[row] = dep_t - plan_dep[row, 0]
+                        delay[row] = actual_arr - plan_arr[row, leg]
+                        leg += 1
+                        if leg == n_legs or plan[row, leg] < 0:
+                            continue
+                        gap = plan_dep[row, leg] - plan_arr[row, leg - 1]
+                        ready = actual_arr + gap
+                        now = ready
+                        refused = -1
+                        j = plan[row, leg]  # on time: the planned connection; late: the first run after the gap
+                        if actual_arr != plan_arr[row, leg - 1]:
+                            j = _first_at_or_after(dep, lo[row, leg], hi[row, leg], actual_arr + gap - _EPS)
+                else:
+                    break
+                if j >= hi[row, leg] or (leg == 0 and dep[j] - plan_dep[row, 0] > max_wait_min + _EPS):
+                    if leg == 0:
+                        gave_up[row] = 1
+                        first_wait[row] = now - plan_dep[row, 0]  # waited until told the bus was full
+                    else:
+                        stranded[row] = 1
+                    for k in range(leg, n_legs):
+                        legs_trip[row, k] = -1
+                        legs_board[row, k] = -1
+                        legs_alight[row, k] = -1
+                    continue
+                entry.dep, entry.ready, entry.row, entry.leg, entry.run = dep[j], ready, row, leg, j
+                _push(heap, &size, entry)
+                if refused >= 0:
+                    extra_wait_min[refused] += weight * (dep[j] - now)
+    finally:
+        free(heap)
