@@ -72,6 +72,7 @@ def run_loaded(
         )
     else:
         model.run(n_days)
+    model.finish()  # the tables and the summary need neither the choice tables nor the bus journeys
     result = build_result(model)
     if tables_ready is not None:
         tables_ready(result)

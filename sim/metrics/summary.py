@@ -295,22 +295,28 @@ def transit_summary(trips: pd.DataFrame, rows: np.ndarray | None = None) -> Tran
     if "mode" not in trips or "bus" not in list(trips["mode"].cat.categories) or "no_way_home" not in trips:
         return None
     rows = np.ones(len(trips), dtype=bool) if rows is None else rows
-    bus = trips[rows & (trips["mode"] == "bus").to_numpy()]
-    n, n_trips = len(bus), int(rows.sum())
-    lines = pd.concat([bus["lines_out"].astype(str), bus["lines_home"].astype(str)])
+    is_bus = rows & (trips["mode"] == "bus").to_numpy()  # one column at a time, no copy of the table
+    n, n_trips = int(is_bus.sum()), int(rows.sum())
+
+    def mean(column: str) -> float | None:
+        return _num(pd.Series(trips[column].to_numpy()[is_bus]).mean()) if n else None
+
     boardings: dict[str, int] = {}
-    for label, count in lines[lines != ""].value_counts().items():
-        for line in str(label).split(">"):
-            boardings[line] = boardings.get(line, 0) + int(count)
+    for column in ("lines_out", "lines_home"):  # boardings per label code, then per line of the label
+        code, labels = _codes(trips[column])
+        counts = np.bincount(code[is_bus] + 1, minlength=len(labels) + 1)[1:]
+        for label, count in zip(labels, counts.tolist(), strict=True):
+            for line in label.split(">") if label != "" and count else ():
+                boardings[line] = boardings.get(line, 0) + count
     return TransitSummary(
         bus_trips=n,
         bus_share=_num(n / n_trips) if n_trips else None,
         no_way_home=int(trips["no_way_home"].to_numpy()[rows].sum()),
-        no_way_home_share_of_bus_trips=_num(bus["no_way_home"].mean()) if n else None,
-        mean_stop_wait_min=_num(bus["stop_wait_min"].mean()) if n else None,
-        mean_transfer_wait_min=_num(bus["transfer_wait_min"].mean()) if n else None,
-        mean_travel_there_min=_num(bus["travel_min"].mean()) if n else None,
-        mean_travel_home_min=_num(bus["return_min"].mean()) if n else None,
+        no_way_home_share_of_bus_trips=mean("no_way_home"),
+        mean_stop_wait_min=mean("stop_wait_min"),
+        mean_transfer_wait_min=mean("transfer_wait_min"),
+        mean_travel_there_min=mean("travel_min"),
+        mean_travel_home_min=mean("return_min"),
         boardings_by_line=dict(sorted(boardings.items())),
     )
 

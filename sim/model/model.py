@@ -275,6 +275,7 @@ class AccessModel(mesa.Model):
         self._owns_pattern, self._owns_table = costs.owns_pattern, costs.owns_table
         self._choice_costs: ChoiceCosts | None = costs.choice_costs
         self._prepared: dict[int, object] = {}  # choice tables per bus day kind (-1: no transit)
+        self._finished = False  # see finish()
         self._eligible_tables: dict[tuple[int, bytes], tuple[np.ndarray, int]] = {}
         self._village = self.residents.village.astype(np.int64)
 
@@ -384,6 +385,8 @@ class AccessModel(mesa.Model):
     # -- one day -------------------------------------------------------------------------
     def step(self) -> None:
         """Simulate one day."""
+        if self._finished:
+            raise RuntimeError("AccessModel.step: the run was finished (finish() dropped its daily tables)")
         day = self.day
         weekday = (self.start_weekday + day) % 7
         who, service, key = draw_new_needs(self.streams, self._need_cells, day)
@@ -442,6 +445,17 @@ class AccessModel(mesa.Model):
                 f"expected {n} errands (ids 0..n-1, each once)"
             )
         return cols
+
+    def finish(self) -> None:
+        """Drop what only the daily steps use, the choice rule's tables and the bus journeys (a
+        finished run's tables and summary read the logs, the timetable and the line labels); the
+        model takes no further step."""
+        self._prepared = {}
+        self._finished = True
+        if self.bus is not None:
+            self.bus = self.bus.without_journeys()
+            if self.capacity is not None:
+                self.capacity.bus = self.bus
 
     def trip_columns(self) -> dict[str, np.ndarray]:
         """The trips log of the measured days, one array per column; without transit ``return_min``

@@ -12,7 +12,7 @@ journeys once and, per (facility node, slot, village) cell, the row of its journ
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -99,6 +99,11 @@ class BusTables:
     labels: list[str]
     out_label: list[np.ndarray]
     home_label: list[np.ndarray]
+
+    def without_journeys(self) -> BusTables:
+        """These tables without the journeys (timetable, walking links, slots and labels kept): what
+        a finished run's tables and summary read."""
+        return replace(self, out=[], home=[], out_row=[], home_row=[], out_label=[], home_label=[])
 
     @property
     def slot_min(self) -> float:

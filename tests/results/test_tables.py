@@ -326,3 +326,19 @@ def test_a_run_without_transit_stores_no_return_minutes_or_lines() -> None:
     assert len(trips) > 0 and not log["return_min"].any() and not log["lines_out"].any()
     assert np.shares_memory(trips["return_min"].to_numpy(), log["travel_min"])
     assert (trips["lines_out"] == "").all() and (trips["lines_home"] == "").all()
+
+
+def test_finish_drops_the_daily_tables_and_the_tables_stay_the_same() -> None:
+    """``finish()`` (called by the runner before tabulating) frees the choice tables and the bus
+    journeys; the tables built after it equal those built before, and the model steps no further."""
+    path, days = RUNS["tiny_buses"]
+    model = AccessModel(load_scenario(path, overrides={"simulation.warmup_days": 3}), seed=2)
+    model.run(days)
+    before = build_result(model)
+    model.finish()
+    assert model.bus is not None and model.bus.out == [] and model.bus.home == []
+    after = build_result(model)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(after, name), getattr(before, name), check_exact=True)
+    with pytest.raises(RuntimeError, match="finished"):
+        model.step()
