@@ -56,3 +56,84 @@ def fifo_starts(
     finally:
         free(windows)
     return out
+
+
+def longest_waiting(
+    const double[::1] arrival, const double[::1] start, const long long[::1] bounds
+):
+    """Per queue ``bounds[k]:bounds[k + 1]`` (arrivals ascending, starts non-decreasing), the most
+    visitors waiting at an arrival instant: arrivals so far minus starts at or before it."""
+    cdef Py_ssize_t n_queues = bounds.shape[0] - 1, k, i, j, lo, hi, waiting, most
+    out = np.zeros(n_queues, dtype=np.int64)
+    cdef long long[::1] longest = out
+    with nogil:
+        for k in range(n_queues):
+            lo, hi = bounds[k], bounds[k + 1]
+            j, most = lo, 0
+            for i in range(lo, hi):
+                while j < hi and start[j] <= arrival[i]:
+                    j += 1
+                waiting = (i - lo + 1) - (j - lo)
+                if waiting > most:
+                    most = waiting
+            longest[k] = most
+    return out
+
+
+def facility_arrival_order(const long long[::1] fac, const double[::1] arrival, Py_ssize_t n_fac):
+    """Visitors ordered by facility (0 .. n_fac - 1), then arrival, then given order, as
+    ``np.lexsort((arrival, fac))``: a counting sort by facility, then a stable bottom-up merge sort
+    of each facility's visitors by arrival (finite minutes)."""
+    cdef Py_ssize_t n = fac.shape[0], i, f, lo, hi, width = 1, left, mid, right, a, b, t
+    cdef bint in_work = False
+    order_arr = np.empty(n, dtype=np.int64)
+    work_arr = np.empty(n, dtype=np.int64)
+    ends_arr = np.zeros(n_fac + 1, dtype=np.int64)
+    cdef long long[::1] order = order_arr
+    cdef long long[::1] work = work_arr
+    cdef long long[::1] ends = ends_arr  # ends[f + 1]: end of facility f's visitors, ends[0] = 0
+    cdef long long[::1] src
+    cdef long long[::1] dst
+    with nogil:
+        for i in range(n):
+            ends[fac[i] + 1] += 1
+        for f in range(n_fac):
+            ends[f + 1] += ends[f]
+        for i in range(n):  # stable: each facility's visitors in the given order
+            order[ends[fac[i]]] = i
+            ends[fac[i]] += 1
+        for f in range(n_fac, 0, -1):  # ends[f] moved to the end of f: shift back to the starts
+            ends[f] = ends[f - 1]
+        ends[0] = 0
+        while width < n:  # each pass merges runs of ``width`` within every facility
+            if in_work:
+                src, dst = work, order
+            else:
+                src, dst = order, work
+            for f in range(n_fac):
+                lo, hi = ends[f], ends[f + 1]
+                left = lo
+                while left < hi:
+                    mid = left + width if left + width < hi else hi
+                    right = mid + width if mid + width < hi else hi
+                    a, b, t = left, mid, left
+                    while a < mid and b < right:
+                        if arrival[src[b]] < arrival[src[a]]:
+                            dst[t] = src[b]
+                            b += 1
+                        else:
+                            dst[t] = src[a]
+                            a += 1
+                        t += 1
+                    while a < mid:
+                        dst[t] = src[a]
+                        a += 1
+                        t += 1
+                    while b < right:
+                        dst[t] = src[b]
+                        b += 1
+                        t += 1
+                    left = right
+            in_work = not in_work
+            width *= 2
+    return work_arr if in_work else order_arr

@@ -191,3 +191,37 @@ def test_the_compiled_fifo_loop_gives_the_python_loops_floats() -> None:
             rng.uniform(560.0, 1000.0, n_q),
         )
         assert queue._compiled.fifo_starts(*args).tobytes() == queue.fifo_starts_python(*args).tobytes()
+
+
+def test_the_compiled_visitor_order_and_longest_queues_equal_numpys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``facility_arrival_order`` is ``np.lexsort((arrival, fac))`` (ties in arrival keep the given
+    order) and ``longest_waiting`` is the numpy search, on random days with many tied arrivals."""
+    if queue._compiled is None:
+        assert shutil.which("cc") is None, "a C compiler is present but sim.model._fifo was not built"
+        pytest.skip("installed without a C compiler: only the numpy versions exist")
+    rng = np.random.default_rng(12)
+    cases = []
+    for _ in range(200):
+        n, n_fac = int(rng.integers(1, 2000)), int(rng.integers(1, 40))
+        fac = rng.integers(0, n_fac, n).astype(np.int64)
+        arrival = rng.choice(np.linspace(480.0, 1000.0, int(rng.integers(2, 300))), n)
+        order = queue_order(fac, arrival)
+        np.testing.assert_array_equal(order, np.lexsort((arrival, fac)))
+        f_sorted = fac[order]
+        first = np.flatnonzero(np.r_[True, f_sorted[1:] != f_sorted[:-1]])
+        bounds = np.r_[first, n]
+        day = serve_fifo_days(
+            arrival[order],
+            rng.exponential(10.0, n),
+            bounds,
+            servers=rng.integers(1, 4, len(first)),
+            open_min=np.full(len(first), 480.0),
+            close_min=np.full(len(first), 900.0),
+        )
+        shuffled = day.start_min.copy()
+        rng.shuffle(shuffled[: n // 3])  # starts out of order, as booked visitors' may be
+        for starts in (day.start_min, shuffled):
+            cases.append((arrival[order], starts, bounds, longest_queues(arrival[order], starts, bounds)))
+    monkeypatch.setattr(queue, "_compiled", None)
+    for arrival, starts, bounds, compiled in cases:
+        np.testing.assert_array_equal(compiled, longest_queues(arrival, starts, bounds))
