@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 import mmap
 from collections.abc import Mapping
+from types import ModuleType
 
 import numpy as np
 from numpy.typing import DTypeLike
+
+_compiled: ModuleType | None  # the queues' compiled loops (sim/model/_fifo.pyx), an optional extension
+try:
+    _compiled = importlib.import_module("sim.model._fifo")
+except ImportError:  # pragma: no cover - built without a C compiler: the numpy version, the same numbers
+    _compiled = None
 
 __all__ = ["ColumnLog", "ErrandLog", "group_quantile"]
 
@@ -93,6 +101,11 @@ def group_quantile(values: np.ndarray, key: np.ndarray, n_keys: int, q: float) -
     Sorts by value, then stably by key (a radix sort when keys fit 16 bits); the same values as
     ``pandas`` ``groupby(key).quantile(q)``.
     """
+    if _compiled is not None and len(key) and key.min() >= 0 and key.max() < n_keys:
+        compiled: np.ndarray = _compiled.group_quantile(
+            np.ascontiguousarray(values, dtype=float), np.ascontiguousarray(key, dtype=np.int64), n_keys, q
+        )
+        return compiled
     count = np.bincount(key, minlength=n_keys)
     out = np.full(n_keys, np.nan)
     has = count > 0
