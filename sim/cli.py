@@ -299,20 +299,31 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     ]
 
 
-def _raise_terminated(signum: int, frame: FrameType | None) -> NoReturn:
-    raise Terminated(signum)
+def _terminated_handler() -> Callable[[int, FrameType | None], None]:
+    """A signal handler raising :class:`Terminated` in this process. A process forked from it that
+    has not set its own handlers yet (a pool worker starting up when the pool is stopped) ends at
+    once, quietly, with the signal's usual exit status."""
+    owner = os.getpid()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != owner:
+            os._exit(128 + signum)
+        raise Terminated(signum)
+
+    return handler
 
 
 @contextmanager
 def _stop_signals() -> Iterator[None]:
     """SIGTERM and SIGHUP raise :class:`Terminated` while a command runs (SIGINT already raises)."""
     caught = (signal.SIGTERM, signal.SIGHUP)
-    previous = {s: signal.signal(s, _raise_terminated) for s in caught}
+    handler = _terminated_handler()
+    previous = {s: signal.signal(s, handler) for s in caught}
     try:
         yield
     finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+        for s, before in previous.items():
+            signal.signal(s, before)
 
 
 def _error(message: str) -> int:

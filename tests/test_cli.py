@@ -147,3 +147,31 @@ def test_help_opens_with_what_townsim_is_and_lists_every_command_once_in_a_group
         assert f"\n{title}:\n" in text
     assert "Examples:\n  townsim run " in text and "%%" not in text
     assert commands["report"].prog == "townsim report"
+
+
+def test_a_process_forked_from_the_cli_ends_quietly_on_sigterm() -> None:
+    """The CLI's SIGTERM handler raises Terminated in the CLI's own process; a forked child that has
+    not set its handlers yet (a pool worker starting up as the pool stops) exits 143 at once, with
+    nothing printed (no traceback)."""
+    import os
+    import signal
+
+    from sim.cli import _terminated_handler
+    from sim.errors import Terminated
+
+    handler = _terminated_handler()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the handler must end it before anything else happens
+        try:
+            os.dup2(write, 2)
+            handler(signal.SIGTERM, None)
+        finally:
+            os._exit(1)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    printed = os.read(read, 4096)
+    os.close(read)
+    assert os.waitstatus_to_exitcode(status) == 128 + signal.SIGTERM and printed == b""
+    with pytest.raises(Terminated):
+        handler(signal.SIGTERM, None)
