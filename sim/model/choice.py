@@ -23,13 +23,12 @@ changes. Referred choosers and those who remember a left-out facility take the o
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
-from types import ModuleType
 from typing import Protocol
 
 import numpy as np
 
+from sim.compiled import optional_extension
 from sim.scenario.schema import Behaviour
 
 __all__ = [
@@ -186,11 +185,7 @@ def scaled_pick_numpy(weight: np.ndarray, row: np.ndarray, within: np.ndarray) -
     return _first_above(cum, within * cum[-1], w)
 
 
-_compiled: ModuleType | None  # the draws compiled (sim/model/_logit.pyx), an optional extension
-try:
-    _compiled = importlib.import_module("sim.model._logit")
-except ImportError:  # pragma: no cover - built without a C compiler: the numpy versions, same floats
-    _compiled = None
+_compiled = optional_extension("sim.model._logit")  # None without a C compiler (sim/compiled.py)
 row_totals = row_totals_numpy if _compiled is None else _compiled.row_totals
 row_pick = row_pick_numpy if _compiled is None else _compiled.row_pick
 scaled_pick = scaled_pick_numpy if _compiled is None else _compiled.scaled_pick

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 import mmap
 from collections.abc import Mapping
-from types import ModuleType
 
 import numpy as np
 from numpy.typing import DTypeLike
 
-_compiled: ModuleType | None  # the queues' compiled loops (sim/model/_fifo.pyx), an optional extension
-try:
-    _compiled = importlib.import_module("sim.model._fifo")
-except ImportError:  # pragma: no cover - built without a C compiler: the numpy version, the same numbers
-    _compiled = None
+from sim.compiled import optional_extension
+
+_compiled = optional_extension("sim.model._fifo")  # None without a C compiler (sim/compiled.py)
 
 __all__ = ["ColumnLog", "ErrandLog", "group_quantile"]
 

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import heapq
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from types import ModuleType
 
 import numpy as np
 from scipy.special import ndtri
 
+from sim.compiled import optional_extension
 from sim.scenario.schema import ServiceTime
 
-_compiled: ModuleType | None  # the compiled FIFO loop (sim/model/_fifo.pyx), an optional extension
-try:
-    _compiled = importlib.import_module("sim.model._fifo")
-except ImportError:  # pragma: no cover - built without a C compiler: the Python loop gives the same floats
-    _compiled = None
+_compiled = optional_extension("sim.model._fifo")  # None without a C compiler (sim/compiled.py)
 
 __all__ = [
     "BALKED",

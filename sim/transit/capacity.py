@@ -21,12 +21,11 @@ engine against a brute-force event simulation of one line, and the two loops aga
 from __future__ import annotations
 
 import heapq
-import importlib
 from dataclasses import dataclass, fields
-from types import ModuleType
 
 import numpy as np
 
+from sim.compiled import optional_extension
 from sim.transit.plan import BusLeg
 from sim.transit.tables import BusTables
 from sim.transit.timetable import Timetable
@@ -35,11 +34,7 @@ __all__ = ["Boarding", "CapacityDay", "VehicleLoads", "board_fifo", "take_leg"]
 
 _EPS = 1e-9
 
-_compiled: ModuleType | None  # the boarding events compiled (sim/transit/_capacity.pyx), optional
-try:
-    _compiled = importlib.import_module("sim.transit._capacity")
-except ImportError:  # pragma: no cover - built without a C compiler: the Python loop gives the same floats
-    _compiled = None
+_compiled = optional_extension("sim.transit._capacity")  # None without a C compiler (sim/compiled.py)
 
 
 @dataclass
