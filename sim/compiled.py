@@ -1,8 +1,9 @@
 """The optional compiled extensions (Cython, built by ``pip install`` where a C compiler is present).
 
 Each module that has one keeps a Python/numpy version giving the same numbers, used when the
-extension was not built: ``sim.model._fifo`` (queues), ``sim.model._logit`` (logit draws) and
-``sim.transit._capacity`` (vehicle capacity boarding).
+extension was not built: ``sim.model._fifo`` (queues), ``sim.model._logit`` (logit draws),
+``sim.transit._capacity`` (vehicle capacity boarding) and ``sim.transit._trace`` (journeys traced from
+the connection scans).
 """
 
 from __future__ import annotations

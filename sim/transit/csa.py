@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from sim.compiled import optional_extension
 from sim.transit.timetable import Connections, Timetable, WalkLinks
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
 
 MAX_LEGS = 4
 _BLOCK_CELLS = 1 << 16  # (profile, place) cells traced at once
+_compiled = optional_extension("sim.transit._trace")  # None without a C compiler (sim/compiled.py)
 
 
 @dataclass(frozen=True)
@@ -195,11 +197,15 @@ def _best_over_stops(
 ) -> tuple[np.ndarray, np.ndarray]:
     """argmin over stops of value[s, p] + walk_min[s, g] -> (best stop, minimum), both (P, G).
 
-    Only stops within walking reach of each place are looked at.
+    Only stops within walking reach of each place are looked at (compiled where it was built, the
+    same floats as numpy's argmin below).
     """
     n_prof, n_places = value.shape[1], walk_min.shape[1]
     best = np.zeros((n_prof, n_places), dtype=np.int64)
     low = np.full((n_prof, n_places), np.inf)
+    if _compiled is not None:
+        _compiled.best_over_stops(value, walk_min, sign, best, low)
+        return best, low
     for g in range(n_places):
         near = np.flatnonzero(np.isfinite(walk_min[:, g]))
         if len(near) == 0:
@@ -392,7 +398,24 @@ def _trace_forward(
     tt: Timetable, walk: WalkLinks, conn: Connections, scan: _ForwardScan, rows: slice, n_times: int
 ) -> Journeys:
     """Journeys of profiles ``rows`` of an earliest-arrival scan, walked back from the destination
-    (only cells with a journey are traced)."""
+    (only cells with a journey are traced): compiled (``sim/transit/_trace.pyx``) where it was built,
+    else ``_trace_forward_numpy``; the same floats."""
+    if _compiled is None:
+        return _trace_forward_numpy(tt, walk, conn, scan, rows, n_times)
+    out = _empty((rows.stop - rows.start, scan.arr_min.shape[1]), _leg_dtype(tt))
+    _compiled.trace_forward(tt, walk, conn, scan, rows.start, n_times, out, *_legs(out))
+    return out
+
+
+def _legs(j: Journeys) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The leg arrays of ``j``."""
+    return j.leg_trip, j.leg_board, j.leg_alight
+
+
+def _trace_forward_numpy(
+    tt: Timetable, walk: WalkLinks, conn: Connections, scan: _ForwardScan, rows: slice, n_times: int
+) -> Journeys:
+    """``_trace_forward`` with numpy over all the block's traced cells at once, leg by leg."""
     ok = np.isfinite(scan.arr_min[rows])
     pf, g = np.nonzero(ok)
     pf += rows.start
@@ -585,7 +608,19 @@ def _trace_backward(
     tt: Timetable, walk: WalkLinks, conn: Connections, scan: _BackwardScan, rows: slice, n_times: int
 ) -> Journeys:
     """Journeys of profiles ``rows`` of a latest-departure scan, followed from the origin (only cells
-    with a latest departure are traced)."""
+    with a latest departure are traced): compiled (``sim/transit/_trace.pyx``) where it was built,
+    else ``_trace_backward_numpy``; the same floats."""
+    if _compiled is None:
+        return _trace_backward_numpy(tt, walk, conn, scan, rows, n_times)
+    out = _empty((rows.stop - rows.start, scan.dep_min.shape[1]), _leg_dtype(tt))
+    _compiled.trace_backward(tt, walk, conn, scan, rows.start, n_times, out, *_legs(out))
+    return out
+
+
+def _trace_backward_numpy(
+    tt: Timetable, walk: WalkLinks, conn: Connections, scan: _BackwardScan, rows: slice, n_times: int
+) -> Journeys:
+    """``_trace_backward`` with numpy over all the block's traced cells at once, leg by leg."""
     ok = np.isfinite(scan.dep_min[rows])
     pf, o = np.nonzero(ok)
     pf += rows.start

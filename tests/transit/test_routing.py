@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import fields
+
 import networkx as nx
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.transit.csa import earliest_arrival, latest_departure
+from sim.transit import csa
+from sim.transit.csa import Journeys, earliest_arrival, latest_departure
 from sim.transit.timetable import Timetable, TripBuilder, WalkLinks, assemble_timetable
 
 TRANSFER = 2.0
@@ -222,3 +227,37 @@ def test_more_service_never_makes_arrival_later(
         *build(fewer, walk, n_lines), origins=nodes, times=times, targets=nodes, transfer_min=TRANSFER
     )
     assert np.all(after.arr_min <= before.arr_min)
+
+
+def _both_traces(tt: Timetable, walk: WalkLinks, times: np.ndarray) -> list[list[np.ndarray]]:
+    """Earliest-arrival and latest-departure tables of every node pair, traced by the compiled loops
+    and by numpy, in blocks of a few profiles (so that blocks start inside the table)."""
+    nodes = np.arange(walk.stop_node_min.shape[1])
+    tables = []
+    compiled, block = csa._compiled, csa._BLOCK_CELLS
+    try:
+        csa._BLOCK_CELLS = 3 * len(nodes)
+        for ext in (compiled, None):
+            csa._compiled = ext
+            ea = earliest_arrival(tt, walk, origins=nodes, times=times, targets=nodes, transfer_min=TRANSFER)
+            ld = latest_departure(tt, walk, targets=nodes, times=times, origins=nodes, transfer_min=TRANSFER)
+            tables.append([getattr(j, f.name) for j in (ea, ld) for f in fields(Journeys)])
+    finally:
+        csa._compiled, csa._BLOCK_CELLS = compiled, block
+    return tables
+
+
+@settings(max_examples=60, deadline=None)
+@given(networks(), st.lists(st.integers(0, 120), min_size=1, max_size=5))
+def test_the_compiled_traces_give_the_numpy_journeys(
+    net: tuple[Timetable, WalkLinks], times: list[int]
+) -> None:
+    """``sim/transit/_trace.pyx`` (built at install where a C compiler is present) and the numpy
+    tracing: every field of every journey byte for byte (times, waits, walks, rides, fares, legs and
+    the legs counted of journeys that do not arrive)."""
+    if csa._compiled is None:
+        assert shutil.which("cc") is None, "a C compiler is present but sim.transit._trace was not built"
+        pytest.skip("installed without a C compiler: only the numpy tracing exists")
+    fast, slow = _both_traces(*net, np.array(times, dtype=float))
+    for a, b in zip(fast, slow, strict=True):
+        assert a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()

@@ -1,0 +1,302 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Journeys traced cell by cell from the connection scans, compiled (optional build of
+:mod:`sim.transit.csa`; its numpy versions ``_trace_forward_numpy`` and ``_trace_backward_numpy``
+give the same floats when it is absent). Each function fills the traced cells of one block of
+profiles in a block-shaped :class:`~sim.transit.csa.Journeys` made by ``csa._empty``; the other cells
+keep its inf / -1 / 0. Sums are taken in the numpy versions' order, so the floats are bit for bit
+the same. The cell loops run without the GIL."""
+
+from libc.math cimport INFINITY, isfinite
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t
+from libc.stdlib cimport free, malloc
+
+import numpy as np
+
+ctypedef fused leg_t:
+    int16_t
+    int32_t
+
+
+cdef int64_t[::1] _trip_of_stop_time(tt):
+    """Trip index of each stop-time."""
+    return np.repeat(np.arange(tt.n_trips, dtype=np.int64), np.diff(tt.trip_start))
+
+
+def trace_forward(
+    tt, walk, conn, scan, Py_ssize_t p0, Py_ssize_t n_times, out,
+    leg_t[:, :, ::1] leg_trip, leg_t[:, :, ::1] leg_board, leg_t[:, :, ::1] leg_alight,
+):
+    """Fill ``out`` (profiles ``p0 ..``, places) with the journeys of an earliest-arrival scan
+    (``csa._ForwardScan``), each walked back from its destination; ``leg_*`` are ``out``'s legs."""
+    cdef const double[:, :] best_arr = scan.arr_min
+    cdef const int64_t[:, :] best_stop = scan.best_stop
+    cdef const int32_t[:, :] arr_conn = scan.arr_conn
+    cdef const int32_t[:, :] trip_in = scan.trip_in
+    cdef const int32_t[:, :] board_src = scan.board_src
+    cdef const double[:, :] egress = scan.egress
+    cdef const double[:] t0 = scan.t0
+    cdef const int64_t[:] origins = scan.origins
+    cdef const int64_t[:] c_from = conn.from_stop
+    cdef const int64_t[:] c_to = conn.to_stop
+    cdef const double[:] c_dep = conn.dep
+    cdef const double[:] c_arr = conn.arr
+    cdef const int64_t[:] c_trip = conn.trip
+    cdef const int64_t[:] c_st = conn.st
+    cdef const double[:, :] walk_min_to = walk.stop_node_min
+    cdef const int64_t[:] stop_node = tt.stop_node
+    cdef const double[:] st_arr = tt.st_arr
+    cdef const double[:] st_dep = tt.st_dep
+    cdef const double[:] st_km = tt.st_km
+    cdef const int64_t[:] st_stop = tt.st_stop
+    cdef const int64_t[:] st_trip = _trip_of_stop_time(tt)
+    cdef const int64_t[:] trip_line = tt.trip_line
+    cdef const double[:] line_fare = tt.line_fare
+    cdef double[:, ::1] dep_min = out.dep_min
+    cdef double[:, ::1] arr_min = out.arr_min
+    cdef double[:, ::1] first_wait = out.first_wait_min
+    cdef double[:, ::1] transfer_wait = out.transfer_wait_min
+    cdef double[:, ::1] walk_min = out.walk_min
+    cdef double[:, ::1] ride_min = out.ride_min
+    cdef double[:, ::1] ride_km = out.ride_km
+    cdef double[:, ::1] fare_yuan = out.fare_yuan
+    cdef int8_t[:, ::1] n_legs = out.n_legs
+    cdef Py_ssize_t n_rows = dep_min.shape[0], n_places = dep_min.shape[1], max_legs = leg_trip.shape[2]
+    cdef Py_ssize_t i, p, g, s, n, k, cur, b, bstop, prev, fb, sb, sa, origin
+    cdef double wait_sum, walk_sum, w, ride, km, fare
+    cdef int64_t* chain_b = <int64_t*> malloc((c_dep.shape[0] + 1) * sizeof(int64_t))
+    cdef int64_t* chain_a = <int64_t*> malloc((c_dep.shape[0] + 1) * sizeof(int64_t))
+    if chain_b == NULL or chain_a == NULL:
+        free(chain_b)
+        free(chain_a)
+        raise MemoryError()
+    try:
+        with nogil:
+            for i in range(n_rows):
+                p = p0 + i
+                origin = origins[p // n_times]
+                for g in range(n_places):
+                    if not isfinite(best_arr[p, g]):
+                        continue
+                    s = best_stop[p, g]
+                    cur = arr_conn[s, p]
+                    wait_sum = 0.0
+                    walk_sum = egress[s, g]
+                    fb = -1
+                    n = 0
+                    while cur >= 0:  # alighting connection, its trip's boarding connection, ...
+                        b = trip_in[c_trip[cur], p]
+                        chain_b[n] = b
+                        chain_a[n] = cur
+                        n += 1
+                        bstop = c_from[b]
+                        prev = board_src[bstop, p]
+                        if prev >= 0:
+                            w = walk_min_to[c_to[prev], stop_node[bstop]]
+                            wait_sum += c_dep[b] - c_arr[prev] - w
+                            walk_sum += w
+                            cur = prev
+                        else:
+                            fb = b
+                            cur = -1
+                    ride = 0.0
+                    km = 0.0
+                    fare = 0.0
+                    for k in range(n):  # travel order: the chain was collected last leg first
+                        sb = c_st[chain_b[n - 1 - k]]
+                        sa = c_st[chain_a[n - 1 - k]] + 1
+                        ride += st_arr[sa] - st_dep[sb]
+                        km += st_km[sa] - st_km[sb]
+                        fare += line_fare[trip_line[st_trip[sb]]]
+                        if k < max_legs:
+                            leg_trip[i, g, k] = <leg_t> st_trip[sb]
+                            leg_board[i, g, k] = <leg_t> sb
+                            leg_alight[i, g, k] = <leg_t> sa
+                    if fb < 0:
+                        fb = 0
+                    dep_min[i, g] = t0[p]
+                    arr_min[i, g] = best_arr[p, g]
+                    first_wait[i, g] = st_dep[c_st[fb]] - t0[p] - walk_min_to[st_stop[c_st[fb]], origin]
+                    transfer_wait[i, g] = wait_sum
+                    walk_min[i, g] = walk_sum + walk_min_to[c_from[fb], origin]
+                    ride_min[i, g] = ride
+                    ride_km[i, g] = km
+                    fare_yuan[i, g] = fare
+                    n_legs[i, g] = <int8_t> n
+    finally:
+        free(chain_b)
+        free(chain_a)
+
+
+def trace_backward(
+    tt, walk, conn, scan, Py_ssize_t p0, Py_ssize_t n_times, out,
+    leg_t[:, :, ::1] leg_trip, leg_t[:, :, ::1] leg_board, leg_t[:, :, ::1] leg_alight,
+):
+    """Fill ``out`` (profiles ``p0 ..``, places) with the journeys of a latest-departure scan
+    (``csa._BackwardScan``), each followed from its origin: a trip is ridden to the first stop from
+    which the target is walked to in time, failing that to the first stop where a change still makes
+    it. Cells whose journey does not arrive keep inf times and no legs, but count the legs ridden."""
+    cdef const double[:, :] best_dep = scan.dep_min
+    cdef const int64_t[:, :] best_stop = scan.best_stop
+    cdef const int32_t[:, :] bd_conn = scan.bd_conn
+    cdef const double[:, :] alight = scan.alight
+    cdef const int32_t[:, :] alight_src = scan.alight_src
+    cdef const double[:, :] access = scan.access
+    cdef const double[:] t_by = scan.t_by
+    cdef const int64_t[:] targets = scan.targets
+    cdef const int64_t[:] c_from = conn.from_stop
+    cdef const double[:] c_dep = conn.dep
+    cdef const int64_t[:] c_st = conn.st
+    cdef const double[:] c_board_wait = conn.board_wait
+    cdef const double[:, :] walk_min_to = walk.stop_node_min
+    cdef const int64_t[:] stop_node = tt.stop_node
+    cdef const double[:] st_arr = tt.st_arr
+    cdef const double[:] st_dep = tt.st_dep
+    cdef const double[:] st_km = tt.st_km
+    cdef const int64_t[:] st_stop = tt.st_stop
+    cdef const unsigned char[::1] st_dropoff = tt.st_dropoff.view(np.uint8)
+    cdef const int64_t[:] trip_start = tt.trip_start
+    cdef const int64_t[:] st_trip = _trip_of_stop_time(tt)
+    cdef const int64_t[:] trip_line = tt.trip_line
+    cdef const double[:] line_fare = tt.line_fare
+    cdef double[:, ::1] dep_min = out.dep_min
+    cdef double[:, ::1] arr_min = out.arr_min
+    cdef double[:, ::1] first_wait = out.first_wait_min
+    cdef double[:, ::1] transfer_wait = out.transfer_wait_min
+    cdef double[:, ::1] walk_min = out.walk_min
+    cdef double[:, ::1] ride_min = out.ride_min
+    cdef double[:, ::1] ride_km = out.ride_km
+    cdef double[:, ::1] fare_yuan = out.fare_yuan
+    cdef int8_t[:, ::1] n_legs = out.n_legs
+    cdef Py_ssize_t n_rows = dep_min.shape[0], n_places = dep_min.shape[1], max_legs = leg_trip.shape[2]
+    cdef Py_ssize_t i, p, o, s, n, k, cur, cur_st, end, egress_st, change_st, sk, nxt, sb, sa, target
+    cdef double deadline, wait_sum, walk_sum, arrive, a_k, w, egress_min, ride, km, fare
+    cdef Py_ssize_t cap = st_stop.shape[0] + 1
+    cdef int64_t* chain_b = <int64_t*> malloc(cap * sizeof(int64_t))
+    cdef int64_t* chain_a = <int64_t*> malloc(cap * sizeof(int64_t))
+    if chain_b == NULL or chain_a == NULL:
+        free(chain_b)
+        free(chain_a)
+        raise MemoryError()
+    try:
+        with nogil:
+            for i in range(n_rows):
+                p = p0 + i
+                target = targets[p // n_times]
+                deadline = t_by[p] + 1e-9
+                for o in range(n_places):
+                    if not isfinite(best_dep[p, o]):
+                        continue
+                    s = best_stop[p, o]
+                    cur = bd_conn[s, p]
+                    cur_st = c_st[cur] if cur >= 0 else -1
+                    wait_sum = 0.0
+                    walk_sum = access[s, o]
+                    arrive = INFINITY
+                    n = 0
+                    while cur_st >= 0:
+                        if n == cap:  # a guard: no journey rides as many legs as there are stop-times
+                            with gil:
+                                raise RuntimeError("a traced journey rides more legs than there are stop-times")
+                        # ride to the first stop with a walk to the target in time, else the first
+                        # stop where a change still makes it
+                        end = trip_start[st_trip[cur_st] + 1]
+                        egress_st = -1
+                        change_st = -1
+                        for k in range(cur_st + 1, end):
+                            if not st_dropoff[k]:
+                                continue
+                            sk = st_stop[k]
+                            a_k = st_arr[k]
+                            if a_k + walk_min_to[sk, target] <= deadline:
+                                egress_st = k
+                                break
+                            if change_st < 0 and a_k <= alight[sk, p] + 1e-9 and alight_src[sk, p] >= 0:
+                                change_st = k
+                        chain_b[n] = cur_st
+                        chain_a[n] = egress_st if egress_st >= 0 else change_st
+                        n += 1
+                        if egress_st >= 0:
+                            egress_min = walk_min_to[st_stop[egress_st], target]
+                            arrive = st_arr[egress_st] + egress_min
+                            walk_sum += egress_min
+                            cur_st = -1
+                        elif change_st >= 0:
+                            nxt = alight_src[st_stop[change_st], p]
+                            w = walk_min_to[st_stop[change_st], stop_node[c_from[nxt]]]
+                            wait_sum += c_dep[nxt] - st_arr[change_st] - w
+                            walk_sum += w
+                            cur_st = c_st[nxt]
+                        else:
+                            cur_st = -1
+                    n_legs[i, o] = <int8_t> n
+                    if not isfinite(arrive):
+                        continue
+                    ride = 0.0
+                    km = 0.0
+                    fare = 0.0
+                    for k in range(n):
+                        sb = chain_b[k]
+                        sa = chain_a[k]
+                        ride += st_arr[sa] - st_dep[sb]
+                        km += st_km[sa] - st_km[sb]
+                        fare += line_fare[trip_line[st_trip[sb]]]
+                        if k < max_legs:
+                            leg_trip[i, o, k] = <leg_t> st_trip[sb]
+                            leg_board[i, o, k] = <leg_t> sb
+                            leg_alight[i, o, k] = <leg_t> sa
+                    dep_min[i, o] = best_dep[p, o]
+                    arr_min[i, o] = arrive
+                    first_wait[i, o] = c_board_wait[cur if cur >= 0 else 0]
+                    transfer_wait[i, o] = wait_sum
+                    walk_min[i, o] = walk_sum
+                    ride_min[i, o] = ride
+                    ride_km[i, o] = km
+                    fare_yuan[i, o] = fare
+    finally:
+        free(chain_b)
+        free(chain_a)
+
+
+def best_over_stops(
+    const double[:, :] value, const double[:, :] walk_min, double sign, int64_t[:, :] best, double[:, :] low
+):
+    """For each (profile, place), the first stop of least ``value[s, p] + sign * walk_min[s, g]`` over
+    the stops within walking reach of place ``g`` (finite ``walk_min``): written to ``best`` and
+    ``low``, (profiles, places); places out of reach are left as they are."""
+    cdef Py_ssize_t n_stops = value.shape[0], n_prof = value.shape[1], n_places = walk_min.shape[1]
+    cdef Py_ssize_t g, s, p
+    cdef bint first
+    cdef double w, total
+    cdef double* row_low = <double*> malloc(max(n_prof, 1) * sizeof(double))
+    cdef int64_t* row_best = <int64_t*> malloc(max(n_prof, 1) * sizeof(int64_t))
+    if row_low == NULL or row_best == NULL:
+        free(row_low)
+        free(row_best)
+        raise MemoryError()
+    try:
+        with nogil:
+            for g in range(n_places):
+                first = True
+                for s in range(n_stops):
+                    if not isfinite(walk_min[s, g]):
+                        continue
+                    w = sign * walk_min[s, g]
+                    if first:
+                        for p in range(n_prof):
+                            row_low[p] = value[s, p] + w
+                            row_best[p] = s
+                        first = False
+                        continue
+                    for p in range(n_prof):
+                        total = value[s, p] + w
+                        if total < row_low[p]:
+                            row_low[p] = total
+                            row_best[p] = s
+                if first:
+                    continue
+                for p in range(n_prof):
+                    low[p, g] = row_low[p]
+                    best[p, g] = row_best[p]
+    finally:
+        free(row_low)
+        free(row_best)
