@@ -11,8 +11,10 @@ journeys once and, per (facility node, slot, village) cell, the row of its journ
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
+from functools import partial
 
 import numpy as np
 
@@ -269,6 +271,16 @@ def _slot_rows(
     return journeys, SlotRows(starts[:, 0], nth.reshape(shape).astype(np.min_scalar_type(n_slots - 1)))
 
 
+def _slot_table(
+    blocks: Callable[..., Iterator[tuple[slice, Journeys]]],
+    slots: np.ndarray,
+    shape: tuple[int, int],
+    by_slot: tuple[str, ...],
+) -> tuple[Journeys, SlotRows]:
+    """``_slot_rows`` of the journeys ``blocks(times=slots)`` over (facility nodes, places) ``shape``."""
+    return _slot_rows(blocks(times=slots), (shape[0] * len(slots), shape[1]), len(slots), by_slot)
+
+
 def build_bus_tables(loaded: LoadedScenario, world: World, *, slot_min: float | None = None) -> BusTables:
     """Timetable, walking links and slot tables of a scenario with transit."""
     transit = loaded.scenario.transit
@@ -286,43 +298,25 @@ def build_bus_tables(loaded: LoadedScenario, world: World, *, slot_min: float | 
     home_slots = slot_grid(first, close_min + 180.0, step)
     out, home, out_row, home_row = [], [], [], []
     n_v = len(world.village_ids)
+    shape = (len(fac_nodes), n_v)  # facility nodes, villages
     first_ok = np.zeros((len(patterns), len(fac_nodes), n_v), dtype=np.int64)
     for p, active in enumerate(patterns):
-        j_out, row = _slot_rows(
-            latest_departure_blocks(
-                tt,
-                walk,
-                targets=fac_nodes,
-                times=out_slots,
-                origins=world.village_node,
-                transfer_min=transit.transfer_min,
-                active=active,
-            ),
-            (len(fac_nodes) * len(out_slots), n_v),
-            len(out_slots),
-            (),
+        common = {"transfer_min": transit.transfer_min, "active": active}
+        out_blocks = partial(latest_departure_blocks, tt, walk, targets=fac_nodes, origins=world.village_node)
+        home_blocks = partial(
+            earliest_arrival_blocks, tt, walk, origins=fac_nodes, targets=world.village_node
         )
+        with ThreadPoolExecutor(max_workers=2) as pool:  # side by side: the compiled tracing frees the GIL
+            job_out = pool.submit(_slot_table, partial(out_blocks, **common), out_slots, shape, ())
+            job_home = pool.submit(_slot_table, partial(home_blocks, **common), home_slots, shape, _BY_SLOT)
+            (j_out, row), (j_home, row_h) = job_out.result(), job_home.result()
         cell = np.ix_(np.arange(len(fac_nodes)), np.arange(len(out_slots)), np.arange(n_v))
         found = j_out.found[row.row(*cell)]
         first_ok[p] = np.where(found.any(axis=1), np.argmax(found, axis=1), len(out_slots))
         out.append(j_out)
         out_row.append(row)
-        j_home, row = _slot_rows(
-            earliest_arrival_blocks(
-                tt,
-                walk,
-                origins=fac_nodes,
-                times=home_slots,
-                targets=world.village_node,
-                transfer_min=transit.transfer_min,
-                active=active,
-            ),
-            (len(fac_nodes) * len(home_slots), n_v),
-            len(home_slots),
-            _BY_SLOT,
-        )
         home.append(j_home)
-        home_row.append(row)
+        home_row.append(row_h)
     labels, coded = _labels(tt, out + home)
     return BusTables(
         timetable=tt,
