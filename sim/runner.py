@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from sim.memory import release_free_memory
 from sim.metrics.access import access_summary
 from sim.metrics.elderly import elderly_summary
 from sim.metrics.families import calendar_summary, families_summary
@@ -73,6 +74,7 @@ def run_loaded(
     else:
         model.run(n_days)
     model.finish()  # the tables and the summary need neither the choice tables nor the bus journeys
+    release_free_memory()  # what they held goes back to the system before tabulating (sim/memory.py)
     result = build_result(model)
     if tables_ready is not None:
         tables_ready(result)

@@ -29,7 +29,7 @@ def trace_forward(
     """Fill ``out`` (profiles ``p0 ..``, places) with the journeys of an earliest-arrival scan
     (``csa._ForwardScan``), each walked back from its destination; ``leg_*`` are ``out``'s legs."""
     cdef const double[:, :] best_arr = scan.arr_min
-    cdef const int64_t[:, :] best_stop = scan.best_stop
+    cdef const int32_t[:, :] best_stop = scan.best_stop
     cdef const int32_t[:, :] arr_conn = scan.arr_conn
     cdef const int32_t[:, :] trip_in = scan.trip_in
     cdef const int32_t[:, :] board_src = scan.board_src
@@ -136,7 +136,7 @@ def trace_backward(
     which the target is walked to in time, failing that to the first stop where a change still makes
     it. Cells whose journey does not arrive keep inf times and no legs, but count the legs ridden."""
     cdef const double[:, :] best_dep = scan.dep_min
-    cdef const int64_t[:, :] best_stop = scan.best_stop
+    cdef const int32_t[:, :] best_stop = scan.best_stop
     cdef const int32_t[:, :] bd_conn = scan.bd_conn
     cdef const double[:, :] alight = scan.alight
     cdef const int32_t[:, :] alight_src = scan.alight_src
@@ -258,9 +258,9 @@ def trace_backward(
 
 
 def best_over_stops(
-    const double[:, :] value, const double[:, :] walk_min, double sign, int64_t[:, :] best, double[:, :] low
+    const double[:, :] value, const double[:, :] walk_min, int32_t[:, :] best, double[:, :] low
 ):
-    """For each (profile, place), the first stop of least ``value[s, p] + sign * walk_min[s, g]`` over
+    """For each (profile, place), the first stop of least ``value[s, p] + walk_min[s, g]`` over
     the stops within walking reach of place ``g`` (finite ``walk_min``): written to ``best`` and
     ``low``, (profiles, places); places out of reach are left as they are."""
     cdef Py_ssize_t n_stops = value.shape[0], n_prof = value.shape[1], n_places = walk_min.shape[1]
@@ -268,7 +268,7 @@ def best_over_stops(
     cdef bint first
     cdef double w, total
     cdef double* row_low = <double*> malloc(max(n_prof, 1) * sizeof(double))
-    cdef int64_t* row_best = <int64_t*> malloc(max(n_prof, 1) * sizeof(int64_t))
+    cdef int32_t* row_best = <int32_t*> malloc(max(n_prof, 1) * sizeof(int32_t))
     if row_low == NULL or row_best == NULL:
         free(row_low)
         free(row_best)
@@ -280,18 +280,18 @@ def best_over_stops(
                 for s in range(n_stops):
                     if not isfinite(walk_min[s, g]):
                         continue
-                    w = sign * walk_min[s, g]
+                    w = walk_min[s, g]
                     if first:
                         for p in range(n_prof):
                             row_low[p] = value[s, p] + w
-                            row_best[p] = s
+                            row_best[p] = <int32_t> s
                         first = False
                         continue
                     for p in range(n_prof):
                         total = value[s, p] + w
                         if total < row_low[p]:
                             row_low[p] = total
-                            row_best[p] = s
+                            row_best[p] = <int32_t> s
                 if first:
                     continue
                 for p in range(n_prof):

@@ -192,25 +192,23 @@ def _scan_backward(
     return bd, bd_conn, alight, alight_src
 
 
-def _best_over_stops(
-    value: np.ndarray, walk_min: np.ndarray, *, sign: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """argmin over stops of value[s, p] + walk_min[s, g] -> (best stop, minimum), both (P, G).
+def _best_over_stops(value: np.ndarray, walk_min: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """argmin over stops of value[s, p] + walk_min[s, g] -> (best stop (int32), minimum), both (P, G).
 
     Only stops within walking reach of each place are looked at (compiled where it was built, the
     same floats as numpy's argmin below).
     """
     n_prof, n_places = value.shape[1], walk_min.shape[1]
-    best = np.zeros((n_prof, n_places), dtype=np.int64)
+    best = np.zeros((n_prof, n_places), dtype=np.int32)
     low = np.full((n_prof, n_places), np.inf)
     if _compiled is not None:
-        _compiled.best_over_stops(value, walk_min, sign, best, low)
+        _compiled.best_over_stops(value, walk_min, best, low)
         return best, low
     for g in range(n_places):
         near = np.flatnonzero(np.isfinite(walk_min[:, g]))
         if len(near) == 0:
             continue
-        total = value[near] + sign * walk_min[near, g][:, None]
+        total = value[near] + walk_min[near, g][:, None]
         pick = np.argmin(total, axis=0)
         best[:, g] = near[pick]
         low[:, g] = total[pick, np.arange(n_prof)]
@@ -321,6 +319,22 @@ def earliest_arrival_blocks(
         yield from _empty_blocks(shape, _leg_dtype(tt))
         return
     conn = tt.connections(active)
+    scan = _forward_scan(tt, walk, conn, origins, times, targets, transfer_min)
+    for rows in _row_blocks(shape):
+        yield rows, _trace_forward(tt, walk, conn, scan, rows, len(times))
+
+
+def _forward_scan(
+    tt: Timetable,
+    walk: WalkLinks,
+    conn: Connections,
+    origins: np.ndarray,
+    times: np.ndarray,
+    targets: np.ndarray,
+    transfer_min: float,
+) -> _ForwardScan:
+    """The earliest-arrival scan of profiles (origin * time) and the best egress stop per place (the
+    scan's other arrays are dropped on return, before journeys are traced)."""
     access = walk.stop_node_min[:, origins]  # (S, O)
     t0 = np.repeat(np.zeros(len(origins)), len(times)) + np.tile(times, len(origins))  # (P,)
     board0 = np.repeat(access, len(times), axis=1) + t0[None, :]
@@ -328,10 +342,8 @@ def earliest_arrival_blocks(
         conn, tt.n_stops, tt.n_trips, walk.foot, board0, transfer_min
     )
     egress = walk.stop_node_min[:, targets]  # (S, G)
-    best_stop, arr_min = _best_over_stops(arr, egress, sign=1.0)  # (P, G)
-    scan = _ForwardScan(arr_conn, trip_in, board_src, best_stop, arr_min, egress, t0, origins)
-    for rows in _row_blocks(shape):
-        yield rows, _trace_forward(tt, walk, conn, scan, rows, len(times))
+    best_stop, arr_min = _best_over_stops(arr, egress)  # (P, G)
+    return _ForwardScan(arr_conn, trip_in, board_src, best_stop, arr_min, egress, t0, origins)
 
 
 @dataclass(frozen=True)
@@ -574,6 +586,22 @@ def latest_departure_blocks(
         yield from _empty_blocks(shape, _leg_dtype(tt))
         return
     conn = tt.connections(active)
+    scan = _backward_scan(tt, walk, conn, targets, times, origins, transfer_min)
+    for rows in _row_blocks(shape):
+        yield rows, _trace_backward(tt, walk, conn, scan, rows, len(times))
+
+
+def _backward_scan(
+    tt: Timetable,
+    walk: WalkLinks,
+    conn: Connections,
+    targets: np.ndarray,
+    times: np.ndarray,
+    origins: np.ndarray,
+    transfer_min: float,
+) -> _BackwardScan:
+    """The latest-departure scan of profiles (target * time) and the best access stop per place (the
+    scan's other arrays are dropped on return, before journeys are traced)."""
     egress = walk.stop_node_min[:, targets]  # (S, G)
     t_by = np.tile(times, len(targets))
     alight0 = t_by[None, :] - np.repeat(egress, len(times), axis=1)
@@ -582,10 +610,9 @@ def latest_departure_blocks(
         conn, tt.n_stops, tt.n_trips, walk.foot, alight0, transfer_min
     )
     access = walk.stop_node_min[:, origins]  # (S, O)
-    best_stop, neg_dep = _best_over_stops(-bd, access, sign=1.0)
-    scan = _BackwardScan(bd_conn, alight, alight_src, best_stop, -neg_dep, access, t_by, targets)
-    for rows in _row_blocks(shape):
-        yield rows, _trace_backward(tt, walk, conn, scan, rows, len(times))
+    best_stop, dep_min = _best_over_stops(np.negative(bd, out=bd), access)
+    np.negative(dep_min, out=dep_min)  # the latest departure
+    return _BackwardScan(bd_conn, alight, alight_src, best_stop, dep_min, access, t_by, targets)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from functools import partial
 
 import numpy as np
 
+from sim.memory import release_free_memory
 from sim.routing.tables import TravelTables
 from sim.scenario.load import LoadedScenario
 from sim.scenario.transit import NoWayHome
@@ -317,6 +318,7 @@ def build_bus_tables(loaded: LoadedScenario, world: World, *, slot_min: float | 
         out_row.append(row)
         home.append(j_home)
         home_row.append(row_h)
+    release_free_memory()  # what the two threads freed (sim/memory.py)
     labels, coded = _labels(tt, out + home)
     return BusTables(
         timetable=tt,
