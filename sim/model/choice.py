@@ -23,7 +23,7 @@ changes. Referred choosers and those who remember a left-out facility take the o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -91,6 +91,20 @@ class Choosers:
         if len(named):  # a referral names the one facility to go to
             out[:, named] = self.cand[:, None] == forced[named][None, :]
         return out
+
+    def rows(self, rows: np.ndarray) -> Choosers:
+        """The choosers ``rows``, their eligibility given as it is (per chooser, or table and column)."""
+        return replace(
+            self,
+            village=self.village[rows],
+            pattern=self.pattern[rows],
+            eligible=None if self.eligible is None else self.eligible[:, rows],
+            mem_fac=self.mem_fac[rows],
+            mem_wait=self.mem_wait[rows],
+            u=self.u[rows],
+            column=None if self.column is None else self.column[rows],
+            forced=None if self.forced is None else self.forced[rows],
+        )
 
     def subset(
         self, rows: np.ndarray, *, eligible: np.ndarray | None = None, u: np.ndarray | None = None
@@ -401,13 +415,29 @@ class LogitChoice:
         return fac, mode
 
     def _choose_large(self, t: _LogitTables, who: Choosers) -> tuple[np.ndarray, np.ndarray]:
-        """The two-stage draw (module docstring). The uniform's interval is split into the kept
-        candidates (region 0), a remembered left-out facility (1) and the other left-out ones (2)."""
+        """The two-stage draw (module docstring) of the choosers who can reach an eligible candidate
+        or were referred to one; the others (errands no facility can complete from where they live,
+        left pending day after day) get -1 at once."""
+        assert who.table is not None and who.column is not None and who.forced is not None
+        row = (who.pattern * t.fac_weight.shape[1] + who.village) * who.table.shape[1] + who.column
+        row = row.astype(np.int64, copy=False)
+        live = t.any_reachable(who.cand, who.table)[row] | (who.forced >= 0)
+        if live.all():
+            return self._two_stage(t, who, row)
+        fac = np.full(len(row), -1, dtype=np.int64)
+        mode = np.full(len(row), -1, dtype=np.int64)
+        r = np.flatnonzero(live)
+        if len(r):
+            fac[r], mode[r] = self._two_stage(t, who.rows(r), row[r])
+        return fac, mode
+
+    def _two_stage(self, t: _LogitTables, who: Choosers, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The two-stage draw of choosers at ``row`` of the kept set. The uniform's interval is split
+        into the kept candidates (region 0), a remembered left-out facility (1) and the other
+        left-out ones (2)."""
         assert who.table is not None and who.column is not None and who.forced is not None
         n = len(who.village)
         kept = t.kept_set(who.cand, who.table)
-        row = (who.pattern * t.fac_weight.shape[1] + who.village) * who.table.shape[1] + who.column
-        row = row.astype(np.int64, copy=False)
         col = _columns(who.cand, who.mem_fac)
         factor = np.ones(n)
         mem = np.flatnonzero(col >= 0)
@@ -422,9 +452,8 @@ class LogitChoice:
         region[(region == 2) & (left <= 0)] = 1
         region[(region == 1) & (extra <= 0)] = 0
         forced = who.forced >= 0
-        none = ~forced & (total + extra + left <= 0)  # nothing in float range
-        alone = none & t.any_reachable(who.cand, who.table)[row]  # but reachable: the one-stage draw
-        region[forced | none] = -1  # none reachable: -1
+        alone = ~forced & (total + extra + left <= 0)  # reachable, but no weight in float range
+        region[forced | alone] = -1
         fac = np.full(n, -1, dtype=np.int64)
         mode = np.full(n, -1, dtype=np.int64)
         r = np.flatnonzero(region == 0)
@@ -445,7 +474,7 @@ class LogitChoice:
         if len(r):
             fac[r], mode[r] = self._referred(t, who, r)
         r = np.flatnonzero(alone)
-        if len(r):
+        if len(r):  # the one-stage draw on exact log-weights
             fac[r], mode[r] = self._choose_all(t, who.subset(r))
         return fac, mode
 

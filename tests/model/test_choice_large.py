@@ -121,3 +121,35 @@ def test_small_sets_take_the_one_stage_draw_unchanged() -> None:
     )
     b = rule.choose(prepared, explicit)
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+def test_choosers_who_reach_nothing_get_none_and_change_no_other_draw() -> None:
+    """A chooser whose eligible candidates no owned mode reaches (here: pattern 0 owns only the first
+    mode, which reaches no facility from village 1) gets -1, unless a referral names a facility; the
+    others draw what they draw without them, bit for bit."""
+    static, owns, table = _world()
+    static[0, 1, :] = np.inf
+    rule = LogitChoice(SCALE)
+    prepared = rule.prepare(static, owns, PRIOR)
+    n = 3000
+    rng = np.random.default_rng(11)
+    who = _choosers(n, 0, 1, 0, -1, 0.0, -1, table)
+    who = Choosers(
+        **{
+            **who.__dict__,
+            "village": rng.integers(0, 2, n),
+            "pattern": rng.integers(0, 2, n),
+            "column": rng.integers(0, 2, n),
+            "mem_fac": np.where(rng.random(n) < 0.3, rng.integers(0, N_FAC, n), -1),
+            "mem_wait": rng.uniform(0, 60, n).astype(np.float32),
+            "forced": np.where(rng.random(n) < 0.05, rng.integers(0, N_FAC, n), -1),
+        }
+    )
+    fac, mode = rule.choose(prepared, who)
+    stranded = (who.village == 1) & (who.pattern == 0)
+    assert stranded.sum() > 100 and (~stranded).sum() > 100
+    assert (fac[stranded & (who.forced < 0)] == -1).all() and (mode[stranded & (who.forced < 0)] == -1).all()
+    live = np.flatnonzero(~stranded | (who.forced >= 0))
+    alone = rule.choose(prepared, who.rows(live))
+    assert np.array_equal(fac[live], alone[0]) and np.array_equal(mode[live], alone[1])
+    assert (fac[live] >= 0).mean() > 0.9
