@@ -28,6 +28,7 @@ from sim.argtypes import days, seed
 from sim.calibration.cli import add_posterior_options, compare_posterior
 from sim.cli_explain import add_answer_options
 from sim.errors import ScenarioError, SimError, Terminated
+from sim.memory import one_allocator_arena
 from sim.replications.cli import DEFAULT_REPLICATIONS, add_replication_options
 
 if TYPE_CHECKING:
@@ -341,6 +342,7 @@ def _quiet_broken_pipe() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``townsim`` console script; returns the exit code."""
+    one_allocator_arena()  # threads share freed memory (sim/memory.py)
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     try:

@@ -1,20 +1,41 @@
-"""Giving freed memory back to the operating system."""
+"""The C allocator's memory: one arena for all threads, and freed memory given back to the system.
+
+Both act on glibc's ``malloc`` (Linux) and do nothing elsewhere. Memory a thread frees stays in that
+thread's allocator arena, where other threads do not reuse it; the run's threaded parts (the bus
+tables, the Parquet writers beside the summary) would each add their own high-water mark to the
+process's peak.
+"""
 
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable
+from typing import Any
 
-__all__ = ["release_free_memory"]
+__all__ = ["one_allocator_arena", "release_free_memory"]
+
+_M_ARENA_MAX = -8  # glibc <malloc.h>
+
+
+def _libc(name: str) -> Callable[..., Any] | None:
+    """The C library function ``name``, None where the library has none (not glibc)."""
+    try:
+        function: Callable[..., Any] = getattr(ctypes.CDLL(None), name)
+        return function
+    except (AttributeError, OSError):  # pragma: no cover - not glibc
+        return None
+
+
+def one_allocator_arena() -> None:
+    """Let every thread allocate from one arena (``mallopt(M_ARENA_MAX, 1)``): what one thread frees,
+    another reuses. Set by the CLI before it starts any thread."""
+    mallopt = _libc("mallopt")
+    if mallopt is not None:
+        mallopt(_M_ARENA_MAX, 1)
 
 
 def release_free_memory() -> None:
-    """Return the C allocator's free memory to the system (glibc ``malloc_trim``; nothing elsewhere).
-
-    Memory freed by worker threads stays in their own allocator arenas, where the main thread does not
-    reuse it: after threaded work (the bus tables) this keeps it from adding to the run's peak.
-    """
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (AttributeError, OSError):  # pragma: no cover - not glibc
-        return
-    trim(0)
+    """Return the allocator's free memory to the system (``malloc_trim(0)``)."""
+    trim = _libc("malloc_trim")
+    if trim is not None:
+        trim(0)

@@ -318,7 +318,7 @@ def build_bus_tables(loaded: LoadedScenario, world: World, *, slot_min: float | 
         out_row.append(row)
         home.append(j_home)
         home_row.append(row_h)
-    release_free_memory()  # what the two threads freed (sim/memory.py)
+    release_free_memory()  # what the scans and tracing freed (sim/memory.py)
     labels, coded = _labels(tt, out + home)
     return BusTables(
         timetable=tt,
