@@ -14,13 +14,15 @@ cdef inline Py_ssize_t _first_above(
     exceeds ``target``, as ``min(sum(cum <= target), alternatives - 1)``; a zero-weight alternative
     found by rounding gives way to the last positive one. Sets the cumulative weight before it and
     its weight."""
-    cdef Py_ssize_t m = weight.shape[1], i, count = 0, k
-    cdef double cum = 0.0, w
-    for i in range(m):
+    cdef Py_ssize_t m = weight.shape[1], i, count = m, k
+    cdef double cum = 0.0, nxt, w
+    for i in range(m):  # weights are >= 0, so the cumulative weights <= target are a prefix
         w = weight[col, i] * factor if i == slot else weight[col, i]
-        cum = w if i == 0 else cum + w
-        if cum <= target:
-            count += 1
+        nxt = w if i == 0 else cum + w
+        if not nxt <= target:  # (a NaN target counts nothing, as the full count would)
+            count = i
+            break
+        cum = nxt
     k = count if count < m - 1 else m - 1
     w = weight[col, k] * factor if k == slot else weight[col, k]
     if w <= 0:
@@ -30,10 +32,11 @@ cdef inline Py_ssize_t _first_above(
             if w > 0:
                 k = i
                 break
-    cum = 0.0
-    for i in range(k):
-        w = weight[col, i] * factor if i == slot else weight[col, i]
-        cum = w if i == 0 else cum + w
+    if k != count:  # cum holds the weights before ``count``: add them up to ``k`` again
+        cum = 0.0
+        for i in range(k):
+            w = weight[col, i] * factor if i == slot else weight[col, i]
+            cum = w if i == 0 else cum + w
     before[0] = cum
     chosen[0] = weight[col, k] * factor if k == slot else weight[col, k]
     return k
