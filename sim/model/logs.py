@@ -8,10 +8,6 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import DTypeLike
 
-from sim.compiled import optional_extension
-
-_compiled = optional_extension("sim.model._fifo")  # None without a C compiler (sim/compiled.py)
-
 __all__ = ["ColumnLog", "ErrandLog", "group_quantile"]
 
 
@@ -94,20 +90,16 @@ class ErrandLog(ColumnLog):
 def group_quantile(values: np.ndarray, key: np.ndarray, n_keys: int, q: float) -> np.ndarray:
     """Quantile ``q`` of ``values`` within each key 0..n_keys-1 (linear interpolation; NaN if empty).
 
-    Sorts by value, then stably by key (a radix sort when keys fit 16 bits); the same values as
-    ``pandas`` ``groupby(key).quantile(q)``.
+    Sorts by value (numpy's vectorised sort: any order of equal values gives the same quantiles),
+    then stably by key (a radix sort when keys fit 16 bits); the same values as ``pandas``
+    ``groupby(key).quantile(q)``.
     """
-    if _compiled is not None and len(key) and key.min() >= 0 and key.max() < n_keys:
-        compiled: np.ndarray = _compiled.group_quantile(
-            np.ascontiguousarray(values, dtype=float), np.ascontiguousarray(key, dtype=np.int64), n_keys, q
-        )
-        return compiled
     count = np.bincount(key, minlength=n_keys)
     out = np.full(n_keys, np.nan)
     has = count > 0
     if not has.any():
         return out
-    by_value = np.argsort(values, kind="stable")
+    by_value = np.argsort(values)
     key_sorted = key[by_value]
     by_key = np.argsort(key_sorted.astype(np.uint16) if n_keys <= 1 << 16 else key_sorted, kind="stable")
     ordered = values[by_value[by_key]]

@@ -396,21 +396,21 @@ class AccessModel(mesa.Model):
         errand = np.arange(self._next_errand, self._next_errand + len(who))
         self._next_errand += len(who)
         informed = self.streams.uniform("errand.informed", key) < self.behaviour.knows_service_scope
-        fresh = Needs.new(errand, key, who, service, day, day, informed)
-        pending = Needs.concat([self.pending, fresh])
-        acting_mask = pending.next_day <= day
-        acting = pending.take(acting_mask)
-        waiting = pending.take(~acting_mask)
-        by_lever = Needs.empty()
+        fresh = Needs.new(errand, key, who, service, day, day, informed)  # all due today (next_day = day)
+        due = self.pending.next_day <= day
+        acting = Needs.gather([(self.pending, np.flatnonzero(due)), (fresh, None)])
+        waiting = self.pending.take(~due)
+        n_by_lever = 0
         if self.levers.active:  # online, proxy and mobile service take what they cover
             lever_day = self.levers.apply(acting, day, weekday)
             by_lever, acting = lever_day.done, lever_day.rest
             waiting = Needs.concat([waiting, lever_day.held])
-            self._record_errands(by_lever, np.ones(len(by_lever), dtype=bool))
+            self._record_errands(by_lever, np.arange(len(by_lever)))
+            n_by_lever = len(by_lever)
         outcome, postponed = self._travel(acting, day, weekday)
         finished = outcome == 0
-        self._record_errands(acting, finished)
-        self.pending = Needs.concat([waiting, acting.take(~finished)])
+        self._record_errands(acting, np.flatnonzero(finished))
+        self.pending = Needs.gather([(waiting, None), (acting, np.flatnonzero(~finished))])
         self.today = {
             "day": day,
             "new_needs": len(fresh),
@@ -421,22 +421,22 @@ class AccessModel(mesa.Model):
             "postponed": int(postponed),
             "pending": len(self.pending),
             "mean_wait_min": self._mean_wait_today,
-            "by_lever": len(by_lever),
+            "by_lever": n_by_lever,
         }
         self.datacollector.collect(self)
         self.day += 1
 
     def _record_errands(self, needs: Needs, rows: np.ndarray, status: int = 0) -> None:
-        """Write errands ``needs[rows]`` to the errands log (status 0 completed, 1 pending)."""
-        ids = needs.errand[rows]
-        fields = {k: getattr(needs, k)[rows] for k in ERRAND_COLUMNS if k != "status"}
+        """Write errands ``needs[rows]`` (row indices) to the errands log (status 0 completed, 1 pending)."""
+        ids = needs.errand.take(rows)
+        fields = {k: getattr(needs, k).take(rows) for k in ERRAND_COLUMNS if k != "status"}
         self.errand_log.put(ids, status=status, **fields)
         if status == 0:
             self._errands_done += len(ids)
 
     def errand_columns(self) -> dict[str, np.ndarray]:
         """The errands log with today's pending errands written as pending: one row per errand id."""
-        self._record_errands(self.pending, np.ones(len(self.pending), dtype=bool), status=1)
+        self._record_errands(self.pending, np.arange(len(self.pending)), status=1)
         cols = self.errand_log.columns()
         n = self._next_errand
         if self._errands_done + len(self.pending) != n or len(cols["resident"]) != n:

@@ -102,9 +102,24 @@ class Needs:
     @staticmethod
     def concat(parts: list[Needs]) -> Needs:
         """Stack batches."""
+        return Needs.gather([(p, None) for p in parts])
+
+    @staticmethod
+    def gather(parts: list[tuple[Needs, np.ndarray | None]]) -> Needs:
+        """Stack the given rows (index arrays; None = all) of each batch, batch after batch, each
+        column copied once into its place (no intermediate batches)."""
         if not parts:
             return Needs.empty()
-        return Needs(**{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Needs)})
+        sizes = [len(b) if rows is None else len(rows) for b, rows in parts]
+        ends = np.cumsum(sizes).tolist()
+        columns = {}
+        for f in fields(Needs):
+            out = np.empty(ends[-1], dtype=np.result_type(*(getattr(b, f.name) for b, _ in parts)))
+            for (batch, rows), end, size in zip(parts, ends, sizes, strict=True):
+                column = getattr(batch, f.name)
+                out[end - size : end] = column if rows is None else column.take(rows)
+            columns[f.name] = out
+        return Needs(**columns)
 
 
 @dataclass(frozen=True)
