@@ -45,13 +45,21 @@ def relative_time_min(model: AccessModel, residents: np.ndarray) -> np.ndarray:
         minutes per resident by the fastest mode each has (inf - x = inf when no village clinic),
         computed once per (set of modes owned, village).
     """
+    relative, cell = _relative_cells(model)
+    minutes: np.ndarray = relative[cell[residents]]
+    return minutes
+
+
+def _relative_cells(model: AccessModel) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`relative_time_min` per cell of (set of modes owned, village), flat, and each
+    resident's cell: the minutes are the same for every resident of a cell."""
     tier = facility_tiers(model.world)
     time = model.tables.time_min  # (modes, villages, facilities)
     inf = np.full(time.shape[:2], np.inf)
     low = time[:, :, tier == 0].min(axis=2) if (tier == 0).any() else inf
     high = time[:, :, tier > 0].min(axis=2) if (tier > 0).any() else inf
-    n_modes = time.shape[0]
-    owns = model.residents.owns[:n_modes, residents]
+    n_modes, n_villages = time.shape[:2]
+    owns = model.residents.owns[:n_modes]
     bits = (
         owns.astype(np.uint8) << np.arange(n_modes, dtype=np.uint8)[:, None]
     )  # 8 bits per resident and mode
@@ -61,8 +69,9 @@ def relative_time_min(model: AccessModel, residents: np.ndarray) -> np.ndarray:
     t_low = np.where(owned, low[:, None, :], np.inf).min(axis=0)  # (mode sets, villages)
     t_high = np.where(owned, high[:, None, :], np.inf).min(axis=0)
     with np.errstate(invalid="ignore"):
-        relative: np.ndarray = (t_low - t_high)[mode_set, model.residents.village[residents]]
-    return relative
+        relative = (t_low - t_high).ravel()
+    cell = mode_set * n_villages + model.residents.village
+    return relative, cell
 
 
 def health_summary(model: AccessModel, result: RunResult, days: int) -> dict[str, Any]:
@@ -72,14 +81,17 @@ def health_summary(model: AccessModel, result: RunResult, days: int) -> dict[str
     assert spec is not None
     bands = list(w.age_bands)
     trips, errands = result.trips, result.errands
-    fac = _codes(trips["facility"], w.fac_ids)
-    kind = np.asarray(w.fac_kind)[fac]
+    fac_lookup = _lookup(trips["facility"], w.fac_ids)
+    kind_of_code = np.asarray(w.fac_kind)[fac_lookup]  # per facility code (missing: the lookup's -1)
+    fac_code = trips["facility"].cat.codes.to_numpy()
+    at_code = _per_code(fac_code, len(fac_lookup))
     weight = float(model.sample_weight)
     person_years = float(res.weight.sum()) * days / 365.0
     visits = {}
     for name in HEALTH_TIERS:
         k = list(w.kind_names).index(name) if name in w.kind_names else -1
-        visits[name] = _num((kind == k).sum() * weight / person_years) if person_years > 0 else None
+        n_visits = at_code[kind_of_code == k].sum()
+        visits[name] = _num(n_visits * weight / person_years) if person_years > 0 else None
     ratio = (
         visits["village_clinic"] / visits["clinic"]
         if visits["village_clinic"] is not None and visits["clinic"]
@@ -88,47 +100,52 @@ def health_summary(model: AccessModel, result: RunResult, days: int) -> dict[str
 
     _, measured = measured_rows(errands, trips)  # trips of errands that arose on measured days
     first = measured & _first_trips(trips["errand"].to_numpy(np.int64))  # trips are in time order
-    minor = first & (_codes(trips["purpose"], w.services) == w.services.index(spec.levels[0]))
+    minor = first & _is(trips["purpose"], spec.levels[0])
     rows = np.flatnonzero(minor)
-    who = trips["resident"].to_numpy(np.int64)[rows]
-    band = res.band[who]
-    bypass = facility_tiers(w)[fac[rows]] > 0
-    delta = relative_time_min(model, who)
+    bypass = facility_tiers(w)[fac_lookup[fac_code[rows]]] > 0
+    relative, cell = _relative_cells(model)
+    edges = np.asarray(RELATIVE_TIME_EDGES_MIN)
+    bin_of_cell = np.searchsorted(edges, relative, side="left")  # bin j: (edges[j-1], edges[j]]
+    n_bins, n_bands = len(edges) + 1, len(bands)
+    key = (bin_of_cell * n_bands)[cell] + res.band  # (bin, age band) of each resident
+    key = key[trips["resident"].to_numpy(np.int64)[rows]]  # of each first trip
+    n_first = np.bincount(key, minlength=n_bins * n_bands).reshape(n_bins, n_bands)
+    n_bypass = np.bincount(key[bypass], minlength=n_bins * n_bands).reshape(n_bins, n_bands)
     by_band = {
-        b: {"first_trips": int((band == i).sum()), "bypass_share": _share(bypass[band == i])}
+        b: {
+            "first_trips": int(n_first[:, i].sum()),
+            "bypass_share": _share(n_bypass[:, i].sum(), n_first[:, i].sum()),
+        }
         for i, b in enumerate(bands)
     }
-    edges = np.asarray(RELATIVE_TIME_EDGES_MIN)
-    bin_of = np.searchsorted(edges, delta, side="left")  # bin j: (edges[j-1], edges[j]]
     labels = [f"<= {edges[0]:g}"]
     labels += [f"({a:g}, {b:g}]" for a, b in itertools.pairwise(edges)]
     labels += [f"> {edges[-1]:g}"]
-    old = band == bands.index("60+") if "60+" in bands else np.zeros(len(band), bool)
+    old = bands.index("60+") if "60+" in bands else None
     profile = {
         lab: {
-            "first_trips": int((bin_of == j).sum()),
-            "bypass_share": _share(bypass[bin_of == j]),
-            "first_trips_60_plus": int(((bin_of == j) & old).sum()),
-            "bypass_share_60_plus": _share(bypass[(bin_of == j) & old]),
+            "first_trips": int(n_first[j].sum()),
+            "bypass_share": _share(n_bypass[j].sum(), n_first[j].sum()),
+            "first_trips_60_plus": int(n_first[j, old]) if old is not None else 0,
+            "bypass_share_60_plus": _share(n_bypass[j, old], n_first[j, old]) if old is not None else None,
         }
         for j, lab in enumerate(labels)
     }
 
-    is_referred = _codes(trips["outcome"], None, "referred")
+    referred_at_code = _per_code(fac_code[_is(trips["outcome"], "referred") & measured], len(fac_lookup))
     referred = {
-        name: int(((kind == list(w.kind_names).index(name)) & is_referred & measured).sum())
+        name: int(referred_at_code[kind_of_code == list(w.kind_names).index(name)].sum())
         for name in HEALTH_TIERS
         if name in w.kind_names
     }
     group = w.service_group[w.services.index(spec.levels[0])]
-    e_svc = _codes(errands["service"], w.services)
+    in_group = w.service_group[_lookup(errands["service"], w.services)] == group  # per service code
     done = (errands["status"] == "completed").to_numpy() & (errands["arise_day"] >= 0).to_numpy()
-    health = done & (w.service_group[e_svc] == group)
-    e_band = res.band[errands["resident"].to_numpy(np.int64)]
-    km = errands["distance_km"].to_numpy(float)
+    health = np.flatnonzero(done & in_group[errands["service"].cat.codes.to_numpy()])
+    h_band = res.band[errands["resident"].to_numpy(np.int64)[health]]
+    h_km = errands["distance_km"].to_numpy(float)[health]
     km_by_band = {
-        b: _num(km[health & (e_band == i)].mean()) if (health & (e_band == i)).any() else None
-        for i, b in enumerate(bands)
+        b: _num(h_km[h_band == i].mean()) if (h_band == i).any() else None for i, b in enumerate(bands)
     }
     return {
         "visits_per_person_year": visits,
@@ -136,12 +153,12 @@ def health_summary(model: AccessModel, result: RunResult, days: int) -> dict[str
         "bypass": {
             "care": spec.levels[0],
             "first_trips": len(rows),
-            "share": _share(bypass),
+            "share": _share(bypass.sum(), len(bypass)),
             "by_age_band": by_band,
             "by_relative_time_min": profile,
         },
         "referred_trips_by_kind": referred,
-        "health_errands_completed": int(health.sum()),
+        "health_errands_completed": len(health),
         "round_trip_km_per_health_errand_by_age_band": km_by_band,
     }
 
@@ -157,17 +174,25 @@ def _first_trips(errand: np.ndarray) -> np.ndarray:
     return is_first
 
 
-def _codes(column: pd.Series, names: list[str] | None, flag: str | None = None) -> np.ndarray:
-    """Positions of a categorical column's values in ``names``, 32-bit (or, with ``flag``, value == flag)."""
+def _lookup(column: pd.Series, names: list[str]) -> np.ndarray:
+    """Position in ``names`` of each category of a categorical column, 32-bit, and -1 last: indexed
+    by the column's codes (-1, missing, reads the last entry)."""
+    return np.array([names.index(str(c)) for c in column.cat.categories] + [-1], dtype=np.int32)
+
+
+def _is(column: pd.Series, value: str) -> np.ndarray:
+    """Whether each value of a categorical column is ``value``, by its codes."""
     cats = [str(c) for c in column.cat.categories]
-    codes = column.cat.codes.to_numpy()  # its own narrow dtype: -1 (missing) reads the lookup's last entry
-    if flag is not None:
-        is_flag: np.ndarray = codes == (cats.index(flag) if flag in cats else -2)
-        return is_flag
-    assert names is not None
-    lookup = np.array([names.index(c) for c in cats] + [-1], dtype=np.int32)
-    return lookup[codes]
+    is_value: np.ndarray = column.cat.codes.to_numpy() == (cats.index(value) if value in cats else -2)
+    return is_value
 
 
-def _share(flags: np.ndarray) -> float | None:
-    return _num(flags.mean()) if len(flags) else None
+def _per_code(codes: np.ndarray, n: int) -> np.ndarray:
+    """Rows per code of categorical codes (``n``: categories plus one), missing (-1) counted last."""
+    counts = np.bincount(codes + 1, minlength=n)
+    return np.roll(counts, -1)
+
+
+def _share(hits: int, n: int) -> float | None:
+    """Share ``hits / n`` (the mean of ``n`` flags of which ``hits`` are set), None when n is 0."""
+    return _num(hits / n) if n else None
