@@ -1,10 +1,9 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""The queues' loops, compiled: first-come-first-served service starts, the visitors' order, the
-longest queues and per-facility wait quantiles (optional build of :mod:`sim.model.queue` and
-:mod:`sim.model.logs`; their Python/numpy versions give the same numbers when it is absent)."""
+"""The queues' loops, compiled: first-come-first-served service starts, the visitors' order and the
+longest queues (optional build of :mod:`sim.model.queue`; its Python/numpy versions give the same
+numbers when it is absent)."""
 
-from libc.math cimport floor, isnan
-from libc.stdlib cimport free, malloc, qsort
+from libc.stdlib cimport free, malloc
 
 import numpy as np
 
@@ -139,49 +138,3 @@ def facility_arrival_order(const long long[::1] fac, const double[::1] arrival, 
             in_work = not in_work
             width *= 2
     return work_arr if in_work else order_arr
-
-
-cdef int _by_value(const void* a, const void* b) noexcept nogil:
-    """Ascending doubles, NaN last (as numpy sorts)."""
-    cdef double x = (<const double*> a)[0], y = (<const double*> b)[0]
-    if isnan(x):
-        return 0 if isnan(y) else 1
-    if isnan(y):
-        return -1
-    return -1 if x < y else (1 if x > y else 0)
-
-
-def group_quantile(const double[::1] values, const long long[::1] key, Py_ssize_t n_keys, double q):
-    """Quantile ``q`` of ``values`` within each key 0 .. n_keys - 1, linear interpolation (NaN where
-    a key has no value): each key's values sorted, then ``lo + (hi - lo) * (pos - floor(pos))`` at
-    ``pos = q * (count - 1)``, as :func:`sim.model.logs.group_quantile`."""
-    cdef Py_ssize_t n = values.shape[0], i, k, c, lo
-    cdef double pos, lo_v, hi_v
-    out_arr = np.full(n_keys, np.nan)
-    ends_arr = np.zeros(n_keys + 1, dtype=np.int64)
-    grouped_arr = np.empty(n)
-    cdef double[::1] out = out_arr
-    cdef long long[::1] ends = ends_arr
-    cdef double[::1] grouped = grouped_arr
-    with nogil:
-        for i in range(n):
-            ends[key[i] + 1] += 1
-        for k in range(n_keys):
-            ends[k + 1] += ends[k]
-        for i in range(n):
-            grouped[ends[key[i]]] = values[i]
-            ends[key[i]] += 1
-        for k in range(n_keys, 0, -1):
-            ends[k] = ends[k - 1]
-        ends[0] = 0
-        for k in range(n_keys):
-            c = ends[k + 1] - ends[k]
-            if c == 0:
-                continue
-            qsort(&grouped[ends[k]], c, sizeof(double), _by_value)
-            pos = q * <double>(c - 1)
-            lo = <Py_ssize_t> floor(pos)
-            lo_v = grouped[ends[k] + lo]
-            hi_v = grouped[ends[k] + (lo + 1 if lo + 1 < c else c - 1)]
-            out[k] = lo_v + (hi_v - lo_v) * (pos - <double> lo)
-    return out_arr

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pandas as pd
-import pytest
 
-from sim.compiled import optional_extension
 from sim.model.logs import ColumnLog, ErrandLog, group_quantile
 
 
@@ -51,20 +47,3 @@ def test_group_quantile_matches_pandas() -> None:
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
     assert np.isnan(got[3]) and np.isnan(got[7])
 
-
-def test_group_quantile_equals_the_compiled_one() -> None:
-    """The numpy group quantile (unstable sort by value) and ``sim/model/_fifo.pyx``'s (sorted group by
-    group): the same floats bit for bit, with empty keys, ties (many zero waits) and quantiles 0, 0.5,
-    0.9, 0.95 and 1."""
-    compiled = optional_extension("sim.model._fifo")
-    if compiled is None:
-        assert shutil.which("cc") is None, "a C compiler is present but sim.model._fifo was not built"
-        pytest.skip("installed without a C compiler: only the numpy version exists")
-    rng = np.random.default_rng(21)
-    for trial in range(300):
-        n, n_keys = int(rng.integers(1, 3000)), int(rng.integers(1, 60))
-        values = rng.exponential(20.0, n) * (rng.random(n) < 0.6 if trial % 2 else 1.0)
-        key = rng.integers(0, n_keys, n).astype(np.int64)
-        q = (0.95, 0.5, 0.0, 1.0, 0.9)[trial % 5]
-        want = compiled.group_quantile(values, key, n_keys, q)
-        assert group_quantile(values, key, n_keys, q).tobytes() == want.tobytes()
