@@ -15,6 +15,7 @@ closed (e.g. ``| head``); 1 an internal error (a bug: traceback shown).
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import signal
 import sys
@@ -371,5 +372,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _error(f"{where}{exc.strerror or exc}")
 
 
+def console_main() -> int:
+    """The ``townsim`` console script: :func:`main`, then every object frozen out of the garbage
+    collector (``gc.freeze``), so that the interpreter's exit does not walk them again (about 0.15 s
+    of each command). Objects are still freed and exit handlers still run."""
+    code = main()
+    gc.freeze()
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console_main())
