@@ -1,11 +1,11 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""The FIFO boarding events of capacity boarding, compiled (optional build of
-:mod:`sim.transit.capacity`; the Python loop ``_board_events`` there gives the same floats when it
-is absent). The waiting riders are a binary heap ordered as Python tuples
-(departure, ready, row, leg, run) compare."""
+"""Capacity boarding compiled (optional build of :mod:`sim.transit.capacity`; its Python versions
+``_add_if_fits``, ``_lookup_spans`` and ``_board_events`` give the same floats when it is absent):
+the fits-already check, the candidate runs' lookup and the FIFO boarding events. The waiting riders
+are a binary heap ordered as Python tuples (departure, ready, row, leg, run) compare."""
 
 from libc.stdint cimport int64_t
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
 
 import numpy as np
 
@@ -81,6 +81,105 @@ cdef inline Py_ssize_t _first_at_or_after(
         else:
             hi = mid
     return lo
+
+
+def add_if_fits(onboard_arr, room_arr, legs, double weight):
+    """``_add_if_fits`` of :mod:`sim.transit.capacity` (same arguments, same floats: the load is
+    built as ``np.add.at`` and ``np.cumsum`` build it). Legs int64, the rest float64, C-contiguous."""
+    cdef double[::1] onboard = onboard_arr
+    cdef const double[::1] room = room_arr
+    cdef const int64_t[:, ::1] trip = legs[0]
+    cdef const int64_t[:, ::1] board = legs[1]
+    cdef const int64_t[:, ::1] alight = legs[2]
+    cdef Py_ssize_t n_st = onboard.shape[0], i, k, s
+    cdef bint used = False, fits = True
+    cdef double* load = <double*> calloc(n_st + 1, sizeof(double))  # the difference, then its cumsum
+    if load == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            for i in range(trip.shape[0]):
+                for k in range(trip.shape[1]):
+                    if trip[i, k] >= 0:
+                        used = True
+                        load[board[i, k]] += weight
+            for i in range(trip.shape[0]):
+                for k in range(trip.shape[1]):
+                    if trip[i, k] >= 0:
+                        load[alight[i, k]] += -weight
+            for s in range(1, n_st):
+                load[s] = load[s - 1] + load[s]
+            if used:
+                for s in range(n_st):
+                    if not onboard[s] + load[s] <= room[s]:
+                        fits = False
+                        break
+            if fits:
+                for s in range(n_st):
+                    onboard[s] += load[s]
+    finally:
+        free(load)
+    return fits
+
+
+cdef inline Py_ssize_t _search(const int64_t[::1] table, Py_ssize_t n, int64_t x) noexcept nogil:
+    """First index in ``table[:n]`` (ascending) with a value ``>= x`` (``n`` if none), as
+    ``np.searchsorted(table[:n], x)``."""
+    cdef Py_ssize_t lo = 0, mid
+    while lo < n:
+        mid = lo + ((n - lo) >> 1)
+        if table[mid] < x:
+            lo = mid + 1
+        else:
+            n = mid
+    return lo
+
+
+def lookup_spans(tables, st_stop_arr, int64_t n_stops, legs, spans):
+    """``_lookup_spans`` of :mod:`sim.transit.capacity` (same arguments, same results: each leg's
+    key is looked for among its boarding stop-time's keys; the spans of legs found may be written
+    when it returns a count). All arrays int64, C-contiguous."""
+    cdef const int64_t[::1] codes = tables[0]
+    cdef const int64_t[::1] keys = tables[1]
+    cdef const int64_t[::1] key_order = tables[2]
+    cdef const int64_t[::1] st_keys = tables[3]
+    cdef const int64_t[::1] run_pair = tables[4]
+    cdef const int64_t[::1] start = tables[5]
+    cdef const int64_t[::1] st_stop = st_stop_arr
+    cdef const int64_t[:, ::1] trip = legs[0]
+    cdef const int64_t[:, ::1] board = legs[1]
+    cdef const int64_t[:, ::1] alight = legs[2]
+    cdef int64_t[:, ::1] lo = spans[0]
+    cdef int64_t[:, ::1] hi = spans[1]
+    cdef int64_t[:, ::1] plan = spans[2]
+    cdef Py_ssize_t n_codes = codes.shape[0] - 1, i, k, e, at
+    cdef int64_t st, stop_b, key, code, row, pair, missing = 0
+    cdef bint unknown_run = False
+    with nogil:
+        for i in range(trip.shape[0]):
+            for k in range(trip.shape[1]):
+                if trip[i, k] < 0:
+                    continue
+                st, stop_b = board[i, k], st_stop[alight[i, k]]
+                key = st * n_stops + stop_b
+                at = -1
+                for e in range(st_keys[st], st_keys[st + 1]):
+                    if keys[e] == key:
+                        at = e
+                        break
+                if at < 0:  # a pair not met yet, or no run of a known pair
+                    code = st_stop[st] * n_stops + stop_b
+                    if codes[_search(codes, n_codes, code)] == code:
+                        unknown_run = True
+                    else:
+                        missing += 1
+                    continue
+                row = key_order[at]
+                pair = run_pair[row]
+                lo[i, k], hi[i, k], plan[i, k] = start[pair], start[pair + 1], row
+    if missing == 0 and unknown_run:
+        raise KeyError("a planned leg boards at a stop-time that serves no run of its stop pair")
+    return missing
 
 
 def board_events(

@@ -12,10 +12,12 @@ is stranded. A later leg starts as planned after the previous leg's actual arriv
 gap of walking and changing is kept).
 
 When no segment of any run would exceed its capacity, nobody is moved (the fast path, the same
-numbers as without the rule). :func:`board_fifo` is the engine; its event loop is compiled with
-Cython as an optional extension (``sim/transit/_capacity.pyx``, built at install where a C compiler
-is present; the Python loop :func:`_board_events` otherwise, the same floats). Tests check the
-engine against a brute-force event simulation of one line, and the two loops against each other.
+numbers as without the rule). :func:`board_fifo` is the engine; its fits-already check, lookup of
+the candidate runs and event loop are compiled with Cython as an optional extension
+(``sim/transit/_capacity.pyx``, built at install where a C compiler is present; the Python versions
+:func:`_add_if_fits`, :func:`_lookup_spans` and :func:`_board_events` otherwise, the same floats).
+Tests check the engine against a brute-force event simulation of one line, and the two versions
+against each other.
 """
 
 from __future__ import annotations
@@ -79,18 +81,88 @@ class Boarding:
     legs_alight: np.ndarray
 
 
-def _segments_load(tt: Timetable, board: np.ndarray, alight: np.ndarray, weight: float) -> np.ndarray:
-    """(stop-times,) persons added on each segment by legs boarding at ``board`` and leaving at ``alight``."""
-    diff = np.zeros(len(tt.st_stop) + 1)
+def _segments_load(n_st: int, board: np.ndarray, alight: np.ndarray, weight: float) -> np.ndarray:
+    """(n_st,) persons added on each stop-time's segment by legs boarding at ``board`` and leaving
+    at ``alight``."""
+    diff = np.zeros(n_st + 1)
     np.add.at(diff, board, weight)
     np.add.at(diff, alight, -weight)
     return np.cumsum(diff[:-1])
+
+
+def _add_if_fits(
+    onboard: np.ndarray,
+    room: np.ndarray,
+    legs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    weight: float,
+) -> bool:
+    """Whether every planned leg fits (each segment's ``onboard`` plus the batch's load at most
+    ``room``, persons); if so the load is added to ``onboard`` in place (the Python version;
+    ``sim.transit._capacity.add_if_fits`` takes the same arguments and gives the same floats).
+
+    Args:
+        onboard: (stop-times,) persons on board so far.
+        room: (stop-times,) places of the run leaving each stop-time, plus the tolerance.
+        legs: (riders, legs) planned runs, boarding and alighting stop-times (int64, -1 padded).
+        weight: places one rider takes.
+    """
+    trip, board, alight = legs
+    used = trip >= 0
+    planned = _segments_load(len(onboard), board[used], alight[used], weight)
+    if used.any() and not np.all(onboard + planned <= room):
+        return False
+    onboard += planned
+    return True
 
 
 def _find(table: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where each value is in ``table`` (ascending, then a -1 matching no value) and whether it is there."""
     at = np.searchsorted(table[:-1], values)
     return at, table[at] == values
+
+
+def _pair_code(st_stop: np.ndarray, n_stops: int, board: np.ndarray, alight: np.ndarray) -> np.ndarray:
+    """Stop pair of legs boarding at stop-times ``board`` and alighting at ``alight``: stop A *
+    stops + stop B."""
+    return st_stop[board] * n_stops + st_stop[alight]
+
+
+def _lookup_spans(
+    tables: tuple[np.ndarray, ...],
+    st_stop: np.ndarray,
+    n_stops: int,
+    legs: tuple[np.ndarray, np.ndarray, np.ndarray],
+    spans: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> int:
+    """Write each used leg's ``lo``, ``hi`` and ``plan`` (see :meth:`_Candidates.spans`) unless some
+    stop pair is not in the tables yet: the number of legs of such pairs (the Python version;
+    ``sim.transit._capacity.lookup_spans`` takes the same arguments and gives the same results).
+
+    Args:
+        tables: a :class:`_Candidates`' sorted codes (then -1); runs' keys (boarding stop-time *
+            stops + stop B) sorted (then -1) and the runs in that order; where each boarding
+            stop-time's keys begin (used by the compiled search); each run's pair; pairs' starts.
+        legs: (riders, legs) runs, boarding and alighting stop-times (int64, -1 padded).
+        spans: (riders, legs) ``lo``, ``hi``, ``plan`` written in place (int64).
+
+    Raises:
+        KeyError: a planned boarding stop-time is not a run serving its leg on these days.
+    """
+    codes, keys, key_order, _, run_pair, start = tables
+    trip, board, alight = legs
+    used = trip >= 0
+    on, stop_b = board[used], st_stop[alight[used]]
+    at, known = _find(keys, on * n_stops + stop_b)
+    if not known.all():
+        new = ~_find(codes, st_stop[on[~known]] * n_stops + stop_b[~known])[1]
+        if not new.any():
+            raise KeyError("a planned leg boards at a stop-time that serves no run of its stop pair")
+        return int(np.count_nonzero(new))
+    row = key_order[at]
+    pair = run_pair[row]
+    lo, hi, plan = spans
+    lo[used], hi[used], plan[used] = start[pair], start[pair + 1], row
+    return 0
 
 
 class _Candidates:
@@ -104,37 +176,39 @@ class _Candidates:
     def __init__(self, tt: Timetable, running: np.ndarray) -> None:
         self.tt = tt
         self.st_trip = np.repeat(np.arange(tt.n_trips), np.diff(tt.trip_start))
+        self.st_stop = np.ascontiguousarray(tt.st_stop, dtype=np.int64)
         self.running = running
+        self.cap = tt.line_capacity[tt.trip_line].astype(float)  # (trips,) places per run
+        self.room = self.cap[self.st_trip] + _EPS  # (stop-times,) places leaving each, plus the tolerance
         self.codes = np.zeros(0, dtype=np.int64)  # per pair: stop A * stops + stop B
         self.start = np.zeros(1, dtype=np.int64)
         self.dep = np.zeros(0)
         self.trip, self.board, self.alight = (np.zeros(0, dtype=np.int64) for _ in range(3))
-        self._code_order = np.zeros(0, dtype=np.int64)  # pairs by code
         self._codes = np.full(1, -1, dtype=np.int64)  # the codes ascending, then -1 (matches nothing)
-        self._key_order = np.zeros(0, dtype=np.int64)  # runs by (pair, boarding stop-time)
-        self._keys = np.full(1, -1, dtype=np.int64)  # those keys ascending, then -1
+        self._key_order = np.zeros(0, dtype=np.int64)  # runs by (boarding stop-time, stop B)
+        self._keys = np.full(1, -1, dtype=np.int64)  # those keys (stop-time * stops + B) ascending, then -1
+        self._st_keys = np.zeros(len(self.st_stop) + 1, dtype=np.int64)  # each boarding stop-time's keys
+        self._run_pair = np.zeros(0, dtype=np.int64)  # (runs,) the pair of each
 
     def _runs(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Departure (min), trip, boarding and alighting stop-times of the runs from a to b, by departure."""
         tt = self.tt
-        deps, trips, boards, alights = [], [], [], []
-        for st in np.flatnonzero((tt.st_stop == a) & tt.st_pickup & self.running[self.st_trip]).tolist():
-            trip = int(self.st_trip[st])
-            end = int(tt.trip_start[trip + 1])
-            later = np.flatnonzero((tt.st_stop[st + 1 : end] == b) & tt.st_dropoff[st + 1 : end])
-            if len(later):
-                deps.append(tt.st_dep[st])
-                trips.append(trip)
-                boards.append(st)
-                alights.append(st + 1 + int(later[0]))
-        dep = np.asarray(deps, dtype=float)
+        boards = np.flatnonzero((tt.st_stop == a) & tt.st_pickup & self.running[self.st_trip])
+        stops_b = np.flatnonzero((tt.st_stop == b) & tt.st_dropoff)
+        # the first stop-time at b after each boarding one: a run if on its trip (trips are contiguous)
+        after = np.searchsorted(stops_b, boards, side="right")
+        alights = np.append(stops_b, -1)[after]
+        trips = self.st_trip[boards]
+        run = (alights >= 0) & (self.st_trip[alights] == trips)
+        boards, alights, trips = boards[run], alights[run], trips[run]
+        dep = np.asarray(tt.st_dep[boards], dtype=float)
         order = np.argsort(dep, kind="stable")
         as_int = [np.asarray(x, dtype=np.int64)[order] for x in (trips, boards, alights)]
         return dep[order], as_int[0], as_int[1], as_int[2]
 
     def _add(self, codes: np.ndarray) -> None:
         """Append the runs of the new stop pairs ``codes`` and re-sort the lookups."""
-        n_stops, n_st = self.tt.n_stops, len(self.tt.st_stop)
+        n_stops, n_st = self.tt.n_stops, len(self.st_stop)
         runs = [self._runs(*divmod(code, n_stops)) for code in codes.tolist()]
         lengths = np.array([len(r[0]) for r in runs], dtype=np.int64)
         self.start = np.concatenate([self.start, self.start[-1] + np.cumsum(lengths)])
@@ -143,35 +217,38 @@ class _Candidates:
             for i, old in enumerate((self.dep, self.trip, self.board, self.alight))
         )
         self.codes = np.concatenate([self.codes, codes])
-        self._code_order = np.argsort(self.codes, kind="stable")
-        self._codes = np.append(self.codes[self._code_order], -1)
-        keys = np.repeat(np.arange(len(self.codes)), np.diff(self.start)) * n_st + self.board
+        self._codes = np.append(np.sort(self.codes), -1)
+        self._run_pair = np.repeat(np.arange(len(self.codes)), np.diff(self.start))
+        keys = self.board * n_stops + self.st_stop[self.alight]
         self._key_order = np.argsort(keys, kind="stable")
         self._keys = np.append(keys[self._key_order], -1)
+        self._st_keys = np.searchsorted(self._keys[:-1], np.arange(n_st + 1) * n_stops)
 
     def spans(
-        self, legs_board: np.ndarray, legs_alight: np.ndarray, used: np.ndarray
+        self, legs: tuple[np.ndarray, np.ndarray, np.ndarray]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(riders, legs) for each used leg: its stop pair's runs are rows ``lo:hi``, the planned one
-        (boarding at the planned stop-time) row ``plan``; -1 where unused.
+        """(riders, legs) for each used leg of ``legs`` (runs, boarding and alighting stop-times,
+        int64, -1 padded): its stop pair's runs are rows ``lo:hi``, the planned one (boarding at the
+        planned stop-time) row ``plan``; -1 where unused.
 
         Raises:
             KeyError: a planned boarding stop-time is not a run serving its leg on these days.
         """
         tt = self.tt
-        board = legs_board[used]
-        code = tt.st_stop[board] * tt.n_stops + tt.st_stop[legs_alight[used]]
-        at, known = _find(self._codes, code)
-        if not known.all():
-            self._add(np.unique(code[~known]))
-            at = _find(self._codes, code)[0]
-        pair = self._code_order[at]
-        at, known = _find(self._keys, pair * len(tt.st_stop) + board)
-        if not known.all():
-            raise KeyError("a planned leg boards at a stop-time that serves no run of its stop pair")
-        lo, hi, plan = (np.full(legs_board.shape, -1, dtype=np.int64) for _ in range(3))
-        lo[used], hi[used], plan[used] = self.start[pair], self.start[pair + 1], self._key_order[at]
-        return lo, hi, plan
+        lookup = _lookup_spans if _compiled is None else _compiled.lookup_spans
+        lo, hi, plan = (np.full(legs[0].shape, -1, dtype=np.int64) for _ in range(3))
+        spans = (lo, hi, plan)
+        if lookup(self._tables(), self.st_stop, tt.n_stops, legs, spans):
+            trip, board, alight = legs
+            used = trip >= 0
+            code = _pair_code(self.st_stop, tt.n_stops, board[used], alight[used])
+            self._add(np.unique(code[~_find(self._codes, code)[1]]))
+            lookup(self._tables(), self.st_stop, tt.n_stops, legs, spans)
+        return spans
+
+    def _tables(self) -> tuple[np.ndarray, ...]:
+        """The lookups of :func:`_lookup_spans`."""
+        return self._codes, self._keys, self._key_order, self._st_keys, self._run_pair, self.start
 
 
 def _board_events(
@@ -285,54 +362,37 @@ def board_fifo(
         per rider: delay, extra first-stop wait, gave up, stranded, and the legs actually ridden.
     """
     n = len(legs_trip)
-    cap = tt.line_capacity[tt.trip_line].astype(float)
-    st_trip = np.repeat(np.arange(tt.n_trips), np.diff(tt.trip_start))
-    used = legs_trip >= 0
-    planned = _segments_load(tt, legs_board[used], legs_alight[used], weight)
-    out = Boarding(
-        delay_min=np.zeros(n),
-        first_wait_min=np.zeros(n),
-        gave_up=np.zeros(n, dtype=bool),
-        stranded=np.zeros(n, dtype=bool),
-        legs_trip=legs_trip.copy(),
-        legs_board=legs_board.copy(),
-        legs_alight=legs_alight.copy(),
-    )
-    if not used.any() or np.all(loads.onboard + planned <= cap[st_trip] + _EPS):
-        loads.onboard += planned  # everyone fits: nobody moves
-        return out
     candidates = _Candidates(tt, running) if candidates is None else candidates
-    lo, hi, plan = candidates.spans(legs_board, legs_alight, used)
-    events = _board_events if _compiled is None else _compiled.board_events
-    kept = (
-        out.legs_trip,
-        out.legs_board,
-        out.legs_alight,
-        loads.onboard,
-        loads.left_behind,
-        loads.extra_wait_min,
-    )
-    trip, board, alight = (np.ascontiguousarray(x, dtype=np.int64) for x in kept[:3])  # the loop's types
-    onboard, left, extra = (np.ascontiguousarray(x, dtype=float) for x in kept[3:])  # (copied back below)
-    events(
-        lo,
-        hi,
-        plan,
-        np.ascontiguousarray(ready_min, dtype=float),
-        np.ascontiguousarray(tt.st_dep[legs_board], dtype=float),
-        np.ascontiguousarray(tt.st_arr[legs_alight], dtype=float),
-        (candidates.dep, candidates.trip, candidates.board, candidates.alight),
-        np.ascontiguousarray(tt.st_arr, dtype=float),
-        cap,
-        (onboard, left, extra),
-        (out.delay_min, out.first_wait_min, out.gave_up, out.stranded, trip, board, alight),
-        float(weight),
-        float(max_wait_min),
-    )
-    for got, into in zip((trip, board, alight, onboard, left, extra), kept, strict=True):
+    given = (legs_trip, legs_board, legs_alight)
+    trip, board, alight = (np.array(x, dtype=np.int64) for x in given)  # the loops' types (copies)
+    legs = (trip, board, alight)
+    delay, first_wait, gave_up, stranded = np.zeros(n), np.zeros(n), np.zeros(n, bool), np.zeros(n, bool)
+    kept = (loads.onboard, loads.left_behind, loads.extra_wait_min)
+    onboard, left, extra = (np.ascontiguousarray(x, dtype=float) for x in kept)  # (copied back below)
+    fits = _add_if_fits if _compiled is None else _compiled.add_if_fits
+    if not fits(onboard, candidates.room, legs, float(weight)):  # someone does not fit: riders move
+        lo, hi, plan = candidates.spans(legs)
+        events = _board_events if _compiled is None else _compiled.board_events
+        events(
+            lo,
+            hi,
+            plan,
+            np.ascontiguousarray(ready_min, dtype=float),
+            np.ascontiguousarray(tt.st_dep[board], dtype=float),
+            np.ascontiguousarray(tt.st_arr[alight], dtype=float),
+            (candidates.dep, candidates.trip, candidates.board, candidates.alight),
+            np.ascontiguousarray(tt.st_arr, dtype=float),
+            candidates.cap,
+            (onboard, left, extra),
+            (delay, first_wait, gave_up, stranded, trip, board, alight),
+            float(weight),
+            float(max_wait_min),
+        )
+    for got, into in zip((onboard, left, extra), kept, strict=True):
         if got is not into:
             into[...] = got
-    return out
+    ridden = (got.astype(x.dtype, copy=False) for got, x in zip(legs, given, strict=True))  # the given types
+    return Boarding(delay, first_wait, gave_up, stranded, *ridden)
 
 
 def take_leg(leg: BusLeg, rows: np.ndarray) -> BusLeg:

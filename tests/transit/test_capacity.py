@@ -226,8 +226,8 @@ def test_the_compiled_boarding_events_give_the_python_loops_results(monkeypatch:
         pytest.skip("installed without a C compiler: only the Python loop exists")
     rng = np.random.default_rng(17)
     seen = {"gave_up": 0, "stranded": 0, "delayed": 0}
-    for trial in range(60):
-        cap = int(rng.integers(1, 6))
+    for trial in range(66):
+        cap = int(rng.integers(1, 6)) if trial < 60 else 1000  # the last ones fit: nobody moves
         weight = 1.0 if trial % 3 else 0.7
         batches = []
         for _ in range(int(rng.integers(1, 4))):
@@ -245,6 +245,53 @@ def test_the_compiled_boarding_events_give_the_python_loops_results(monkeypatch:
         for name in ("onboard", "left_behind", "extra_wait_min"):
             assert getattr(fast_loads, name).tobytes() == getattr(slow_loads, name).tobytes(), name
     assert min(seen.values()) > 0, seen  # every way out of the loop was taken
+
+
+def test_the_compiled_checks_and_lookups_give_the_python_versions_results() -> None:
+    """The fits-already check (loads added only when everyone fits) and the candidate runs' lookup
+    (spans, legs of pairs not met yet counted, a boarding serving no run refused): compiled and
+    Python versions byte for byte."""
+    if capacity._compiled is None:
+        pytest.skip("installed without a C compiler: only the Python versions exist")
+    from sim.transit.capacity import _Candidates
+
+    rng = np.random.default_rng(3)
+    tt, running = _line(2), np.ones(RUNS, dtype=bool)
+    outcomes = set()
+    for trial in range(40):
+        trip, board, alight, _ = _chained_riders(rng, int(rng.integers(1, 40)), 3)
+        legs = (trip, board, alight)
+        room = rng.integers(0, 30, len(tt.st_stop)).astype(float) + 1e-9
+        onboard = np.round(rng.random(len(tt.st_stop)) * 5, 1) if trial % 2 else np.zeros(len(tt.st_stop))
+        weight = 1.0 if trial % 3 else 0.7
+        fast_on, slow_on = onboard.copy(), onboard.copy()
+        fits = capacity._compiled.add_if_fits(fast_on, room, legs, weight)
+        assert fits == capacity._add_if_fits(slow_on, room, legs, weight)
+        assert fast_on.tobytes() == slow_on.tobytes()
+        outcomes.add(("fits", bool(fits)))
+        known = _Candidates(tt, running)
+        if trial % 4:  # some pairs met already, the rest not
+            used = trip >= 0
+            code = capacity._pair_code(known.st_stop, tt.n_stops, board[used], alight[used])
+            known._add(np.unique(code[: max(1, len(code) // (trial % 4))]))
+        results = []
+        for lookup in (capacity._compiled.lookup_spans, capacity._lookup_spans):
+            spans = tuple(np.full(trip.shape, -1, dtype=np.int64) for _ in range(3))
+            missing = lookup(known._tables(), known.st_stop, tt.n_stops, legs, spans)
+            results.append((missing, [x.tobytes() for x in spans] if missing == 0 else None))
+        assert results[0] == results[1]
+        outcomes.add(("missing", results[0][0] > 0))
+        used = trip >= 0
+        if used.any():  # a leg's planned run not running that day: its pair known, no run there
+            off = running.copy()
+            off[trip[used][0]] = False
+            cands = _Candidates(tt, off)
+            cands._add(np.unique(capacity._pair_code(cands.st_stop, tt.n_stops, board[used], alight[used])))
+            for lookup in (capacity._compiled.lookup_spans, capacity._lookup_spans):
+                spans = tuple(np.full(trip.shape, -1, dtype=np.int64) for _ in range(3))
+                with pytest.raises(KeyError):
+                    lookup(cands._tables(), cands.st_stop, tt.n_stops, legs, spans)
+    assert outcomes == {("fits", True), ("fits", False), ("missing", True), ("missing", False)}
 
 
 def _overlay(tmp_path: Path, name: str, text: str) -> Path:
