@@ -68,15 +68,20 @@ cdef inline Entry _pop(Entry* heap, Py_ssize_t* size) noexcept nogil:
     return top
 
 
+ctypedef fused sorted_t:
+    double
+    int64_t
+
+
 cdef inline Py_ssize_t _first_at_or_after(
-    const double[::1] dep, Py_ssize_t lo, Py_ssize_t hi, double x
+    const sorted_t[::1] values, Py_ssize_t lo, Py_ssize_t hi, sorted_t x
 ) noexcept nogil:
-    """First index in ``lo:hi`` (ascending ``dep``) with ``dep >= x`` (``hi`` if none), as
-    ``lo + np.searchsorted(dep[lo:hi], x)``."""
+    """First index in ``lo:hi`` (ascending ``values``) with ``values >= x`` (``hi`` if none), as
+    ``lo + np.searchsorted(values[lo:hi], x)``."""
     cdef Py_ssize_t mid
     while lo < hi:
         mid = lo + ((hi - lo) >> 1)
-        if dep[mid] < x:
+        if values[mid] < x:
             lo = mid + 1
         else:
             hi = mid
@@ -122,19 +127,6 @@ def add_if_fits(onboard_arr, room_arr, legs, double weight):
     return fits
 
 
-cdef inline Py_ssize_t _search(const int64_t[::1] table, Py_ssize_t n, int64_t x) noexcept nogil:
-    """First index in ``table[:n]`` (ascending) with a value ``>= x`` (``n`` if none), as
-    ``np.searchsorted(table[:n], x)``."""
-    cdef Py_ssize_t lo = 0, mid
-    while lo < n:
-        mid = lo + ((n - lo) >> 1)
-        if table[mid] < x:
-            lo = mid + 1
-        else:
-            n = mid
-    return lo
-
-
 def lookup_spans(tables, st_stop_arr, int64_t n_stops, legs, spans):
     """``_lookup_spans`` of :mod:`sim.transit.capacity` (same arguments, same results: each leg's
     key is looked for among its boarding stop-time's keys; the spans of legs found may be written
@@ -169,7 +161,7 @@ def lookup_spans(tables, st_stop_arr, int64_t n_stops, legs, spans):
                         break
                 if at < 0:  # a pair not met yet, or no run of a known pair
                     code = st_stop[st] * n_stops + stop_b
-                    if codes[_search(codes, n_codes, code)] == code:
+                    if codes[_first_at_or_after(codes, 0, n_codes, code)] == code:
                         unknown_run = True
                     else:
                         missing += 1
