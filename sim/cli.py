@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from sim.argtypes import days, seed
 from sim.calibration.cli import add_posterior_options, compare_posterior
 from sim.cli_explain import add_answer_options
-from sim.errors import ScenarioError, SimError, Terminated
+from sim.errors import ScenarioError, SimError, Terminated, note_stop
 from sim.memory import one_allocator_arena
 from sim.replications.cli import DEFAULT_REPLICATIONS, add_replication_options
 
@@ -302,14 +302,18 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
 
 
 def _terminated_handler() -> Callable[[int, FrameType | None], None]:
-    """A signal handler raising :class:`Terminated` in this process. A process forked from it that
-    has not set its own handlers yet (a pool worker starting up when the pool is stopped) ends at
-    once, quietly, with the signal's usual exit status."""
+    """A signal handler raising :class:`Terminated` (``KeyboardInterrupt`` for SIGINT) in this
+    process, and remembering the signal (:func:`sim.errors.raise_if_stopped`). A process forked from
+    it that has not set its own handlers yet (a pool worker starting up when the pool is stopped)
+    ends at once, quietly, with the signal's usual exit status."""
     owner = os.getpid()
 
     def handler(signum: int, frame: FrameType | None) -> None:
         if os.getpid() != owner:
             os._exit(128 + signum)
+        note_stop(signum)
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
         raise Terminated(signum)
 
     return handler
@@ -317,15 +321,18 @@ def _terminated_handler() -> Callable[[int, FrameType | None], None]:
 
 @contextmanager
 def _stop_signals() -> Iterator[None]:
-    """SIGTERM and SIGHUP raise :class:`Terminated` while a command runs (SIGINT already raises)."""
-    caught = (signal.SIGTERM, signal.SIGHUP)
+    """While a command runs, SIGTERM and SIGHUP raise :class:`Terminated` and SIGINT
+    ``KeyboardInterrupt``, and the signal is remembered until the command ends."""
+    caught = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     handler = _terminated_handler()
+    note_stop(None)
     previous = {s: signal.signal(s, handler) for s in caught}
     try:
         yield
     finally:
         for s, before in previous.items():
             signal.signal(s, before)
+        note_stop(None)
 
 
 def _error(message: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
+from sim.errors import note_stop
 from sim.results import TABLES
 from tests.conftest import TINY, TINY_MERGED
 
@@ -173,5 +175,30 @@ def test_a_process_forked_from_the_cli_ends_quietly_on_sigterm() -> None:
     printed = os.read(read, 4096)
     os.close(read)
     assert os.waitstatus_to_exitcode(status) == 128 + signal.SIGTERM and printed == b""
-    with pytest.raises(Terminated):
-        handler(signal.SIGTERM, None)
+    try:
+        with pytest.raises(Terminated):
+            handler(signal.SIGTERM, None)
+    finally:
+        note_stop(None)
+
+
+def test_a_stop_whose_exception_was_swallowed_is_raised_again() -> None:
+    """Python only prints an exception raised inside a garbage-collector callback (Dask's GC
+    diagnosis) and goes on: the stop is remembered while the command runs, and
+    ``raise_if_stopped`` (called between sweep runs) raises it again; after the command, nothing."""
+    import signal
+
+    from sim.cli import _stop_signals
+    from sim.errors import Terminated, raise_if_stopped
+
+    for signum, raised in ((signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, Terminated)):
+        with _stop_signals():
+            raise_if_stopped()  # nothing yet
+            with contextlib.suppress(raised):  # swallowed, as in a garbage-collector callback
+                signal.getsignal(signum)(signum, None)  # type: ignore[operator]
+            with pytest.raises(raised) as caught:
+                raise_if_stopped()
+            if signum == signal.SIGTERM:
+                assert caught.value.signum == signum  # type: ignore[attr-defined]
+        raise_if_stopped()  # the command ended: forgotten
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

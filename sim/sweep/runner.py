@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.errors import SimError
+from sim.errors import SimError, raise_if_stopped
 from sim.sweep.experiment import LoadedExperiment, dump_experiment, load_experiment
 from sim.sweep.plan import Plan, build_plan
 from sim.sweep.store import SweepStore
@@ -247,6 +247,7 @@ def submit_and_store(
     ]
     try:
         for future in as_completed(futures):
+            raise_if_stopped()  # a Ctrl-C swallowed inside a garbage-collector callback stops here
             try:
                 row = future.result()
             except KilledWorker:
