@@ -17,11 +17,6 @@ ctypedef fused leg_t:
     int32_t
 
 
-cdef int64_t[::1] _trip_of_stop_time(tt):
-    """Trip index of each stop-time."""
-    return np.repeat(np.arange(tt.n_trips, dtype=np.int64), np.diff(tt.trip_start))
-
-
 def trace_forward(
     tt, walk, conn, scan, Py_ssize_t p0, Py_ssize_t n_times, out,
     leg_t[:, :, ::1] leg_trip, leg_t[:, :, ::1] leg_board, leg_t[:, :, ::1] leg_alight,
@@ -48,7 +43,7 @@ def trace_forward(
     cdef const double[:] st_dep = tt.st_dep
     cdef const double[:] st_km = tt.st_km
     cdef const int64_t[:] st_stop = tt.st_stop
-    cdef const int64_t[:] st_trip = _trip_of_stop_time(tt)
+    cdef const int64_t[:] st_trip = tt.st_trip
     cdef const int64_t[:] trip_line = tt.trip_line
     cdef const double[:] line_fare = tt.line_fare
     cdef double[:, ::1] dep_min = out.dep_min
@@ -155,7 +150,7 @@ def trace_backward(
     cdef const int64_t[:] st_stop = tt.st_stop
     cdef const unsigned char[::1] st_dropoff = tt.st_dropoff.view(np.uint8)
     cdef const int64_t[:] trip_start = tt.trip_start
-    cdef const int64_t[:] st_trip = _trip_of_stop_time(tt)
+    cdef const int64_t[:] st_trip = tt.st_trip
     cdef const int64_t[:] trip_line = tt.trip_line
     cdef const double[:] line_fare = tt.line_fare
     cdef double[:, ::1] dep_min = out.dep_min

@@ -175,7 +175,7 @@ class _Candidates:
 
     def __init__(self, tt: Timetable, running: np.ndarray) -> None:
         self.tt = tt
-        self.st_trip = np.repeat(np.arange(tt.n_trips), np.diff(tt.trip_start))
+        self.st_trip = tt.st_trip
         self.st_stop = np.ascontiguousarray(tt.st_stop, dtype=np.int64)
         self.running = running
         self.cap = tt.line_capacity[tt.trip_line].astype(float)  # (trips,) places per run

@@ -246,7 +246,7 @@ def _fill_legs(
     """Leg arrays (cells, MAX_LEGS) in travel order (trip, stop-time indices of boarding and alighting;
     ``_leg_dtype``) and ride/fare totals (cells,) of traced cells; -1 / inf where not ``ok``."""
     n = ok.size
-    st_trip = np.repeat(np.arange(tt.n_trips), np.diff(tt.trip_start))
+    st_trip = tt.st_trip
     trip = np.full((n, MAX_LEGS), -1, dtype=_leg_dtype(tt))
     board = np.full((n, MAX_LEGS), -1, dtype=_leg_dtype(tt))
     alight = np.full((n, MAX_LEGS), -1, dtype=_leg_dtype(tt))
@@ -518,7 +518,7 @@ def _alight_stops(
     their target node ``g_node`` by ``deadline``, and the first where a change still makes it
     (profile ``pf``); -1 where none (the change stop is left -1 where the walk is found: unused).
     Riders leave the scan once their trip ends or their walk is found."""
-    end = tt.trip_start[np.repeat(np.arange(tt.n_trips), np.diff(tt.trip_start))[b] + 1]
+    end = tt.trip_start[tt.st_trip[b] + 1]
     egress_st = np.full(len(b), -1)
     change_st = np.full(len(b), -1)
     live = np.arange(len(b))

@@ -192,8 +192,7 @@ def write_gtfs(
             ],
         }
     )
-    lengths = np.diff(tt.trip_start)
-    st_trip = np.repeat(np.arange(tt.n_trips), lengths)
+    st_trip = tt.st_trip
     seq = np.arange(len(tt.st_stop)) - tt.trip_start[st_trip]
     stop_times = pd.DataFrame(
         {

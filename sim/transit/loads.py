@@ -67,7 +67,7 @@ def line_loads_frame(
     if tt is None or tt.n_trips == 0:
         return _empty()
     n_st = len(tt.st_stop)
-    st_trip = np.repeat(np.arange(tt.n_trips), np.diff(tt.trip_start))
+    st_trip = tt.st_trip
     by_day: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
     for day, trip, board, alight in log:
         by_day.setdefault(day, []).append((trip, board, alight))

@@ -90,6 +90,11 @@ class Timetable:
         """Number of trips (vehicle runs)."""
         return len(self.trip_ids)
 
+    @property
+    def st_trip(self) -> np.ndarray:
+        """(stop-times,) int64 trip of each stop-time."""
+        return np.repeat(np.arange(self.n_trips, dtype=np.int64), np.diff(self.trip_start))
+
     def day_patterns(self) -> tuple[np.ndarray, np.ndarray]:
         """Distinct sets of trips running on a weekday.
 
@@ -109,8 +114,7 @@ class Timetable:
         hit = self._conn_cache.get(key)
         if hit is not None:
             return hit
-        lengths = np.diff(self.trip_start)
-        st_trip = np.repeat(np.arange(self.n_trips), lengths)
+        st_trip = self.st_trip
         last = np.zeros(len(self.st_stop), dtype=bool)
         last[self.trip_start[1:] - 1] = True
         keep = np.flatnonzero(~last & active[st_trip]) if len(self.st_stop) else np.zeros(0, dtype=np.int64)
