@@ -2,8 +2,8 @@
 
 Each module that has one keeps a Python/numpy version giving the same numbers, used when the
 extension was not built: ``sim.model._fifo`` (queues), ``sim.model._logit`` (logit draws),
-``sim.transit._capacity`` (vehicle capacity boarding) and ``sim.transit._trace`` (journeys traced from
-the connection scans).
+``sim.model._streams`` (the keyed streams' hashing), ``sim.transit._capacity`` (vehicle capacity
+boarding) and ``sim.transit._trace`` (journeys traced from the connection scans).
 """
 
 from __future__ import annotations

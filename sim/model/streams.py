@@ -14,6 +14,8 @@ import hashlib
 import numpy as np
 from scipy.special import ndtri
 
+from sim.compiled import optional_extension
+
 __all__ = ["Streams", "name_key"]
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -30,12 +32,46 @@ def _mix(z: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
+def _mix_key_numpy(h: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """``_mix(h + GOLDEN * (key + 1))``, broadcast: one key folded into the hashes ``h``."""
+    return _mix(h + _GOLDEN * (key + np.uint64(1)))
+
+
+def _to_uniform_numpy(bits: np.ndarray) -> np.ndarray:
+    """Uniforms on the open interval (0, 1) from the top 53 of 64 random bits."""
+    return ((bits >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+
+
+_compiled = optional_extension("sim.model._streams")  # None without a C compiler (sim/compiled.py)
+
+
+def _mix_key(h: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """:func:`_mix_key_numpy`, compiled where both are 1-D and of equal length or one of length 1."""
+    if (
+        _compiled is None
+        or h.ndim != 1
+        or key.ndim != 1
+        or (len(h) != len(key) and 1 not in (len(h), len(key)))
+    ):
+        return _mix_key_numpy(h, key)
+    return _compiled.mix_key(np.ascontiguousarray(h), np.ascontiguousarray(key))
+
+
+def _to_uniform(bits: np.ndarray) -> np.ndarray:
+    """:func:`_to_uniform_numpy`, compiled for 1-D bits."""
+    if _compiled is None or bits.ndim != 1:
+        return _to_uniform_numpy(bits)
+    return _compiled.to_uniform(np.ascontiguousarray(bits))
+
+
 def _u64(key: KeyLike) -> np.ndarray:
     """Keys as uint64 arrays (negative integers wrap, so day -3 is a valid key)."""
     arr = np.asarray(key)
     if arr.dtype == np.uint64:
         return np.atleast_1d(arr)
-    return np.atleast_1d(arr.astype(np.int64)).astype(np.uint64)
+    if arr.dtype == np.int64:
+        return np.atleast_1d(arr).view(np.uint64)  # two's complement: the bits astype(uint64) gives
+    return np.atleast_1d(arr.astype(np.int64)).view(np.uint64)
 
 
 def name_key(name: str) -> int:
@@ -66,12 +102,12 @@ class Streams:
         """64 random bits per key tuple (uint64 array of the keys' broadcast shape)."""
         h = self._start(stream)
         for k in keys or (np.zeros(1, np.uint64),):  # keys broadcast against each other in the sums
-            h = _mix(h + _GOLDEN * (_u64(k) + np.uint64(1)))
+            h = _mix_key(h, _u64(k))
         return h
 
     def uniform(self, stream: str, *keys: KeyLike) -> np.ndarray:
         """Uniform on the open interval (0, 1), 53 random bits, one per key tuple."""
-        return ((self.bits(stream, *keys) >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+        return _to_uniform(self.bits(stream, *keys))
 
     def normal(self, stream: str, *keys: KeyLike) -> np.ndarray:
         """Standard normal by inverse CDF of one keyed uniform."""

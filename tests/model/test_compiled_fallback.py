@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sim.model import choice, queue
+from sim.model import choice, queue, streams
 from sim.model.model import AccessModel
 from sim.results.result import TABLES
 from sim.results.tables import build_result
@@ -38,6 +38,7 @@ def test_the_python_loops_give_the_compiled_loops_tables(monkeypatch: pytest.Mon
         pytest.skip("installed without a C compiler: only the Python loops exist")
     compiled = _tables(4)
     monkeypatch.setattr(queue, "_compiled", None)
+    monkeypatch.setattr(streams, "_compiled", None)
     monkeypatch.setattr(capacity, "_compiled", None)
     monkeypatch.setattr(choice, "row_totals", choice.row_totals_numpy)
     monkeypatch.setattr(choice, "row_pick", choice.row_pick_numpy)

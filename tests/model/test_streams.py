@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from sim.model import streams
 from sim.model.needs import draw_new_needs, need_cells, poisson_cdf
 from sim.model.streams import Streams
 
@@ -94,3 +95,33 @@ def test_keys_repeat_only_with_their_inputs(seed: int) -> None:
     assert len(np.unique(a)) == 1000
     assert np.array_equal(a, s.key("errand", 3, np.arange(1000)))
     assert not np.array_equal(a, s.key("errand", 4, np.arange(1000)))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    n=st.integers(0, 40),
+    h_one=st.booleans(),
+    key_one=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_the_compiled_hashing_gives_the_numpy_bits(n: int, h_one: bool, key_one: bool, seed: int) -> None:
+    if streams._compiled is None:
+        pytest.skip("installed without a C compiler: only the numpy hashing exists")
+    rng = np.random.default_rng(seed)
+    h = rng.integers(0, 2**64, size=1 if h_one else n, dtype=np.uint64, endpoint=False)
+    key = rng.integers(-(2**63), 2**63, size=1 if key_one else n, dtype=np.int64).view(np.uint64)
+    compiled, numpy = streams._mix_key(h, key), streams._mix_key_numpy(h, key)
+    assert compiled.dtype == numpy.dtype == np.uint64 and compiled.shape == numpy.shape
+    assert np.array_equal(compiled, numpy)
+    bits = np.concatenate([h, np.array([0, 2**64 - 1], dtype=np.uint64)])
+    assert np.array_equal(streams._to_uniform(bits), streams._to_uniform_numpy(bits))
+
+
+def test_streams_without_the_compiled_hashing_draw_the_same_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    keys = (np.arange(-5, 500), 3, np.array([7], dtype=np.int16))
+    s = Streams(11)
+    compiled = s.uniform("x", *keys), s.key("y", *keys), s.normal("z", 2, np.arange(9))
+    monkeypatch.setattr(streams, "_compiled", None)
+    numpy = s.uniform("x", *keys), s.key("y", *keys), s.normal("z", 2, np.arange(9))
+    for a, b in zip(compiled, numpy, strict=True):
+        assert np.array_equal(a, b)
