@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import mmap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -35,13 +35,20 @@ class ColumnLog:
     Args:
         dtypes: column name -> dtype.
         capacity: rows to allocate at first.
+        sync: called before the rows are read (``len``, :meth:`columns`): waits for writes submitted
+            to another thread (:class:`sim.model.background.Background`); None when writes are direct.
     """
 
-    def __init__(self, dtypes: Mapping[str, DTypeLike], capacity: int = 1024) -> None:
+    def __init__(
+        self, dtypes: Mapping[str, DTypeLike], capacity: int = 1024, *, sync: Callable[[], None] | None = None
+    ) -> None:
         self._cols = {name: _lazy_zeros(max(capacity, 1), dtype) for name, dtype in dtypes.items()}
         self.n = 0
+        self._sync = sync
 
     def __len__(self) -> int:
+        if self._sync is not None:
+            self._sync()
         return self.n
 
     def _reserve(self, rows: int) -> None:
@@ -70,6 +77,8 @@ class ColumnLog:
 
     def columns(self) -> dict[str, np.ndarray]:
         """Views of the rows appended so far, per column."""
+        if self._sync is not None:
+            self._sync()
         return {name: col[: self.n] for name, col in self._cols.items()}
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import Future
 from dataclasses import replace
 
 import mesa
 import numpy as np
 
 from sim.model.agents import FacilityAgent, Resident
+from sim.model.background import Background
 from sim.model.calendar import RunCalendar
 from sim.model.choice import Choosers, make_choice_rule
 from sim.model.choice_setup import prepare_choice_costs
@@ -319,9 +321,13 @@ class AccessModel(mesa.Model):
         self._next_errand = 0
         self.pending = Needs.empty()
         rows = int(1.5 * daily * (self.warmup_days + days)) + 1024  # virtual until written
-        self.trip_log = ColumnLog(TRIP_COLUMNS, rows)  # trips of measured days
-        self.errand_log = ErrandLog(ERRAND_COLUMNS, rows)  # errands by id, written as they end
-        self.facility_day_log = ColumnLog(FACILITY_DAY_COLUMNS, 64 * days)
+        # the logs are written, and the next day's needs drawn, on a background thread (background.py)
+        self._background = Background()
+        self._ahead: dict[int, Future[tuple[np.ndarray, ...]]] = {}  # day -> its new needs, drawn ahead
+        sync = self._background.wait
+        self.trip_log = ColumnLog(TRIP_COLUMNS, rows, sync=sync)  # trips of measured days
+        self.errand_log = ErrandLog(ERRAND_COLUMNS, rows, sync=sync)  # errands by id, written as they end
+        self.facility_day_log = ColumnLog(FACILITY_DAY_COLUMNS, 64 * days, sync=sync)
         self._errands_done = 0
         self.facility_log: list[
             tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -389,13 +395,15 @@ class AccessModel(mesa.Model):
             raise RuntimeError("AccessModel.step: the run was finished (finish() dropped its daily tables)")
         day = self.day
         weekday = (self.start_weekday + day) % 7
-        who, service, key = draw_new_needs(self.streams, self._need_cells, day)
+        ahead = self._ahead.pop(day, None)  # drawn on the background thread while the day before ran
+        who, service, key, u_informed = ahead.result() if ahead is not None else self._new_needs(day)
+        self._ahead[day + 1] = self._background.submit(self._new_needs, day + 1)
         if self.calendar is not None:  # registered residents away from home raise no errands
             home = self.calendar.present(day, who)
-            who, service, key = who[home], service[home], key[home]
+            who, service, key, u_informed = who[home], service[home], key[home], u_informed[home]
         errand = np.arange(self._next_errand, self._next_errand + len(who))
         self._next_errand += len(who)
-        informed = self.streams.uniform("errand.informed", key) < self.behaviour.knows_service_scope
+        informed = u_informed < self.behaviour.knows_service_scope
         fresh = Needs.new(errand, key, who, service, day, day, informed)  # all due today (next_day = day)
         due = self.pending.next_day <= day
         acting = Needs.gather([(self.pending, np.flatnonzero(due)), (fresh, None)])
@@ -426,11 +434,17 @@ class AccessModel(mesa.Model):
         self.datacollector.collect(self)
         self.day += 1
 
+    def _new_needs(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """New needs of ``day`` (resident rows, services, errand keys) and the uniform of each errand
+        that decides whether its resident knows which facilities complete it."""
+        who, service, key = draw_new_needs(self.streams, self._need_cells, day)
+        return who, service, key, self.streams.uniform("errand.informed", key)
+
     def _record_errands(self, needs: Needs, rows: np.ndarray, status: int = 0) -> None:
         """Write errands ``needs[rows]`` (row indices) to the errands log (status 0 completed, 1 pending)."""
         ids = needs.errand.take(rows)
         fields = {k: getattr(needs, k).take(rows) for k in ERRAND_COLUMNS if k != "status"}
-        self.errand_log.put(ids, status=status, **fields)
+        self._background.submit(self.errand_log.put, ids, status=status, **fields)
         if status == 0:
             self._errands_done += len(ids)
 
@@ -452,6 +466,8 @@ class AccessModel(mesa.Model):
         model takes no further step."""
         self._prepared = {}
         self._finished = True
+        self._ahead = {}
+        self._background.close()  # the logs complete; later writes go in line
         if self.bus is not None:
             self.bus = self.bus.without_journeys()
             if self.capacity is not None:
@@ -678,8 +694,9 @@ class AccessModel(mesa.Model):
         np.put(res.mem_fac, slot, fac)
 
         if day >= 0:  # warm-up days keep queues and memories going but are not recorded
-            self._log_facility_day(day, fac, wait, served, service_min)
-            self.trip_log.append(
+            self._background.submit(self._log_facility_day, day, fac, wait, served, service_min)
+            self._background.submit(
+                self.trip_log.append,
                 errand=needs.errand[go],
                 resident=r[go],
                 service=s[go],
