@@ -2,10 +2,12 @@
 """Capacity boarding compiled (optional build of :mod:`sim.transit.capacity`; its Python versions
 ``_add_if_fits``, ``_lookup_spans`` and ``_board_events`` give the same floats when it is absent):
 the fits-already check, the candidate runs' lookup and the FIFO boarding events. The waiting riders
-are a binary heap ordered as Python tuples (departure, ready, row, leg, run) compare."""
+are ordered as Python tuples (departure, ready, row, leg, run) compare: the planned first runs sorted
+at once, merged with a binary heap of the later offers (refused riders, later legs)."""
 
 from libc.stdint cimport int64_t
 from libc.stdlib cimport calloc, free, malloc
+from libc.string cimport memcpy
 
 import numpy as np
 
@@ -66,6 +68,74 @@ cdef inline Entry _pop(Entry* heap, Py_ssize_t* size) noexcept nogil:
             i = child
         heap[i] = last
     return top
+
+
+cdef inline bint _all_numbers(const double[::1] x) noexcept nogil:
+    """Whether none of ``x`` is NaN or infinite."""
+    cdef Py_ssize_t i
+    for i in range(x.shape[0]):
+        if not (x[i] - x[i] == 0.0):
+            return False
+    return True
+
+
+cdef inline bint _all_numbers_2d(const double[:, ::1] x) noexcept nogil:
+    """Whether none of ``x`` is NaN or infinite."""
+    cdef Py_ssize_t i
+    for i in range(x.shape[0]):
+        if not _all_numbers(x[i]):
+            return False
+    return True
+
+
+cdef void _sort(Entry* a, Entry* buf, Py_ssize_t n) noexcept nogil:
+    """Sort ``a[:n]`` by :func:`_before` (a total order here; ``buf`` holds n more): insertion sort
+    of runs of 16, then bottom-up merges."""
+    cdef Py_ssize_t lo, hi, mid, i, j, k, width = 16
+    cdef Entry x
+    cdef Entry* src = a
+    cdef Entry* dst = buf
+    cdef Entry* swap
+    lo = 0
+    while lo < n:
+        hi = lo + 16 if lo + 16 < n else n
+        for i in range(lo + 1, hi):
+            x = a[i]
+            j = i
+            while j > lo and _before(&x, &a[j - 1]):
+                a[j] = a[j - 1]
+                j -= 1
+            a[j] = x
+        lo = hi
+    while width < n:
+        lo = 0
+        while lo < n:
+            mid = lo + width if lo + width < n else n
+            hi = lo + 2 * width if lo + 2 * width < n else n
+            i, j, k = lo, mid, lo
+            while i < mid and j < hi:
+                if _before(&src[j], &src[i]):
+                    dst[k] = src[j]
+                    j += 1
+                else:
+                    dst[k] = src[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                dst[k] = src[i]
+                i += 1
+                k += 1
+            while j < hi:
+                dst[k] = src[j]
+                j += 1
+                k += 1
+            lo = hi
+        swap = src
+        src = dst
+        dst = swap
+        width *= 2
+    if src != a:
+        memcpy(a, src, n * sizeof(Entry))
 
 
 ctypedef fused sorted_t:
@@ -204,55 +274,84 @@ def board_events(
     cdef int64_t[:, ::1] legs_board = out[5]
     cdef int64_t[:, ::1] legs_alight = out[6]
 
-    cdef Py_ssize_t n = plan.shape[0], n_legs = plan.shape[1], size = 0, seeded = 0
+    cdef Py_ssize_t n = plan.shape[0], n_legs = plan.shape[1], size = 0, n_seeds = 0, next_seed = 0
     cdef Py_ssize_t row, leg, k, s
     cdef int64_t j, t, st_b, st_a, refused
     cdef double ready = 0.0, now = 0.0, dep_t, actual_arr, gap, most
+    cdef bint sort_seeds
     cdef Entry entry
-    # each rider has at most one entry at a time: n entries suffice
-    cdef Entry* heap = <Entry*> malloc((n if n > 0 else 1) * sizeof(Entry))
+    # each rider has at most one entry at a time: n entries suffice (heap; planned runs; sort buffer)
+    cdef Entry* heap = <Entry*> malloc((3 * n if n > 0 else 1) * sizeof(Entry))
+    cdef Entry* seeds = heap + n
     if heap == NULL:
         raise MemoryError()
     try:
         with nogil:
-            while True:  # each pass offers one rider a run: first the planned runs, then the events
-                if seeded < n:  # the planned run first, row by row
-                    row, leg, j, refused = seeded, 0, plan[seeded, 0], -1
-                    seeded += 1
-                    if j < 0:
-                        continue
-                    ready, now = ready_min[row], plan_dep[row, 0]
+            # the planned runs of the first legs are all offered before any event (they do not
+            # depend on the loads): sorted at once rather than pushed one by one, then merged with
+            # the heap of later offers. Both give the heap's order where every time compared is a
+            # number (the entries' order is then total, each rider having one entry at a time).
+            sort_seeds = (
+                _all_numbers(ready_min)
+                and _all_numbers_2d(plan_dep)
+                and _all_numbers_2d(plan_arr)
+                and _all_numbers(dep)
+                and _all_numbers(st_arr)
+            )
+            for row in range(n):  # the planned run first, row by row
+                j = plan[row, 0]
+                if j < 0:
+                    continue
+                if j >= hi[row, 0] or dep[j] - plan_dep[row, 0] > max_wait_min + _EPS:
+                    gave_up[row] = 1
+                    first_wait[row] = plan_dep[row, 0] - plan_dep[row, 0]  # (as the loop's now - planned)
+                    for k in range(n_legs):
+                        legs_trip[row, k] = -1
+                        legs_board[row, k] = -1
+                        legs_alight[row, k] = -1
+                    continue
+                entry.dep, entry.ready, entry.row, entry.leg, entry.run = dep[j], ready_min[row], row, 0, j
+                if sort_seeds:
+                    seeds[n_seeds] = entry
+                    n_seeds += 1
+                else:
+                    _push(heap, &size, entry)
+            _sort(seeds, seeds + n, n_seeds)
+            while True:  # each pass offers one rider a run, the first of the planned runs and the heap
+                if next_seed < n_seeds and (size == 0 or _before(&seeds[next_seed], &heap[0])):
+                    entry = seeds[next_seed]
+                    next_seed += 1
                 elif size > 0:
                     entry = _pop(heap, &size)
-                    dep_t, ready, row, leg, j = entry.dep, entry.ready, entry.row, entry.leg, entry.run
-                    t, st_b, st_a = trip[j], board[j], alight[j]
-                    most = onboard[st_b]
-                    for s in range(st_b + 1, st_a):
-                        if onboard[s] > most:
-                            most = onboard[s]
-                    if most + weight > cap[t] + _EPS:  # no room on a segment: left behind
-                        left_behind[t] += weight
-                        j, now, refused = j + 1, dep_t, t
-                    else:
-                        for s in range(st_b, st_a):
-                            onboard[s] += weight
-                        legs_trip[row, leg], legs_board[row, leg], legs_alight[row, leg] = t, st_b, st_a
-                        actual_arr = st_arr[st_a]
-                        if leg == 0:
-                            first_wait[row] = dep_t - plan_dep[row, 0]
-                        delay[row] = actual_arr - plan_arr[row, leg]
-                        leg += 1
-                        if leg == n_legs or plan[row, leg] < 0:
-                            continue
-                        gap = plan_dep[row, leg] - plan_arr[row, leg - 1]
-                        ready = actual_arr + gap
-                        now = ready
-                        refused = -1
-                        j = plan[row, leg]  # on time: the planned connection; late: the first run after the gap
-                        if actual_arr != plan_arr[row, leg - 1]:
-                            j = _first_at_or_after(dep, lo[row, leg], hi[row, leg], actual_arr + gap - _EPS)
                 else:
                     break
+                dep_t, ready, row, leg, j = entry.dep, entry.ready, entry.row, entry.leg, entry.run
+                t, st_b, st_a = trip[j], board[j], alight[j]
+                most = onboard[st_b]
+                for s in range(st_b + 1, st_a):
+                    if onboard[s] > most:
+                        most = onboard[s]
+                if most + weight > cap[t] + _EPS:  # no room on a segment: left behind
+                    left_behind[t] += weight
+                    j, now, refused = j + 1, dep_t, t
+                else:
+                    for s in range(st_b, st_a):
+                        onboard[s] += weight
+                    legs_trip[row, leg], legs_board[row, leg], legs_alight[row, leg] = t, st_b, st_a
+                    actual_arr = st_arr[st_a]
+                    if leg == 0:
+                        first_wait[row] = dep_t - plan_dep[row, 0]
+                    delay[row] = actual_arr - plan_arr[row, leg]
+                    leg += 1
+                    if leg == n_legs or plan[row, leg] < 0:
+                        continue
+                    gap = plan_dep[row, leg] - plan_arr[row, leg - 1]
+                    ready = actual_arr + gap
+                    now = ready
+                    refused = -1
+                    j = plan[row, leg]  # on time: the planned connection; late: the first run after the gap
+                    if actual_arr != plan_arr[row, leg - 1]:
+                        j = _first_at_or_after(dep, lo[row, leg], hi[row, leg], actual_arr + gap - _EPS)
                 if j >= hi[row, leg] or (leg == 0 and dep[j] - plan_dep[row, 0] > max_wait_min + _EPS):
                     if leg == 0:
                         gave_up[row] = 1
