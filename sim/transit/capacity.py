@@ -236,7 +236,7 @@ class _Candidates:
         """
         tt = self.tt
         lookup = _lookup_spans if _compiled is None else _compiled.lookup_spans
-        lo, hi, plan = (np.full(legs[0].shape, -1, dtype=np.int64) for _ in range(3))
+        lo, hi, plan = np.full((3, *legs[0].shape), -1, dtype=np.int64)
         spans = (lo, hi, plan)
         if lookup(self._tables(), self.st_stop, tt.n_stops, legs, spans):
             trip, board, alight = legs
@@ -378,8 +378,8 @@ def board_fifo(
             hi,
             plan,
             np.ascontiguousarray(ready_min, dtype=float),
-            np.ascontiguousarray(tt.st_dep[board], dtype=float),
-            np.ascontiguousarray(tt.st_arr[alight], dtype=float),
+            np.ascontiguousarray(tt.st_dep.take(board), dtype=float),
+            np.ascontiguousarray(tt.st_arr.take(alight), dtype=float),
             (candidates.dep, candidates.trip, candidates.board, candidates.alight),
             np.ascontiguousarray(tt.st_arr, dtype=float),
             candidates.cap,
@@ -395,9 +395,22 @@ def board_fifo(
     return Boarding(delay, first_wait, gave_up, stranded, *ridden)
 
 
+_LEG_FIELDS = tuple(f.name for f in fields(BusLeg))
+
+
 def take_leg(leg: BusLeg, rows: np.ndarray) -> BusLeg:
     """Rows ``rows`` (index or mask) of a :class:`BusLeg`."""
-    return BusLeg(**{f.name: getattr(leg, f.name)[rows] for f in fields(BusLeg)})
+    rows = np.asarray(rows)
+    if rows.dtype == bool:
+        rows = np.flatnonzero(rows)
+    return BusLeg(**{name: getattr(leg, name).take(rows, axis=0) for name in _LEG_FIELDS})
+
+
+def _any_in_row(mask: np.ndarray) -> np.ndarray:
+    """``mask.any(axis=1)`` of a (rows, columns) bool array (4 or 8 columns: each row read as one number)."""
+    if mask.flags.c_contiguous and mask.shape[1] in (4, 8) and mask.dtype == bool:
+        return np.not_equal(mask.view(np.uint32 if mask.shape[1] == 4 else np.uint64).reshape(-1), 0)
+    return np.asarray(mask.any(axis=1))
 
 
 class CapacityDay:
@@ -418,6 +431,7 @@ class CapacityDay:
         self.loads = VehicleLoads.empty(self.tt)
         self.log: dict[int, VehicleLoads] = {}  # measured day -> the day's loads
         self._label_code = {text: i for i, text in enumerate(bus.labels)}
+        self._key_code: dict[int, int] = {}  # row of lines ridden (see _labels) -> label code
         self._candidates: dict[int, _Candidates] = {}  # day pattern -> runs serving each stop pair
 
     def _loads(self, day: int) -> VehicleLoads:
@@ -451,7 +465,7 @@ class CapacityDay:
             max_wait_min=self.max_wait_min,
             candidates=self._candidates[pattern],
         )
-        moved = np.flatnonzero((got.legs_trip != leg.legs_trip).any(axis=1) & ~got.gave_up & ~got.stranded)
+        moved = np.flatnonzero(_any_in_row(got.legs_trip != leg.legs_trip) & ~got.gave_up & ~got.stranded)
         if len(moved) == 0:
             return leg, got
         trip, board, alight = got.legs_trip[moved], got.legs_board[moved], got.legs_alight[moved]
@@ -460,7 +474,7 @@ class CapacityDay:
         fare = np.where(ok, tt.line_fare[line], 0.0).sum(axis=1)
         ride = tt.st_km[np.where(ok, alight, 0)] - tt.st_km[np.where(ok, board, 0)]
         km = np.where(ok, ride, 0.0).sum(axis=1)
-        out = {f.name: getattr(leg, f.name).copy() for f in fields(BusLeg)}
+        out = {name: getattr(leg, name).copy() for name in _LEG_FIELDS}
         delay, first = got.delay_min[moved], got.first_wait_min[moved]
         out["arr_min"][moved] += delay
         out["travel_min"][moved] += delay
@@ -480,21 +494,32 @@ class CapacityDay:
     def _labels(self, lines: np.ndarray) -> np.ndarray:
         """Label code of each row of (riders, legs) lines ridden (-1 padded); new labels are added
         in the order their first rider comes."""
-        key = np.zeros(len(lines), dtype=np.int64)  # one number per distinct row, column by column
-        for column in lines.T:
-            key = np.unique(key * (len(self.tt.line_ids) + 1) + column + 1, return_inverse=True)[1].reshape(
-                -1
-            )
-        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        codes = np.empty(len(first), dtype=np.int64)
-        for c in np.argsort(first).tolist():
-            text = ">".join(self.tt.line_ids[x] for x in lines[first[c]].tolist() if x >= 0)
-            code = self._label_code.get(text)
-            if code is None:
-                code = len(self.bus.labels)
-                self.bus.labels.append(text)
-                self._label_code[text] = code
-            codes[c] = code
+        n_lines = len(self.tt.line_ids)
+        key = np.zeros(len(lines), dtype=np.int64)  # one number per distinct row
+        known: dict[int, int]  # key -> label code
+        digits = (n_lines + 1) ** lines.shape[1] < 2**62
+        if digits:  # the row's digits in base lines + 1: the same key in later batches
+            for column in lines.T:
+                key = key * (n_lines + 1) + column + 1
+            known = self._key_code
+        else:  # renumbered column by column to stay small: this batch's numbers
+            for column in lines.T:
+                key = np.unique(key * (n_lines + 1) + column + 1, return_inverse=True)[1].reshape(-1)
+            known = {}
+        distinct, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        got = [known.get(k) for k in distinct.tolist()]
+        if None in got:  # rows not met yet, in the order their first rider comes
+            for c in np.argsort(first).tolist():
+                if got[c] is not None:
+                    continue
+                text = ">".join(self.tt.line_ids[x] for x in lines[first[c]].tolist() if x >= 0)
+                code = self._label_code.get(text)
+                if code is None:
+                    code = len(self.bus.labels)
+                    self.bus.labels.append(text)
+                    self._label_code[text] = code
+                known[int(distinct[c])] = got[c] = code
+        codes = np.array(got, dtype=np.int64)
         return codes[inverse.reshape(-1)]
 
 
