@@ -199,10 +199,80 @@ def scaled_pick_numpy(weight: np.ndarray, row: np.ndarray, within: np.ndarray) -
     return _first_above(cum, within * cum[-1], w)
 
 
+def kept_pick_numpy(
+    weight: np.ndarray,
+    pos: np.ndarray,
+    slot_of: np.ndarray,
+    left_out: np.ndarray,
+    left_total: np.ndarray,
+    cand: np.ndarray,
+    row: np.ndarray,
+    col: np.ndarray,
+    factor: np.ndarray,
+    u: np.ndarray,
+    forced: np.ndarray,
+    mem_fac: np.ndarray,
+    owned: np.ndarray,
+    base: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The first stage of the two-stage draw (:meth:`LogitChoice._two_stage`) of choosers at ``row`` of
+    a kept set (``weight``, ``pos``, ``slot_of``, ``left_out``, ``left_total`` of :class:`_KeptSet`),
+    ``col`` the position of the remembered facility among the candidates (-1: none) and ``factor``
+    its weight factor: the numpy version of ``sim.model._logit.kept_pick``.
+
+    Returns:
+        ``(fac, mode, region, scaled)``: the region of the uniform's interval (0 kept candidates, 1 a
+        remembered left-out facility, 2 the other left-out ones, -1 referred, -2 no weight in float
+        range, -3 region 2 where the other left-out weights add up to 0); the facility and mode in
+        regions 0 to 2 (-1 elsewhere); in region -3 the uniform rescaled within the left-out weight
+        (0 elsewhere). Rows of ``owned`` (the owned modes' weights) are ``base + facility``
+        (``base``: (pattern x villages + village) x facilities).
+    """
+    n = len(row)
+    slot = slot_of[col, row]
+    total = row_totals_numpy(weight, row, slot, factor)
+    remembered = left_out[col, row]  # a remembered facility among the left-out
+    extra = remembered * factor
+    left = np.maximum(left_total[row] - remembered, 0.0)
+    target = u * (total + extra + left)
+    region = (target >= total).astype(np.int8) + (target >= total + extra)
+    region[(region == 2) & (left <= 0)] = 1
+    region[(region == 1) & (extra <= 0)] = 0
+    is_forced = forced >= 0
+    region[is_forced] = -1
+    region[~is_forced & (total + extra + left <= 0)] = -2  # reachable, but no weight in float range
+    fac = np.full(n, -1, dtype=np.int64)
+    mode = np.full(n, -1, dtype=np.int64)
+    scaled = np.zeros(n)
+    r = np.flatnonzero(region == 0)
+    k, within = row_pick_numpy(weight, row[r], slot[r], factor[r], target[r])
+    fac[r] = cand[pos[row[r], k]]
+    mode[r] = scaled_pick_numpy(owned, base[r] + fac[r], within)
+    r = np.flatnonzero(region == 1)
+    fac[r] = mem_fac[r]
+    within = np.clip((target[r] - total[r]) / extra[r], 0.0, 1.0)
+    mode[r] = scaled_pick_numpy(owned, base[r] + fac[r], within)
+    r = np.flatnonzero(region == 2)  # the other left-out candidates, by the rescaled uniform
+    scaled[r] = np.clip((target[r] - total[r] - extra[r]) / left[r], 0.0, 1.0)
+    w = np.take(left_out[:-1], row[r], axis=1)  # as LogitChoice._choose_all weighs them
+    has = np.flatnonzero(col[r] >= 0)
+    w[col[r][has], has] = 0.0  # not the remembered one
+    cum = _cumsum_rows(w)
+    ok = cum[-1] > 0
+    region[r[~ok]] = -3  # no weight in float range: left to the one-stage draw
+    r = r[ok]
+    k, within = _pick(cum[:, ok], w[:, ok], scaled[r] * cum[-1][ok])
+    fac[r] = cand[k]
+    mode[r] = scaled_pick_numpy(owned, base[r] + fac[r], within)
+    scaled[r] = 0.0
+    return fac, mode, region, scaled
+
+
 _compiled = optional_extension("sim.model._logit")  # None without a C compiler (sim/compiled.py)
 row_totals = row_totals_numpy if _compiled is None else _compiled.row_totals
 row_pick = row_pick_numpy if _compiled is None else _compiled.row_pick
 scaled_pick = scaled_pick_numpy if _compiled is None else _compiled.scaled_pick
+kept_pick = kept_pick_numpy if _compiled is None else _compiled.kept_pick
 
 
 def _columns(cand: np.ndarray, fac: np.ndarray) -> np.ndarray:
@@ -261,8 +331,32 @@ class _KeptSet:
         left_out = np.where(np.vstack([kept, np.ones((1, kept.shape[1]), bool)]), 0.0, padded)
         weight = np.take_along_axis(padded, pos, axis=0)
         return cls(
-            np.ascontiguousarray(pos.T), np.ascontiguousarray(weight.T), slot, left_out, left_out.sum(axis=0)
+            np.ascontiguousarray(pos.T),
+            np.ascontiguousarray(weight.T),
+            np.ascontiguousarray(slot),
+            np.ascontiguousarray(left_out),
+            left_out.sum(axis=0),
         )
+
+
+@dataclass
+class _LargeSet:
+    """What the two-stage draw caches per large candidate set and eligibility table.
+
+    Attributes:
+        table: the (C, K) eligibility table, held so that its ``id`` (the cache key) stays its own.
+        contents: a copy of it, to tell a table changed in place from the one cached.
+        where: (facilities + 1,) position of each facility among the candidates, -1 if absent (last
+            entry -1: for facility -1, none).
+        reach: see :meth:`_LogitTables.any_reachable` (None until first asked).
+        kept: see :meth:`_LogitTables.kept_set` (None until first asked).
+    """
+
+    table: np.ndarray
+    contents: np.ndarray
+    where: np.ndarray
+    reach: np.ndarray | None = None
+    kept: _KeptSet | None = None
 
 
 @dataclass(frozen=True)
@@ -274,9 +368,8 @@ class _LogitTables:
     static_min: np.ndarray
     prior_wait_min: float
     by_cand: dict[bytes, np.ndarray] = field(default_factory=dict)  # see rows()
-    kept: dict[bytes, _KeptSet] = field(default_factory=dict)  # per large (candidates, eligibility table)
     finite_by_cand: dict[bytes, np.ndarray] = field(default_factory=dict)  # see reachable()
-    reach_any: dict[bytes, np.ndarray] = field(default_factory=dict)  # see any_reachable()
+    large: dict[tuple[int, str, bytes], _LargeSet] = field(default_factory=dict)  # see large_set()
 
     def columns(self, cand: np.ndarray) -> np.ndarray:
         """(C, patterns x villages) facility weights of the candidates: a chooser's column is one gather."""
@@ -297,25 +390,36 @@ class _LogitTables:
             table = self.finite_by_cand[cand.tobytes()] = table.reshape(-1, len(cand))
         return table
 
+    def large_set(self, cand: np.ndarray, table: np.ndarray) -> _LargeSet:
+        """The cache of a large candidate set ``cand`` and eligibility ``table`` (C, K), keyed by the
+        table object (the model reuses one per service and candidate set) and the candidates' bytes.
+        The entry holds the table, so no other object takes its id while cached; a table whose
+        contents changed since gets a new entry."""
+        key = (id(table), cand.dtype.str, cand.tobytes())
+        hit = self.large.get(key)
+        if hit is None or hit.table is not table or not np.array_equal(hit.contents, table):
+            where = np.full(self.fac_weight.shape[2] + 1, -1, dtype=np.int64)
+            where[cand] = np.arange(len(cand))
+            hit = self.large[key] = _LargeSet(table, table.copy(), where)
+        return hit
+
     def any_reachable(self, cand: np.ndarray, table: np.ndarray) -> np.ndarray:
         """Per (pattern, village, column of the eligibility ``table`` (C, K)) row, as in
         :meth:`kept_set`, whether some owned mode reaches some eligible candidate at a finite
         static cost (cached)."""
-        key = cand.tobytes() + table.tobytes() + bytes(str(table.shape), "ascii")
-        hit = self.reach_any.get(key)
-        if hit is None:
-            hit = self.reach_any[key] = (self.reachable(cand) @ table).reshape(-1)  # bool: any of and
-        return hit
+        hit = self.large_set(cand, table)
+        if hit.reach is None:
+            hit.reach = (self.reachable(cand) @ table).reshape(-1)  # bool: any of and
+        return hit.reach
 
     def kept_set(self, cand: np.ndarray, table: np.ndarray) -> _KeptSet:
         """The kept candidates of a large candidate set per (pattern, village, column of the
         eligibility ``table`` (C, K)) row, ``(pattern x villages + village) x K + column`` (cached)."""
-        key = cand.tobytes() + table.tobytes() + bytes(str(table.shape), "ascii")
-        hit = self.kept.get(key)
-        if hit is None:
+        hit = self.large_set(cand, table)
+        if hit.kept is None:
             weights = self.columns(cand)[:, :, None] * table[:, None, :]
-            hit = self.kept[key] = _KeptSet.of(weights.reshape(len(cand), -1))
-        return hit
+            hit.kept = _KeptSet.of(weights.reshape(len(cand), -1))
+        return hit.kept
 
 
 def round_trip_cost_min(
@@ -419,61 +523,56 @@ class LogitChoice:
         or were referred to one; the others (errands no facility can complete from where they live,
         left pending day after day) get -1 at once."""
         assert who.table is not None and who.column is not None and who.forced is not None
-        row = (who.pattern * t.fac_weight.shape[1] + who.village) * who.table.shape[1] + who.column
-        row = row.astype(np.int64, copy=False)
+        pv = who.pattern * t.fac_weight.shape[1] + who.village
+        row = (pv * who.table.shape[1] + who.column).astype(np.int64, copy=False)
         live = t.any_reachable(who.cand, who.table)[row] | (who.forced >= 0)
         if live.all():
-            return self._two_stage(t, who, row)
+            return self._two_stage(t, who, row, pv)
         fac = np.full(len(row), -1, dtype=np.int64)
         mode = np.full(len(row), -1, dtype=np.int64)
         r = np.flatnonzero(live)
         if len(r):
-            fac[r], mode[r] = self._two_stage(t, who.rows(r), row[r])
+            fac[r], mode[r] = self._two_stage(t, who.rows(r), row[r], pv[r])
         return fac, mode
 
-    def _two_stage(self, t: _LogitTables, who: Choosers, row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The two-stage draw of choosers at ``row`` of the kept set. The uniform's interval is split
-        into the kept candidates (region 0), a remembered left-out facility (1) and the other
-        left-out ones (2)."""
+    def _two_stage(
+        self, t: _LogitTables, who: Choosers, row: np.ndarray, pv: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The two-stage draw of choosers at ``row`` of the kept set (``pv``: pattern x villages +
+        village). The uniform's interval is split into the kept candidates (region 0), a remembered
+        left-out facility (1) and the other left-out ones (2)."""
         assert who.table is not None and who.column is not None and who.forced is not None
-        n = len(who.village)
+        large = t.large_set(who.cand, who.table)
         kept = t.kept_set(who.cand, who.table)
-        col = _columns(who.cand, who.mem_fac)
-        factor = np.ones(n)
+        col = large.where[who.mem_fac]  # the remembered facility's position (-1: none)
+        factor = np.ones(len(row))
         mem = np.flatnonzero(col >= 0)
         factor[mem] = self._memory_factor(t, who, mem)
-        slot = kept.slot[col, row]
-        total = row_totals(kept.weight, row, slot, factor)
-        remembered = kept.left_out[col, row]  # a remembered facility among the left-out
-        extra = remembered * factor
-        left = np.maximum(kept.left_total[row] - remembered, 0.0)
-        target = who.u * (total + extra + left)
-        region = (target >= total).astype(np.int8) + (target >= total + extra)
-        region[(region == 2) & (left <= 0)] = 1
-        region[(region == 1) & (extra <= 0)] = 0
-        forced = who.forced >= 0
-        alone = ~forced & (total + extra + left <= 0)  # reachable, but no weight in float range
-        region[forced | alone] = -1
-        fac = np.full(n, -1, dtype=np.int64)
-        mode = np.full(n, -1, dtype=np.int64)
-        r = np.flatnonzero(region == 0)
-        k, within = row_pick(kept.weight, row[r], slot[r], factor[r], target[r])
-        fac[r] = who.cand[kept.pos[row[r], k]]
-        mode[r] = self._mode(t, who.pattern[r], who.village[r], fac[r], within)
-        r = np.flatnonzero(region == 1)
-        fac[r] = who.mem_fac[r]
-        within = np.clip((target[r] - total[r]) / extra[r], 0.0, 1.0)
-        mode[r] = self._mode(t, who.pattern[r], who.village[r], fac[r], within)
-        r = np.flatnonzero(region == 2)
-        if len(r):  # the other left-out candidates, by the uniform rescaled within their weight
-            u = np.clip((target[r] - total[r] - extra[r]) / left[r], 0.0, 1.0)
+        fac, mode, region, scaled = kept_pick(
+            kept.weight,
+            kept.pos,
+            kept.slot,
+            kept.left_out,
+            kept.left_total,
+            who.cand.astype(np.int64, copy=False),
+            row,
+            col,
+            factor,
+            who.u.astype(float, copy=False),
+            who.forced.astype(np.int64, copy=False),
+            who.mem_fac.astype(np.int64, copy=False),
+            t.owned_weight,
+            (pv * t.fac_weight.shape[2]).astype(np.int64, copy=False),
+        )
+        r = np.flatnonzero(region == -3)
+        if len(r):  # the other left-out candidates, their weights below float range
             out = np.take(kept.left_out[:-1], row[r], axis=1) > 0
             out[col[r], np.arange(len(r))] &= col[r] < 0  # not the remembered one (col -1: the last row)
-            fac[r], mode[r] = self._choose_all(t, who.subset(r, eligible=out, u=u))
-        r = np.flatnonzero(forced)
+            fac[r], mode[r] = self._choose_all(t, who.subset(r, eligible=out, u=scaled[r]))
+        r = np.flatnonzero(region == -1)
         if len(r):
             fac[r], mode[r] = self._referred(t, who, r)
-        r = np.flatnonzero(alone)
+        r = np.flatnonzero(region == -2)
         if len(r):  # the one-stage draw on exact log-weights
             fac[r], mode[r] = self._choose_all(t, who.subset(r))
         return fac, mode

@@ -153,3 +153,22 @@ def test_choosers_who_reach_nothing_get_none_and_change_no_other_draw() -> None:
     alone = rule.choose(prepared, who.rows(live))
     assert np.array_equal(fac[live], alone[0]) and np.array_equal(mode[live], alone[1])
     assert (fac[live] >= 0).mean() > 0.9
+
+
+def test_the_large_set_cache_follows_the_table_object_and_its_contents() -> None:
+    """The kept set is cached per eligibility table object and candidates: the same object gives the
+    cached one, a copy or other candidates their own, and a table changed in place a new one."""
+    static, owns, table = _world()
+    prepared = LogitChoice(SCALE).prepare(static, owns, PRIOR)
+    cand = np.arange(N_FAC)
+    kept = prepared.kept_set(cand, table)
+    assert prepared.kept_set(cand.copy(), table) is kept
+    copy = table.copy()
+    assert prepared.kept_set(cand, copy) is not kept
+    assert np.array_equal(prepared.kept_set(cand, copy).pos, kept.pos)
+    fewer = cand[1:]
+    assert prepared.kept_set(fewer, table[1:]).pos.shape[0] == kept.pos.shape[0]
+    table[:, 0] = False
+    changed = prepared.kept_set(cand, table)
+    assert changed is not kept and (changed.weight[0::2] == 0).all()  # rows of column 0: no weight
+    assert not prepared.any_reachable(cand, table)[0::2].any()
