@@ -43,6 +43,7 @@ def test_the_python_loops_give_the_compiled_loops_tables(monkeypatch: pytest.Mon
     monkeypatch.setattr(choice, "row_totals", choice.row_totals_numpy)
     monkeypatch.setattr(choice, "row_pick", choice.row_pick_numpy)
     monkeypatch.setattr(choice, "scaled_pick", choice.scaled_pick_numpy)
+    monkeypatch.setattr(choice, "kept_pick", choice.kept_pick_numpy)
     python = _tables(4)
     for name in TABLES:
         pd.testing.assert_frame_equal(python[name], compiled[name], check_exact=True)
