@@ -1011,27 +1011,29 @@ class AccessModel(mesa.Model):
         transit = self.loaded.scenario.transit
         assert transit is not None
         walk = tab.modes.index("walk")
+        rows = np.flatnonzero(is_bus)  # (indices: faster than the mask, the same rows in order)
+        fac_bus, vg_bus = fac[rows], vg[rows]
         home = plan_home(
             self.bus,
             pattern,
-            fac[is_bus],
-            vg[is_bus],
-            leave[is_bus],
-            walk_home_min=tab.time_min[walk, vg[is_bus], fac[is_bus]],
+            fac_bus,
+            vg_bus,
+            leave[rows],
+            walk_home_min=tab.time_min[walk, vg_bus, fac_bus],
             no_way_home_min=transit.no_way_home.extra_min,
             no_way_home_yuan=transit.no_way_home.cost_yuan,
         )
         if self.capacity is not None:  # vehicles fill up on the way home too
-            home = self._capacity_home(day, pattern, home, np.flatnonzero(is_bus), vg, fac, leave)
-        out["return_min"][is_bus] = home.travel_min
-        out["money_yuan"][is_bus] = bus_out.fare_yuan + home.fare_yuan
-        out["fare_yuan"][is_bus] = bus_out.fare_yuan + np.where(home.label >= 0, home.fare_yuan, 0.0)
-        out["distance_km"][is_bus] = bus_out.km + home.km
-        out["lines_out"][is_bus] = bus_out.label + 1
-        out["lines_home"][is_bus] = home.label + 1
-        out["stop_wait_min"][is_bus] = bus_out.stop_wait_min + home.stop_wait_min
-        out["transfer_wait_min"][is_bus] = bus_out.transfer_wait_min + home.transfer_wait_min
-        out["no_way_home"][is_bus] = home.no_way
+            home = self._capacity_home(day, pattern, home, rows, vg, fac, leave)
+        out["return_min"][rows] = home.travel_min
+        out["money_yuan"][rows] = bus_out.fare_yuan + home.fare_yuan
+        out["fare_yuan"][rows] = bus_out.fare_yuan + np.where(home.label >= 0, home.fare_yuan, 0.0)
+        out["distance_km"][rows] = bus_out.km + home.km
+        out["lines_out"][rows] = bus_out.label + 1
+        out["lines_home"][rows] = home.label + 1
+        out["stop_wait_min"][rows] = bus_out.stop_wait_min + home.stop_wait_min
+        out["transfer_wait_min"][rows] = bus_out.transfer_wait_min + home.transfer_wait_min
+        out["no_way_home"][rows] = home.no_way
         trip = np.concatenate([bus_out.legs_trip.ravel(), home.legs_trip.ravel()])
         board = np.concatenate([bus_out.legs_board.ravel(), home.legs_board.ravel()])
         alight = np.concatenate([bus_out.legs_alight.ravel(), home.legs_alight.ravel()])
