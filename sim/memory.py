@@ -3,12 +3,14 @@
 Both act on glibc's ``malloc`` (Linux) and do nothing elsewhere. Memory a thread frees stays in that
 thread's allocator arena, where other threads do not reuse it; the run's threaded parts (the bus
 tables, the Parquet writers beside the summary) would each add their own high-water mark to the
-process's peak.
+process's peak. Arrow is pointed at the same allocator (its ``system`` pool) instead of its own
+mimalloc heaps, which hold on to what the Parquet writers free.
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -28,7 +30,9 @@ def _libc(name: str) -> Callable[..., Any] | None:
 
 def one_allocator_arena() -> None:
     """Let every thread allocate from one arena (``mallopt(M_ARENA_MAX, 1)``): what one thread frees,
-    another reuses. Set by the CLI before it starts any thread."""
+    another reuses; Arrow allocates there too (``ARROW_DEFAULT_MEMORY_POOL=system`` unless set; read
+    when Arrow first allocates). Set by the CLI before it starts any thread or imports Arrow."""
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     mallopt = _libc("mallopt")
     if mallopt is not None:
         mallopt(_M_ARENA_MAX, 1)
