@@ -71,7 +71,7 @@ def line_loads_frame(
     by_day: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
     for day, trip, board, alight in log:
         by_day.setdefault(day, []).append((trip, board, alight))
-    frames = []
+    columns: dict[str, list[np.ndarray]] = {}  # per column, the running trips' values day after day
     dep0 = tt.trip_departure_min()
     cap = tt.line_capacity[tt.trip_line]
     for day in range(days):
@@ -89,23 +89,21 @@ def line_loads_frame(
         peak = np.zeros(tt.n_trips)
         np.maximum.at(peak, st_trip, onboard)
         peak = np.round(peak, 9)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "day": np.full(len(running), day, dtype=np.int32),
-                    "line_code": tt.trip_line[running],
-                    "trip_code": running,
-                    "departure_min": dep0[running],
-                    "boardings": boardings[running],
-                    "peak_load": peak[running],
-                    "capacity": cap[running],
-                    **_refused(enforced, day, running),
-                }
-            )
-        )
-    if not frames:
+        today = {
+            "day": np.full(len(running), day, dtype=np.int32),
+            "line_code": tt.trip_line[running],
+            "trip_code": running,
+            "departure_min": dep0[running],
+            "boardings": boardings[running],
+            "peak_load": peak[running],
+            "capacity": cap[running],
+            **_refused(enforced, day, running),
+        }
+        for name, values in today.items():
+            columns.setdefault(name, []).append(values)
+    if not columns:
         return _empty()
-    df = pd.concat(frames, ignore_index=True)
+    df = pd.DataFrame({name: np.concatenate(parts) for name, parts in columns.items()})
     if enforced is not None and df["refused"].any():
         return _frame(df, tt).assign(
             left_behind=df["refused"].to_numpy(float), extra_wait_min=df["extra_wait_min"].to_numpy(float)
