@@ -88,24 +88,39 @@ def theil(values: np.ndarray, weights: np.ndarray | None = None) -> float:
     return float(np.average(terms, weights=w))
 
 
-def _xlogx_total(x: np.ndarray, w: np.ndarray) -> float:
-    """sum w x ln x, with 0 ln 0 = 0 (the one pass of logarithms a Theil decomposition needs)."""
+def _xlogx_total(x: np.ndarray, w: np.ndarray, wx: np.ndarray | None = None) -> float:
+    """sum w x ln x, with 0 ln 0 = 0 (the one pass of logarithms a Theil decomposition needs);
+    ``wx``: the products ``w * x`` if already made."""
+    wx = w * x if wx is None else wx
     with np.errstate(divide="ignore", invalid="ignore"):
-        return float(np.sum(np.where(x > 0, w * x * np.log(np.where(x > 0, x, 1.0)), 0.0)))
+        return float(np.sum(np.where(x > 0, wx * np.log(np.where(x > 0, x, 1.0)), 0.0)))
 
 
 _NAN_DECOMPOSITION = {"total": np.nan, "between": np.nan, "within": np.nan, "between_share": np.nan}
 
 
-def _decompose(x: np.ndarray, g: np.ndarray, w: np.ndarray, xlogx: float) -> dict[str, float]:
+def _group_weights(g: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weight per group code 0..max(g) (the first bincount of :func:`_decompose` and
+    :func:`_concentration`; the same for every quantity measured on the same rows)."""
+    return np.bincount(g, weights=w, minlength=int(g.max()) + 1)
+
+
+def _decompose(
+    x: np.ndarray,
+    g: np.ndarray,
+    w: np.ndarray,
+    xlogx: float,
+    wx: np.ndarray | None = None,
+    wg: np.ndarray | None = None,
+) -> dict[str, float]:
     """Theil T parts from group sums: O(n) bincounts, no further logarithms per person.
 
     With Y = sum w x, s_g = Y_g / Y and mu_g the group means, sum_g s_g T_g equals
     (sum w x ln x) / Y - sum_g s_g ln mu_g, so within and total follow from the same pass.
+    ``wx`` (``w * x``) and ``wg`` (:func:`_group_weights`) if already made.
     """
-    k = int(g.max()) + 1
-    wg = np.bincount(g, weights=w, minlength=k)
-    yg = np.bincount(g, weights=w * x, minlength=k)
+    wg = _group_weights(g, w) if wg is None else wg
+    yg = np.bincount(g, weights=w * x if wx is None else wx, minlength=len(wg))
     total_y = yg.sum()
     if total_y <= 0:
         return dict(_NAN_DECOMPOSITION)
@@ -166,9 +181,16 @@ def concentration_index(
     x, g, w = x[keep], g[keep], w[keep]
     if len(x) == 0:
         return float("nan")
-    k = int(g.max()) + 1
-    wg = np.bincount(g, weights=w, minlength=k)
-    yg = np.bincount(g, weights=w * x, minlength=k)
+    return _concentration(x, g, w)
+
+
+def _concentration(
+    x: np.ndarray, g: np.ndarray, w: np.ndarray, wx: np.ndarray | None = None, wg: np.ndarray | None = None
+) -> float:
+    """:func:`concentration_index` of clean, non-empty values; ``wx`` (``w * x``) and ``wg``
+    (:func:`_group_weights`) if already made."""
+    wg = _group_weights(g, w) if wg is None else wg
+    yg = np.bincount(g, weights=w * x if wx is None else wx, minlength=len(wg))
     cum = np.cumsum(wg)
     rank = (cum - wg / 2) / cum[-1]
     mu = yg.sum() / wg.sum()
@@ -212,27 +234,51 @@ def _profile(
     *,
     groupings: dict[str, np.ndarray],
     age_code: np.ndarray,
+    shared: dict[str | None, np.ndarray] | None = None,
 ) -> dict[str, float]:
-    """:func:`equity_profile` unrounded (NaN where undefined)."""
+    """:func:`equity_profile` unrounded (NaN where undefined).
+
+    ``shared``: group weights (:func:`_group_weights`) per grouping name (None for the age
+    bands) of the rows when all are kept, filled and reused across quantities measured on the
+    same residents with the same weights (:func:`equity_measures`).
+    """
     x = np.asarray(values, dtype=float)
     w = np.asarray(weights, dtype=float)
     keep = np.isfinite(x) & (w > 0)
-    x, w = x[keep], w[keep]
-    curve = _curve(x, w) if len(x) and (x * w).sum() > 0 else None
+    every = bool(keep.all())
+    if every:  # the same rows: no copies, and the group weights of any other such quantity
+        codes_of = {name: np.asarray(codes) for name, codes in groupings.items()}
+        age = np.asarray(age_code)
+        cache: dict[str | None, np.ndarray] = {} if shared is None else shared
+    else:
+        x, w = x[keep], w[keep]
+        codes_of = {name: np.asarray(codes)[keep] for name, codes in groupings.items()}
+        age = np.asarray(age_code)[keep]
+        cache = {}
+    wx = w * x
+    curve = _curve(x, w) if len(x) and wx.sum() > 0 else None
     out: dict[str, float] = {
         "gini": _gini_of_curve(*curve) if curve else float("nan"),
         "palma": _palma_of_curve(*curve) if curve else float("nan"),
     }
     total = float("nan")
-    xlogx = _xlogx_total(x, w)
-    for name, codes in groupings.items():
-        dec = _decompose(x, np.asarray(codes)[keep], w, xlogx) if len(x) else dict(_NAN_DECOMPOSITION)
+    xlogx = _xlogx_total(x, w, wx)
+
+    def weights_of(name: str | None, g: np.ndarray) -> np.ndarray:
+        if name not in cache:
+            cache[name] = _group_weights(g, w)
+        return cache[name]
+
+    for name, g in codes_of.items():
+        dec = _decompose(x, g, w, xlogx, wx, weights_of(name, g)) if len(x) else dict(_NAN_DECOMPOSITION)
         total = dec["total"]
         out[f"theil_between_{name}"] = dec["between"]
         out[f"theil_within_{name}"] = dec["within"]
         out[f"theil_between_share_{name}"] = dec["between_share"]
     out["theil"] = total if groupings else theil(x, w)
-    out["concentration_index_age"] = concentration_index(x, np.asarray(age_code)[keep], w)
+    out["concentration_index_age"] = (
+        _concentration(x, age, w, wx, weights_of(None, age)) if len(x) else float("nan")
+    )
     return out
 
 
@@ -252,8 +298,11 @@ def equity_measures(residents: pd.DataFrame) -> dict[str, dict[str, float]]:
         "burden_min_per_errand",
         *[c for c in residents.columns if c.startswith("access_") and c.endswith("_min")],
     ]
+    shared: dict[str | None, np.ndarray] = {}  # group weights of the quantities that keep every resident
     return {
-        col: _profile(residents[col].to_numpy(float), weight, groupings=groupings, age_code=age)
+        col: _profile(
+            residents[col].to_numpy(float), weight, groupings=groupings, age_code=age, shared=shared
+        )
         for col in columns
     }
 

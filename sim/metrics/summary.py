@@ -137,7 +137,7 @@ class _Cells:
     """Residents in cells, one per combination of the groupings' codes: per-group totals are
     bincounts over cells summed per group (O(n) once, not once per grouping)."""
 
-    code: np.ndarray  # cell of each resident
+    code: np.ndarray  # cell of each resident, as a bincount's index (intp: no conversion per bincount)
     n: int
     of_cell: dict[str, np.ndarray]  # each grouping's code per cell
     sizes: dict[str, int]
@@ -146,7 +146,7 @@ class _Cells:
     def of(cls, groupings: dict[str, Grouping]) -> _Cells:
         sizes = {key: len(labels) for key, (_, labels) in groupings.items()}
         n = math.prod(sizes.values())
-        code = np.zeros(len(next(iter(groupings.values()))[0]), dtype=np.int32 if n < 1 << 31 else np.int64)
+        code = np.zeros(len(next(iter(groupings.values()))[0]), dtype=np.intp)
         for key, (group, _) in groupings.items():
             code = code * sizes[key] + group
         of_cell, stride = {}, n
@@ -157,25 +157,54 @@ class _Cells:
 
     def totals(self, cell: np.ndarray, values: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Per grouping, the sum of ``values`` (count if None) per group, rows given by their cell."""
-        by_cell = np.bincount(cell, weights=values, minlength=self.n)
+        return self.sums(np.bincount(cell, weights=values, minlength=self.n))
+
+    def sums(self, by_cell: np.ndarray) -> dict[str, np.ndarray]:
+        """Per grouping, the sum per group of per-cell totals ``by_cell``."""
         return {
             key: np.bincount(of, weights=by_cell, minlength=self.sizes[key])
             for key, of in self.of_cell.items()
         }
 
+    def interleaved(self, cell: np.ndarray, m: int) -> np.ndarray:
+        """Bin of each value of an (rows, m) array, row by row: (cell of the row, column)."""
+        key: np.ndarray = (cell[:, None] * m + np.arange(m)).ravel()
+        return key
+
+    def column_totals(self, key: np.ndarray, values: np.ndarray) -> list[dict[str, np.ndarray]]:
+        """:meth:`totals` of each column of ``values`` (rows, m), ``key`` its :meth:`interleaved`
+        bins: one bincount over the values row by row, so each (cell, column) sum adds the same
+        values in the same order (row order) as a bincount per column, while the sums of
+        neighbouring values go to different bins (residents come grouped by cell, and a
+        bincount over one column chains each addition on the previous one)."""
+        m = values.shape[1]
+        by_cell = np.bincount(key, weights=values.ravel(), minlength=self.n * m).reshape(self.n, m)
+        return [self.sums(by_cell[:, j]) for j in range(m)]
+
 
 def _access_by_group(
-    residents: pd.DataFrame, cells: _Cells, pops: dict[str, np.ndarray]
+    residents: pd.DataFrame, cells: _Cells, pops: dict[str, np.ndarray], weight: np.ndarray
 ) -> dict[str, dict[str, tuple[np.ndarray, dict[int, np.ndarray]]]]:
-    """Per grouping and access column: weighted mean minutes and shares over each threshold, per group."""
-    weight = residents["weight"].to_numpy(float)
+    """Per grouping and access column: weighted mean minutes and shares over each threshold, per
+    group (``weight``: the residents' weights)."""
     out: dict[str, dict[str, tuple[np.ndarray, dict[int, np.ndarray]]]] = {key: {} for key in cells.sizes}
-    for col in [c for c in residents.columns if c.startswith("access_") and c.endswith("_min")]:
+    columns = [c for c in residents.columns if c.startswith("access_") and c.endswith("_min")]
+    if not columns:
+        return out
+    # per resident: weight where finite, weighted minutes where finite, weight over each threshold
+    values = np.empty((len(weight), 2 + len(THRESHOLDS_MIN)))
+    bins = cells.interleaved(cells.code, values.shape[1])
+    for col in columns:
         minutes = residents[col].to_numpy(float)
         finite = np.isfinite(minutes)
-        wsum = cells.totals(cells.code, np.where(finite, weight, 0.0))
-        wmin = cells.totals(cells.code, np.where(finite, minutes * weight, 0.0))
-        over = {t: cells.totals(cells.code, weight * (minutes > t)) for t in THRESHOLDS_MIN}
+        np.copyto(values[:, 0], 0.0)
+        np.copyto(values[:, 0], weight, where=finite)  # np.where(finite, weight, 0.0)
+        np.multiply(minutes, weight, out=values[:, 1])
+        np.copyto(values[:, 1], 0.0, where=~finite)  # np.where(finite, minutes * weight, 0.0)
+        for j, t in enumerate(THRESHOLDS_MIN):
+            np.multiply(weight, minutes > t, out=values[:, 2 + j])  # weight * (minutes > t)
+        wsum, wmin, *over_t = cells.column_totals(bins, values)
+        over = dict(zip(THRESHOLDS_MIN, over_t, strict=True))
         for key in cells.sizes:
             mean = wmin[key] / np.where(wsum[key] > 0, wsum[key], np.nan)
             pop = np.where(pops[key] > 0, pops[key], np.nan)
@@ -183,33 +212,70 @@ def _access_by_group(
     return out
 
 
+#: Groups of a grouping whose sorted burdens :func:`_burden_groups` keeps to merge into a coarser group.
+MERGE_PARTS = 2
+
+
 def _burden_groups(
-    burden: np.ndarray, cell: np.ndarray, n_cells: int, of_cell: dict[str, np.ndarray]
+    burden: np.ndarray, cell: np.ndarray, counts: np.ndarray, of_cell: dict[str, np.ndarray]
 ) -> dict[str, list[BurdenBlock]]:
     """:func:`_burden_block` of the values of each group of each grouping (``of_cell``: group code
-    of each cell).
+    of each cell; ``counts``: rows per cell, ``np.bincount(cell)`` to the number of cells).
 
-    One counting sort by cell and one sort per cell; a group's values are its cells' runs joined
-    (and sorted again when it has several cells), one group at a time.
+    One counting sort by cell; a group's values are its cells' runs joined and sorted, one group at
+    a time. Without a sign bit among the burdens (no -0.0, so equal values are equal bits) any
+    arrangement of a group's values sorts to the same array: the cells are then not sorted one
+    by one first, and a group made of at most :data:`MERGE_PARTS` groups of a grouping already
+    sorted (all: the islands and the main island) merges their sorted values. With a sign bit,
+    each cell is sorted, then each group of several cells, as the arrangement of -0.0 and 0.0
+    may show in a median.
     """
+    n_cells = len(counts)
     small = cell.astype(np.uint8 if n_cells <= 256 else np.uint16 if n_cells <= 65536 else np.int64)
-    values = burden[np.argsort(small, kind="stable")]  # radix sort for 8- and 16-bit keys
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(cell, minlength=n_cells))])
-    for c in np.flatnonzero(np.diff(bounds) > 1):
-        values[bounds[c] : bounds[c + 1]].sort()
-    out: dict[str, list[BurdenBlock]] = {}
-    for key, of in of_cell.items():
+    values = burden.take(np.argsort(small, kind="stable"))  # radix sort for 8- and 16-bit keys
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    any_order = not np.signbit(burden).any()
+    if not any_order:
+        for c in np.flatnonzero(np.diff(bounds) > 1):
+            values[bounds[c] : bounds[c + 1]].sort()
+    nonempty = counts > 0
+    kept: list[tuple[np.ndarray, list[np.ndarray]]] = []  # (group per cell, sorted values per group)
+
+    def parts_of(cells: np.ndarray) -> list[np.ndarray] | None:
+        """Sorted values of the kept groups that make up the group of ``cells``, if any do."""
+        cells = cells[nonempty[cells]]
+        for of, sorted_values in kept:
+            codes = np.unique(of[cells])
+            if np.count_nonzero(nonempty & np.isin(of, codes)) == len(cells):
+                return [sorted_values[g] for g in codes]
+        return None
+
+    blocks: dict[str, list[BurdenBlock]] = {}
+    for key in sorted(of_cell, key=lambda key: -int(of_cell[key].max())):  # finer groupings first
+        of = of_cell[key]
         k = int(of.max()) + 1
         members = np.split(np.argsort(of, kind="stable"), np.cumsum(np.bincount(of, minlength=k))[:-1])
-        groups = []
+        keep = any_order and k <= MERGE_PARTS
+        groups, sorted_groups = [], []
         for cells in members:
             runs = [values[bounds[c] : bounds[c + 1]] for c in cells if bounds[c + 1] > bounds[c]]
-            joined = runs[0] if len(runs) == 1 else np.concatenate(runs) if runs else values[:0]
-            if len(runs) > 1:
-                joined.sort()
+            parts = parts_of(cells) if any_order and len(runs) > MERGE_PARTS else None
+            if parts is not None and len(parts) == 1:  # the same values as a group already sorted
+                joined = parts[0]
+            elif parts is not None:  # a merge of sorted runs
+                joined = np.concatenate(parts)
+                joined.sort(kind="stable")
+            else:
+                joined = runs[0] if len(runs) == 1 else np.concatenate(runs) if runs else values[:0]
+                if len(runs) > 1 or (any_order and len(runs) == 1):
+                    joined.sort()
             groups.append(_burden_block(joined))
-        out[key] = groups
-    return out
+            if keep:
+                sorted_groups.append(joined)
+        blocks[key] = groups
+        if keep:
+            kept.append((of, sorted_groups))
+    return {key: blocks[key] for key in of_cell}
 
 
 def _grouped_metrics(
@@ -223,28 +289,29 @@ def _grouped_metrics(
     if cells.n * n_services > MAX_CELLS and len(groupings) > 1:
         parts = [_grouped_metrics(residents, errands, {key: g}) for key, g in groupings.items()]
         return {key: v for part, _ in parts for key, v in part.items()}, parts[0][1]
-    weight = residents["weight"].to_numpy(float)
+    weight = np.array(residents["weight"].to_numpy(float))  # writable: a bincount copies a read-only one
     pop = cells.totals(cells.code, weight)
     trips = cells.totals(
         cells.code, np.bincount(errands.resident, weights=errands.trips, minlength=len(weight))
     )
     done_cell = cells.code[errands.done_resident]
-    n_done = cells.totals(done_cell)
     dist = cells.totals(done_cell, errands.km[errands.done])
     money = cells.totals(done_cell, errands.yuan[errands.done])
     cell_service = done_cell  # in place (one array less): each completed errand's (cell, service) code
     cell_service *= n_services
     cell_service += errands.done_service
+    per_cell_service = np.bincount(cell_service, minlength=cells.n * n_services)
+    n_done = cells.sums(per_cell_service.reshape(cells.n, n_services).sum(axis=1))  # exact counts
     burdens = _burden_groups(
         errands.burden,
         cell_service,
-        cells.n * n_services,
+        per_cell_service,
         {
             **{key: np.repeat(of, n_services) for key, of in cells.of_cell.items()},
             "service": np.tile(np.arange(n_services), cells.n),
         },
     )
-    access = _access_by_group(residents, cells, pop)
+    access = _access_by_group(residents, cells, pop, weight)
     result: dict[str, dict[str, dict[str, Any]]] = {}
     for key, (_, labels) in groupings.items():
         out: dict[str, dict[str, Any]] = {}
@@ -277,15 +344,33 @@ def measured_rows(errands: pd.DataFrame, trips: pd.DataFrame) -> tuple[np.ndarra
     if len(arise) == 0 or arise.min() >= 0:
         return np.ones(len(errands), dtype=bool), np.ones(len(trips), dtype=bool)
     ids = errands["errand"].to_numpy()
-    arise_by_id = np.zeros(int(ids.max()) + 1, dtype=arise.dtype)
-    arise_by_id[ids] = arise  # errand ids are dense: an O(n) lookup
-    return arise >= 0, arise_by_id[trips["errand"].to_numpy()] >= 0
+    measured = arise >= 0
+    measured_by_id = np.zeros(int(ids.max()) + 1, dtype=bool)
+    measured_by_id[ids] = measured  # errand ids are dense: an O(n) lookup, one byte per id
+    return measured, measured_by_id[trips["errand"].to_numpy()]
+
+
+#: Most labels :func:`_code_counts` counts one comparison pass at a time (more: one bincount).
+FEW_LABELS = 16
+
+
+def _code_counts(code: np.ndarray, k: int) -> np.ndarray:
+    """Rows per code 0..k-1 of categorical codes (missing, -1, not counted), int64: for a few
+    labels one comparison pass each over the small codes (no conversion of every row to a
+    64-bit index as a bincount makes), the same counts as ``np.bincount(code + 1)[1:]``."""
+    if k > FEW_LABELS:
+        return np.bincount(code.astype(np.intp) + 1, minlength=k + 1)[1:]
+    return np.array([np.count_nonzero(code == i) for i in range(k)], dtype=np.int64)
 
 
 def _counts(column: pd.Series, rows: np.ndarray) -> dict[str, int]:
-    """Rows per label of a categorical column among ``rows``, most frequent first."""
+    """Rows per label of a categorical column among ``rows``, most frequent first: counts over
+    every row less those over the rows left out (few: the warm-up's), the same integers."""
     code, labels = _codes(column)
-    counts = np.bincount(code[rows] + 1, minlength=len(labels) + 1)[1:]  # code -1: missing
+    counts = _code_counts(code, len(labels))
+    left_out = np.flatnonzero(~rows)
+    if len(left_out):
+        counts = counts - _code_counts(code.take(left_out), len(labels))
     return {labels[i]: int(counts[i]) for i in np.argsort(-counts, kind="stable")}
 
 
@@ -295,23 +380,25 @@ def transit_summary(trips: pd.DataFrame, rows: np.ndarray | None = None) -> Tran
     if "mode" not in trips or "bus" not in list(trips["mode"].cat.categories) or "no_way_home" not in trips:
         return None
     rows = np.ones(len(trips), dtype=bool) if rows is None else rows
-    is_bus = rows & (trips["mode"] == "bus").to_numpy()  # one column at a time, no copy of the table
-    n, n_trips = int(is_bus.sum()), int(rows.sum())
+    mode, modes = _codes(trips["mode"])
+    is_bus = rows & (mode == modes.index("bus"))  # one column at a time, no copy of the table
+    bus = np.flatnonzero(is_bus)  # the bus trips' rows, once: each column taken at them (few rows)
+    n, n_trips = len(bus), int(np.count_nonzero(rows))
 
     def mean(column: str) -> float | None:
-        return _num(pd.Series(trips[column].to_numpy()[is_bus]).mean()) if n else None
+        return _num(pd.Series(trips[column].to_numpy().take(bus)).mean()) if n else None
 
     boardings: dict[str, int] = {}
     for column in ("lines_out", "lines_home"):  # boardings per label code, then per line of the label
         code, labels = _codes(trips[column])
-        counts = np.bincount(code[is_bus] + 1, minlength=len(labels) + 1)[1:]
+        counts = np.bincount(code.take(bus) + 1, minlength=len(labels) + 1)[1:]
         for label, count in zip(labels, counts.tolist(), strict=True):
             for line in label.split(">") if label != "" and count else ():
                 boardings[line] = boardings.get(line, 0) + count
     return TransitSummary(
         bus_trips=n,
         bus_share=_num(n / n_trips) if n_trips else None,
-        no_way_home=int(trips["no_way_home"].to_numpy()[rows].sum()),
+        no_way_home=int(np.count_nonzero(trips["no_way_home"].to_numpy(bool) & rows)),
         no_way_home_share_of_bus_trips=mean("no_way_home"),
         mean_stop_wait_min=mean("stop_wait_min"),
         mean_transfer_wait_min=mean("transfer_wait_min"),
