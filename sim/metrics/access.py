@@ -22,13 +22,14 @@ used in every run; tests check it against PySAL ``access`` on the same inputs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from sim.metrics.equity import concentration_index, theil_decomposition
+from sim.metrics.equity import _concentration, _decompose, _xlogx_total
 
 if TYPE_CHECKING:
     from sim.model.model import AccessModel
@@ -118,12 +119,33 @@ def _round(x: float) -> float | None:
     return None if not np.isfinite(x) else round(float(x), 4)
 
 
-def _wmean(values: np.ndarray, weight: np.ndarray, code: np.ndarray, k: int) -> np.ndarray:
-    """Weighted mean of the finite ``values`` with positive ``weight`` per ``code`` 0..k-1 (NaN if none)."""
+def _rounded(values: np.ndarray) -> list[float | None]:
+    """:func:`_round` of each value (as Python floats: no numpy scalar per value)."""
+    return [round(v, 4) if math.isfinite(v) else None for v in np.asarray(values, dtype=float).tolist()]
+
+
+def _wmean(
+    values: np.ndarray,
+    weight: np.ndarray,
+    code: np.ndarray,
+    k: int,
+    shared: dict[str, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Weighted mean of the finite ``values`` with positive ``weight`` per ``code`` 0..k-1 (NaN if none).
+
+    ``shared``: where the weight sums per code are kept when every row is, for other values with
+    the same weights and codes (the same sums).
+    """
     ok = np.isfinite(values) & (weight > 0)
     if not ok.all():  # copies (per errand, in the realised km) only when rows are left out
         values, weight, code = values[ok], weight[ok], code[ok]
-    w = np.bincount(code, weights=weight, minlength=k)
+        w = np.bincount(code, weights=weight, minlength=k)
+    elif shared is not None and "weight" in shared:
+        w = shared["weight"]
+    else:
+        w = np.bincount(code, weights=weight, minlength=k)
+        if shared is not None:
+            shared["weight"] = w
     s = np.bincount(code, weights=values * weight, minlength=k)
     mean: np.ndarray = np.divide(s, w, out=np.full(k, np.nan), where=w > 0)
     return mean
@@ -330,7 +352,7 @@ def access_summary(
                 "theil": _theil_profile(values, uw, cells),
             }
             vil = _wmean(values, uw, cells.village, len(w.village_ids))
-            by_village[f"{name}.{method}"] = [_round(v) for v in vil]
+            by_village[f"{name}.{method}"] = _rounded(vil)
         # best over each resident's own modes (as the residents' access_<service>_min columns)
         own_min = cells.best(cost.min(axis=2))
         q_min = cells.best((cost + wait[None, None, :]).min(axis=2))
@@ -363,7 +385,7 @@ def access_summary(
         "facility_mean_wait_min": {f: _round(x) for f, x in zip(w.fac_ids, wait, strict=True) if x > 0},
         "by_village": {
             "village": list(w.village_ids),
-            "population": [_round(p) for p in pop_v],
+            "population": _rounded(pop_v),
             **by_village,
         },
         "merger_effect_cells": _effect_cells(model, result, cells, cell_measures),
@@ -377,15 +399,36 @@ def access_summary(
 
 
 def _theil_profile(values: np.ndarray, weight: np.ndarray, cells: ResidentCells) -> dict[str, float | None]:
-    unit = theil_decomposition(values, cells.unit, weight)
-    isl = theil_decomposition(values, cells.island, weight)
+    """Theil T by former unit and by island and the age concentration index of one index's values:
+    the values cleaned, weighted and their ``x ln x`` summed once for all three (as
+    :func:`theil_decomposition` and :func:`concentration_index` each do alone)."""
+    x = np.asarray(values, dtype=float)
+    w = np.asarray(weight, dtype=float)
+    keep = np.isfinite(x) & (w > 0)
+    every = bool(keep.all())
+    if not every:
+        x, w = x[keep], w[keep]
+    if len(x) == 0:
+        unit = isl = {"total": np.nan, "between": np.nan, "within": np.nan}
+        concentration = np.nan
+    else:
+
+        def codes(g: np.ndarray) -> np.ndarray:
+            c = np.asarray(g, dtype=np.int64)
+            return c if every else c[keep]
+
+        wx = w * x
+        xlogx = _xlogx_total(x, w, wx)
+        unit = _decompose(x, codes(cells.unit), w, xlogx, wx)
+        isl = _decompose(x, codes(cells.island), w, xlogx, wx)
+        concentration = _concentration(x, codes(cells.band), w, wx)
     return {
         "total": _round(unit["total"]),
         "between_former_unit": _round(unit["between"]),
         "within_former_unit": _round(unit["within"]),
         "between_island": _round(isl["between"]),
         "within_island": _round(isl["within"]),
-        "concentration_index_age": _round(concentration_index(values, cells.band, weight)),
+        "concentration_index_age": _round(concentration),
     }
 
 
@@ -394,6 +437,7 @@ def _life_circles(
 ) -> dict[str, Any]:
     """Shares of users within 5/15/30 min: walking (the GB 50180 circles) and by their fastest own mode."""
     total = weight.sum()
+    unit_all = np.bincount(unit, weights=weight, minlength=len(unit_ids))  # the same for every circle
     out: dict[str, Any] = {}
     for label, minutes in (("walk", walk_min), ("own_mode", own_min)):
         block: dict[str, Any] = {}
@@ -401,9 +445,8 @@ def _life_circles(
             inside = weight * (minutes <= t)
             block[str(t)] = _round(inside.sum() / total) if total > 0 else None
             unit_in = np.bincount(unit, weights=inside, minlength=len(unit_ids))
-            unit_all = np.bincount(unit, weights=weight, minlength=len(unit_ids))
             share = np.divide(unit_in, unit_all, out=np.full(len(unit_ids), np.nan), where=unit_all > 0)
-            block[f"{t}_by_former_unit"] = {u: _round(x) for u, x in zip(unit_ids, share, strict=True)}
+            block[f"{t}_by_former_unit"] = dict(zip(unit_ids, _rounded(share), strict=True))
         out[label] = block
     return out
 
@@ -428,6 +471,7 @@ def _effect_cells(
         table[name] = _wmean(values, weight, key, k)
     if result is not None:
         table.update(_realised_km(model, result, k))
+    rounded = {name: _rounded(col) for name, col in table.items()}
     rows = []
     for u in range(n_units):
         for b in range(n_bands):
@@ -436,7 +480,7 @@ def _effect_cells(
                 {
                     "former_unit": w.unit_ids[u],
                     "age_band": w.age_bands[b],
-                    **{name: _round(col[i]) for name, col in table.items()},
+                    **{name: col[i] for name, col in rounded.items()},
                 }
             )
     return {"merger_status": dict(zip(w.unit_ids, _merger_status(model), strict=True)), "rows": rows}
@@ -452,16 +496,18 @@ def _realised_km(model: AccessModel, result: RunResult, k: int) -> dict[str, np.
     table: dict[str, np.ndarray] = {}
     done = (errands["status"] == "completed").to_numpy()
     e_res = errands["resident"].to_numpy(np.int64)[done]
-    group_cell = w.service_group[errands["service"].cat.codes.to_numpy(np.int64)[done]] * k + r_key[e_res]
+    service = errands["service"].cat.codes.to_numpy()[done]  # small codes: no 64-bit copy of every row
+    group_cell = (w.service_group * k)[service] + r_key[e_res]  # the group's first cell, per service code
     e_weight = r_weight[e_res]
-    del e_res
+    del e_res, service
     n_groups = len(w.groups)
+    shared: dict[str, np.ndarray] = {}  # weight per (group, cell), the same for every column
 
     def by_group(column: str) -> np.ndarray:
         """(groups, k) weighted mean of an errands column per (service group, cell): one bincount
         over both, the same sums as one per group."""
         values = errands[column].to_numpy(float)[done]
-        return _wmean(values, e_weight, group_cell, n_groups * k).reshape(n_groups, k)
+        return _wmean(values, e_weight, group_cell, n_groups * k, shared).reshape(n_groups, k)
 
     km = by_group("distance_km")
     minutes = by_group("burden_min") if model.frailty is not None else None

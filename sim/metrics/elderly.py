@@ -24,6 +24,12 @@ def _num(x: float) -> float | None:
     return round(float(x), 6) if np.isfinite(x) else None
 
 
+def _band_counts(band: np.ndarray, n: int) -> np.ndarray:
+    """Rows per age band 0..n-1 (``np.bincount(band, minlength=n)`` for bands below n): one
+    comparison pass per band over the small codes, no 64-bit copy of every row."""
+    return np.array([np.count_nonzero(band == i) for i in range(n)], dtype=np.int64)
+
+
 def elderly_summary(model: AccessModel, result: RunResult, days: int) -> dict[str, Any]:
     """Impaired shares, companions' minutes, burden with companions by age band, fare subsidy, bus shares."""
     f = model.frailty
@@ -42,10 +48,12 @@ def elderly_summary(model: AccessModel, result: RunResult, days: int) -> dict[st
     with_companions = own.copy()
     with_companions[bands.index(spec.companion_band)] += f.companion_min
     is_bus = (trips["mode"] == "bus").to_numpy()  # compared by category code, no strings per trip
-    n_trips = np.bincount(band, minlength=len(bands))
-    bus = np.bincount(band, weights=is_bus, minlength=len(bands))
+    bus_rows = np.flatnonzero(is_bus)  # the bus trips (few): their bands and money taken once
+    bus_band = band.take(bus_rows)
+    n_trips = _band_counts(band, len(bands))
+    bus = _band_counts(bus_band, len(bands)).astype(float)  # sums of ones: the same whatever the order
     bus_money = np.bincount(  # the bus trips' money only: the same sums as adding zeros for the others
-        band[is_bus], weights=trips["money_yuan"].to_numpy(float)[is_bus], minlength=len(bands)
+        bus_band, weights=trips["money_yuan"].to_numpy(float).take(bus_rows), minlength=len(bands)
     )
     return {
         "impaired_share_by_age_band": {

@@ -84,7 +84,17 @@ def health_summary(model: AccessModel, result: RunResult, days: int) -> dict[str
     fac_lookup = _lookup(trips["facility"], w.fac_ids)
     kind_of_code = np.asarray(w.fac_kind)[fac_lookup]  # per facility code (missing: the lookup's -1)
     fac_code = trips["facility"].cat.codes.to_numpy()
-    at_code = _per_code(fac_code, len(fac_lookup))
+    _, measured = measured_rows(errands, trips)  # trips of errands that arose on measured days
+    # rows per facility code (missing last), all and referred on measured days: one bincount of
+    # 2 * (code + 1) + referred, the same integers as a bincount of each
+    pair = fac_code.astype(np.intp)
+    pair += 1
+    pair *= 2
+    pair += _is(trips["outcome"], "referred") & measured
+    per_pair = np.bincount(pair, minlength=2 * len(fac_lookup)).reshape(len(fac_lookup), 2)
+    del pair
+    at_code = np.roll(per_pair.sum(axis=1), -1)
+    referred_at_code = np.roll(per_pair[:, 1], -1)
     weight = float(model.sample_weight)
     person_years = float(res.weight.sum()) * days / 365.0
     visits = {}
@@ -98,19 +108,22 @@ def health_summary(model: AccessModel, result: RunResult, days: int) -> dict[str
         else None
     )
 
-    _, measured = measured_rows(errands, trips)  # trips of errands that arose on measured days
     first = measured & _first_trips(trips["errand"].to_numpy(np.int64))  # trips are in time order
     minor = first & _is(trips["purpose"], spec.levels[0])
     rows = np.flatnonzero(minor)
-    bypass = facility_tiers(w)[fac_lookup[fac_code[rows]]] > 0
+    above_code = facility_tiers(w)[fac_lookup] > 0  # per facility code (missing: the lookup's -1)
+    bypass = above_code[fac_code.take(rows)]
     relative, cell = _relative_cells(model)
     edges = np.asarray(RELATIVE_TIME_EDGES_MIN)
     bin_of_cell = np.searchsorted(edges, relative, side="left")  # bin j: (edges[j-1], edges[j]]
     n_bins, n_bands = len(edges) + 1, len(bands)
     key = (bin_of_cell * n_bands)[cell] + res.band  # (bin, age band) of each resident
-    key = key[trips["resident"].to_numpy(np.int64)[rows]]  # of each first trip
-    n_first = np.bincount(key, minlength=n_bins * n_bands).reshape(n_bins, n_bands)
-    n_bypass = np.bincount(key[bypass], minlength=n_bins * n_bands).reshape(n_bins, n_bands)
+    key = key.take(trips["resident"].to_numpy().take(rows))  # of each first trip
+    key *= 2
+    key += bypass  # (bin, age band, bypassed): first trips and bypasses from one bincount
+    per_key = np.bincount(key, minlength=2 * n_bins * n_bands).reshape(n_bins, n_bands, 2)
+    n_first = per_key.sum(axis=2)
+    n_bypass = per_key[:, :, 1]
     by_band = {
         b: {
             "first_trips": int(n_first[:, i].sum()),
@@ -132,7 +145,6 @@ def health_summary(model: AccessModel, result: RunResult, days: int) -> dict[str
         for j, lab in enumerate(labels)
     }
 
-    referred_at_code = _per_code(fac_code[_is(trips["outcome"], "referred") & measured], len(fac_lookup))
     referred = {
         name: int(referred_at_code[kind_of_code == list(w.kind_names).index(name)].sum())
         for name in HEALTH_TIERS
@@ -142,11 +154,12 @@ def health_summary(model: AccessModel, result: RunResult, days: int) -> dict[str
     in_group = w.service_group[_lookup(errands["service"], w.services)] == group  # per service code
     done = (errands["status"] == "completed").to_numpy() & (errands["arise_day"] >= 0).to_numpy()
     health = np.flatnonzero(done & in_group[errands["service"].cat.codes.to_numpy()])
-    h_band = res.band[errands["resident"].to_numpy(np.int64)[health]]
-    h_km = errands["distance_km"].to_numpy(float)[health]
-    km_by_band = {
-        b: _num(h_km[h_band == i].mean()) if (h_band == i).any() else None for i, b in enumerate(bands)
-    }
+    h_band = res.band.take(errands["resident"].to_numpy().take(health))
+    h_km = errands["distance_km"].to_numpy(float).take(health)
+    km_by_band = {}
+    for i, b in enumerate(bands):
+        in_band = h_band == i
+        km_by_band[b] = _num(h_km[in_band].mean()) if in_band.any() else None
     return {
         "visits_per_person_year": visits,
         "village_clinic_to_health_centre_visits": _num(ratio) if ratio is not None else None,
@@ -185,12 +198,6 @@ def _is(column: pd.Series, value: str) -> np.ndarray:
     cats = [str(c) for c in column.cat.categories]
     is_value: np.ndarray = column.cat.codes.to_numpy() == (cats.index(value) if value in cats else -2)
     return is_value
-
-
-def _per_code(codes: np.ndarray, n: int) -> np.ndarray:
-    """Rows per code of categorical codes (``n``: categories plus one), missing (-1) counted last."""
-    counts = np.bincount(codes + 1, minlength=n)
-    return np.roll(counts, -1)
 
 
 def _share(hits: int, n: int) -> float | None:

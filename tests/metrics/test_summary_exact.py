@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from sim.metrics.access import _round, _rounded, _theil_profile, _wmean
+from sim.metrics.elderly import _band_counts
 from sim.metrics.equity import _profile, concentration_index, theil_decomposition
 from sim.metrics.summary import (
     BurdenBlock,
@@ -194,3 +198,59 @@ def test_equity_profiles_with_shared_group_weights_equal_each_alone(seed: int) -
         before = _profile_before(x, weight, groupings, age)
         assert repr(together) == repr(alone)
         assert repr({key: together[key] for key in before}) == repr(before)
+
+
+def _theil_profile_before(values: np.ndarray, weight: np.ndarray, cells: object) -> dict[str, float | None]:
+    """The earlier ``access._theil_profile``: each measure through its public function."""
+    unit = theil_decomposition(values, cells.unit, weight)  # type: ignore[attr-defined]
+    isl = theil_decomposition(values, cells.island, weight)  # type: ignore[attr-defined]
+    return {
+        "total": _round(unit["total"]),
+        "between_former_unit": _round(unit["between"]),
+        "within_former_unit": _round(unit["within"]),
+        "between_island": _round(isl["between"]),
+        "within_island": _round(isl["within"]),
+        "concentration_index_age": _round(
+            concentration_index(values, cells.band, weight)  # type: ignore[attr-defined]
+        ),
+    }
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_access_theil_profile_equals_the_public_functions_exactly(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = 3000
+    cells = SimpleNamespace(
+        unit=rng.integers(0, 8, n), island=rng.integers(0, 2, n), band=rng.integers(0, 5, n)
+    )
+    weight = rng.exponential(50.0, n) * (rng.random(n) < 0.8)  # cells without users weigh 0
+    for values in (
+        rng.exponential(2.0, n),
+        np.where(rng.random(n) < 0.1, np.inf, rng.random(n)),
+        np.zeros(n),
+    ):
+        got = _theil_profile(values, weight, cells)  # type: ignore[arg-type]
+        assert repr(got) == repr(_theil_profile_before(values, weight, cells))
+    nothing = _theil_profile(np.full(n, np.inf), weight, cells)  # type: ignore[arg-type]
+    assert nothing == _theil_profile_before(np.full(n, np.inf), weight, cells)
+
+
+def test_rounded_and_shared_weighted_means_equal_one_at_a_time() -> None:
+    rng = np.random.default_rng(7)
+    values = np.concatenate([rng.normal(0, 1e3, 200), [np.nan, np.inf, -np.inf, -0.0, 0.0]])
+    assert _rounded(values) == [_round(v) for v in values]
+    code = rng.integers(0, 9, 4000)
+    weight = rng.uniform(0.5, 2.0, 4000)
+    shared: dict[str, np.ndarray] = {}
+    columns = [rng.exponential(3.0, 4000) for _ in range(3)]
+    columns[1][::7] = np.nan  # rows left out: the weight sums of its own
+    for column in columns:
+        assert (
+            _wmean(column, weight, code, 10, shared).tobytes() == _wmean(column, weight, code, 10).tobytes()
+        )
+
+
+def test_band_counts_equal_a_bincount() -> None:
+    band = np.random.default_rng(8).integers(0, 6, 10_000).astype(np.int8)
+    assert np.array_equal(_band_counts(band, 6), np.bincount(band, minlength=6))
+    assert _band_counts(band, 6).dtype == np.bincount(band).dtype
