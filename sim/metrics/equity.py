@@ -8,6 +8,7 @@ Lorenz curve.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -112,15 +113,17 @@ def _decompose(
     xlogx: float,
     wx: np.ndarray | None = None,
     wg: np.ndarray | None = None,
+    yg: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Theil T parts from group sums: O(n) bincounts, no further logarithms per person.
 
     With Y = sum w x, s_g = Y_g / Y and mu_g the group means, sum_g s_g T_g equals
     (sum w x ln x) / Y - sum_g s_g ln mu_g, so within and total follow from the same pass.
-    ``wx`` (``w * x``) and ``wg`` (:func:`_group_weights`) if already made.
+    ``wx`` (``w * x``), ``wg`` (:func:`_group_weights`) and ``yg`` (the same of ``wx``) if
+    already made.
     """
     wg = _group_weights(g, w) if wg is None else wg
-    yg = np.bincount(g, weights=w * x if wx is None else wx, minlength=len(wg))
+    yg = np.bincount(g, weights=w * x if wx is None else wx, minlength=len(wg)) if yg is None else yg
     total_y = yg.sum()
     if total_y <= 0:
         return dict(_NAN_DECOMPOSITION)
@@ -185,12 +188,17 @@ def concentration_index(
 
 
 def _concentration(
-    x: np.ndarray, g: np.ndarray, w: np.ndarray, wx: np.ndarray | None = None, wg: np.ndarray | None = None
+    x: np.ndarray,
+    g: np.ndarray,
+    w: np.ndarray,
+    wx: np.ndarray | None = None,
+    wg: np.ndarray | None = None,
+    yg: np.ndarray | None = None,
 ) -> float:
-    """:func:`concentration_index` of clean, non-empty values; ``wx`` (``w * x``) and ``wg``
-    (:func:`_group_weights`) if already made."""
+    """:func:`concentration_index` of clean, non-empty values; ``wx`` (``w * x``), ``wg``
+    (:func:`_group_weights`) and ``yg`` (the same of ``wx``) if already made."""
     wg = _group_weights(g, w) if wg is None else wg
-    yg = np.bincount(g, weights=w * x if wx is None else wx, minlength=len(wg))
+    yg = np.bincount(g, weights=w * x if wx is None else wx, minlength=len(wg)) if yg is None else yg
     cum = np.cumsum(wg)
     rank = (cum - wg / 2) / cum[-1]
     mu = yg.sum() / wg.sum()
@@ -199,20 +207,64 @@ def _concentration(
     return float(2 * np.sum((yg - mu * wg) * (rank - 0.5)) / wg.sum() / mu)
 
 
-def _curve(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _curve(x: np.ndarray, w: np.ndarray, shared: _Shared | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Lorenz curve of clean values (one unstable sort: tied values give collinear points, same curve).
 
     Equal weights (every resident standing for as many people) need no permutation: the values
-    are sorted directly, which gives the same sorted values and weights.
+    are sorted directly, which gives the same sorted values and weights, and the population
+    shares are those of the weights alone (kept in ``shared`` for other values with the same).
     """
-    if len(w) and (w == w[0]).all():
+    equal = bool(len(w) and (w == w[0]).all())
+    if equal:
         xs, ws = np.sort(x), w
     else:
         order = np.argsort(x)
         xs, ws = x[order], w[order]
-    pop = np.concatenate([[0.0], np.cumsum(ws)])
+    if equal and shared is not None and shared.curve_pop is not None:
+        pop_share = shared.curve_pop
+    else:
+        pop = np.concatenate([[0.0], np.cumsum(ws)])
+        pop_share = pop / pop[-1]
+        if equal and shared is not None:
+            shared.curve_pop = pop_share
     val = np.concatenate([[0.0], np.cumsum(xs * ws)])
-    return pop / pop[-1], val / val[-1]
+    return pop_share, val / val[-1]
+
+
+@dataclass
+class _Shared:
+    """What :func:`_profile` makes from the weights and group codes alone, kept for other
+    quantities measured on the same rows (all residents) with the same weights."""
+
+    bins: np.ndarray | None = None  # group codes interleaved (:func:`_interleaved`)
+    sizes: list[int] | None = None  # groups per grouping
+    weights: list[np.ndarray] | None = None  # weight per group of each grouping
+    curve_pop: np.ndarray | None = None  # Lorenz population shares (equal weights)
+
+
+def _interleaved(codes: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
+    """Bins of m groupings' codes row by row (row r's groups at positions r*m ... r*m+m-1, each
+    grouping's codes shifted past the previous ones) and the groups of each (max + 1)."""
+    if any(len(g) and int(g.min()) < 0 for g in codes):
+        raise ValueError("group codes must be non-negative")  # as a bincount of each would say
+    sizes = [int(g.max()) + 1 for g in codes]
+    bins = np.empty((len(codes[0]), len(codes)), dtype=np.intp)
+    offset = 0
+    for j, (g, k) in enumerate(zip(codes, sizes, strict=True)):
+        np.add(g, offset, out=bins[:, j])
+        offset += k
+    return bins.ravel(), sizes
+
+
+def _group_sums(bins: np.ndarray, sizes: list[int], values: np.ndarray) -> list[np.ndarray]:
+    """``np.bincount(g, weights=values, minlength=k)`` for each grouping (codes g, k groups) from
+    one bincount over the :func:`_interleaved` bins: each group adds the same values in the same
+    (row) order, while neighbouring additions go to different groups (rows come grouped by
+    township, and a bincount over one grouping chains each addition on the previous one)."""
+    m = len(sizes)
+    sums = np.bincount(bins, weights=np.repeat(values, m), minlength=sum(sizes))
+    bounds = np.cumsum([0, *sizes])
+    return [sums[bounds[j] : bounds[j + 1]] for j in range(m)]
 
 
 def equity_profile(
@@ -234,50 +286,55 @@ def _profile(
     *,
     groupings: dict[str, np.ndarray],
     age_code: np.ndarray,
-    shared: dict[str | None, np.ndarray] | None = None,
+    shared: _Shared | None = None,
 ) -> dict[str, float]:
     """:func:`equity_profile` unrounded (NaN where undefined).
 
-    ``shared``: group weights (:func:`_group_weights`) per grouping name (None for the age
-    bands) of the rows when all are kept, filled and reused across quantities measured on the
-    same residents with the same weights (:func:`equity_measures`).
+    The group sums of every grouping and of the age bands come from one bincount each
+    (:func:`_group_sums`). ``shared``: what depends on the weights and codes alone when every row
+    is kept, made once and reused across quantities measured on the same residents with the
+    same weights (:func:`equity_measures`).
     """
     x = np.asarray(values, dtype=float)
     w = np.asarray(weights, dtype=float)
     keep = np.isfinite(x) & (w > 0)
     every = bool(keep.all())
-    if every:  # the same rows: no copies, and the group weights of any other such quantity
-        codes_of = {name: np.asarray(codes) for name, codes in groupings.items()}
-        age = np.asarray(age_code)
-        cache: dict[str | None, np.ndarray] = {} if shared is None else shared
+    if every:  # the same rows: no copies, and what any other such quantity made
+        codes = [np.asarray(c) for c in [*groupings.values(), age_code]]
+        cache = _Shared() if shared is None else shared
     else:
         x, w = x[keep], w[keep]
-        codes_of = {name: np.asarray(codes)[keep] for name, codes in groupings.items()}
-        age = np.asarray(age_code)[keep]
-        cache = {}
+        codes = [np.asarray(c)[keep] for c in [*groupings.values(), age_code]]
+        cache = _Shared()
     wx = w * x
-    curve = _curve(x, w) if len(x) and wx.sum() > 0 else None
+    curve = _curve(x, w, cache if every else None) if len(x) and wx.sum() > 0 else None
     out: dict[str, float] = {
         "gini": _gini_of_curve(*curve) if curve else float("nan"),
         "palma": _palma_of_curve(*curve) if curve else float("nan"),
     }
     total = float("nan")
     xlogx = _xlogx_total(x, w, wx)
-
-    def weights_of(name: str | None, g: np.ndarray) -> np.ndarray:
-        if name not in cache:
-            cache[name] = _group_weights(g, w)
-        return cache[name]
-
-    for name, g in codes_of.items():
-        dec = _decompose(x, g, w, xlogx, wx, weights_of(name, g)) if len(x) else dict(_NAN_DECOMPOSITION)
+    if len(x):
+        if cache.bins is None or cache.sizes is None:
+            cache.bins, cache.sizes = _interleaved(codes)
+        if cache.weights is None:
+            cache.weights = _group_sums(cache.bins, cache.sizes, w)
+        y = _group_sums(cache.bins, cache.sizes, wx)
+    for j, name in enumerate(groupings):
+        dec = (
+            _decompose(x, codes[j], w, xlogx, wx, cache.weights[j], y[j])  # type: ignore[index]
+            if len(x)
+            else dict(_NAN_DECOMPOSITION)
+        )
         total = dec["total"]
         out[f"theil_between_{name}"] = dec["between"]
         out[f"theil_within_{name}"] = dec["within"]
         out[f"theil_between_share_{name}"] = dec["between_share"]
     out["theil"] = total if groupings else theil(x, w)
     out["concentration_index_age"] = (
-        _concentration(x, age, w, wx, weights_of(None, age)) if len(x) else float("nan")
+        _concentration(x, codes[-1], w, wx, cache.weights[-1], y[-1])  # type: ignore[index]
+        if len(x)
+        else float("nan")
     )
     return out
 
@@ -288,7 +345,7 @@ def _round(x: float) -> float | None:
 
 def equity_measures(residents: pd.DataFrame) -> dict[str, dict[str, float]]:
     """:func:`equity_blocks` unrounded (NaN where undefined), for callers that round differently."""
-    weight = residents["weight"].to_numpy(float)
+    weight = np.array(residents["weight"].to_numpy(float))  # writable: a bincount copies a read-only one
     groupings = {
         "former_unit": residents["former_unit"].cat.codes.to_numpy(np.int64),
         "island": residents["island"].to_numpy().astype(np.int64),
@@ -298,7 +355,7 @@ def equity_measures(residents: pd.DataFrame) -> dict[str, dict[str, float]]:
         "burden_min_per_errand",
         *[c for c in residents.columns if c.startswith("access_") and c.endswith("_min")],
     ]
-    shared: dict[str | None, np.ndarray] = {}  # group weights of the quantities that keep every resident
+    shared = _Shared()  # what the quantities that keep every resident have in common
     return {
         col: _profile(
             residents[col].to_numpy(float), weight, groupings=groupings, age_code=age, shared=shared

@@ -10,7 +10,14 @@ import pytest
 
 from sim.metrics.access import _round, _rounded, _theil_profile, _wmean
 from sim.metrics.elderly import _band_counts
-from sim.metrics.equity import _profile, concentration_index, theil_decomposition
+from sim.metrics.equity import (
+    _group_sums,
+    _interleaved,
+    _profile,
+    _Shared,
+    concentration_index,
+    theil_decomposition,
+)
 from sim.metrics.summary import (
     BurdenBlock,
     _burden_block,
@@ -191,7 +198,7 @@ def test_equity_profiles_with_shared_group_weights_equal_each_alone(seed: int) -
     columns = [rng.exponential(10.0, n) for _ in range(3)]
     columns[1][rng.random(n) < 0.05] = np.inf  # not every resident kept
     columns[2][:] = 0.0
-    shared: dict[str | None, np.ndarray] = {}
+    shared = _Shared()
     for x in columns:
         together = _profile(x, weight, groupings=groupings, age_code=age, shared=shared)
         alone = _profile(x, weight, groupings=groupings, age_code=age)
@@ -254,3 +261,14 @@ def test_band_counts_equal_a_bincount() -> None:
     band = np.random.default_rng(8).integers(0, 6, 10_000).astype(np.int8)
     assert np.array_equal(_band_counts(band, 6), np.bincount(band, minlength=6))
     assert _band_counts(band, 6).dtype == np.bincount(band).dtype
+
+
+def test_group_sums_equal_one_bincount_per_grouping_exactly() -> None:
+    rng = np.random.default_rng(9)
+    codes = [np.sort(rng.integers(0, 12, 6000)), rng.integers(0, 2, 6000), rng.integers(0, 5, 6000)]
+    values = rng.exponential(4.0, 6000)
+    bins, sizes = _interleaved(codes)
+    for g, got in zip(codes, _group_sums(bins, sizes, values), strict=True):
+        assert got.tobytes() == np.bincount(g, weights=values, minlength=int(g.max()) + 1).tobytes()
+    with pytest.raises(ValueError):
+        _interleaved([np.array([0, -1, 2])])
