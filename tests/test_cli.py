@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import subprocess
@@ -202,3 +203,20 @@ def test_a_stop_whose_exception_was_swallowed_is_raised_again() -> None:
                 assert caught.value.signum == signum  # type: ignore[attr-defined]
         raise_if_stopped()  # the command ended: forgotten
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_run_freezes_its_startup_objects_only_while_it_runs(tmp_path: Path) -> None:
+    frozen: list[int] = []  # objects frozen at each collection's start
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            frozen.append(gc.get_freeze_count())
+
+    gc.callbacks.append(seen)
+    try:
+        code = main(["run", str(TINY), "--days", "3", "--quiet", "--out", str(tmp_path / "r")])
+    finally:
+        gc.callbacks.remove(seen)
+    assert code == 0 and gc.isenabled()
+    assert gc.get_freeze_count() == 0  # unfrozen when the command ended
+    assert frozen and max(frozen) > 0  # the collections during the run skipped the startup objects
