@@ -4,11 +4,13 @@
 give the same floats when it is absent). Each function fills the traced cells of one block of
 profiles in a block-shaped :class:`~sim.transit.csa.Journeys` made by ``csa._empty``; the other cells
 keep its inf / -1 / 0. Sums are taken in the numpy versions' order, so the floats are bit for bit
-the same. The cell loops run without the GIL."""
+the same. The connection scans (``scan_forward``, ``scan_backward``) give ``csa._scan_forward_numpy``'s
+and ``csa._scan_backward_numpy``'s arrays. The loops run without the GIL."""
 
 from libc.math cimport INFINITY, isfinite
-from libc.stdint cimport int8_t, int16_t, int32_t, int64_t
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t
 from libc.stdlib cimport free, malloc
+from libc.string cimport memset
 
 import numpy as np
 
@@ -295,3 +297,177 @@ def best_over_stops(
     finally:
         free(row_low)
         free(row_best)
+
+
+cdef inline double _block_min(const double[:, ::1] a, Py_ssize_t s, Py_ssize_t p0, Py_ssize_t p1) noexcept nogil:
+    """``a[s, p0:p1].min()`` as numpy takes it (NaN if any is NaN)."""
+    cdef double m = a[s, p0], v
+    cdef Py_ssize_t p
+    for p in range(p0 + 1, p1):
+        v = a[s, p]
+        if v < m or v != v:
+            m = v
+    return m
+
+
+cdef inline double _block_max(const double[:, ::1] a, Py_ssize_t s, Py_ssize_t p0, Py_ssize_t p1) noexcept nogil:
+    """``a[s, p0:p1].max()`` as numpy takes it (NaN if any is NaN)."""
+    cdef double m = a[s, p0], v
+    cdef Py_ssize_t p
+    for p in range(p0 + 1, p1):
+        v = a[s, p]
+        if v > m or v != v:
+            m = v
+    return m
+
+
+def scan_forward(
+    conn, const int64_t[::1] foot_start, const int64_t[::1] foot_near, const double[::1] foot_walk,
+    double transfer_min, double[:, ::1] board, int32_t[:, ::1] board_src, double[:, ::1] arr,
+    int32_t[:, ::1] arr_conn, int32_t[:, ::1] trip_in, Py_ssize_t block,
+):
+    """``csa._scan_forward``'s loop over connections, ``block`` profiles at a time (a profile's
+    column never depends on another's, so each block of columns is scanned on its own while its
+    rows stay in cache). Foot links of stop ``s`` are ``foot_start[s]:foot_start[s + 1]``; the
+    arrays are filled in place (``board`` holds ``board0`` on entry)."""
+    cdef const int64_t[:] c_from = conn.from_stop
+    cdef const int64_t[:] c_to = conn.to_stop
+    cdef const double[:] c_dep = conn.dep
+    cdef const double[:] c_arr = conn.arr
+    cdef const int64_t[:] c_trip = conn.trip
+    cdef const uint8_t[:] pickup = conn.pickup.view(np.uint8)
+    cdef const uint8_t[:] dropoff = conn.dropoff.view(np.uint8)
+    cdef Py_ssize_t n_stops = board.shape[0], n_prof = board.shape[1], n_trips = trip_in.shape[0]
+    cdef Py_ssize_t n_conn = c_dep.shape[0], p0, p1, c, t, ds, s, n, k, p
+    cdef double dep, a, cand
+    cdef bint hit
+    cdef Py_ssize_t block_step = max(block, 1), i_block
+    cdef double* earliest = <double*> malloc(max(n_stops, 1) * sizeof(double))
+    cdef uint8_t* reached = <uint8_t*> malloc(max(n_trips, 1))
+    cdef uint8_t* better = <uint8_t*> malloc(block_step)
+    if earliest == NULL or reached == NULL or better == NULL:
+        free(earliest)
+        free(reached)
+        free(better)
+        raise MemoryError()
+    try:
+        with nogil:
+            for i_block in range((n_prof + block_step - 1) // block_step):
+                p0 = i_block * block_step
+                p1 = min(p0 + block_step, n_prof)
+                memset(reached, 0, n_trips)
+                for s in range(n_stops):
+                    earliest[s] = _block_min(board, s, p0, p1)
+                for c in range(n_conn):
+                    t, ds, dep = c_trip[c], c_from[c], c_dep[c]
+                    if pickup[c] and earliest[ds] <= dep:
+                        hit = False
+                        for p in range(p0, p1):
+                            if board[ds, p] <= dep and trip_in[t, p] < 0:
+                                trip_in[t, p] = <int32_t> c
+                                hit = True
+                        if hit:
+                            reached[t] = 1
+                    if not (reached[t] and dropoff[c]):
+                        continue
+                    a, s = c_arr[c], c_to[c]
+                    hit = False
+                    for p in range(p0, p1):
+                        better[p - p0] = trip_in[t, p] >= 0 and a < arr[s, p]
+                        if better[p - p0]:
+                            arr[s, p] = a
+                            arr_conn[s, p] = <int32_t> c
+                            hit = True
+                    if not hit:
+                        continue
+                    for k in range(foot_start[s], foot_start[s + 1]):
+                        n = foot_near[k]
+                        cand = a + foot_walk[k] + transfer_min
+                        hit = False
+                        for p in range(p0, p1):
+                            if better[p - p0] and cand < board[n, p]:
+                                board[n, p] = cand
+                                board_src[n, p] = <int32_t> c
+                                hit = True
+                        if hit and cand < earliest[n]:
+                            earliest[n] = cand
+    finally:
+        free(earliest)
+        free(reached)
+        free(better)
+
+
+def scan_backward(
+    conn, const int64_t[::1] order, const int64_t[::1] foot_start, const int64_t[::1] foot_near,
+    const double[::1] foot_walk, double transfer_min, double[:, ::1] alight, int32_t[:, ::1] alight_src,
+    double[:, ::1] bd, int32_t[:, ::1] bd_conn, int32_t[:, ::1] trip_out, Py_ssize_t block,
+):
+    """``csa._scan_backward``'s loop over connections (in ``order``), ``block`` profiles at a time
+    (see ``scan_forward``); the arrays are filled in place (``alight`` holds ``alight0`` on entry)."""
+    cdef const int64_t[:] c_from = conn.from_stop
+    cdef const int64_t[:] c_to = conn.to_stop
+    cdef const double[:] c_dep = conn.dep
+    cdef const double[:] c_arr = conn.arr
+    cdef const int64_t[:] c_trip = conn.trip
+    cdef const double[:] c_wait = conn.board_wait
+    cdef const uint8_t[:] pickup = conn.pickup.view(np.uint8)
+    cdef const uint8_t[:] dropoff = conn.dropoff.view(np.uint8)
+    cdef Py_ssize_t n_stops = alight.shape[0], n_prof = alight.shape[1], n_trips = trip_out.shape[0]
+    cdef Py_ssize_t n_conn = order.shape[0], p0, p1, i, c, t, ds, s, n, k, p
+    cdef double dep, a, cand
+    cdef bint hit
+    cdef Py_ssize_t block_step = max(block, 1), i_block
+    cdef double* latest = <double*> malloc(max(n_stops, 1) * sizeof(double))
+    cdef uint8_t* reached = <uint8_t*> malloc(max(n_trips, 1))
+    cdef uint8_t* better = <uint8_t*> malloc(block_step)
+    if latest == NULL or reached == NULL or better == NULL:
+        free(latest)
+        free(reached)
+        free(better)
+        raise MemoryError()
+    try:
+        with nogil:
+            for i_block in range((n_prof + block_step - 1) // block_step):
+                p0 = i_block * block_step
+                p1 = min(p0 + block_step, n_prof)
+                memset(reached, 0, n_trips)
+                for s in range(n_stops):
+                    latest[s] = _block_max(alight, s, p0, p1)
+                for i in range(n_conn):
+                    c = order[i]
+                    t, s, a = c_trip[c], c_to[c], c_arr[c]
+                    if dropoff[c] and latest[s] >= a:
+                        hit = False
+                        for p in range(p0, p1):
+                            if alight[s, p] >= a and trip_out[t, p] < 0:
+                                trip_out[t, p] = <int32_t> c
+                                hit = True
+                        if hit:
+                            reached[t] = 1
+                    if not (reached[t] and pickup[c]):
+                        continue
+                    dep, ds = c_dep[c] - c_wait[c], c_from[c]
+                    hit = False
+                    for p in range(p0, p1):
+                        better[p - p0] = trip_out[t, p] >= 0 and dep > bd[ds, p]
+                        if better[p - p0]:
+                            bd[ds, p] = dep
+                            bd_conn[ds, p] = <int32_t> c
+                            hit = True
+                    if not hit:
+                        continue
+                    for k in range(foot_start[ds], foot_start[ds + 1]):
+                        n = foot_near[k]
+                        cand = dep - foot_walk[k] - transfer_min
+                        hit = False
+                        for p in range(p0, p1):
+                            if better[p - p0] and cand > alight[n, p]:
+                                alight[n, p] = cand
+                                alight_src[n, p] = <int32_t> c
+                                hit = True
+                        if hit and cand > latest[n]:
+                            latest[n] = cand
+    finally:
+        free(latest)
+        free(reached)
+        free(better)

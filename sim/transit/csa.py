@@ -29,6 +29,7 @@ __all__ = [
 
 MAX_LEGS = 4
 _BLOCK_CELLS = 1 << 16  # (profile, place) cells traced at once
+_SCAN_BLOCK = 256  # profiles scanned at once by the compiled scans (their stop and trip rows stay in cache)
 _compiled = optional_extension("sim.transit._trace")  # None without a C compiler (sim/compiled.py)
 
 
@@ -82,6 +83,16 @@ def _lists(conn: Connections) -> tuple[list, ...]:
     )
 
 
+def _foot_links(foot: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The walking links between stops as flat arrays: stop ``s``'s are ``start[s]:start[s + 1]`` of
+    ``near`` (stops, int64) and ``walk`` (minutes)."""
+    start = np.zeros(len(foot) + 1, dtype=np.int64)
+    start[1:] = np.cumsum([len(near) for near, _ in foot])
+    near = np.concatenate([np.zeros(0, np.int64)] + [n.astype(np.int64) for n, _ in foot])
+    walk = np.concatenate([np.zeros(0)] + [w.astype(float) for _, w in foot])
+    return start, near, walk
+
+
 def _scan_forward(
     conn: Connections,
     n_stops: int,
@@ -92,19 +103,47 @@ def _scan_forward(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Earliest-arrival scan. board0: (stops, profiles) time ready to board via access walk.
 
+    Returns (arr, arr_conn, trip_in, board_src): earliest arrival at each stop and its alighting
+    connection (stops, profiles), the boarding connection of each trip (trips, profiles) and the
+    connection whose change set each stop's boarding time (stops, profiles); -1 where none.
     A trip is boarded only where pickup is allowed and left only where drop-off is allowed. A rider
     who leaves at a given time takes the next run (``board_wait`` plays no part: turning up at a
-    random time costs headway/2 on average whether or not times are published).
+    random time costs headway/2 on average whether or not times are published). Compiled
+    (``sim/transit/_trace.pyx``, ``_SCAN_BLOCK`` profiles at a time) where it was built, else
+    ``_scan_forward_numpy``; the same arrays.
     """
     n_prof = board0.shape[1]
-    board = board0.copy()
+    board = np.array(board0, dtype=float, order="C")
     board_src = np.full((n_stops, n_prof), -1, dtype=np.int32)
     arr = np.full((n_stops, n_prof), np.inf)
     arr_conn = np.full((n_stops, n_prof), -1, dtype=np.int32)
     trip_in = np.full((n_trips, n_prof), -1, dtype=np.int32)
-    earliest = board.min(axis=1) if n_prof else np.zeros(n_stops)
-    reached_trip = np.zeros(n_trips, dtype=bool)
+    args = (conn, *_foot_links(foot), transfer_min, board, board_src, arr, arr_conn, trip_in)
+    if _compiled is None:
+        _scan_forward_numpy(*args)
+    else:
+        _compiled.scan_forward(*args, _SCAN_BLOCK)
+    return arr, arr_conn, trip_in, board_src
+
+
+def _scan_forward_numpy(
+    conn: Connections,
+    foot_start: np.ndarray,
+    foot_near: np.ndarray,
+    foot_walk: np.ndarray,
+    transfer_min: float,
+    board: np.ndarray,
+    board_src: np.ndarray,
+    arr: np.ndarray,
+    arr_conn: np.ndarray,
+    trip_in: np.ndarray,
+) -> None:
+    """``_scan_forward``'s loop in Python over connections, numpy over all profiles; fills the arrays
+    in place as ``_trace.scan_forward`` does (``board`` holds ``board0`` on entry)."""
+    earliest = board.min(axis=1) if board.shape[1] else np.zeros(len(board))
+    reached_trip = np.zeros(len(trip_in), dtype=bool)
     fs, ts, deps, arrs, trips, picks, drops, _ = _lists(conn)
+    starts, nears, walks = foot_start.tolist(), foot_near.tolist(), foot_walk.tolist()
     for c in range(len(deps)):
         t, ds, dep = trips[c], fs[c], deps[c]
         ti = trip_in[t]
@@ -124,9 +163,8 @@ def _scan_forward(
             continue
         arr_s[better] = a
         arr_conn[s][better] = c
-        near, walk = foot[s]
-        for n, w in zip(near.tolist(), walk.tolist(), strict=True):
-            cand = a + w + transfer_min
+        for k in range(starts[s], starts[s + 1]):
+            n, cand = nears[k], a + walks[k] + transfer_min
             board_n = board[n]
             upd = better & (cand < board_n)
             if upd.any():
@@ -134,7 +172,6 @@ def _scan_forward(
                 board_src[n][upd] = c
                 if cand < earliest[n]:
                     earliest[n] = cand
-    return arr, arr_conn, trip_in, board_src
 
 
 def _scan_backward(
@@ -147,19 +184,47 @@ def _scan_backward(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Latest-departure scan. alight0: (stops, profiles) latest vehicle arrival that still makes it.
 
+    Returns (bd, bd_conn, alight, alight_src): latest departure from each stop and its boarding
+    connection (stops, profiles), and each stop's latest arrival that still makes it with the
+    connection whose change set it (stops, profiles); -1 where none.
     Boarding needs pickup, getting off needs drop-off; a planned journey is at the stop
     ``board_wait`` minutes before a run of unpublished times (GTFS frequencies, exact_times=0).
+    Compiled like ``_scan_forward`` where it was built, else ``_scan_backward_numpy``.
     """
     n_prof = alight0.shape[1]
-    alight = alight0.copy()
+    alight = np.array(alight0, dtype=float, order="C")
     alight_src = np.full((n_stops, n_prof), -1, dtype=np.int32)
     bd = np.full((n_stops, n_prof), -np.inf)
     bd_conn = np.full((n_stops, n_prof), -1, dtype=np.int32)
     trip_out = np.full((n_trips, n_prof), -1, dtype=np.int32)
-    latest = alight.max(axis=1) if n_prof else np.zeros(n_stops)
-    reached_trip = np.zeros(n_trips, dtype=bool)
     order = np.lexsort((-conn.dep, -conn.arr))
+    args = (conn, order, *_foot_links(foot), transfer_min, alight, alight_src, bd, bd_conn, trip_out)
+    if _compiled is None:
+        _scan_backward_numpy(*args)
+    else:
+        _compiled.scan_backward(*args, _SCAN_BLOCK)
+    return bd, bd_conn, alight, alight_src
+
+
+def _scan_backward_numpy(
+    conn: Connections,
+    order: np.ndarray,
+    foot_start: np.ndarray,
+    foot_near: np.ndarray,
+    foot_walk: np.ndarray,
+    transfer_min: float,
+    alight: np.ndarray,
+    alight_src: np.ndarray,
+    bd: np.ndarray,
+    bd_conn: np.ndarray,
+    trip_out: np.ndarray,
+) -> None:
+    """``_scan_backward``'s loop in Python over connections (in ``order``), numpy over all profiles;
+    fills the arrays in place as ``_trace.scan_backward`` does (``alight`` holds ``alight0`` on entry)."""
+    latest = alight.max(axis=1) if alight.shape[1] else np.zeros(len(alight))
+    reached_trip = np.zeros(len(trip_out), dtype=bool)
     fs, ts, deps, arrs, trips, picks, drops, waits = _lists(conn)
+    starts, nears, walks = foot_start.tolist(), foot_near.tolist(), foot_walk.tolist()
     for c in order.tolist():
         t, s, a = trips[c], ts[c], arrs[c]
         to = trip_out[t]
@@ -179,9 +244,8 @@ def _scan_backward(
             continue
         bd_s[better] = dep
         bd_conn[ds][better] = c
-        near, walk = foot[ds]
-        for n, w in zip(near.tolist(), walk.tolist(), strict=True):
-            cand = dep - w - transfer_min
+        for k in range(starts[ds], starts[ds + 1]):
+            n, cand = nears[k], dep - walks[k] - transfer_min
             al_n = alight[n]
             upd = better & (cand > al_n)
             if upd.any():
@@ -189,7 +253,6 @@ def _scan_backward(
                 alight_src[n][upd] = c
                 if cand > latest[n]:
                     latest[n] = cand
-    return bd, bd_conn, alight, alight_src
 
 
 def _best_over_stops(value: np.ndarray, walk_min: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

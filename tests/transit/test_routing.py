@@ -261,3 +261,34 @@ def test_the_compiled_traces_give_the_numpy_journeys(
     fast, slow = _both_traces(*net, np.array(times, dtype=float))
     for a, b in zip(fast, slow, strict=True):
         assert a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+@settings(max_examples=60, deadline=None)
+@given(networks(), st.lists(st.integers(0, 120), min_size=1, max_size=12), st.sampled_from([1, 2, 5, 4096]))
+def test_the_compiled_scans_give_the_numpy_arrays(
+    net: tuple[Timetable, WalkLinks], times: list[int], block: int
+) -> None:
+    """The compiled connection scans (``_trace.scan_forward`` / ``scan_backward``, scanning ``block``
+    profiles at a time) and the Python loops: every array of both scans byte for byte, with blocks
+    of one profile, blocks that split the profiles unevenly and one block of all of them."""
+    if csa._compiled is None:
+        assert shutil.which("cc") is None, "a C compiler is present but sim.transit._trace was not built"
+        pytest.skip("installed without a C compiler: only the numpy scans exist")
+    tt, walk = net
+    nodes = np.arange(walk.stop_node_min.shape[1])
+    conn = tt.connections(None)
+    t = np.array(times, dtype=float)
+    compiled, scan_block = csa._compiled, csa._SCAN_BLOCK
+    scans = []
+    try:
+        csa._SCAN_BLOCK = block
+        for ext in (compiled, None):
+            csa._compiled = ext
+            fwd = csa._forward_scan(tt, walk, conn, nodes, t, nodes, TRANSFER)
+            bwd = csa._backward_scan(tt, walk, conn, nodes, t, nodes, TRANSFER)
+            scans.append([getattr(s, f.name) for s in (fwd, bwd) for f in fields(s)])
+    finally:
+        csa._compiled, csa._SCAN_BLOCK = compiled, scan_block
+    assert len(scans[0]) == len(scans[1]) > 0
+    for a, b in zip(*scans, strict=True):
+        assert a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
