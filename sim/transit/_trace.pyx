@@ -5,12 +5,13 @@ give the same floats when it is absent). Each function fills the traced cells of
 profiles in a block-shaped :class:`~sim.transit.csa.Journeys` made by ``csa._empty``; the other cells
 keep its inf / -1 / 0. Sums are taken in the numpy versions' order, so the floats are bit for bit
 the same. The connection scans (``scan_forward``, ``scan_backward``) give ``csa._scan_forward_numpy``'s
-and ``csa._scan_backward_numpy``'s arrays. The loops run without the GIL."""
+and ``csa._scan_backward_numpy``'s arrays; ``new_cells`` and ``put_rows`` give those of
+:mod:`sim.transit.tables`' numpy versions (its slot tables). The loops run without the GIL."""
 
 from libc.math cimport INFINITY, isfinite
-from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
-from libc.string cimport memset
+from libc.string cimport memcpy, memset
 
 import numpy as np
 
@@ -471,3 +472,141 @@ def scan_backward(
         free(latest)
         free(reached)
         free(better)
+
+
+ctypedef fused nth_t:
+    uint8_t
+    uint16_t
+    uint32_t
+
+
+cdef inline uint64_t _word(const uint8_t* at) noexcept nogil:
+    """The 8 bytes at ``at`` as one word (any alignment)."""
+    cdef uint64_t x
+    memcpy(&x, at, 8)
+    return x
+
+
+cdef list _row_bytes(list arrays, Py_ssize_t rows, uint8_t** at, Py_ssize_t* width):
+    """``arrays`` (C-contiguous, ``rows`` rows each) as (rows, bytes) uint8 arrays, returned to keep
+    alive the data they point into: the first byte of each in ``at``, its bytes per row in ``width``."""
+    cdef list views = [a.reshape(rows, -1).view(np.uint8) for a in arrays]
+    cdef const uint8_t[:, ::1] view
+    cdef Py_ssize_t f
+    for f in range(len(views)):
+        view = views[f]
+        at[f] = <uint8_t*> &view[0, 0]
+        width[f] = view.shape[1]
+    return views
+
+
+def new_cells(
+    list now, list before, Py_ssize_t p0, Py_ssize_t n_slots, nth_t[:, ::1] nth, int32_t[:, ::1] size,
+    int64_t[::1] cells,
+):
+    """``tables._new_cells_numpy``: the cells of a block of profiles ``p0 ..`` (facility node *
+    ``n_slots`` + slot, places) whose journey is new (the first slot of a node, or a field of ``now``
+    differing from the profile before; ``before``: the fields of the profile before the first), as
+    flat indices into the block written to ``cells``, their number returned; counted into ``size``
+    (nodes, places) and numbered in ``nth`` (profiles, places)."""
+    cdef Py_ssize_t n_f = len(now), n = nth.shape[0], n_places = nth.shape[1]
+    cdef Py_ssize_t f, i, v, k, w, p, node, n_new = 0
+    cdef const uint8_t* a
+    cdef const uint8_t* b
+    cdef list keep
+    if n == 0 or n_places == 0:
+        return 0
+    cdef uint8_t** cur = <uint8_t**> malloc(max(n_f, 1) * sizeof(uint8_t*))
+    cdef uint8_t** last = <uint8_t**> malloc(max(n_f, 1) * sizeof(uint8_t*))
+    cdef Py_ssize_t* width = <Py_ssize_t*> malloc(max(n_f, 1) * 2 * sizeof(Py_ssize_t))  # bytes per row
+    cdef uint64_t* diff = <uint64_t*> malloc(n_places * sizeof(uint64_t))  # nonzero: the cell is new
+    if cur == NULL or last == NULL or width == NULL or diff == NULL:
+        free(cur)
+        free(last)
+        free(width)
+        free(diff)
+        raise MemoryError()
+    try:
+        # ``keep`` holds the arrays whose data the pointers point into
+        keep = [_row_bytes(now, n, cur, width), _row_bytes(before, 1, last, width + n_f)]
+        with nogil:
+            for i in range(n):
+                p = p0 + i
+                node = p // n_slots
+                memset(diff, p % n_slots == 0, n_places * sizeof(uint64_t))  # a node's first slot: all new
+                for f in range(n_f if p % n_slots > 0 else 0):
+                    w = width[f] // n_places  # bytes per cell
+                    a = cur[f] + i * n_places * w
+                    b = a - n_places * w if i > 0 else last[f]
+                    if w == 8:  # the loops over places vectorize: bits that differ, or-ed
+                        for v in range(n_places):
+                            diff[v] |= _word(a + 8 * v) ^ _word(b + 8 * v)
+                    elif w == 1:
+                        for v in range(n_places):
+                            diff[v] |= a[v] ^ b[v]
+                    else:
+                        for v in range(n_places):
+                            for k in range(v * w, v * w + w):
+                                diff[v] |= a[k] ^ b[k]
+                for v in range(n_places):  # without branches: about half the cells of a block are new
+                    cells[n_new] = i * n_places + v
+                    n_new += diff[v] != 0
+                    size[node, v] += diff[v] != 0
+                    nth[i, v] = <nth_t> (size[node, v] - 1)
+        return n_new
+    finally:
+        free(cur)
+        free(last)
+        free(width)
+        free(diff)
+
+
+def put_rows(
+    list src, const int64_t[::1] cells, const int32_t[:, ::1] first, const nth_t[:, ::1] nth,
+    Py_ssize_t n_slots, list dst,
+):
+    """``tables._put_rows``: the fields ``src`` (C-contiguous) of the cells ``cells`` (flat indices
+    into the (profiles, places) table) to rows ``first[node, place] + nth[profile, place]`` of the
+    fields ``dst`` (C-contiguous, the same dtypes and row shapes)."""
+    cdef Py_ssize_t n_f = len(src), m = cells.shape[0], n_places = nth.shape[1], f, k, w, p, v
+    cdef const uint8_t* a
+    cdef uint8_t* b
+    cdef list keep
+    if m == 0:
+        return
+    cdef uint8_t** from_ = <uint8_t**> malloc(max(n_f, 1) * sizeof(uint8_t*))
+    cdef uint8_t** to = <uint8_t**> malloc(max(n_f, 1) * sizeof(uint8_t*))
+    cdef Py_ssize_t* width = <Py_ssize_t*> malloc(max(n_f, 1) * 2 * sizeof(Py_ssize_t))  # bytes per row
+    cdef int64_t* row = <int64_t*> malloc(m * sizeof(int64_t))
+    if from_ == NULL or to == NULL or width == NULL or row == NULL:
+        free(from_)
+        free(to)
+        free(width)
+        free(row)
+        raise MemoryError()
+    try:
+        # ``keep`` holds the arrays whose data the pointers point into
+        keep = [_row_bytes(src, m, from_, width), _row_bytes(dst, len(dst[0]), to, width + n_f)]
+        with nogil:
+            for k in range(m):
+                p = cells[k] // n_places
+                v = cells[k] % n_places
+                row[k] = first[p // n_slots, v] + nth[p, v]
+            for f in range(n_f):
+                a = from_[f]
+                b = to[f]
+                w = width[f]
+                if w == 8:
+                    for k in range(m):
+                        memcpy(b + 8 * row[k], a + 8 * k, 8)
+                elif w == 1:
+                    for k in range(m):
+                        b[row[k]] = a[k]
+                else:
+                    for k in range(m):
+                        memcpy(b + w * row[k], a + w * k, w)
+    finally:
+        free(from_)
+        free(to)
+        free(width)
+        free(row)

@@ -15,9 +15,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from functools import partial
+from itertools import pairwise
 
 import numpy as np
 
+from sim.compiled import optional_extension
 from sim.memory import release_free_memory
 from sim.routing.tables import TravelTables
 from sim.scenario.load import LoadedScenario
@@ -44,6 +46,7 @@ __all__ = [
 ]
 
 BUS_MODE = "bus"
+_compiled = optional_extension("sim.transit._trace")  # None without a C compiler (sim/compiled.py)
 _TABLE_KEYS = 1 << 24  # largest lookup table of line-sequence keys (entries)
 _BY_SLOT = ("dep_min", "first_wait_min")  # fields of a depart-at journey that follow the leaving slot
 
@@ -211,19 +214,70 @@ def _labels(tt: Timetable, journeys: list[Journeys]) -> tuple[list[str], list[np
     return labels, out
 
 
-def _repeats(prev: Journeys | None, block: Journeys, keyed: list[str]) -> np.ndarray:
-    """(profiles, places) bool: each cell of ``block`` holds bit for bit the fields ``keyed`` of the cell
-    one profile before (``prev``: the last profile of the block before, None for the first block)."""
-    same = np.ones(block.dep_min.shape, dtype=bool)
-    for name in keyed:
-        now = getattr(block, name)
-        stacked = np.concatenate([now[:1] if prev is None else getattr(prev, name)[-1:], now])
-        if stacked.ndim == 3 or stacked.dtype.kind == "f":
-            stacked = stacked.view(np.int64)  # floats bit for bit, a cell's legs as 8-byte words
-        eq = (stacked[1:] == stacked[:-1]).reshape(*same.shape, -1)
-        for word in range(eq.shape[2]):
-            same &= eq[:, :, word]
-    return same
+def _cell_words(a: np.ndarray) -> np.ndarray:
+    """A (profiles, places, ...) field as (profiles, places * w) integers to compare bit for bit: w
+    8-byte words per cell where a cell's bytes are a multiple of 8, else w bytes."""
+    words = a.itemsize * int(np.prod(a.shape[2:])) % 8 == 0
+    return np.ascontiguousarray(a).reshape(a.shape[0], -1).view(np.uint64 if words else np.uint8)
+
+
+def _new_cells(
+    now: list[np.ndarray], before: list[np.ndarray], p0: int, n_slots: int, nth: np.ndarray, size: np.ndarray
+) -> np.ndarray:
+    """Cells of a block of profiles ``p0 ..`` (facility node * ``n_slots`` + slot, places) whose journey
+    is new: the first slot of a node, or a field of ``now`` (``_cell_words``) not bit for bit that of
+    the profile before (``before``: the fields of the profile before the first, (1, places * w)).
+
+    Returns their flat (profile * places + place) indices into the block, in order; counts them into
+    ``size`` (nodes, places; int32) and writes ``nth`` (profiles, places): the journeys of the cell's
+    node and place before its own. Compiled (``sim/transit/_trace.pyx``, without the GIL) where it was
+    built, else ``_new_cells_numpy``; the same arrays.
+    """
+    if _compiled is None:
+        return _new_cells_numpy(now, before, p0, n_slots, nth, size)
+    cells = np.empty(nth.size, dtype=np.int64)
+    return cells[: _compiled.new_cells(now, before, p0, n_slots, nth, size, cells)]
+
+
+def _new_cells_numpy(
+    now: list[np.ndarray], before: list[np.ndarray], p0: int, n_slots: int, nth: np.ndarray, size: np.ndarray
+) -> np.ndarray:
+    """``_new_cells`` by numpy."""
+    n, n_places = nth.shape
+    new = np.zeros(nth.shape, dtype=bool)
+    for cur, last in zip(now, before, strict=True):
+        stacked = np.concatenate([last, cur]).reshape(n + 1, n_places, -1)
+        new |= (stacked[1:] != stacked[:-1]).any(axis=2)
+    slot = (p0 + np.arange(n)) % n_slots
+    new[slot == 0] = True
+    starts = np.flatnonzero(slot == 0)
+    bounds = [0, *starts[starts > 0], n]  # the block's runs of profiles of one node
+    for a, b in pairwise(bounds):
+        node = (p0 + a) // n_slots
+        count = size[node] + np.cumsum(new[a:b], axis=0, dtype=np.int32)
+        nth[a:b] = count - 1
+        size[node] = count[-1]
+    return np.flatnonzero(new)
+
+
+def _put_rows(
+    src: list[np.ndarray],
+    cells: np.ndarray,
+    first: np.ndarray,
+    nth: np.ndarray,
+    n_slots: int,
+    dst: list[np.ndarray],
+) -> None:
+    """Write the fields ``src`` of the new journeys of ``cells`` (flat indices into the (profiles,
+    places) table) to their rows of the fields ``dst``: ``first[node, place] + nth[profile, place]``.
+    Compiled (without the GIL) where it was built, else by numpy; the same arrays."""
+    if _compiled is not None:
+        _compiled.put_rows(src, cells, first, nth, n_slots, dst)
+        return
+    profile, place = np.divmod(cells, nth.shape[1])
+    row = first[profile // n_slots, place] + nth.reshape(-1)[cells]
+    for a, b in zip(src, dst, strict=True):
+        b[row] = a
 
 
 def _slot_rows(
@@ -232,7 +286,9 @@ def _slot_rows(
     """Distinct journeys of a slot table and the row of each cell, block by block.
 
     Profiles are (facility node * slot); a cell that repeats the journey of the slot before at the same
-    facility node and place (every field but ``by_slot``, bit for bit) shares its row.
+    facility node and place (every field but ``by_slot``, bit for bit) shares its row. Each block's new
+    journeys are found (``_new_cells``) and kept; once all are counted, they go to their rows
+    (``_put_rows``).
 
     Returns:
         ``(rows, cells)``: the journeys (fields (rows,), legs (rows, MAX_LEGS); ``by_slot`` fields those
@@ -241,35 +297,24 @@ def _slot_rows(
     """
     names = [f.name for f in fields(Journeys)]
     keyed = [name for name in names if name not in by_slot]
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
-    groups = []  # facility node * places + place of each row
-    row = np.empty(shape, dtype=np.int32)
-    n_rows = 0
-    prev: Journeys | None = None
+    n_places = shape[1]
+    size = np.zeros((shape[0] // n_slots, n_places), dtype=np.int32)  # journeys of each (node, place)
+    nth = np.empty(shape, dtype=np.min_scalar_type(n_slots - 1))
+    found = []  # per block: the cells of its new journeys (flat indices into the table) and their fields
+    before = None
     for rows, block in blocks:
-        profile = np.arange(rows.start, rows.stop)
-        new = ~(_repeats(prev, block, keyed) & (profile % n_slots > 0)[:, None])
-        code = np.zeros(new.shape, dtype=np.int32)
-        code[new] = n_rows + np.arange(int(new.sum()))
-        n_rows += int(new.sum())
-        src = np.maximum.accumulate(np.where(new, np.arange(len(profile))[:, None], -1), axis=0)
-        first = np.take_along_axis(code, np.maximum(src, 0), axis=0)
-        row[rows] = first if prev is None else np.where(src >= 0, first, row[rows.start - 1][None, :])
-        at_p, at_v = np.nonzero(new)
-        groups.append(profile[at_p] // n_slots * shape[1] + at_v)
-        for name in names:
-            parts[name].append(getattr(block, name)[new])
-        prev = block
-    group = np.concatenate(groups)
-    order = np.argsort(group, kind="stable")
-    journeys = Journeys(**{name: np.concatenate(parts.pop(name))[order] for name in names})
-    renumber = np.empty(n_rows, dtype=np.int32)
-    renumber[order] = np.arange(n_rows, dtype=np.int32)
-    n_nodes = shape[0] // n_slots
-    starts = np.searchsorted(group[order], np.arange(n_nodes * shape[1])).astype(np.int32)
-    starts = starts.reshape(n_nodes, 1, shape[1])
-    nth = renumber[row].reshape(n_nodes, n_slots, shape[1]) - starts
-    return journeys, SlotRows(starts[:, 0], nth.reshape(shape).astype(np.min_scalar_type(n_slots - 1)))
+        now = [_cell_words(getattr(block, name)) for name in keyed]
+        cells = _new_cells(now, before or [w[:1] for w in now], rows.start, n_slots, nth[rows], size)
+        journeys = [getattr(block, name) for name in names]
+        journeys = [a.reshape(-1, *a.shape[2:]).take(cells, axis=0) for a in journeys]
+        found.append((rows.start * n_places + cells, journeys))
+        before = [w[-1:] for w in now]
+    first = (np.cumsum(size) - size.reshape(-1)).astype(np.int32).reshape(size.shape)
+    out = [np.empty((int(size.sum()), *a.shape[1:]), dtype=a.dtype) for a in found[0][1]]
+    while found:  # each block's journeys freed once written
+        cells, src = found.pop()
+        _put_rows(src, cells, first, nth, n_slots, out)
+    return Journeys(*out), SlotRows(first, nth)
 
 
 def _slot_table(
