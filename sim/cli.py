@@ -102,9 +102,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     progress = not args.quiet and sys.stderr.isatty()
     with writing_run(
         out, csv=args.csv, scenario_raw=loaded.raw, scenario_hash=digest, force=args.force
-    ) as write_tables:  # the tables are written while the summary is computed
+    ) as writer:  # trips.parquet is written during the run, the other tables with the summary
         result = run_loaded(
-            loaded, days=args.days, seed=args.seed, progress=progress, tables_ready=write_tables
+            loaded,
+            days=args.days,
+            seed=args.seed,
+            progress=progress,
+            tables_ready=writer.start,
+            trips=writer.stream("trips"),
         )
     for unreachable in unreachable_warnings(result.residents):
         print(f"townsim: warning: {unreachable}", file=sys.stderr)

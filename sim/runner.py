@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,9 @@ from sim.metrics.levers import lever_summary
 from sim.metrics.queue_behaviour import queue_behaviour_summary
 from sim.metrics.summary import summarise
 from sim.model.model import AccessModel
+from sim.results.parquet import ParquetStream
 from sim.results.summary_model import RunSummary
-from sim.results.tables import RunResult, build_result
+from sim.results.tables import RunResult, build_result, trip_rows_frame
 from sim.routing.tables import TravelTables
 from sim.scenario.load import LoadedScenario, load_scenario, scenario_digest
 from sim.transit.tables import BusTables
@@ -52,6 +54,7 @@ def run_loaded(
     tables: TravelTables | None = None,
     bus: BusTables | None = None,
     tables_ready: Callable[[RunResult], None] | None = None,
+    trips: ParquetStream | None = None,
 ) -> RunResult:
     """Simulate a loaded scenario and return its tables, summary and provenance.
 
@@ -59,11 +62,16 @@ def run_loaded(
     rebuilding the world, the road travel tables and the bus journey tables; replications pass them.
     ``tables_ready`` is called with the result once its tables exist, before the summary is
     computed (``townsim run`` starts writing them then: :func:`sim.results.io.writing_run`).
+    ``trips`` is fed the trips table's rows as the days log them (on the model's background thread,
+    so the file is mostly encoded when the run ends); the caller finishes it.
     """
     started = time.perf_counter()
     model = AccessModel(
         loaded, seed=seed, population_scale=population_scale, world=world, tables=tables, bus=bus
     )
+    if trips is not None:
+        trips.source(partial(trip_rows_frame, model))
+        model.trip_log.on_append(trips.feed)
     n_days = loaded.scenario.simulation.days if days is None else days
     if progress:
         from tqdm import tqdm

@@ -45,6 +45,7 @@ class ColumnLog:
         self._cols = {name: _lazy_zeros(max(capacity, 1), dtype) for name, dtype in dtypes.items()}
         self.n = 0
         self._sync = sync
+        self._watchers: list[Callable[[int], None]] = []
 
     def __len__(self) -> int:
         if self._sync is not None:
@@ -74,12 +75,24 @@ class ColumnLog:
                 continue
             col[self.n : self.n + m] = value
         self.n += m
+        for watcher in self._watchers:
+            watcher(self.n)
+
+    def on_append(self, watcher: Callable[[int], None]) -> None:
+        """Call ``watcher(rows written so far)`` after each :meth:`append`, in the appending thread
+        (appended rows are final: it may read them with :meth:`rows`)."""
+        self._watchers.append(watcher)
 
     def columns(self) -> dict[str, np.ndarray]:
         """Views of the rows appended so far, per column."""
         if self._sync is not None:
             self._sync()
-        return {name: col[: self.n] for name, col in self._cols.items()}
+        return self.rows(0, self.n)
+
+    def rows(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        """Views of rows ``start`` to ``stop - 1`` per column, without waiting for writes on another
+        thread (for the appending thread, or after :meth:`columns` or ``len``)."""
+        return {name: col[start:stop] for name, col in self._cols.items()}
 
 
 class ErrandLog(ColumnLog):

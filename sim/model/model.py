@@ -474,9 +474,14 @@ class AccessModel(mesa.Model):
                 self.capacity.bus = self.bus
 
     def trip_columns(self) -> dict[str, np.ndarray]:
-        """The trips log of the measured days, one array per column; without transit ``return_min``
-        is ``travel_min`` (road trips come home the same way; the log does not store it twice)."""
-        cols = self.trip_log.columns()
+        """The trips log of the measured days, one array per column (see :meth:`trip_rows`)."""
+        return self.trip_rows(0, len(self.trip_log))
+
+    def trip_rows(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        """Rows ``start`` to ``stop - 1`` of the trips log (logged already: see ``ColumnLog.rows``), one
+        array per column; without transit ``return_min`` is ``travel_min`` (road trips come home the
+        same way; the log does not store it twice)."""
+        cols = self.trip_log.rows(start, stop)
         if self.bus is None:
             cols["return_min"] = cols["travel_min"]
         return cols

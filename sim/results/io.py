@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -15,12 +15,14 @@ import yaml
 
 from sim.errors import SimError
 from sim.ownership import check_replaceable, commit_dir, output_lock, staged_dir, write_marker
+from sim.results.parquet import ParquetStream, write_parquet
 
 if TYPE_CHECKING:
     from sim.results.result import RunResult
     from sim.results.summary_model import RunSummary
 
 __all__ = [
+    "RunWriter",
     "check_run_out",
     "is_run_dir",
     "read_json",
@@ -58,33 +60,29 @@ def replace_dir(tmp: Path, out: Path) -> None:
     commit_dir(tmp, out)
 
 
-def _write_table(frame: pd.DataFrame, path: Path) -> None:
-    """One table as Parquet (pandas metadata kept); dictionary encoding only for categorical columns."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    categorical = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
-    pq.write_table(table, path, use_dictionary=categorical)
-
-
 @contextmanager
-def writing_tables(result: RunResult, folder: Path, *, csv: bool = False) -> Iterator[None]:
+def writing_tables(
+    result: RunResult, folder: Path, *, csv: bool = False, streamed: Mapping[str, ParquetStream] | None = None
+) -> Iterator[None]:
     """Write every table of ``result`` into ``folder`` on one thread per core (largest first) while
     the block runs; on leaving, wait for all of them (raising the first error).
 
     Arrow's encoders release the GIL, so the tables are encoded in parallel with each other and
-    with the caller's own work (the small files of a run folder).
+    with the caller's own work (the small files of a run folder). Tables in ``streamed`` were
+    encoded while the run logged them: only their last rows are (:meth:`ParquetStream.finish`).
     """
     from sim.results.result import OPTIONAL_TABLES, TABLES
 
+    streamed = streamed or {}
     named = [*TABLES, *(n for n in OPTIONAL_TABLES if getattr(result, n) is not None)]
     frames = sorted(((name, getattr(result, name)) for name in named), key=lambda nf: -nf[1].size)
     with ThreadPoolExecutor(max_workers=max(1, min(len(frames), os.cpu_count() or 1))) as pool:
         jobs = [
-            pool.submit(frame.to_csv, folder / f"{name}.csv", index=False)
+            pool.submit(streamed[name].finish, len(frame))
+            if name in streamed
+            else pool.submit(frame.to_csv, folder / f"{name}.csv", index=False)
             if csv
-            else pool.submit(_write_table, frame, folder / f"{name}.parquet")
+            else pool.submit(write_parquet, frame, folder / f"{name}.parquet")
             for name, frame in frames
         ]
         try:
@@ -115,6 +113,45 @@ def check_run_out(out: Path, scenario_hash: str | None, *, force: bool = False) 
         )
 
 
+class RunWriter:
+    """What :func:`writing_run` gives its block: :meth:`stream` a table while the run logs it, then
+    :meth:`start` writing the rest once the run's tables exist."""
+
+    def __init__(
+        self, stack: ExitStack, out: Path, *, csv: bool, scenario_hash: str | None, force: bool
+    ) -> None:
+        self._stack, self._out, self._csv = stack, out, csv
+        self._hash, self._force = scenario_hash, force
+        self._tmp: Path | None = None
+        self._streams: dict[str, ParquetStream] = {}
+        self.started: tuple[RunResult, ExitStack] | None = None
+
+    def staging_folder(self) -> Path:
+        """The staging folder, made (with ``out`` locked and checked) on first use."""
+        if self._tmp is None:
+            self._stack.enter_context(output_lock(self._out))
+            check_run_out(self._out, self._hash, force=self._force)
+            self._tmp = self._stack.enter_context(staged_dir(self._out))
+        return self._tmp
+
+    def stream(self, name: str) -> ParquetStream | None:
+        """A stream writing table ``name`` into the staging folder while the run logs its rows (its
+        rows' source set by the run: :func:`sim.runner.run_loaded`); None when tables are CSV."""
+        if self._csv:
+            return None
+        stream = ParquetStream(self.staging_folder() / f"{name}.parquet")
+        self._stack.callback(stream.close)  # after a failure (its file goes with the staging folder)
+        self._streams[name] = stream
+        return stream
+
+    def start(self, result: RunResult) -> None:
+        """Start writing ``result``'s tables (those streamed: their last rows) on other threads."""
+        tmp = self.staging_folder()
+        tables = self._stack.enter_context(ExitStack())
+        tables.enter_context(writing_tables(result, tmp, csv=self._csv, streamed=self._streams))
+        self.started = (result, tables)
+
+
 @contextmanager
 def writing_run(
     out: str | Path,
@@ -123,36 +160,30 @@ def writing_run(
     scenario_raw: dict[str, Any],
     scenario_hash: str | None,
     force: bool = False,
-) -> Iterator[Callable[[RunResult], None]]:
+) -> Iterator[RunWriter]:
     """Write a run folder atomically while the caller finishes the run.
 
-    The block gets ``start(result)``, to call once the tables exist: it takes the lock, checks
-    ``out`` (see :func:`write_run`), makes the staging folder and starts writing the tables on
-    other threads, so the caller can fill ``result.summary`` and ``result.provenance`` meanwhile.
-    When the block ends, the small files are written, the tables awaited and the folder swapped
-    into place; if it fails, the staging folder is removed and ``out`` is left as it was.
+    The block gets a :class:`RunWriter`. Its ``start(result)``, to call once the tables exist,
+    takes the lock, checks ``out`` (see :func:`write_run`), makes the staging folder and starts
+    writing the tables on other threads, so the caller can fill ``result.summary`` and
+    ``result.provenance`` meanwhile; ``stream(name)`` does the first three earlier, for a table
+    written during the run. When the block ends, the small files are written, the tables awaited
+    and the folder swapped into place; if it fails, the staging folder is removed and ``out`` is
+    left as it was.
 
     Raises:
         SimError: as :func:`write_run`.
     """
     out = Path(out)
-    started: list[tuple[RunResult, Path, ExitStack]] = []
     from sim.results.summary_model import summary_json
 
     with ExitStack() as stack:
-
-        def start(result: RunResult) -> None:
-            stack.enter_context(output_lock(out))
-            check_run_out(out, scenario_hash, force=force)
-            tmp = stack.enter_context(staged_dir(out))
-            tables = stack.enter_context(ExitStack())
-            tables.enter_context(writing_tables(result, tmp, csv=csv))
-            started.append((result, tmp, tables))
-
-        yield start
-        if not started:
+        writer = RunWriter(stack, out, csv=csv, scenario_hash=scenario_hash, force=force)
+        yield writer
+        if writer.started is None:
             raise RuntimeError("writing_run: the block never called start(result)")
-        result, tmp, tables = started[0]
+        result, tables = writer.started
+        tmp = writer.staging_folder()
         summary = result.checked_summary()
         with tables:  # small files written while the tables are
             (tmp / "summary.json").write_text(summary_json(summary), encoding="utf-8")
@@ -182,8 +213,8 @@ def write_run(
     scenario_hash = result.provenance.get("scenario_sha256")
     with writing_run(
         out, csv=csv, scenario_raw=scenario_raw, scenario_hash=scenario_hash, force=force
-    ) as start:
-        start(result)
+    ) as writer:
+        writer.start(result)
     return Path(out)
 
 

@@ -23,7 +23,7 @@ from sim.transit.loads import line_loads_frame
 from sim.world.bends import bends_text
 from sim.world.world import FACILITY_KINDS
 
-__all__ = ["TABLES", "RunResult", "access_times", "build_result"]
+__all__ = ["TABLES", "RunResult", "access_times", "build_result", "trip_rows_frame"]
 
 
 def _cat(codes: np.ndarray, labels: list[str]) -> pd.Categorical[str]:
@@ -112,6 +112,12 @@ def _trips_frame(model: AccessModel, cols: dict[str, np.ndarray], ids: np.ndarra
             "no_way_home": cols["no_way_home"],
         }
     )
+
+
+def trip_rows_frame(model: AccessModel, start: int, stop: int) -> pd.DataFrame:
+    """Rows ``start`` to ``stop - 1`` of the trips table, as :func:`build_result` has them (rows
+    already logged: ``townsim run`` encodes the trips file from these while the run goes on)."""
+    return _trips_frame(model, model.trip_rows(start, stop), np.arange(start, stop, dtype=np.int64))
 
 
 def _line_labels(model: AccessModel, codes: np.ndarray) -> pd.Categorical[str]:
