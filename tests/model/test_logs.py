@@ -46,4 +46,3 @@ def test_group_quantile_matches_pandas() -> None:
     want = pd.Series(values).groupby(key).quantile(0.95).reindex(range(8)).to_numpy()
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
     assert np.isnan(got[3]) and np.isnan(got[7])
-
