@@ -1,8 +1,9 @@
 """Without a C compiler the model runs its Python/numpy loops: the same tables as the compiled ones.
 
 The unit tests compare each compiled function with its Python version on random inputs; this test
-runs the model both ways on the Pingtan health tiers with buses, the frail elderly and vehicle
-capacity (large choice sets, multi-window queues and full vehicles all occur), a few days."""
+runs the model both ways (bus journey tables included) on the Pingtan health tiers with buses, the
+frail elderly and vehicle capacity (large choice sets, multi-window queues and full vehicles all
+occur), a few days."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from sim.model.model import AccessModel
 from sim.results.result import TABLES
 from sim.results.tables import build_result
 from sim.scenario.load import load_scenario
-from sim.transit import capacity
+from sim.transit import capacity, csa
+from sim.transit import tables as bus_tables
 from tests.conftest import SCENARIOS
 
 PINGTAN = SCENARIOS / "pingtan"
@@ -40,6 +42,8 @@ def test_the_python_loops_give_the_compiled_loops_tables(monkeypatch: pytest.Mon
     monkeypatch.setattr(queue, "_compiled", None)
     monkeypatch.setattr(streams, "_compiled", None)
     monkeypatch.setattr(capacity, "_compiled", None)
+    monkeypatch.setattr(csa, "_compiled", None)  # connection scans, journeys traced
+    monkeypatch.setattr(bus_tables, "_compiled", None)  # slot tables' distinct journeys
     monkeypatch.setattr(choice, "row_totals", choice.row_totals_numpy)
     monkeypatch.setattr(choice, "row_pick", choice.row_pick_numpy)
     monkeypatch.setattr(choice, "scaled_pick", choice.scaled_pick_numpy)
