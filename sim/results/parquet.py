@@ -73,6 +73,7 @@ class ParquetStream:
         self._encoder: ThreadPoolExecutor | None = None
         self._jobs: list[tuple[Future[None], pd.DataFrame]] = []  # handed over, with their rows
         self.fed = 0  # rows handed to the encoder so far
+        self._closed = False
 
     def source(self, frame: Callable[[int, int], pd.DataFrame]) -> None:
         """Where the rows come from: ``frame(start, stop)`` gives rows ``start`` to ``stop - 1`` as a
@@ -94,7 +95,10 @@ class ParquetStream:
 
     def feed(self, n: int) -> None:
         """Hand the encoder the whole row groups among the first ``n`` rows (final from now on) not
-        yet fed; raise the error of an encoding that failed."""
+        yet fed; raise the error of an encoding that failed. Nothing once the stream is closed (rows
+        a failed run still logs)."""
+        if self._closed:
+            return
         while self._jobs and self._jobs[0][0].done():
             self._jobs.pop(0)[0].result()
         while n - self.fed >= self._rows:
@@ -132,7 +136,8 @@ class ParquetStream:
 
     def close(self) -> None:
         """After a failure: let the encoder stop and close the file, leaving it incomplete (the
-        failure being reported, errors of the encoding are not)."""
+        failure being reported, errors of the encoding are not); later rows are not encoded."""
+        self._closed = True
         self._jobs = []
         self._stop_encoder()
         if self._writer is not None:

@@ -104,7 +104,9 @@ def test_a_stream_reports_what_went_wrong_and_closes_its_file(tmp_path: Path) ->
         stream.feed(20)
         with pytest.raises(ValueError, match="schema"):
             stream.finish(30)
-        stream.close()  # after the failure: closes quietly
+        stream.close()  # after the failure: closes quietly, and takes no more rows
+        stream.feed(30)
+        assert stream.fed == 20 and stream._encoder is None
         stream = ParquetStream(tmp_path / "u.parquet")
         stream.source(lambda a, b: frame.iloc[a:b])
         stream.feed(25)
