@@ -28,6 +28,21 @@ def test_column_log_keeps_every_row_through_growth() -> None:
     cols["x"][:] = 0.0  # the buffers are writable views
 
 
+def test_a_watcher_sees_each_append_and_reads_the_rows_without_waiting() -> None:
+    """``on_append`` watchers run after each append with the rows so far and read them with ``rows``
+    (no sync: the appending thread's own rows), through the buffers' growth."""
+    waits = []
+    log = ColumnLog({"x": np.float64}, capacity=3, sync=lambda: waits.append(1))
+    seen: list[tuple[int, list[float]]] = []
+    log.on_append(lambda n: seen.append((n, log.rows(max(0, n - 2), n)["x"].tolist())))
+    for k in range(4):
+        log.append(x=np.arange(k, dtype=float) + 10 * k)
+    assert seen == [(0, []), (1, [10.0]), (3, [20.0, 21.0]), (6, [31.0, 32.0])]
+    assert waits == []  # rows() never waits; columns() and len() do
+    assert len(log) == 6 and log.columns()["x"].tolist() == [10.0, 20.0, 21.0, 30.0, 31.0, 32.0]
+    assert len(waits) == 2
+
+
 def test_errand_log_writes_rows_at_their_ids_in_any_order() -> None:
     log = ErrandLog({"key": np.uint64, "v": np.float64}, capacity=2)
     log.put(np.array([4, 1]), key=np.array([40, 10], dtype=np.uint64), v=np.array([4.0, 1.0]))
