@@ -202,6 +202,20 @@ def _chained_riders(
     return trip, board, alight, ready
 
 
+def assert_same_boardings(
+    fast: list[Boarding], slow: list[Boarding], fast_loads: VehicleLoads, slow_loads: VehicleLoads
+) -> list[Boarding]:
+    """Assert two boardings of the same batches equal byte for byte (every field of every batch, and
+    the vehicle loads); the first's batches, for counting what happened in them."""
+    for a, b in zip(fast, slow, strict=True):
+        for name in Boarding.__dataclass_fields__:
+            x, y = getattr(a, name), getattr(b, name)
+            assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), name
+    for name in ("onboard", "left_behind", "extra_wait_min"):
+        assert getattr(fast_loads, name).tobytes() == getattr(slow_loads, name).tobytes(), name
+    return fast
+
+
 def _board_both(
     monkeypatch: pytest.MonkeyPatch, capacity_: int, batches: list[tuple[np.ndarray, ...]], weight: float
 ) -> list[tuple[list[Boarding], VehicleLoads]]:
@@ -235,15 +249,10 @@ def test_the_compiled_boarding_events_give_the_python_loops_results(monkeypatch:
             dtype = np.int32 if trial % 2 else np.int64  # the loop's int64 copies written back
             batches.append((trip.astype(dtype), board.astype(dtype), alight.astype(dtype), ready))
         (fast, fast_loads), (slow, slow_loads) = _board_both(monkeypatch, cap, batches, weight)
-        for a, b in zip(fast, slow, strict=True):
-            for name in Boarding.__dataclass_fields__:
-                x, y = getattr(a, name), getattr(b, name)
-                assert x.dtype == y.dtype and x.tobytes() == y.tobytes(), name
+        for a in assert_same_boardings(fast, slow, fast_loads, slow_loads):
             seen["gave_up"] += int(a.gave_up.sum())
             seen["stranded"] += int(a.stranded.sum())
             seen["delayed"] += int((a.delay_min > 0).sum())
-        for name in ("onboard", "left_behind", "extra_wait_min"):
-            assert getattr(fast_loads, name).tobytes() == getattr(slow_loads, name).tobytes(), name
     assert min(seen.values()) > 0, seen  # every way out of the loop was taken
 
 
